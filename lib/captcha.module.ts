@@ -1,0 +1,72 @@
+import { HttpModule } from '@nestjs/axios';
+import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { AltchaChallengeMiddleware } from './altcha/altcha-challenge.middleware';
+import { CAPTCHA_MODULE_OPTIONS, CAPTCHA_OPTIONS, CAPTCHA_PROVIDER, ConfigurableCaptchaModule } from './captcha.module-definition';
+import type { CaptchaModuleOptions } from './config/captcha-module-options.interface';
+import { resolveCaptchaOptions } from './config/resolve-captcha-options';
+import type { ResolvedCaptchaOptions } from './config/resolved-captcha-options';
+import { CaptchaExceptionFilter } from './errors/captcha-exception.filter';
+import { CaptchaGuard } from './guard/captcha.guard';
+import { ClientIpResolver } from './http/client-ip-resolver';
+import { createCaptchaProvider } from './providers/create-captcha-provider';
+import { ProviderHttpClient } from './providers/provider-http-client';
+import { CaptchaStore } from './stores/captcha-store.interface';
+import { MemoryCaptchaStore } from './stores/memory-captcha.store';
+import { CaptchaVerifier } from './verification/captcha-verifier.service';
+
+/**
+ * Registers the CAPTCHA checkpoint: {@link CaptchaVerifier}, {@link CaptchaGuard} and, for ALTCHA,
+ * the challenge route. Global by default (`isGlobal: false` to scope it).
+ *
+ * @example
+ * ```ts
+ * CaptchaModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => captchaOptionsFromEnv(config),
+ * })
+ * ```
+ */
+@Module({
+  imports: [HttpModule],
+  providers: [
+    {
+      provide: CAPTCHA_OPTIONS,
+      inject: [CAPTCHA_MODULE_OPTIONS],
+      useFactory: (options: CaptchaModuleOptions) => resolveCaptchaOptions(options, { nodeEnv: process.env.NODE_ENV }),
+    },
+    {
+      provide: CaptchaStore,
+      inject: [CAPTCHA_OPTIONS],
+      useFactory: (options: ResolvedCaptchaOptions) => options.store ?? new MemoryCaptchaStore(),
+    },
+    {
+      provide: ClientIpResolver,
+      inject: [CAPTCHA_OPTIONS],
+      useFactory: (options: ResolvedCaptchaOptions) => new ClientIpResolver(options.trustProxy),
+    },
+    ProviderHttpClient,
+    {
+      provide: CAPTCHA_PROVIDER,
+      inject: [CAPTCHA_OPTIONS, ProviderHttpClient, CaptchaStore],
+      useFactory: createCaptchaProvider,
+    },
+    CaptchaVerifier,
+    CaptchaGuard,
+    CaptchaExceptionFilter,
+    AltchaChallengeMiddleware,
+  ],
+  exports: [CAPTCHA_OPTIONS, CAPTCHA_PROVIDER, CaptchaStore, ClientIpResolver, CaptchaVerifier, CaptchaGuard, CaptchaExceptionFilter],
+})
+export class CaptchaModule extends ConfigurableCaptchaModule implements NestModule {
+  constructor(@Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions) {
+    super();
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    const path = this.options.altcha.challengePath;
+    if (this.options.provider === 'altcha' && path) {
+      consumer.apply(AltchaChallengeMiddleware).forRoutes({ path, method: RequestMethod.GET });
+    }
+  }
+}

@@ -1,0 +1,291 @@
+import { isIP } from 'node:net';
+import proxyAddr from 'proxy-addr';
+import {
+  CAPTCHA_PROVIDER_NAMES,
+  type CaptchaProviderName,
+  SUPPORTED_PROVIDER_NAMES,
+} from '../providers/captcha-provider-name';
+
+/**
+ * What one setting accepts, and what is wrong with a value of it. Shared by the environment
+ * schema and the options validation, so both say the same thing about the same setting.
+ */
+export interface ConfigRule {
+  /** What the setting accepts, shown after `accepted:`. */
+  readonly accepted: string;
+  /** The problem with `value` (e.g. `is out of range`), or `undefined` when it is acceptable. */
+  problem(value: unknown): string | undefined;
+}
+
+/** Shown instead of a secret value, which no message may contain. */
+export const HIDDEN_VALUE = 'the value (hidden)';
+
+const NOT_YET = 'is recognised but not available in this version yet';
+const MAX_SHOWN_LENGTH = 80;
+
+/**
+ * One line of a {@link CaptchaConfigError}: `NAME: "value" problem; accepted: …`, with the value
+ * replaced by {@link HIDDEN_VALUE} when it is secret.
+ */
+export function problemLine(
+  name: string,
+  value: unknown,
+  problem: string,
+  accepted: string,
+  secret = false,
+): string {
+  return `${name}: ${secret ? HIDDEN_VALUE : showValue(value)} ${problem}; accepted: ${accepted}`;
+}
+
+/**
+ * A value as it appears in a message: strings quoted and escaped (so a message stays one line),
+ * long values cut short, functions and objects described rather than printed.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') {
+    const cut =
+      value.length > MAX_SHOWN_LENGTH ? `${value.slice(0, MAX_SHOWN_LENGTH)}…` : value;
+    return JSON.stringify(cut);
+  }
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) {
+    const items = value.map((item) =>
+      typeof item === 'object' && item !== null ? '…' : showValue(item),
+    );
+    const text = `[${items.join(', ')}]`;
+    return text.length > MAX_SHOWN_LENGTH * 2 ? 'an array' : text;
+  }
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
+}
+
+/** Masks the password of a URL's user info, for URLs that are shown but may carry one. */
+export function maskUrlPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
+}
+
+const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+
+function isWholeNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** True for the providers this version can verify with. */
+export function isSupportedProvider(value: unknown): value is CaptchaProviderName {
+  return (SUPPORTED_PROVIDER_NAMES as readonly unknown[]).includes(value);
+}
+
+/** `CAPTCHA_PROVIDER` / `provider`. */
+export const providerRule: ConfigRule = {
+  accepted: SUPPORTED_PROVIDER_NAMES.join(', '),
+  problem: (value) => {
+    if (isSupportedProvider(value)) return undefined;
+    if ((CAPTCHA_PROVIDER_NAMES as readonly unknown[]).includes(value)) return NOT_YET;
+    return 'is not a known provider';
+  },
+};
+
+/** `CAPTCHA_FALLBACK_PROVIDER`: shape only, the fallback itself arrives in a later version. */
+export const fallbackProviderRule: ConfigRule = {
+  accepted: CAPTCHA_PROVIDER_NAMES.join(', '),
+  problem: (value) =>
+    (CAPTCHA_PROVIDER_NAMES as readonly unknown[]).includes(value)
+      ? undefined
+      : 'is not a known provider',
+};
+
+/** `CAPTCHA_FALLBACK_METHOD`: shape only (a method name such as `email_otp`). */
+export const fallbackMethodRule: ConfigRule = {
+  accepted: 'a method name of lower-case letters, digits and underscores, e.g. email_otp',
+  problem: (value) =>
+    typeof value === 'string' && /^[a-z0-9_]{1,64}$/.test(value)
+      ? undefined
+      : 'is not a method name',
+};
+
+/** Site and secret keys: opaque strings, but never with spaces or line breaks. */
+function keyRule(accepted: string, minLength = 1): ConfigRule {
+  return {
+    accepted,
+    problem: (value) => {
+      if (typeof value !== 'string') return 'is not a string';
+      if (value.length === 0) return 'is empty';
+      if (CONTROL_OR_SPACE.test(value)) return 'contains whitespace or control characters';
+      if (value.length < minLength) return 'is too short';
+      if (value.length > 4096) return 'is too long';
+      return undefined;
+    },
+  };
+}
+
+/** `CAPTCHA_SITE_KEY` / `siteKey`. */
+export const siteKeyRule = keyRule(
+  'the site key exactly as the provider issued it, without spaces or line breaks',
+);
+
+/** `CAPTCHA_SECRET_KEY` / `secretKey` (when a string). Its value is never shown. */
+export const secretKeyRule = keyRule(
+  'the secret key exactly as the provider issued it, without spaces or line breaks',
+);
+
+/** Shortest ALTCHA HMAC key accepted: a guessable key lets anyone mint easy challenges. */
+export const MIN_HMAC_KEY_LENGTH = 16;
+
+/** `CAPTCHA_ALTCHA_HMAC_KEY` / `altcha.hmacKey` (when a string). Its value is never shown. */
+export const hmacKeyRule = keyRule(
+  `a random secret of at least ${MIN_HMAC_KEY_LENGTH} characters without spaces, e.g. the output of \`openssl rand -hex 32\``,
+  MIN_HMAC_KEY_LENGTH,
+);
+
+/** `CAPTCHA_VERIFY_URL` / `verifyUrl`. Plain http is allowed (local proxies, tests). */
+export const verifyUrlRule: ConfigRule = {
+  accepted: 'an absolute http:// or https:// URL, e.g. https://captcha-proxy.example.com/siteverify',
+  problem: (value) => {
+    if (typeof value !== 'string') return 'is not a string';
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return 'is not an absolute http(s) URL';
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return 'is not an absolute http(s) URL';
+    }
+    return undefined;
+  },
+};
+
+/** `CAPTCHA_REDIS_URL`. Its value is never shown: it may hold a password. */
+export const redisUrlRule: ConfigRule = {
+  accepted: 'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS',
+  problem: (value) => {
+    if (typeof value !== 'string') return 'is not a string';
+    try {
+      const url = new URL(value);
+      if ((url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '') {
+        return undefined;
+      }
+    } catch {
+      // reported below, without the parser's message (it would quote the URL)
+    }
+    return 'is not a redis:// or rediss:// URL';
+  },
+};
+
+/** A whole number within `[min, max]`. */
+export function integerRule(min: number, max: number, unit?: string): ConfigRule {
+  return {
+    accepted: `an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}`,
+    problem: (value) => {
+      if (!isWholeNumber(value)) return 'is not a whole number';
+      if (value < min || value > max) return 'is out of range';
+      return undefined;
+    },
+  };
+}
+
+/** `CAPTCHA_TIMEOUT_MS` / `timeoutMs`. */
+export const timeoutMsRule = integerRule(100, 60_000, 'milliseconds');
+
+/** `maxTokenAgeSeconds`. */
+export const maxTokenAgeRule = integerRule(1, 86_400, 'seconds');
+
+/** `CAPTCHA_MIN_SCORE` / `minScore` / the values of `minScoreByAction`. */
+export const minScoreRule: ConfigRule = {
+  accepted: 'a number from 0 to 1, e.g. 0.5',
+  problem: (value) => {
+    if (!isFiniteNumber(value)) return 'is not a number';
+    if (value < 0 || value > 1) return 'is out of range';
+    return undefined;
+  },
+};
+
+/** `CAPTCHA_FAILURE_MODE` / `failureMode`. */
+export const failureModeRule: ConfigRule = {
+  accepted: 'closed, open',
+  problem: (value) => {
+    if (value === 'closed' || value === 'open') return undefined;
+    if (value === 'fallback') return NOT_YET;
+    return 'is not a failure mode';
+  },
+};
+
+/** `CAPTCHA_STORE`. */
+export const storeNameRule: ConfigRule = {
+  accepted: 'memory',
+  problem: (value) => {
+    if (value === 'memory') return undefined;
+    if (value === 'redis') return NOT_YET;
+    return 'is not a store';
+  },
+};
+
+const HOSTNAME =
+  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** One entry of `CAPTCHA_EXPECTED_HOSTNAMES` / `expectedHostnames`. */
+export const hostnameRule: ConfigRule = {
+  accepted: 'a hostname such as example.com (no scheme, port or path)',
+  problem: (value) =>
+    typeof value === 'string' && (HOSTNAME.test(value) || isIP(value) !== 0)
+      ? undefined
+      : 'is not a valid hostname',
+};
+
+/** The named ranges `proxy-addr` knows. */
+export const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+/** What `CAPTCHA_TRUST_PROXY` / `trustProxy` accepts as a whole. */
+export const TRUST_PROXY_ACCEPTED = `true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names ${TRUST_PROXY_NAMES.join(', ')}`;
+
+/** One entry of a trusted-proxy list, checked the way `proxy-addr` will read it. */
+export const trustProxyEntryRule: ConfigRule = {
+  accepted: `an IP address, a CIDR range (e.g. 10.0.0.0/8) or one of ${TRUST_PROXY_NAMES.join(', ')}`,
+  problem: (value) => {
+    if (typeof value !== 'string') return 'is not a string';
+    if ((TRUST_PROXY_NAMES as readonly string[]).includes(value)) return undefined;
+    const slash = value.lastIndexOf('/');
+    // proxy-addr (ipaddr.js) also takes legacy forms such as "1" for 0.0.0.1: refuse them, a
+    // bare number in a list is a hop count put in the wrong place.
+    if (isIP(slash === -1 ? value : value.slice(0, slash)) === 0) {
+      return 'is not an IP address, CIDR range or proxy name';
+    }
+    try {
+      proxyAddr.compile(value);
+    } catch {
+      return 'is not an IP address, CIDR range or proxy name';
+    }
+    return undefined;
+  },
+};
+
+/** Splits a comma-separated list, trimming entries and dropping empty ones. */
+export function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** The ALTCHA algorithms altcha-lib 2 implements. */
+export const ALTCHA_ALGORITHMS = [
+  'SHA-256',
+  'SHA-384',
+  'SHA-512',
+  'PBKDF2/SHA-256',
+  'PBKDF2/SHA-384',
+  'PBKDF2/SHA-512',
+] as const;
+
+/** `CAPTCHA_ENV` / `environment`: shown in logs, so kept to a plain name. */
+export const environmentRule: ConfigRule = {
+  accepted: "a name of letters, digits, '.', '_' and '-' (up to 64 characters), e.g. production",
+  problem: (value) =>
+    typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value)
+      ? undefined
+      : 'is not an environment name',
+};

@@ -1,0 +1,275 @@
+import { Transform } from 'class-transformer';
+import { ValidateBy, type ValidationArguments } from 'class-validator';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import {
+  type ConfigRule,
+  fallbackMethodRule,
+  fallbackProviderRule,
+  failureModeRule,
+  HIDDEN_VALUE,
+  hmacKeyRule,
+  hostnameRule,
+  isSupportedProvider,
+  maskUrlPassword,
+  minScoreRule,
+  problemLine,
+  providerRule,
+  redisUrlRule,
+  secretKeyRule,
+  siteKeyRule,
+  splitList,
+  storeNameRule,
+  timeoutMsRule,
+  TRUST_PROXY_ACCEPTED,
+  trustProxyEntryRule,
+  verifyUrlRule,
+  environmentRule,
+} from './captcha-config-rules';
+import type { CaptchaFailureMode } from './captcha-module-options.interface';
+
+/** Every environment variable of the contract, in the order problems are reported. */
+export const CAPTCHA_ENV_VARIABLES = [
+  'CAPTCHA_PROVIDER',
+  'CAPTCHA_SITE_KEY',
+  'CAPTCHA_SECRET_KEY',
+  'CAPTCHA_VERIFY_URL',
+  'CAPTCHA_TIMEOUT_MS',
+  'CAPTCHA_FAILURE_MODE',
+  'CAPTCHA_FALLBACK_PROVIDER',
+  'CAPTCHA_FALLBACK_METHOD',
+  'CAPTCHA_MIN_SCORE',
+  'CAPTCHA_EXPECTED_HOSTNAMES',
+  'CAPTCHA_TRUST_PROXY',
+  'CAPTCHA_STORE',
+  'CAPTCHA_REDIS_URL',
+  'CAPTCHA_ALTCHA_HMAC_KEY',
+  'CAPTCHA_ENV',
+] as const;
+
+/** The name of one environment variable of the contract. */
+export type CaptchaEnvVariable = (typeof CAPTCHA_ENV_VARIABLES)[number];
+
+/** A raw value read, or what is wrong with it. */
+export type EnvParseResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; problem: string; accepted: string };
+
+/** How one variable is read: parsed when set, possibly required when unset. */
+export interface EnvVariableSpec<T> {
+  /** The value is a secret (or may hold one): messages never show it. */
+  secret?: boolean;
+  /** How the raw value is shown in messages; default: as it is, quoted. */
+  show?(raw: string): string;
+  parse(raw: string): EnvParseResult<T>;
+  /** When unset: the problem ("not set, but …"), given the other variables. */
+  whenUnset?(env: CaptchaEnvironment): { problem: string; accepted: string } | undefined;
+}
+
+function ok<T>(value: T): EnvParseResult<T> {
+  return { ok: true, value };
+}
+
+/** A variable whose raw string is checked as it is by `rule`. */
+function byRule<T extends string = string>(rule: ConfigRule): (raw: string) => EnvParseResult<T> {
+  return (raw) => {
+    const problem = rule.problem(raw);
+    return problem === undefined
+      ? ok(raw as T)
+      : { ok: false, problem, accepted: rule.accepted };
+  };
+}
+
+function wholeNumber(rule: ConfigRule): (raw: string) => EnvParseResult<number> {
+  return (raw) => {
+    if (!/^[+-]?\d+$/.test(raw)) {
+      return { ok: false, problem: 'is not a whole number', accepted: rule.accepted };
+    }
+    const value = Number(raw);
+    const problem = rule.problem(value);
+    return problem === undefined ? ok(value) : { ok: false, problem, accepted: rule.accepted };
+  };
+}
+
+function decimalNumber(rule: ConfigRule): (raw: string) => EnvParseResult<number> {
+  return (raw) => {
+    if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(raw)) {
+      return { ok: false, problem: 'is not a number', accepted: rule.accepted };
+    }
+    const value = Number(raw);
+    const problem = rule.problem(value);
+    return problem === undefined ? ok(value) : { ok: false, problem, accepted: rule.accepted };
+  };
+}
+
+function quoteAll(entries: string[]): string {
+  return entries.map((entry) => JSON.stringify(entry)).join(', ');
+}
+
+function parseHostnames(raw: string): EnvParseResult<string[]> {
+  const accepted = 'a comma-separated list of hostnames, e.g. example.com,www.example.com';
+  const entries = splitList(raw);
+  if (entries.length === 0) return { ok: false, problem: 'contains no hostname', accepted };
+  const bad = entries.filter((entry) => hostnameRule.problem(entry) !== undefined);
+  if (bad.length > 0) {
+    const what = bad.length === 1 ? 'an invalid hostname' : 'invalid hostnames';
+    return { ok: false, problem: `contains ${what}: ${quoteAll(bad)}`, accepted };
+  }
+  return ok(entries.map((entry) => entry.toLowerCase()));
+}
+
+function parseTrustProxy(raw: string): EnvParseResult<boolean | number | string[]> {
+  const accepted = TRUST_PROXY_ACCEPTED;
+  if (raw === 'true') return ok(true);
+  if (raw === 'false') return ok(false);
+  if (/^[+-]?\d+$/.test(raw)) {
+    const hops = Number(raw);
+    return Number.isSafeInteger(hops) && hops >= 0
+      ? ok(hops)
+      : { ok: false, problem: 'is not a valid hop count', accepted };
+  }
+  const entries = splitList(raw);
+  if (entries.length === 0) return { ok: false, problem: 'contains no address', accepted };
+  const bad = entries.filter((entry) => trustProxyEntryRule.problem(entry) !== undefined);
+  if (bad.length > 0) {
+    const what = bad.length === 1 ? 'an entry that is' : 'entries that are';
+    return {
+      ok: false,
+      problem: `contains ${what} not an IP address, CIDR range or proxy name: ${quoteAll(bad)}`,
+      accepted,
+    };
+  }
+  return ok(entries);
+}
+
+function providerOf(env: CaptchaEnvironment): CaptchaProviderName | undefined {
+  const provider = env.CAPTCHA_PROVIDER ?? 'altcha';
+  return isSupportedProvider(provider) ? provider : undefined;
+}
+
+function requiredByProvider(what: string) {
+  return (env: CaptchaEnvironment) => {
+    const provider = providerOf(env);
+    if (provider === undefined || provider === 'altcha') return undefined;
+    return {
+      problem: `not set, but provider "${provider}" requires it`,
+      accepted: `the ${what} issued by ${provider}`,
+    };
+  };
+}
+
+/** How each variable of the contract is read. */
+export const CAPTCHA_ENV_SPECS = {
+  CAPTCHA_PROVIDER: { parse: byRule<CaptchaProviderName>(providerRule) },
+  CAPTCHA_SITE_KEY: { parse: byRule(siteKeyRule), whenUnset: requiredByProvider('site key') },
+  CAPTCHA_SECRET_KEY: {
+    secret: true,
+    parse: byRule(secretKeyRule),
+    whenUnset: requiredByProvider('secret key'),
+  },
+  CAPTCHA_VERIFY_URL: { show: maskUrlPassword, parse: byRule(verifyUrlRule) },
+  CAPTCHA_TIMEOUT_MS: { parse: wholeNumber(timeoutMsRule) },
+  CAPTCHA_FAILURE_MODE: { parse: byRule<CaptchaFailureMode>(failureModeRule) },
+  CAPTCHA_FALLBACK_PROVIDER: { parse: byRule<CaptchaProviderName>(fallbackProviderRule) },
+  CAPTCHA_FALLBACK_METHOD: { parse: byRule(fallbackMethodRule) },
+  CAPTCHA_MIN_SCORE: { parse: decimalNumber(minScoreRule) },
+  CAPTCHA_EXPECTED_HOSTNAMES: { parse: parseHostnames },
+  CAPTCHA_TRUST_PROXY: { parse: parseTrustProxy },
+  CAPTCHA_STORE: { parse: byRule<'memory'>(storeNameRule) },
+  CAPTCHA_REDIS_URL: { secret: true, parse: byRule(redisUrlRule) },
+  CAPTCHA_ALTCHA_HMAC_KEY: {
+    secret: true,
+    parse: byRule(hmacKeyRule),
+    whenUnset: (env: CaptchaEnvironment) => {
+      if (providerOf(env) !== 'altcha') return undefined;
+      const production =
+        env.CAPTCHA_ENV === 'production'
+          ? 'CAPTCHA_ENV=production'
+          : env.NODE_ENV === 'production'
+            ? 'NODE_ENV=production'
+            : undefined;
+      if (production === undefined) return undefined;
+      return {
+        problem: `not set, but provider "altcha" requires it in production (${production})`,
+        accepted: hmacKeyRule.accepted,
+      };
+    },
+  },
+  CAPTCHA_ENV: { parse: byRule(environmentRule) },
+} satisfies Record<CaptchaEnvVariable, EnvVariableSpec<unknown>>;
+
+/** Trimmed text, with empty strings and absent values as `undefined` (unset). */
+function normalizeEnvValue(value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** The message line for one variable, or `undefined` when its value is fine. */
+export function envProblem(
+  name: CaptchaEnvVariable,
+  value: unknown,
+  env: CaptchaEnvironment,
+): string | undefined {
+  const spec: EnvVariableSpec<unknown> = CAPTCHA_ENV_SPECS[name];
+  if (value === undefined) {
+    const unset = spec.whenUnset?.(env);
+    return unset && `${name}: ${unset.problem}; accepted: ${unset.accepted}`;
+  }
+  if (typeof value !== 'string') {
+    const shown = spec.secret ? HIDDEN_VALUE : 'the value';
+    return `${name}: ${shown} is not text; accepted: a string`;
+  }
+  const result = spec.parse(value);
+  if (result.ok) return undefined;
+  const shown = spec.show ? spec.show(value) : value;
+  return problemLine(name, shown, result.problem, result.accepted, spec.secret);
+}
+
+/** Normalizes a variable on `plainToInstance` and checks it on `validateSync`. */
+function EnvVariable(): PropertyDecorator {
+  return (target, propertyKey) => {
+    Transform(({ value }) => normalizeEnvValue(value))(target, propertyKey);
+    const problemOf = (args: ValidationArguments) =>
+      envProblem(args.property as CaptchaEnvVariable, args.value, args.object as CaptchaEnvironment);
+    ValidateBy({
+      name: 'captchaEnvironmentVariable',
+      validator: {
+        validate: (_value: unknown, args?: ValidationArguments) =>
+          args === undefined || problemOf(args) === undefined,
+        defaultMessage: (args?: ValidationArguments) =>
+          (args && problemOf(args)) ?? 'invalid value',
+      },
+    })(target, propertyKey);
+  };
+}
+
+/**
+ * The environment schema: the variables of the contract as `plainToInstance` reads them (trimmed,
+ * empty meaning unset) and `validateSync` checks them, one message line per bad variable. Parsed
+ * values come from {@link CAPTCHA_ENV_SPECS}. Internal: use `captchaOptionsFromEnv`.
+ */
+export class CaptchaEnvironment {
+  @EnvVariable() CAPTCHA_PROVIDER?: string;
+  @EnvVariable() CAPTCHA_SITE_KEY?: string;
+  @EnvVariable() CAPTCHA_SECRET_KEY?: string;
+  @EnvVariable() CAPTCHA_VERIFY_URL?: string;
+  @EnvVariable() CAPTCHA_TIMEOUT_MS?: string;
+  @EnvVariable() CAPTCHA_FAILURE_MODE?: string;
+  @EnvVariable() CAPTCHA_FALLBACK_PROVIDER?: string;
+  @EnvVariable() CAPTCHA_FALLBACK_METHOD?: string;
+  @EnvVariable() CAPTCHA_MIN_SCORE?: string;
+  @EnvVariable() CAPTCHA_EXPECTED_HOSTNAMES?: string;
+  @EnvVariable() CAPTCHA_TRUST_PROXY?: string;
+  @EnvVariable() CAPTCHA_STORE?: string;
+  @EnvVariable() CAPTCHA_REDIS_URL?: string;
+  @EnvVariable() CAPTCHA_ALTCHA_HMAC_KEY?: string;
+  @EnvVariable() CAPTCHA_ENV?: string;
+
+  /** Read only to refuse a random ALTCHA key in production; not validated. */
+  @Transform(({ value }) => normalizeEnvValue(value))
+  NODE_ENV?: string;
+}

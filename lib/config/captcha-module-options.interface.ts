@@ -1,0 +1,71 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaStore } from '../stores/captcha-store.interface';
+
+/** A secret, or a function that resolves it on each use (so keys can rotate without a restart). */
+export type CaptchaSecret = string | (() => string | Promise<string>);
+
+/** Pulls the raw token out of a request; return `undefined` when there is none. */
+export type CaptchaTokenExtractor = (request: unknown) => unknown;
+
+/** Options of the self-hosted ALTCHA provider. */
+export interface AltchaOptions {
+  /** HMAC key signing the challenges (`CAPTCHA_ALTCHA_HMAC_KEY`). Required in production. */
+  hmacKey?: CaptchaSecret;
+  /** Key-derivation algorithm (altcha-lib 2). Default `'SHA-256'`. */
+  algorithm?: 'SHA-256' | 'SHA-384' | 'SHA-512' | 'PBKDF2/SHA-256' | 'PBKDF2/SHA-384' | 'PBKDF2/SHA-512';
+  /** Iterations per attempt. Default `1` for SHA, `1000` for PBKDF2. */
+  cost?: number;
+  /** Range the secret counter is drawn from: the work a client does. Default `[10_000, 60_000]`. */
+  counter?: [min: number, max: number];
+  /** How long a challenge may be solved and submitted, in seconds. Default `600`. */
+  expiresInSeconds?: number;
+  /** Path serving `GET` challenges, or `false` to serve none. Default `'/captcha/challenge'`. */
+  challengePath?: string | false;
+}
+
+/** How the guard behaves when the provider cannot answer. */
+export type CaptchaFailureMode = 'closed' | 'open';
+
+/**
+ * Options of {@link CaptchaModule}. Build them from the environment with
+ * `captchaOptionsFromEnv(config)`, or write them by hand.
+ */
+export interface CaptchaModuleOptions {
+  /** Which provider verifies tokens (`CAPTCHA_PROVIDER`). Default `'altcha'`. */
+  provider?: CaptchaProviderName;
+  /** Public site key the widget uses (`CAPTCHA_SITE_KEY`); sent to clients in challenges. */
+  siteKey?: string;
+  /** Server secret (`CAPTCHA_SECRET_KEY`). Never logged. */
+  secretKey?: CaptchaSecret;
+  /** Overrides the provider's verify URL (`CAPTCHA_VERIFY_URL`), for proxies, regions and tests. */
+  verifyUrl?: string;
+  /** Provider call timeout in ms (`CAPTCHA_TIMEOUT_MS`). Default `3000`. */
+  timeoutMs?: number;
+  /** What to do when the provider cannot answer (`CAPTCHA_FAILURE_MODE`). Default `'closed'`. */
+  failureMode?: CaptchaFailureMode;
+  /** Minimum score for score-based providers (`CAPTCHA_MIN_SCORE`). Default `0.5`. */
+  minScore?: number;
+  /** Per-action minimum scores, e.g. `{ checkout: 0.7 }`; a handler's own `minScore` wins. */
+  minScoreByAction?: Record<string, number>;
+  /** Hosts a token may be solved on (`CAPTCHA_EXPECTED_HOSTNAMES`); empty = any host. */
+  expectedHostnames?: string[];
+  /** Tokens solved longer ago than this are `expired`. Default: the provider's own lifetime. */
+  maxTokenAgeSeconds?: number;
+  /**
+   * Which proxies to trust for the client IP (`CAPTCHA_TRUST_PROXY`): `false` (socket address
+   * only, the default), `true` (trust all), a hop count, or addresses/CIDRs/`'loopback'` etc. as
+   * accepted by `proxy-addr`.
+   */
+  trustProxy?: boolean | number | string | string[];
+  /** State for single-use tokens. Default: an in-memory store. */
+  store?: CaptchaStore;
+  /** ALTCHA settings (used when `provider` is `'altcha'`). */
+  altcha?: AltchaOptions;
+  /** Replaces the built-in token lookup (body `captcha.token`, `captchaToken`, widget fields, header). */
+  tokenExtractor?: CaptchaTokenExtractor;
+  /** Bypass the checkpoint for some requests (e.g. machine-to-machine clients). */
+  skipIf?: (context: ExecutionContext) => boolean | Promise<boolean>;
+  /** Environment name shown in logs (`CAPTCHA_ENV`). */
+  environment?: string;
+}

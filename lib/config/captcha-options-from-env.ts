@@ -1,0 +1,96 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { CaptchaConfigError } from './captcha-config.error';
+import {
+  CAPTCHA_ENV_SPECS,
+  CAPTCHA_ENV_VARIABLES,
+  type CaptchaEnvVariable,
+  CaptchaEnvironment,
+  type EnvParseResult,
+} from './captcha-environment';
+import type { CaptchaModuleOptions } from './captcha-module-options.interface';
+
+/** Anything that reads configuration values by name; `ConfigService` from `@nestjs/config` fits. */
+export interface CaptchaConfigReader {
+  get(key: string): unknown;
+}
+
+/**
+ * Builds {@link CaptchaModuleOptions} from the environment variables of the contract, read through
+ * `config` (typically `ConfigService`):
+ *
+ * | variable | option |
+ * |---|---|
+ * | `CAPTCHA_PROVIDER` (default `altcha`) | `provider` |
+ * | `CAPTCHA_SITE_KEY` / `CAPTCHA_SECRET_KEY` | `siteKey` / `secretKey` (required except for `altcha`) |
+ * | `CAPTCHA_VERIFY_URL` | `verifyUrl` (http or https) |
+ * | `CAPTCHA_TIMEOUT_MS` | `timeoutMs` (100–60000) |
+ * | `CAPTCHA_FAILURE_MODE` | `failureMode` (`closed`, `open`) |
+ * | `CAPTCHA_MIN_SCORE` | `minScore` (0–1) |
+ * | `CAPTCHA_EXPECTED_HOSTNAMES` | `expectedHostnames` (comma-separated) |
+ * | `CAPTCHA_TRUST_PROXY` | `trustProxy` (`true`, `false`, a hop count, or a comma-separated list of addresses, CIDRs and `loopback`-style names) |
+ * | `CAPTCHA_ALTCHA_HMAC_KEY` | `altcha.hmacKey` (required in production with `altcha`) |
+ * | `CAPTCHA_ENV` | `environment` |
+ *
+ * `CAPTCHA_STORE` (`memory`), `CAPTCHA_REDIS_URL`, `CAPTCHA_FALLBACK_PROVIDER` and
+ * `CAPTCHA_FALLBACK_METHOD` are checked but set no option in this version: the Redis store and
+ * the `fallback` failure mode arrive later, and asking for them is refused. Values are trimmed;
+ * an empty value counts as unset.
+ *
+ * @throws {CaptchaConfigError} listing every bad variable on its own line, with what it accepts.
+ *   Secret values (`CAPTCHA_SECRET_KEY`, `CAPTCHA_ALTCHA_HMAC_KEY`, `CAPTCHA_REDIS_URL`) are never
+ *   part of the message.
+ *
+ * @example
+ * ```ts
+ * CaptchaModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => captchaOptionsFromEnv(config),
+ * });
+ * ```
+ */
+export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModuleOptions {
+  const plain: Record<string, unknown> = { NODE_ENV: config.get('NODE_ENV') };
+  for (const name of CAPTCHA_ENV_VARIABLES) plain[name] = config.get(name);
+
+  const env = plainToInstance(CaptchaEnvironment, plain);
+  const errors = validateSync(env, { validationError: { target: false, value: false } });
+  if (errors.length > 0) {
+    const order = (name: string) => CAPTCHA_ENV_VARIABLES.indexOf(name as CaptchaEnvVariable);
+    const problems = errors
+      .sort((a, b) => order(a.property) - order(b.property))
+      .flatMap((error) => Object.values(error.constraints ?? {}));
+    throw new CaptchaConfigError(problems);
+  }
+
+  const read = <T>(name: CaptchaEnvVariable, parse: (raw: string) => EnvParseResult<T>) => {
+    const raw = env[name];
+    if (raw === undefined) return undefined;
+    const result = parse(raw);
+    // Validation passed, so every set variable parses.
+    return result.ok ? result.value : undefined;
+  };
+  const specs = CAPTCHA_ENV_SPECS;
+
+  const options: CaptchaModuleOptions = {
+    provider: read('CAPTCHA_PROVIDER', specs.CAPTCHA_PROVIDER.parse) ?? 'altcha',
+    siteKey: read('CAPTCHA_SITE_KEY', specs.CAPTCHA_SITE_KEY.parse),
+    secretKey: read('CAPTCHA_SECRET_KEY', specs.CAPTCHA_SECRET_KEY.parse),
+    verifyUrl: read('CAPTCHA_VERIFY_URL', specs.CAPTCHA_VERIFY_URL.parse),
+    timeoutMs: read('CAPTCHA_TIMEOUT_MS', specs.CAPTCHA_TIMEOUT_MS.parse),
+    failureMode: read('CAPTCHA_FAILURE_MODE', specs.CAPTCHA_FAILURE_MODE.parse),
+    minScore: read('CAPTCHA_MIN_SCORE', specs.CAPTCHA_MIN_SCORE.parse),
+    expectedHostnames: read('CAPTCHA_EXPECTED_HOSTNAMES', specs.CAPTCHA_EXPECTED_HOSTNAMES.parse),
+    trustProxy: read('CAPTCHA_TRUST_PROXY', specs.CAPTCHA_TRUST_PROXY.parse),
+    environment: read('CAPTCHA_ENV', specs.CAPTCHA_ENV.parse),
+  };
+  const hmacKey = read('CAPTCHA_ALTCHA_HMAC_KEY', specs.CAPTCHA_ALTCHA_HMAC_KEY.parse);
+  if (hmacKey !== undefined) options.altcha = { hmacKey };
+
+  // Leave unset options out, so defaults (and spreads over these options) apply cleanly.
+  for (const key of Object.keys(options) as (keyof CaptchaModuleOptions)[]) {
+    if (options[key] === undefined) delete options[key];
+  }
+  return options;
+}

@@ -1,0 +1,11 @@
+export { CaptchaConfigError } from './captcha-config.error';
+export type {
+  AltchaOptions,
+  CaptchaFailureMode,
+  CaptchaModuleOptions,
+  CaptchaSecret,
+  CaptchaTokenExtractor,
+} from './captcha-module-options.interface';
+export { captchaOptionsFromEnv, type CaptchaConfigReader } from './captcha-options-from-env';
+export { CAPTCHA_OPTION_DEFAULTS, resolveCaptchaOptions } from './resolve-captcha-options';
+export type { ResolvedCaptchaOptions } from './resolved-captcha-options';

@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import {
+  ALTCHA_ALGORITHMS,
+  type ConfigRule,
+  environmentRule,
+  failureModeRule,
+  hmacKeyRule,
+  hostnameRule,
+  integerRule,
+  isSupportedProvider,
+  maskUrlPassword,
+  maxTokenAgeRule,
+  minScoreRule,
+  problemLine,
+  providerRule,
+  secretKeyRule,
+  siteKeyRule,
+  splitList,
+  timeoutMsRule,
+  TRUST_PROXY_ACCEPTED,
+  trustProxyEntryRule,
+  verifyUrlRule,
+} from './captcha-config-rules';
+import { CaptchaConfigError } from './captcha-config.error';
+import type {
+  AltchaOptions,
+  CaptchaModuleOptions,
+  CaptchaSecret,
+} from './captcha-module-options.interface';
+import type { ResolvedCaptchaOptions } from './resolved-captcha-options';
+
+/** The defaults {@link resolveCaptchaOptions} fills in. */
+export const CAPTCHA_OPTION_DEFAULTS = {
+  provider: 'altcha',
+  timeoutMs: 3000,
+  failureMode: 'closed',
+  minScore: 0.5,
+  altcha: {
+    algorithm: 'SHA-256',
+    /** Iterations per attempt for SHA algorithms; PBKDF2 ones default to 1000. */
+    cost: 1,
+    counter: [10_000, 60_000],
+    expiresInSeconds: 600,
+    challengePath: '/captcha/challenge',
+  },
+} as const;
+
+const PBKDF2_DEFAULT_COST = 1000;
+const MAX_COUNTER = 2 ** 32 - 1;
+
+const MISSING_HMAC_KEY_WARNING =
+  'no ALTCHA HMAC key set (CAPTCHA_ALTCHA_HMAC_KEY / altcha.hmacKey); using a random key for ' +
+  'this process: challenges will not survive restarts or work across instances';
+
+let processHmacKey: string | undefined;
+
+/** One random HMAC key per process, for ALTCHA outside production when none is configured. */
+function randomProcessHmacKey(): string {
+  processHmacKey ??= randomBytes(32).toString('hex');
+  return processHmacKey;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const propertyPath = (parent: string, key: string) =>
+  /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+
+/**
+ * Validates module options (as written by hand for `forRoot`, or built by `captchaOptionsFromEnv`)
+ * and fills in every default: provider `altcha`, `timeoutMs` 3000, `failureMode` `closed`,
+ * `minScore` 0.5, no per-action scores, any hostname, `trustProxy` `false`, and ALTCHA with
+ * SHA-256, cost 1 (1000 for PBKDF2), counter 10 000–60 000, challenges valid 600 s and served on
+ * `/captcha/challenge`.
+ *
+ * Providers other than ALTCHA need `secretKey` and `siteKey`. ALTCHA needs `altcha.hmacKey` in
+ * production (`environment` or `env.nodeEnv` is `production`); elsewhere a random key is made for
+ * the process and a warning logged. Secrets given as functions are resolved later, on use.
+ * A `trustProxy` string is split into a list at its commas; `expectedHostnames` are lower-cased.
+ *
+ * @param env `nodeEnv` defaults to `process.env.NODE_ENV`.
+ * @throws {CaptchaConfigError} listing every problem on its own line, naming the option (and its
+ *   environment variable where one is required), what is wrong and what is accepted. Secret
+ *   values are never shown.
+ *
+ * @example
+ * ```ts
+ * resolveCaptchaOptions({ provider: 'turnstile', siteKey, secretKey, timeoutMs: -5 });
+ * // CaptchaConfigError: Invalid CAPTCHA configuration:
+ * // options.timeoutMs: -5 is out of range; accepted: an integer from 100 to 60000 (milliseconds)
+ * ```
+ */
+export function resolveCaptchaOptions(
+  options: CaptchaModuleOptions,
+  env: { nodeEnv?: string } = { nodeEnv: process.env.NODE_ENV },
+): ResolvedCaptchaOptions {
+  const given: unknown = options ?? {};
+  if (!isObject(given)) {
+    throw new CaptchaConfigError([
+      problemLine('options', given, 'is not an object', 'an object of CaptchaModuleOptions'),
+    ]);
+  }
+  const problems: string[] = [];
+  const report = (path: string, value: unknown, problem: string, accepted: string, secret = false) =>
+    problems.push(problemLine(`options.${path}`, value, problem, accepted, secret));
+  const check = (path: string, value: unknown, rule: ConfigRule, shown: unknown = value) => {
+    if (value === undefined) return;
+    const problem = rule.problem(value);
+    if (problem !== undefined) report(path, shown, problem, rule.accepted);
+  };
+  const checkSecret = (path: string, value: unknown, rule: ConfigRule) => {
+    if (value === undefined || typeof value === 'function') return;
+    const accepted = `${rule.accepted}, or a function returning it`;
+    const problem = typeof value === 'string' ? rule.problem(value) : 'is not a string or a function';
+    if (problem !== undefined) report(path, value, problem, accepted, true);
+  };
+  const checkFunction = (path: string, value: unknown, accepted: string) => {
+    if (value !== undefined && typeof value !== 'function') {
+      report(path, value, 'is not a function', accepted);
+    }
+  };
+
+  const provider = given.provider ?? CAPTCHA_OPTION_DEFAULTS.provider;
+  check('provider', provider, providerRule);
+  check('siteKey', given.siteKey, siteKeyRule);
+  checkSecret('secretKey', given.secretKey, secretKeyRule);
+  const verifyUrl = given.verifyUrl;
+  check('verifyUrl', verifyUrl, verifyUrlRule, typeof verifyUrl === 'string' ? maskUrlPassword(verifyUrl) : verifyUrl);
+  check('timeoutMs', given.timeoutMs, timeoutMsRule);
+  check('failureMode', given.failureMode, failureModeRule);
+  check('minScore', given.minScore, minScoreRule);
+  check('maxTokenAgeSeconds', given.maxTokenAgeSeconds, maxTokenAgeRule);
+  check('environment', given.environment, environmentRule);
+
+  const minScoreByAction = given.minScoreByAction;
+  if (minScoreByAction !== undefined) {
+    if (!isObject(minScoreByAction)) {
+      report(
+        'minScoreByAction',
+        minScoreByAction,
+        'is not an object',
+        'an object of action names to minimum scores, e.g. { checkout: 0.7 }',
+      );
+    } else {
+      for (const [action, score] of Object.entries(minScoreByAction)) {
+        check(propertyPath('minScoreByAction', action), score, minScoreRule);
+      }
+    }
+  }
+
+  const expectedHostnames = given.expectedHostnames;
+  if (expectedHostnames !== undefined) {
+    if (!Array.isArray(expectedHostnames)) {
+      report(
+        'expectedHostnames',
+        expectedHostnames,
+        'is not an array',
+        "an array of hostnames, e.g. ['example.com', 'www.example.com']",
+      );
+    } else {
+      expectedHostnames.forEach((hostname: unknown, i) =>
+        check(`expectedHostnames[${i}]`, hostname, hostnameRule),
+      );
+    }
+  }
+
+  const trustProxy = resolveTrustProxy(given.trustProxy, report);
+
+  const store = given.store;
+  if (
+    store !== undefined &&
+    !(isObject(store) && typeof store.claim === 'function' && typeof store.release === 'function')
+  ) {
+    report('store', store, 'is not a CaptchaStore', 'an object with claim(key, ttlMs) and release(key) methods');
+  }
+  checkFunction('tokenExtractor', given.tokenExtractor, 'a function (request) => token | undefined');
+  checkFunction('skipIf', given.skipIf, 'a function (context: ExecutionContext) => boolean | Promise<boolean>');
+
+  const altcha = resolveAltcha(given.altcha, report, checkSecret);
+
+  // Cross-field rules, on a provider known to be valid.
+  if (isSupportedProvider(provider) && provider !== 'altcha') {
+    if (given.secretKey === undefined) {
+      problems.push(
+        `options.secretKey (CAPTCHA_SECRET_KEY) is required for provider "${provider}"; ` +
+          `accepted: the secret key issued by ${provider}, as a string or a function returning it`,
+      );
+    }
+    if (given.siteKey === undefined) {
+      problems.push(
+        `options.siteKey (CAPTCHA_SITE_KEY) is required for provider "${provider}"; ` +
+          `accepted: the site key issued by ${provider}`,
+      );
+    }
+  }
+  let hmacKey = altcha?.hmacKey;
+  if (provider === 'altcha' && hmacKey === undefined) {
+    const production =
+      given.environment === 'production'
+        ? 'environment "production"'
+        : env.nodeEnv === 'production'
+          ? 'NODE_ENV=production'
+          : undefined;
+    if (production !== undefined) {
+      problems.push(
+        `options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (${production}); ` +
+          `accepted: ${hmacKeyRule.accepted}`,
+      );
+    }
+  }
+
+  if (problems.length > 0) throw new CaptchaConfigError(problems);
+
+  if (hmacKey === undefined) {
+    if (provider === 'altcha') new Logger('CaptchaModule').warn(MISSING_HMAC_KEY_WARNING);
+    hmacKey = randomProcessHmacKey();
+  }
+
+  const defaults = CAPTCHA_OPTION_DEFAULTS;
+  const typed = given as CaptchaModuleOptions;
+  const algorithm = altcha?.algorithm ?? defaults.altcha.algorithm;
+  return {
+    ...typed,
+    provider: provider as ResolvedCaptchaOptions['provider'],
+    timeoutMs: typed.timeoutMs ?? defaults.timeoutMs,
+    failureMode: typed.failureMode ?? defaults.failureMode,
+    minScore: typed.minScore ?? defaults.minScore,
+    minScoreByAction: { ...typed.minScoreByAction },
+    expectedHostnames: (typed.expectedHostnames ?? []).map((host) => host.toLowerCase()),
+    trustProxy: trustProxy ?? false,
+    altcha: {
+      hmacKey,
+      algorithm,
+      cost:
+        altcha?.cost ??
+        (algorithm.startsWith('PBKDF2/') ? PBKDF2_DEFAULT_COST : defaults.altcha.cost),
+      counter: altcha?.counter ? [altcha.counter[0], altcha.counter[1]] : [...defaults.altcha.counter],
+      expiresInSeconds: altcha?.expiresInSeconds ?? defaults.altcha.expiresInSeconds,
+      challengePath: altcha?.challengePath ?? defaults.altcha.challengePath,
+    },
+  };
+}
+
+type Report = (path: string, value: unknown, problem: string, accepted: string) => void;
+
+/** Checks `trustProxy`; a string becomes the list of its comma-separated entries. */
+function resolveTrustProxy(
+  value: unknown,
+  report: Report,
+): boolean | number | string[] | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      report('trustProxy', value, 'is not a valid hop count', TRUST_PROXY_ACCEPTED);
+    }
+    return value;
+  }
+  if (typeof value === 'string') {
+    const entries = splitList(value);
+    if (entries.length === 0) report('trustProxy', value, 'contains no address', TRUST_PROXY_ACCEPTED);
+    const bad = entries.filter((entry) => trustProxyEntryRule.problem(entry) !== undefined);
+    if (bad.length > 0) {
+      report(
+        'trustProxy',
+        value,
+        `contains ${bad.map((entry) => JSON.stringify(entry)).join(', ')}, not an IP address, CIDR range or proxy name`,
+        TRUST_PROXY_ACCEPTED,
+      );
+    }
+    return entries;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((entry: unknown, i) => {
+      const problem = trustProxyEntryRule.problem(entry);
+      if (problem !== undefined) {
+        report(`trustProxy[${i}]`, entry, problem, trustProxyEntryRule.accepted);
+      }
+    });
+    return value as string[];
+  }
+  report('trustProxy', value, 'is not a trust setting', TRUST_PROXY_ACCEPTED);
+  return undefined;
+}
+
+const expiresInSecondsRule = integerRule(10, 86_400, 'seconds');
+const costRule = integerRule(1, MAX_COUNTER, 'iterations');
+
+/** Checks `altcha`; returns it when it is an object (so its fields can be defaulted). */
+function resolveAltcha(
+  value: unknown,
+  report: Report,
+  checkSecret: (path: string, value: unknown, rule: ConfigRule) => void,
+): (AltchaOptions & { hmacKey?: CaptchaSecret }) | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    report('altcha', value, 'is not an object', 'an object of ALTCHA settings, e.g. { hmacKey }');
+    return undefined;
+  }
+  checkSecret('altcha.hmacKey', value.hmacKey, hmacKeyRule);
+
+  const { algorithm, cost, counter, expiresInSeconds, challengePath } = value;
+  if (algorithm !== undefined && !(ALTCHA_ALGORITHMS as readonly unknown[]).includes(algorithm)) {
+    report('altcha.algorithm', algorithm, 'is not a supported algorithm', ALTCHA_ALGORITHMS.join(', '));
+  }
+  for (const [key, field, rule] of [
+    ['cost', cost, costRule],
+    ['expiresInSeconds', expiresInSeconds, expiresInSecondsRule],
+  ] as const) {
+    const problem = field === undefined ? undefined : rule.problem(field);
+    if (problem !== undefined) report(`altcha.${key}`, field, problem, rule.accepted);
+  }
+  if (counter !== undefined) {
+    const accepted = `[min, max], whole numbers with 1 ≤ min < max ≤ ${MAX_COUNTER}`;
+    const pair = Array.isArray(counter) && counter.length === 2 ? (counter as unknown[]) : undefined;
+    if (pair === undefined) {
+      report('altcha.counter', counter, 'is not a [min, max] pair', accepted);
+    } else if (!pair.every((n) => typeof n === 'number' && Number.isSafeInteger(n))) {
+      report('altcha.counter', counter, 'does not hold two whole numbers', accepted);
+    } else {
+      const [min, max] = pair as [number, number];
+      if (min < 1 || max > MAX_COUNTER) report('altcha.counter', counter, 'is out of range', accepted);
+      else if (min >= max) report('altcha.counter', counter, 'has a min not below its max', accepted);
+    }
+  }
+  if (challengePath !== undefined && challengePath !== false) {
+    const accepted = "a path starting with '/', e.g. /captcha/challenge, or false to serve none";
+    if (typeof challengePath !== 'string') {
+      report('altcha.challengePath', challengePath, 'is not a path', accepted);
+    } else if (!challengePath.startsWith('/')) {
+      report('altcha.challengePath', challengePath, "does not start with '/'", accepted);
+    } else if (/[\s?#]/.test(challengePath)) {
+      report('altcha.challengePath', challengePath, 'contains whitespace, ? or #', accepted);
+    }
+  }
+  return value as AltchaOptions;
+}

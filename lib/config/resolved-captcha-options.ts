@@ -1,0 +1,22 @@
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type {
+  AltchaOptions,
+  CaptchaFailureMode,
+  CaptchaModuleOptions,
+  CaptchaSecret,
+} from './captcha-module-options.interface';
+
+/** Module options after validation, with every default filled in. Internal. */
+export interface ResolvedCaptchaOptions extends Omit<
+  CaptchaModuleOptions,
+  'provider' | 'timeoutMs' | 'failureMode' | 'minScore' | 'minScoreByAction' | 'expectedHostnames' | 'trustProxy' | 'altcha'
+> {
+  provider: CaptchaProviderName;
+  timeoutMs: number;
+  failureMode: CaptchaFailureMode;
+  minScore: number;
+  minScoreByAction: Record<string, number>;
+  expectedHostnames: string[];
+  trustProxy: boolean | number | string | string[];
+  altcha: Required<Omit<AltchaOptions, 'hmacKey'>> & { hmacKey: CaptchaSecret };
+}

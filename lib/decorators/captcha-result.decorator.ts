@@ -1,0 +1,17 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { getCaptchaResult } from '../guard/captcha-result.registry';
+
+/**
+ * Injects the request's {@link CaptchaVerification} into a handler: `undefined` when no challenge
+ * was due. Useful for step-up decisions on a low score.
+ *
+ * @example
+ * ```ts
+ * login(@CaptchaResult() captcha?: CaptchaVerification) {
+ *   if (captcha?.score !== undefined && captcha.score < 0.7) requireOtp();
+ * }
+ * ```
+ */
+export const CaptchaResult = createParamDecorator((_data: unknown, context: ExecutionContext) =>
+  getCaptchaResult(context.switchToHttp().getRequest()),
+);

@@ -1,0 +1,67 @@
+import { HttpException } from '@nestjs/common';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaReason } from '../verification/captcha-reason';
+import { CAPTCHA_MESSAGES } from './captcha-messages';
+
+/** The `error` field of the three CAPTCHA answers. */
+export type CaptchaErrorCode = 'captcha_required' | 'captcha_invalid' | 'captcha_unavailable';
+
+/** What a client needs to render the widget and retry. */
+export interface CaptchaChallengeDetails {
+  provider: CaptchaProviderName;
+  /** The widget's site key; `null` for ALTCHA, which uses `challenge_url` instead. */
+  site_key: string | null;
+  action: string | null;
+  /** ALTCHA only: where the widget fetches its challenge. */
+  challenge_url?: string;
+}
+
+/** The body every CAPTCHA answer has. */
+export interface CaptchaErrorBody<D> {
+  statusCode: number;
+  error: CaptchaErrorCode;
+  message: string;
+  details: D;
+}
+
+/**
+ * Base of the three CAPTCHA answers. They are `HttpException`s, so the body is right even where
+ * {@link CaptchaExceptionFilter} is not applied; the filter adds `Retry-After` and localization.
+ */
+export abstract class CaptchaException<D extends object = object> extends HttpException {
+  protected constructor(
+    readonly code: CaptchaErrorCode,
+    status: number,
+    readonly details: D,
+  ) {
+    super({ statusCode: status, error: code, message: CAPTCHA_MESSAGES[code], details } satisfies CaptchaErrorBody<D>, status);
+  }
+}
+
+/** 403 `captcha_required`: a condition demands a challenge and the request carried no token. */
+export class CaptchaRequiredException extends CaptchaException<CaptchaChallengeDetails> {
+  constructor(details: CaptchaChallengeDetails) {
+    super('captcha_required', 403, details);
+  }
+}
+
+/** 403 `captcha_invalid`: a token came and failed; `details` lets the client render a fresh widget. */
+export class CaptchaInvalidException extends CaptchaException<CaptchaChallengeDetails & { reason: CaptchaReason }> {
+  constructor(details: CaptchaChallengeDetails & { reason: CaptchaReason }) {
+    super('captcha_invalid', 403, details);
+  }
+}
+
+/** 503 `captcha_unavailable`: the provider could not judge the token and the policy is fail-closed. */
+export class CaptchaUnavailableException extends CaptchaException<{
+  provider: CaptchaProviderName;
+  fallback: string | null;
+}> {
+  constructor(
+    details: { provider: CaptchaProviderName; fallback: string | null },
+    /** Seconds the client should wait before retrying (`Retry-After`). */
+    readonly retryAfterSeconds = 10,
+  ) {
+    super('captcha_unavailable', 503, details);
+  }
+}

@@ -1,0 +1,101 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
+import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import { always } from '../conditions/always.condition';
+import { CaptchaRequirement, type RequireCaptchaOptions } from '../decorators/require-captcha.decorator';
+import { SkipCaptcha } from '../decorators/skip-captcha.decorator';
+import {
+  CaptchaInvalidException,
+  CaptchaRequiredException,
+  CaptchaUnavailableException,
+  type CaptchaChallengeDetails,
+} from '../errors/captcha.exception';
+import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
+import { ClientIpResolver } from '../http/client-ip-resolver';
+import { defaultTokenExtractor } from '../http/captcha-token-extractor';
+import { CaptchaVerifier } from '../verification/captcha-verifier.service';
+import type { CaptchaVerification } from '../verification/captcha-verification.interface';
+import { setCaptchaResult } from './captcha-result.registry';
+
+const ALWAYS = always();
+
+/**
+ * The checkpoint: skip? → condition → token? → verify → decide. Applied by `@RequireCaptcha()`;
+ * written to be subclassed (the protected steps) for apps with their own request shapes.
+ */
+@Injectable()
+export class CaptchaGuard implements CanActivate {
+  private readonly logger = new Logger('CaptchaGuard');
+
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly verifier: CaptchaVerifier,
+    @Inject(CAPTCHA_OPTIONS) protected readonly options: ResolvedCaptchaOptions,
+    protected readonly clientIpResolver: ClientIpResolver,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const requirement = this.getRequirement(context);
+    if (!requirement || (await this.shouldSkip(context))) return true;
+
+    const request = this.getRequest(context);
+    const clientIp = this.clientIpResolver.resolve(request).ip;
+    const when = requirement.when ?? ALWAYS;
+    if (!(await when({ executionContext: context, request, clientIp, action: requirement.action }))) return true;
+
+    const token = this.extractToken(request);
+    if (token === undefined) throw new CaptchaRequiredException(this.challengeDetails(requirement));
+
+    const verification = await this.verify(token, requirement, clientIp);
+    setCaptchaResult(request as object, verification);
+    if (!verification.success && !verification.degraded) {
+      throw new CaptchaInvalidException({ ...this.challengeDetails(requirement), reason: verification.reason ?? 'invalid' });
+    }
+    return true;
+  }
+
+  /** The route's `@RequireCaptcha` options; handler-level options override class-level ones. */
+  protected getRequirement(context: ExecutionContext): RequireCaptchaOptions | undefined {
+    return this.reflector.getAllAndOverride(CaptchaRequirement, [context.getHandler(), context.getClass()]);
+  }
+
+  protected async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const skipped = this.reflector.getAllAndOverride(SkipCaptcha, [context.getHandler(), context.getClass()]);
+    return skipped === true || (this.options.skipIf !== undefined && (await this.options.skipIf(context)));
+  }
+
+  protected getRequest(context: ExecutionContext): unknown {
+    return context.switchToHttp().getRequest();
+  }
+
+  protected extractToken(request: unknown): unknown {
+    return (this.options.tokenExtractor ?? defaultTokenExtractor)(request);
+  }
+
+  /** Verifies, applying the outage policy: fail closed (503) unless `failureMode` is `open`. */
+  protected async verify(token: unknown, requirement: RequireCaptchaOptions, remoteIp: string | undefined): Promise<CaptchaVerification> {
+    try {
+      return await this.verifier.verify(token, { action: requirement.action, remoteIp, minScore: requirement.minScore });
+    } catch (error) {
+      if (!(error instanceof CaptchaUnavailableError)) throw error;
+      this.logger.error({ event: 'captcha.provider_unreachable', provider: error.provider, kind: error.kind, cause: error.message, ...error.details });
+      if (this.options.failureMode === 'open') {
+        this.logger.warn({ event: 'captcha.fail_open', provider: error.provider, action: requirement.action });
+        return { success: false, degraded: true, provider: error.provider, reason: 'provider_unavailable', errorCodes: [] };
+      }
+      throw new CaptchaUnavailableException({ provider: error.provider, fallback: null });
+    }
+  }
+
+  protected challengeDetails(requirement: RequireCaptchaOptions): CaptchaChallengeDetails {
+    const details: CaptchaChallengeDetails = {
+      provider: this.verifier.providerName,
+      site_key: this.verifier.siteKey ?? null,
+      action: requirement.action ?? null,
+    };
+    const challengePath = this.options.altcha.challengePath;
+    if (details.provider === 'altcha' && challengePath) details.challenge_url = challengePath;
+    return details;
+  }
+}

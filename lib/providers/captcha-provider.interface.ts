@@ -1,0 +1,48 @@
+import type { CaptchaReason } from '../verification/captcha-reason';
+import type { CaptchaProviderName } from './captcha-provider-name';
+
+/** What the verifier passes to a provider for one call. */
+export interface ProviderVerifyRequest {
+  remoteIp?: string;
+}
+
+/**
+ * A provider's answer, normalized but not yet judged: the verifier applies action, hostname,
+ * score and age policy after it, in one place.
+ */
+export interface ProviderReply {
+  /** The provider's own verdict on the token. */
+  success: boolean;
+  /** The provider's error codes mapped to our vocabulary (on failure). */
+  reason?: CaptchaReason;
+  errorCodes: string[];
+  action?: string;
+  hostname?: string;
+  /** Normalized so that 1.0 means "very likely human". */
+  score?: number;
+  challengeTs?: Date;
+}
+
+/**
+ * One CAPTCHA provider behind the common interface. Implementations call the provider (or verify
+ * locally) and translate its answer; they never apply policy.
+ *
+ * `verify` resolves with a reply for any token verdict and throws
+ * {@link CaptchaUnavailableError} when the provider cannot answer or rejects our own credentials.
+ */
+export interface CaptchaProvider {
+  readonly name: CaptchaProviderName;
+  /** Public key the client widget renders with (absent for ALTCHA). */
+  readonly siteKey?: string;
+  /** Longest token the provider accepts; longer tokens are `malformed` and never sent. */
+  readonly maxTokenLength: number;
+  /** How long a token stays redeemable; the single-use claim lives this long. */
+  readonly tokenLifetimeSeconds: number;
+  /**
+   * Who refuses a replayed token: `'verifier'` claims a hash of the token before the call, so a
+   * replay costs no provider call; `'provider'` means the provider claims what identifies a
+   * solution itself (ALTCHA claims the challenge nonce, since one solution has many encodings).
+   */
+  readonly replayProtection: 'verifier' | 'provider';
+  verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply>;
+}

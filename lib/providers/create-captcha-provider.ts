@@ -1,0 +1,28 @@
+import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import type { CaptchaStore } from '../stores/captcha-store.interface';
+import { AltchaProvider } from './altcha.provider';
+import type { CaptchaProvider } from './captcha-provider.interface';
+import { HcaptchaProvider } from './hcaptcha.provider';
+import type { ProviderHttpClient } from './provider-http-client';
+import { RecaptchaProvider } from './recaptcha.provider';
+import { TurnstileProvider } from './turnstile.provider';
+
+/** Builds the configured provider. Options are validated before, so the name is a supported one. */
+export function createCaptchaProvider(
+  options: ResolvedCaptchaOptions,
+  http: ProviderHttpClient,
+  store: CaptchaStore,
+): CaptchaProvider {
+  switch (options.provider) {
+    case 'turnstile':
+      return new TurnstileProvider(options, http);
+    case 'recaptcha':
+      return new RecaptchaProvider(options, http);
+    case 'hcaptcha':
+      return new HcaptchaProvider(options, http);
+    case 'altcha':
+      return new AltchaProvider(options, store);
+    default:
+      throw new Error(`provider "${options.provider}" is not available in this version`);
+  }
+}

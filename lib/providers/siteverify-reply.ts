@@ -1,0 +1,43 @@
+import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
+import type { CaptchaProviderName } from './captcha-provider-name';
+import type { ProviderHttpResponse } from './provider-http-client';
+
+/** The fields the siteverify family (Turnstile, reCAPTCHA, hCaptcha) answers with, read defensively. */
+export interface SiteverifyReply {
+  success: boolean;
+  errorCodes: string[];
+  hostname?: string;
+  action?: string;
+  score?: number;
+  challengeTs?: Date;
+}
+
+/**
+ * Reads a siteverify answer. Anything that is not a JSON object with a boolean `success` is an
+ * unreadable answer: the provider could not judge the token, so it is an outage, never a pass.
+ */
+export function readSiteverifyReply(
+  provider: CaptchaProviderName,
+  response: ProviderHttpResponse,
+): SiteverifyReply {
+  const body = response.json;
+  if (typeof body !== 'object' || body === null || typeof (body as { success?: unknown }).success !== 'boolean') {
+    throw new CaptchaUnavailableError(
+      provider,
+      'bad_response',
+      `${provider} answered HTTP ${response.status} without a readable verdict`,
+      { status: response.status, latencyMs: response.latencyMs },
+    );
+  }
+  const fields = body as Record<string, unknown>;
+  const codes = fields['error-codes'];
+  const challengeTs = typeof fields.challenge_ts === 'string' ? new Date(fields.challenge_ts) : undefined;
+  return {
+    success: fields.success === true,
+    errorCodes: Array.isArray(codes) ? codes.filter((c): c is string => typeof c === 'string') : [],
+    hostname: typeof fields.hostname === 'string' ? fields.hostname : undefined,
+    action: typeof fields.action === 'string' && fields.action !== '' ? fields.action : undefined,
+    score: typeof fields.score === 'number' && Number.isFinite(fields.score) ? fields.score : undefined,
+    challengeTs: challengeTs && !Number.isNaN(challengeTs.getTime()) ? challengeTs : undefined,
+  };
+}

@@ -1,0 +1,279 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FakeFaultSchedule, type FaultOptions } from './fake-fault';
+import { FakeHcaptcha, HCAPTCHA_TEST_KEYS } from './fake-hcaptcha';
+import type { FakeProvider, FakeProviderName, FakeVerdict, IssueTokenOptions } from './fake-provider';
+import { RECAPTCHA_TEST_KEYS, FakeRecaptcha } from './fake-recaptcha';
+import { parseFakeRequestBody, readRequestBody } from './fake-request-body';
+import { FakeTurnstile, TURNSTILE_TEST_KEYS } from './fake-turnstile';
+
+/** Options for {@link FakeCaptchaServer.start}. */
+export interface FakeCaptchaServerOptions {
+  /** The clock (ms since epoch) tokens are issued and judged by; default `Date.now`. */
+  now?: () => number;
+}
+
+/** One verify request the fake received, for asserting the library's wire format. */
+export interface RecordedRequest {
+  provider: FakeProviderName;
+  method: string;
+  /** The path without query string. */
+  path: string;
+  /** The raw `content-type` header (`''` when absent). */
+  contentType: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body's fields whatever the encoding (form, multipart or JSON); `null` if unreadable. */
+  form: Record<string, string> | null;
+  rawBody: string;
+}
+
+/** Largest body the fake reads; larger ones get 413. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const DEFAULT_FAULT_BODY = JSON.stringify({ success: false, 'error-codes': ['internal-error'] });
+
+/**
+ * A real local HTTP server speaking the Turnstile, reCAPTCHA and hCaptcha siteverify protocols
+ * (providers.md §1, §2a, §3, §8), on 127.0.0.1 with a random port. Point a provider's `verifyUrl`
+ * at {@link FakeCaptchaServer.verifyUrl}, mint tokens with {@link FakeCaptchaServer.issueToken},
+ * and steer time and failures with {@link FakeCaptchaServer.advanceClock} and
+ * {@link FakeCaptchaServer.fault}.
+ *
+ * @example
+ * const server = await FakeCaptchaServer.start();
+ * const token = server.issueToken({ provider: 'turnstile', action: 'login' });
+ * // configure the library with verifyUrl: server.verifyUrl('turnstile'),
+ * // secret: FakeCaptchaServer.secrets.turnstile, then send `token` as the widget would.
+ * await server.close();
+ */
+export class FakeCaptchaServer {
+  /** The "production" secret the fake accepts per provider; any other non-test secret is invalid. */
+  static readonly secrets: Readonly<Record<FakeProviderName, string>> = Object.freeze({
+    turnstile: '0x4AAAAAAAfakeSecretTurnstile000000',
+    recaptcha: '6LfakeSecretRecaptcha0000000000000000000',
+    hcaptcha: '0xfakeSecretHcaptcha00000000000000000000',
+  });
+
+  /** The "production" site keys matching {@link FakeCaptchaServer.secrets}. */
+  static readonly siteKeys: Readonly<Record<FakeProviderName, string>> = Object.freeze({
+    turnstile: '0x4AAAAAAAfakeSiteKey0000',
+    recaptcha: '6LfakeSiteKeyRecaptcha000000000000000000',
+    hcaptcha: 'fa4e0000-5173-4e00-8000-00000000fa4e',
+  });
+
+  /** The providers' official test keys, secrets and dummy tokens, which the fake honours. */
+  static readonly testKeys = Object.freeze({
+    turnstile: TURNSTILE_TEST_KEYS,
+    recaptcha: RECAPTCHA_TEST_KEYS,
+    hcaptcha: HCAPTCHA_TEST_KEYS,
+  });
+
+  /** Base URL, `http://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** Every verify request received (faulted ones included), oldest first. */
+  readonly requests: RecordedRequest[] = [];
+
+  private readonly providers: Record<FakeProviderName, FakeProvider>;
+  private readonly hcaptcha: FakeHcaptcha;
+  private readonly routes: Map<string, FakeProvider>;
+  private readonly faults = new FakeFaultSchedule();
+  private readonly pendingDelays = new Map<NodeJS.Timeout, () => void>();
+  private clockOffsetMs = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly baseNow: () => number,
+  ) {
+    const { port } = server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    this.hcaptcha = new FakeHcaptcha(
+      FakeCaptchaServer.secrets.hcaptcha,
+      FakeCaptchaServer.siteKeys.hcaptcha,
+    );
+    this.providers = {
+      turnstile: new FakeTurnstile(FakeCaptchaServer.secrets.turnstile),
+      recaptcha: new FakeRecaptcha(FakeCaptchaServer.secrets.recaptcha),
+      hcaptcha: this.hcaptcha,
+    };
+    this.routes = new Map(Object.values(this.providers).map((p) => [p.verifyPath, p]));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((error: unknown) => this.answerCrash(res, error));
+    });
+  }
+
+  /** Starts a server on 127.0.0.1 with a random free port. */
+  static async start(options: FakeCaptchaServerOptions = {}): Promise<FakeCaptchaServer> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new FakeCaptchaServer(server, options.now ?? Date.now);
+  }
+
+  /**
+   * hCaptcha answers a reused token with the legacy `invalid-or-already-seen-response` instead of
+   * `already-seen-response`. Configuration: {@link FakeCaptchaServer.reset} leaves it as is.
+   */
+  get hcaptchaLegacyDuplicateCode(): boolean {
+    return this.hcaptcha.legacyDuplicateCode;
+  }
+
+  set hcaptchaLegacyDuplicateCode(legacy: boolean) {
+    this.hcaptcha.legacyDuplicateCode = legacy;
+  }
+
+  /**
+   * The provider's verify URL on this server, with the real path: `/turnstile/v0/siteverify`,
+   * `/recaptcha/api/siteverify` or `/siteverify`.
+   */
+  verifyUrl(provider: FakeProviderName): string {
+    return `${this.url}${this.provider(provider).verifyPath}`;
+  }
+
+  /**
+   * Mints a token the provider's route will accept once (before it expires), remembering its issue
+   * time on the fake clock and the data to echo.
+   *
+   * @example
+   * server.issueToken({ provider: 'hcaptcha', score: 0.9, scoreReason: ['automation'] });
+   */
+  issueToken(options: IssueTokenOptions): string {
+    return this.provider(options.provider).issueToken(options, this.now());
+  }
+
+  /** Moves the fake clock by `ms` (on top of the injected clock or `Date.now`). */
+  advanceClock(ms: number): void {
+    if (!Number.isFinite(ms)) throw new RangeError(`advanceClock needs a finite number, got ${ms}`);
+    this.clockOffsetMs += ms;
+  }
+
+  /** Injects a fault on `provider`'s verify route; see {@link FaultOptions}. */
+  fault(provider: FakeProviderName, fault: FaultOptions): void {
+    this.faults.add(this.provider(provider).name, fault);
+  }
+
+  /** Removes every injected fault. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Forgets tokens, idempotency keys, faults, recorded requests and the clock offset. */
+  reset(): void {
+    for (const provider of Object.values(this.providers)) provider.reset();
+    this.faults.clear();
+    this.requests.length = 0;
+    this.clockOffsetMs = 0;
+  }
+
+  /** Stops listening and ends every connection, including keep-alive and hanging ones. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve, reject) => {
+      this.server.close((error) => (error ? reject(error) : resolve()));
+      this.server.closeAllConnections();
+      for (const [timer, wake] of this.pendingDelays) {
+        clearTimeout(timer);
+        wake();
+      }
+      this.pendingDelays.clear();
+    });
+    return this.closing;
+  }
+
+  private now(): number {
+    return this.baseNow() + this.clockOffsetMs;
+  }
+
+  private provider(name: FakeProviderName): FakeProvider {
+    const provider = Object.prototype.hasOwnProperty.call(this.providers, name)
+      ? this.providers[name]
+      : undefined;
+    if (!provider) throw new TypeError(`Unknown fake provider: ${String(name)}`);
+    return provider;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', this.url).pathname;
+    const provider = this.routes.get(path);
+    if (!provider) {
+      sendJson(res, 404, { error: 'not_found', message: `No fake provider serves ${path}` });
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      sendJson(res, 405, { error: 'method_not_allowed', message: 'Use POST' });
+      return;
+    }
+    const read = await readRequestBody(req, MAX_BODY_BYTES);
+    if (read.tooLarge) {
+      sendJson(res, 413, { error: 'payload_too_large', limitBytes: MAX_BODY_BYTES });
+      return;
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    const body = parseFakeRequestBody(contentType, read.body);
+    this.requests.push({
+      provider: provider.name,
+      method: req.method,
+      path,
+      contentType,
+      headers: { ...req.headers },
+      form: body.fields === null ? null : { ...body.fields },
+      rawBody: read.body.toString('utf8'),
+    });
+
+    const fault = this.faults.take(provider.name);
+    const answersWithFault = fault?.status !== undefined || fault?.body !== undefined;
+    const verdict: FakeVerdict | undefined =
+      fault?.hang || fault?.closeConnection || answersWithFault
+        ? undefined
+        : provider.verify({ body, nowMs: this.now() });
+    if (fault?.delayMs) await this.delay(fault.delayMs);
+    if (res.destroyed || res.writableEnded || this.closing) return;
+
+    if (fault?.hang) return; // close() ends the connection
+    if (fault?.closeConnection) {
+      req.socket.destroy();
+      return;
+    }
+    if (verdict) {
+      sendJson(res, verdict.status, verdict.body);
+      return;
+    }
+    res.writeHead(fault?.status ?? 200, {
+      'Content-Type': fault?.contentType ?? 'application/json',
+    });
+    res.end(fault?.body ?? DEFAULT_FAULT_BODY);
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingDelays.delete(timer);
+        resolve();
+      }, ms);
+      this.pendingDelays.set(timer, resolve);
+    });
+  }
+
+  private answerCrash(res: ServerResponse, error: unknown): void {
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    sendJson(res, 500, { error: 'fake_server_error', message });
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

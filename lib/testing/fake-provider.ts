@@ -1,0 +1,83 @@
+import type { ParsedFakeBody } from './fake-request-body';
+
+/** The providers {@link FakeCaptchaServer} imitates. */
+export type FakeProviderName = 'turnstile' | 'recaptcha' | 'hcaptcha';
+
+/**
+ * What a minted fake token carries; the provider echoes it back on verification.
+ *
+ * Fields that a provider does not return are accepted and ignored (for example `cdata` on a
+ * reCAPTCHA token), so one options object can be reused across providers.
+ *
+ * @example
+ * server.issueToken({ provider: 'recaptcha', action: 'login', score: 0.9 }); // a v3 token
+ */
+export interface IssueTokenOptions {
+  provider: FakeProviderName;
+  /** Echoed as `action` by Turnstile and reCAPTCHA v3 (default `''`). */
+  action?: string;
+  /** Echoed as `hostname` (default `'localhost'`). */
+  hostname?: string;
+  /**
+   * The provider's raw score. reCAPTCHA: 0..1 where 1 means human; a token with a score is a v3
+   * token, one without is a v2 token. hCaptcha: the Enterprise risk score (higher means bot),
+   * returned with `score_reason`. Ignored by Turnstile.
+   */
+  score?: number;
+  /** hCaptcha Enterprise `score_reason` returned with `score` (default `[]`). */
+  scoreReason?: string[];
+  /** Turnstile `cdata` (default `''`). */
+  cdata?: string;
+  /** Overrides the provider's token lifetime (Turnstile 300 s, reCAPTCHA 120 s, hCaptcha 120 s). */
+  ttlSeconds?: number;
+  /** hCaptcha: the site key the token was solved for (default the fake's production site key). */
+  siteKey?: string;
+}
+
+/** A token a fake provider minted, with what it echoes and whether it was redeemed. */
+export interface FakeIssuedToken {
+  readonly issuedAtMs: number;
+  readonly ttlSeconds: number;
+  readonly hostname: string;
+  readonly action: string;
+  readonly cdata: string;
+  readonly score?: number;
+  readonly scoreReason: readonly string[];
+  readonly siteKey?: string;
+  redeemed: boolean;
+}
+
+/** One verify call as a fake provider sees it: the decoded body and the fake clock's time. */
+export interface FakeVerifyRequest {
+  readonly body: ParsedFakeBody;
+  readonly nowMs: number;
+}
+
+/** A fake provider's answer: an HTTP status and a JSON body. */
+export interface FakeVerdict {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** The behaviour of one imitated provider behind {@link FakeCaptchaServer}'s routing. */
+export interface FakeProvider {
+  readonly name: FakeProviderName;
+  /** The provider's real verify path, e.g. `/turnstile/v0/siteverify`. */
+  readonly verifyPath: string;
+  /** Mints and remembers a token; returns the token string. */
+  issueToken(options: IssueTokenOptions, nowMs: number): string;
+  /** Judges one verify call (and consumes the token when the provider would). */
+  verify(request: FakeVerifyRequest): FakeVerdict;
+  /** Forgets every minted token and any replay cache. */
+  reset(): void;
+}
+
+/**
+ * A failure verdict in the reCAPTCHA family's shape: HTTP 200, `success: false` and one error code.
+ *
+ * @example
+ * fakeFailure('invalid-input-secret'); // { status: 200, body: { success: false, 'error-codes': [...] } }
+ */
+export function fakeFailure(code: string, extra: Record<string, unknown> = {}): FakeVerdict {
+  return { status: 200, body: { success: false, 'error-codes': [code], ...extra } };
+}

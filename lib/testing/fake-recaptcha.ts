@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { fakeChallengeTimestamp } from './fake-challenge-timestamp';
+import {
+  fakeFailure,
+  type FakeProvider,
+  type FakeVerdict,
+  type FakeVerifyRequest,
+  type IssueTokenOptions,
+} from './fake-provider';
+import { FakeTokenLedger } from './fake-token-ledger';
+
+/** Google's official reCAPTCHA v2 test keys (providers.md §2a); v3 has none. */
+export const RECAPTCHA_TEST_KEYS = Object.freeze({
+  siteKey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
+  /** Every siteverify with this secret passes, for any token, any number of times. */
+  secret: '6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe',
+} as const);
+
+const TOKEN_LIFETIME_SECONDS = 120;
+
+/**
+ * Google reCAPTCHA v2/v3 siteverify (providers.md §2a, §8): form-urlencoded bodies only; tokens
+ * valid 120 s and verifiable once; v3 tokens (minted with a score) answer `score` and `action`, v2
+ * tokens neither; the test secret passes anything. Every verdict is HTTP 200.
+ */
+export class FakeRecaptcha implements FakeProvider {
+  readonly name = 'recaptcha';
+  readonly verifyPath = '/recaptcha/api/siteverify';
+  private readonly ledger = new FakeTokenLedger();
+
+  /** @param productionSecret - the one non-test secret this fake accepts. */
+  constructor(private readonly productionSecret: string) {}
+
+  /**
+   * Mints a `03A`-prefixed base64url token.
+   *
+   * @throws RangeError when `score` is outside 0..1.
+   */
+  issueToken(options: IssueTokenOptions, nowMs: number): string {
+    if (options.score !== undefined && !(options.score >= 0 && options.score <= 1)) {
+      throw new RangeError(`reCAPTCHA score must be within 0..1, got ${options.score}`);
+    }
+    const token = `03A${randomBytes(360).toString('base64url')}`;
+    this.ledger.remember(token, options, nowMs, TOKEN_LIFETIME_SECONDS);
+    return token;
+  }
+
+  /** Judges one siteverify call. */
+  verify({ body, nowMs }: FakeVerifyRequest): FakeVerdict {
+    // Google reads form fields only; a JSON (or multipart) body is answered as an unreadable
+    // token, which is what integrators sending JSON observe in practice.
+    if ((body.encoding !== 'form' && body.encoding !== 'none') || body.fields === null) {
+      return fakeFailure('invalid-input-response');
+    }
+    const secret = body.fields['secret'] ?? '';
+    const response = body.fields['response'] ?? '';
+    if (!secret) return fakeFailure('missing-input-secret');
+    const isTestSecret = secret === RECAPTCHA_TEST_KEYS.secret;
+    if (!isTestSecret && secret !== this.productionSecret) {
+      return fakeFailure('invalid-input-secret');
+    }
+    if (!response) return fakeFailure('missing-input-response');
+    if (isTestSecret) {
+      return {
+        status: 200,
+        body: {
+          success: true,
+          challenge_ts: fakeChallengeTimestamp(nowMs, 'seconds'),
+          hostname: 'testkey.google.com',
+        },
+      };
+    }
+
+    const record = this.ledger.find(response);
+    if (!record) return fakeFailure('invalid-input-response');
+    if (record.redeemed || this.ledger.isExpired(record, nowMs)) {
+      return fakeFailure('timeout-or-duplicate');
+    }
+    record.redeemed = true;
+    const v3 = record.score === undefined ? {} : { score: record.score, action: record.action };
+    return {
+      status: 200,
+      body: {
+        success: true,
+        challenge_ts: fakeChallengeTimestamp(record.issuedAtMs, 'seconds'),
+        hostname: record.hostname,
+        ...v3,
+      },
+    };
+  }
+
+  /** Forgets tokens. */
+  reset(): void {
+    this.ledger.clear();
+  }
+}

@@ -1,0 +1,50 @@
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaReason } from './captcha-reason';
+
+/**
+ * The normalized outcome of one verification, whatever the provider.
+ *
+ * @example
+ * ```ts
+ * const v = await verifier.verify(token, { action: 'comment' });
+ * if (!v.success) console.log(v.reason); // 'duplicate', 'expired', …
+ * ```
+ */
+export interface CaptchaVerification {
+  /** True when the token passed every check (provider verdict, action, hostname, score, age). */
+  success: boolean;
+  /** The provider that judged the token. */
+  provider: CaptchaProviderName;
+  /** Why it failed; absent on success. */
+  reason?: CaptchaReason;
+  /** The action the token was made for, as the provider reported it. */
+  action?: string;
+  /** The host the challenge was solved on, as the provider reported it. */
+  hostname?: string;
+  /**
+   * The provider's score, normalized so that 1.0 means "very likely human" (hCaptcha's
+   * risk score is inverted to fit). Absent for providers without a score.
+   */
+  score?: number;
+  /** When the challenge was solved (or loaded, for reCAPTCHA). */
+  challengeTs?: Date;
+  /** The provider's raw error codes (never containing the token). */
+  errorCodes: string[];
+  /**
+   * `true` when the provider could not answer and the route's policy let the request through
+   * anyway (`failureMode: 'open'`); `success` is then `false` and `reason` `provider_unavailable`.
+   */
+  degraded?: boolean;
+}
+
+/** Per-call expectations for {@link CaptchaVerifier.verify}. */
+export interface CaptchaVerifyOptions {
+  /** The action this token must have been made for; compared when the provider reports one. */
+  action?: string;
+  /** The end user's IP, forwarded to providers that accept it. */
+  remoteIp?: string;
+  /** A host the token must have been solved on; adds to the module's `expectedHostnames`. */
+  expectedHostname?: string;
+  /** Minimum score for score-based providers; overrides the module and per-action settings. */
+  minScore?: number;
+}

@@ -1,0 +1,43 @@
+import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import type { ProviderReply } from '../providers/captcha-provider.interface';
+import type { CaptchaReason } from './captcha-reason';
+import type { CaptchaVerifyOptions } from './captcha-verification.interface';
+
+/**
+ * Every policy check after the provider's verdict, in one place: action, hostname, score, age.
+ * Returns the reason the reply fails, or `undefined` when it passes.
+ */
+export function judgeReply(
+  reply: ProviderReply,
+  call: CaptchaVerifyOptions,
+  options: ResolvedCaptchaOptions,
+  now: number = Date.now(),
+): CaptchaReason | undefined {
+  if (!reply.success) return reply.reason ?? 'invalid';
+
+  // Providers without an action (reCAPTCHA v2, hCaptcha) cannot mismatch; those with one must match.
+  if (call.action !== undefined && reply.action !== undefined && reply.action !== call.action) {
+    return 'action_mismatch';
+  }
+
+  const hostnames = call.expectedHostname
+    ? [...options.expectedHostnames, call.expectedHostname]
+    : options.expectedHostnames;
+  if (hostnames.length > 0 && (reply.hostname === undefined || !hostnames.includes(reply.hostname.toLowerCase()))) {
+    return 'hostname_mismatch';
+  }
+
+  // An explicit threshold (call or per action) demands a score; the module default only judges one.
+  const explicitMinScore =
+    call.minScore ?? (call.action !== undefined ? options.minScoreByAction[call.action] : undefined);
+  if (reply.score === undefined) {
+    if (explicitMinScore !== undefined) return 'score_too_low';
+  } else if (reply.score < (explicitMinScore ?? options.minScore)) {
+    return 'score_too_low';
+  }
+
+  if (options.maxTokenAgeSeconds !== undefined && reply.challengeTs !== undefined) {
+    if (now - reply.challengeTs.getTime() > options.maxTokenAgeSeconds * 1000) return 'expired';
+  }
+  return undefined;
+}
