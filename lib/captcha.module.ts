@@ -1,7 +1,12 @@
 import { HttpModule } from '@nestjs/axios';
 import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { AltchaChallengeMiddleware } from './altcha/altcha-challenge.middleware';
-import { CAPTCHA_MODULE_OPTIONS, CAPTCHA_OPTIONS, CAPTCHA_PROVIDER, ConfigurableCaptchaModule } from './captcha.module-definition';
+import {
+  CAPTCHA_MODULE_OPTIONS,
+  CAPTCHA_OPTIONS,
+  CAPTCHA_PROVIDER,
+  ConfigurableCaptchaModule,
+} from './captcha.module-definition';
 import type { CaptchaModuleOptions } from './config/captcha-module-options.interface';
 import { resolveCaptchaOptions } from './config/resolve-captcha-options';
 import type { ResolvedCaptchaOptions } from './config/resolved-captcha-options';
@@ -33,7 +38,8 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     {
       provide: CAPTCHA_OPTIONS,
       inject: [CAPTCHA_MODULE_OPTIONS],
-      useFactory: (options: CaptchaModuleOptions) => resolveCaptchaOptions(options, { nodeEnv: process.env.NODE_ENV }),
+      useFactory: (options: CaptchaModuleOptions) =>
+        resolveCaptchaOptions(options, { nodeEnv: process.env.NODE_ENV }),
     },
     {
       provide: CaptchaStore,
@@ -56,7 +62,15 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaExceptionFilter,
     AltchaChallengeMiddleware,
   ],
-  exports: [CAPTCHA_OPTIONS, CAPTCHA_PROVIDER, CaptchaStore, ClientIpResolver, CaptchaVerifier, CaptchaGuard, CaptchaExceptionFilter],
+  exports: [
+    CAPTCHA_OPTIONS,
+    CAPTCHA_PROVIDER,
+    CaptchaStore,
+    ClientIpResolver,
+    CaptchaVerifier,
+    CaptchaGuard,
+    CaptchaExceptionFilter,
+  ],
 })
 export class CaptchaModule extends ConfigurableCaptchaModule implements NestModule {
   constructor(@Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions) {

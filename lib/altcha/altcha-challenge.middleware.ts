@@ -21,7 +21,11 @@ export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage
       send(response, 200, challenge);
     } catch (error) {
       this.logger.error({ event: 'captcha.challenge_failed', cause: (error as Error).message });
-      send(response, 503, { statusCode: 503, error: 'captcha_unavailable', message: 'Verification is temporarily unavailable.' });
+      send(response, 503, {
+        statusCode: 503,
+        error: 'captcha_unavailable',
+        message: 'Verification is temporarily unavailable.',
+      });
     }
   }
 }

@@ -43,8 +43,7 @@ export function problemLine(
  */
 export function showValue(value: unknown): string {
   if (typeof value === 'string') {
-    const cut =
-      value.length > MAX_SHOWN_LENGTH ? `${value.slice(0, MAX_SHOWN_LENGTH)}…` : value;
+    const cut = value.length > MAX_SHOWN_LENGTH ? `${value.slice(0, MAX_SHOWN_LENGTH)}…` : value;
     return JSON.stringify(cut);
   }
   if (typeof value === 'function') return 'a function';
@@ -64,7 +63,7 @@ export function maskUrlPassword(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
 }
 
-const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+const CONTROL_OR_SPACE = /[\s\p{Cc}]/u;
 
 function isWholeNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value);
@@ -143,7 +142,8 @@ export const hmacKeyRule = keyRule(
 
 /** `CAPTCHA_VERIFY_URL` / `verifyUrl`. Plain http is allowed (local proxies, tests). */
 export const verifyUrlRule: ConfigRule = {
-  accepted: 'an absolute http:// or https:// URL, e.g. https://captcha-proxy.example.com/siteverify',
+  accepted:
+    'an absolute http:// or https:// URL, e.g. https://captcha-proxy.example.com/siteverify',
   problem: (value) => {
     if (typeof value !== 'string') return 'is not a string';
     let url: URL;

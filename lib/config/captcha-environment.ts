@@ -51,8 +51,7 @@ export type CaptchaEnvVariable = (typeof CAPTCHA_ENV_VARIABLES)[number];
 
 /** A raw value read, or what is wrong with it. */
 export type EnvParseResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; problem: string; accepted: string };
+  { ok: true; value: T } | { ok: false; problem: string; accepted: string };
 
 /** How one variable is read: parsed when set, possibly required when unset. */
 export interface EnvVariableSpec<T> {
@@ -73,9 +72,7 @@ function ok<T>(value: T): EnvParseResult<T> {
 function byRule<T extends string = string>(rule: ConfigRule): (raw: string) => EnvParseResult<T> {
   return (raw) => {
     const problem = rule.problem(raw);
-    return problem === undefined
-      ? ok(raw as T)
-      : { ok: false, problem, accepted: rule.accepted };
+    return problem === undefined ? ok(raw as T) : { ok: false, problem, accepted: rule.accepted };
   };
 }
 
@@ -131,10 +128,13 @@ function parseTrustProxy(raw: string): EnvParseResult<boolean | number | string[
   if (entries.length === 0) return { ok: false, problem: 'contains no address', accepted };
   const bad = entries.filter((entry) => trustProxyEntryRule.problem(entry) !== undefined);
   if (bad.length > 0) {
-    const what = bad.length === 1 ? 'an entry that is' : 'entries that are';
+    const what =
+      bad.length === 1
+        ? 'an entry that is not an IP address, CIDR range or proxy name'
+        : 'entries that are not IP addresses, CIDR ranges or proxy names';
     return {
       ok: false,
-      problem: `contains ${what} not an IP address, CIDR range or proxy name: ${quoteAll(bad)}`,
+      problem: `contains ${what}: ${quoteAll(bad)}`,
       accepted,
     };
   }
@@ -234,7 +234,11 @@ function EnvVariable(): PropertyDecorator {
   return (target, propertyKey) => {
     Transform(({ value }) => normalizeEnvValue(value))(target, propertyKey);
     const problemOf = (args: ValidationArguments) =>
-      envProblem(args.property as CaptchaEnvVariable, args.value, args.object as CaptchaEnvironment);
+      envProblem(
+        args.property as CaptchaEnvVariable,
+        args.value,
+        args.object as CaptchaEnvironment,
+      );
     ValidateBy({
       name: 'captchaEnvironmentVariable',
       validator: {

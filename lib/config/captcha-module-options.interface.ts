@@ -13,7 +13,8 @@ export interface AltchaOptions {
   /** HMAC key signing the challenges (`CAPTCHA_ALTCHA_HMAC_KEY`). Required in production. */
   hmacKey?: CaptchaSecret;
   /** Key-derivation algorithm (altcha-lib 2). Default `'SHA-256'`. */
-  algorithm?: 'SHA-256' | 'SHA-384' | 'SHA-512' | 'PBKDF2/SHA-256' | 'PBKDF2/SHA-384' | 'PBKDF2/SHA-512';
+  algorithm?:
+    'SHA-256' | 'SHA-384' | 'SHA-512' | 'PBKDF2/SHA-256' | 'PBKDF2/SHA-384' | 'PBKDF2/SHA-512';
   /** Iterations per attempt. Default `1` for SHA, `1000` for PBKDF2. */
   cost?: number;
   /** Range the secret counter is drawn from: the work a client does. Default `[10_000, 60_000]`. */

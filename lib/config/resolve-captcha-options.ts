@@ -102,8 +102,13 @@ export function resolveCaptchaOptions(
     ]);
   }
   const problems: string[] = [];
-  const report = (path: string, value: unknown, problem: string, accepted: string, secret = false) =>
-    problems.push(problemLine(`options.${path}`, value, problem, accepted, secret));
+  const report = (
+    path: string,
+    value: unknown,
+    problem: string,
+    accepted: string,
+    secret = false,
+  ) => problems.push(problemLine(`options.${path}`, value, problem, accepted, secret));
   const check = (path: string, value: unknown, rule: ConfigRule, shown: unknown = value) => {
     if (value === undefined) return;
     const problem = rule.problem(value);
@@ -112,7 +117,8 @@ export function resolveCaptchaOptions(
   const checkSecret = (path: string, value: unknown, rule: ConfigRule) => {
     if (value === undefined || typeof value === 'function') return;
     const accepted = `${rule.accepted}, or a function returning it`;
-    const problem = typeof value === 'string' ? rule.problem(value) : 'is not a string or a function';
+    const problem =
+      typeof value === 'string' ? rule.problem(value) : 'is not a string or a function';
     if (problem !== undefined) report(path, value, problem, accepted, true);
   };
   const checkFunction = (path: string, value: unknown, accepted: string) => {
@@ -126,7 +132,12 @@ export function resolveCaptchaOptions(
   check('siteKey', given.siteKey, siteKeyRule);
   checkSecret('secretKey', given.secretKey, secretKeyRule);
   const verifyUrl = given.verifyUrl;
-  check('verifyUrl', verifyUrl, verifyUrlRule, typeof verifyUrl === 'string' ? maskUrlPassword(verifyUrl) : verifyUrl);
+  check(
+    'verifyUrl',
+    verifyUrl,
+    verifyUrlRule,
+    typeof verifyUrl === 'string' ? maskUrlPassword(verifyUrl) : verifyUrl,
+  );
   check('timeoutMs', given.timeoutMs, timeoutMsRule);
   check('failureMode', given.failureMode, failureModeRule);
   check('minScore', given.minScore, minScoreRule);
@@ -172,10 +183,23 @@ export function resolveCaptchaOptions(
     store !== undefined &&
     !(isObject(store) && typeof store.claim === 'function' && typeof store.release === 'function')
   ) {
-    report('store', store, 'is not a CaptchaStore', 'an object with claim(key, ttlMs) and release(key) methods');
+    report(
+      'store',
+      store,
+      'is not a CaptchaStore',
+      'an object with claim(key, ttlMs) and release(key) methods',
+    );
   }
-  checkFunction('tokenExtractor', given.tokenExtractor, 'a function (request) => token | undefined');
-  checkFunction('skipIf', given.skipIf, 'a function (context: ExecutionContext) => boolean | Promise<boolean>');
+  checkFunction(
+    'tokenExtractor',
+    given.tokenExtractor,
+    'a function (request) => token | undefined',
+  );
+  checkFunction(
+    'skipIf',
+    given.skipIf,
+    'a function (context: ExecutionContext) => boolean | Promise<boolean>',
+  );
 
   const altcha = resolveAltcha(given.altcha, report, checkSecret);
 
@@ -235,7 +259,9 @@ export function resolveCaptchaOptions(
       cost:
         altcha?.cost ??
         (algorithm.startsWith('PBKDF2/') ? PBKDF2_DEFAULT_COST : defaults.altcha.cost),
-      counter: altcha?.counter ? [altcha.counter[0], altcha.counter[1]] : [...defaults.altcha.counter],
+      counter: altcha?.counter
+        ? [altcha.counter[0], altcha.counter[1]]
+        : [...defaults.altcha.counter],
       expiresInSeconds: altcha?.expiresInSeconds ?? defaults.altcha.expiresInSeconds,
       challengePath: altcha?.challengePath ?? defaults.altcha.challengePath,
     },
@@ -258,13 +284,14 @@ function resolveTrustProxy(
   }
   if (typeof value === 'string') {
     const entries = splitList(value);
-    if (entries.length === 0) report('trustProxy', value, 'contains no address', TRUST_PROXY_ACCEPTED);
+    if (entries.length === 0)
+      report('trustProxy', value, 'contains no address', TRUST_PROXY_ACCEPTED);
     const bad = entries.filter((entry) => trustProxyEntryRule.problem(entry) !== undefined);
     if (bad.length > 0) {
       report(
         'trustProxy',
         value,
-        `contains ${bad.map((entry) => JSON.stringify(entry)).join(', ')}, not an IP address, CIDR range or proxy name`,
+        `contains ${bad.length === 1 ? 'an entry that is not an IP address, CIDR range or proxy name' : 'entries that are not IP addresses, CIDR ranges or proxy names'}: ${bad.map((entry) => JSON.stringify(entry)).join(', ')}`,
         TRUST_PROXY_ACCEPTED,
       );
     }
@@ -301,7 +328,12 @@ function resolveAltcha(
 
   const { algorithm, cost, counter, expiresInSeconds, challengePath } = value;
   if (algorithm !== undefined && !(ALTCHA_ALGORITHMS as readonly unknown[]).includes(algorithm)) {
-    report('altcha.algorithm', algorithm, 'is not a supported algorithm', ALTCHA_ALGORITHMS.join(', '));
+    report(
+      'altcha.algorithm',
+      algorithm,
+      'is not a supported algorithm',
+      ALTCHA_ALGORITHMS.join(', '),
+    );
   }
   for (const [key, field, rule] of [
     ['cost', cost, costRule],
@@ -312,15 +344,18 @@ function resolveAltcha(
   }
   if (counter !== undefined) {
     const accepted = `[min, max], whole numbers with 1 ≤ min < max ≤ ${MAX_COUNTER}`;
-    const pair = Array.isArray(counter) && counter.length === 2 ? (counter as unknown[]) : undefined;
+    const pair =
+      Array.isArray(counter) && counter.length === 2 ? (counter as unknown[]) : undefined;
     if (pair === undefined) {
       report('altcha.counter', counter, 'is not a [min, max] pair', accepted);
     } else if (!pair.every((n) => typeof n === 'number' && Number.isSafeInteger(n))) {
       report('altcha.counter', counter, 'does not hold two whole numbers', accepted);
     } else {
       const [min, max] = pair as [number, number];
-      if (min < 1 || max > MAX_COUNTER) report('altcha.counter', counter, 'is out of range', accepted);
-      else if (min >= max) report('altcha.counter', counter, 'has a min not below its max', accepted);
+      if (min < 1 || max > MAX_COUNTER)
+        report('altcha.counter', counter, 'is out of range', accepted);
+      else if (min >= max)
+        report('altcha.counter', counter, 'has a min not below its max', accepted);
     }
   }
   if (challengePath !== undefined && challengePath !== false) {

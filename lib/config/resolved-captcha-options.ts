@@ -9,7 +9,14 @@ import type {
 /** Module options after validation, with every default filled in. Internal. */
 export interface ResolvedCaptchaOptions extends Omit<
   CaptchaModuleOptions,
-  'provider' | 'timeoutMs' | 'failureMode' | 'minScore' | 'minScoreByAction' | 'expectedHostnames' | 'trustProxy' | 'altcha'
+  | 'provider'
+  | 'timeoutMs'
+  | 'failureMode'
+  | 'minScore'
+  | 'minScoreByAction'
+  | 'expectedHostnames'
+  | 'trustProxy'
+  | 'altcha'
 > {
   provider: CaptchaProviderName;
   timeoutMs: number;

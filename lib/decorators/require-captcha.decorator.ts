@@ -18,7 +18,9 @@ export interface RequireCaptchaOptions {
 }
 
 /** Metadata carrier of {@link RequireCaptcha}; read with `reflector.getAllAndOverride`. */
-export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOptions>({ key: 'nestjs-captcha:require' });
+export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOptions>({
+  key: 'nestjs-captcha:require',
+});
 
 /**
  * Puts the CAPTCHA checkpoint in front of a handler or every handler of a controller. Applies
@@ -31,7 +33,9 @@ export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOption
  * login(@Body() dto: LoginDto, @CaptchaResult() captcha?: CaptchaVerification) {}
  * ```
  */
-export function RequireCaptcha(options: RequireCaptchaOptions = {}): MethodDecorator & ClassDecorator {
+export function RequireCaptcha(
+  options: RequireCaptchaOptions = {},
+): MethodDecorator & ClassDecorator {
   return applyDecorators(
     CaptchaRequirement(options),
     UseGuards(CaptchaGuard),

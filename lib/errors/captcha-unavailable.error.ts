@@ -2,12 +2,7 @@ import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 
 /** How a provider failed to answer. */
 export type CaptchaUnavailableKind =
-  | 'timeout'
-  | 'network'
-  | 'http_5xx'
-  | 'http_4xx'
-  | 'bad_response'
-  | 'misconfigured';
+  'timeout' | 'network' | 'http_5xx' | 'http_4xx' | 'bad_response' | 'misconfigured';
 
 /**
  * Thrown by {@link CaptchaVerifier.verify} when the provider cannot judge the token: it timed out,

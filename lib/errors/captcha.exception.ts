@@ -34,7 +34,15 @@ export abstract class CaptchaException<D extends object = object> extends HttpEx
     status: number,
     readonly details: D,
   ) {
-    super({ statusCode: status, error: code, message: CAPTCHA_MESSAGES[code], details } satisfies CaptchaErrorBody<D>, status);
+    super(
+      {
+        statusCode: status,
+        error: code,
+        message: CAPTCHA_MESSAGES[code],
+        details,
+      } satisfies CaptchaErrorBody<D>,
+      status,
+    );
   }
 }
 
@@ -46,7 +54,9 @@ export class CaptchaRequiredException extends CaptchaException<CaptchaChallengeD
 }
 
 /** 403 `captcha_invalid`: a token came and failed; `details` lets the client render a fresh widget. */
-export class CaptchaInvalidException extends CaptchaException<CaptchaChallengeDetails & { reason: CaptchaReason }> {
+export class CaptchaInvalidException extends CaptchaException<
+  CaptchaChallengeDetails & { reason: CaptchaReason }
+> {
   constructor(details: CaptchaChallengeDetails & { reason: CaptchaReason }) {
     super('captcha_invalid', 403, details);
   }

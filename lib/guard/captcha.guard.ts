@@ -3,7 +3,10 @@ import { Reflector } from '@nestjs/core';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { always } from '../conditions/always.condition';
-import { CaptchaRequirement, type RequireCaptchaOptions } from '../decorators/require-captcha.decorator';
+import {
+  CaptchaRequirement,
+  type RequireCaptchaOptions,
+} from '../decorators/require-captcha.decorator';
 import { SkipCaptcha } from '../decorators/skip-captcha.decorator';
 import {
   CaptchaInvalidException,
@@ -42,7 +45,8 @@ export class CaptchaGuard implements CanActivate {
     const request = this.getRequest(context);
     const clientIp = this.clientIpResolver.resolve(request).ip;
     const when = requirement.when ?? ALWAYS;
-    if (!(await when({ executionContext: context, request, clientIp, action: requirement.action }))) return true;
+    if (!(await when({ executionContext: context, request, clientIp, action: requirement.action })))
+      return true;
 
     const token = this.extractToken(request);
     if (token === undefined) throw new CaptchaRequiredException(this.challengeDetails(requirement));
@@ -50,19 +54,31 @@ export class CaptchaGuard implements CanActivate {
     const verification = await this.verify(token, requirement, clientIp);
     setCaptchaResult(request as object, verification);
     if (!verification.success && !verification.degraded) {
-      throw new CaptchaInvalidException({ ...this.challengeDetails(requirement), reason: verification.reason ?? 'invalid' });
+      throw new CaptchaInvalidException({
+        ...this.challengeDetails(requirement),
+        reason: verification.reason ?? 'invalid',
+      });
     }
     return true;
   }
 
   /** The route's `@RequireCaptcha` options; handler-level options override class-level ones. */
   protected getRequirement(context: ExecutionContext): RequireCaptchaOptions | undefined {
-    return this.reflector.getAllAndOverride(CaptchaRequirement, [context.getHandler(), context.getClass()]);
+    return this.reflector.getAllAndOverride(CaptchaRequirement, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
   }
 
   protected async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    const skipped = this.reflector.getAllAndOverride(SkipCaptcha, [context.getHandler(), context.getClass()]);
-    return skipped === true || (this.options.skipIf !== undefined && (await this.options.skipIf(context)));
+    const skipped = this.reflector.getAllAndOverride(SkipCaptcha, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    return (
+      skipped === true ||
+      (this.options.skipIf !== undefined && (await this.options.skipIf(context)))
+    );
   }
 
   protected getRequest(context: ExecutionContext): unknown {
@@ -74,15 +90,39 @@ export class CaptchaGuard implements CanActivate {
   }
 
   /** Verifies, applying the outage policy: fail closed (503) unless `failureMode` is `open`. */
-  protected async verify(token: unknown, requirement: RequireCaptchaOptions, remoteIp: string | undefined): Promise<CaptchaVerification> {
+  protected async verify(
+    token: unknown,
+    requirement: RequireCaptchaOptions,
+    remoteIp: string | undefined,
+  ): Promise<CaptchaVerification> {
     try {
-      return await this.verifier.verify(token, { action: requirement.action, remoteIp, minScore: requirement.minScore });
+      return await this.verifier.verify(token, {
+        action: requirement.action,
+        remoteIp,
+        minScore: requirement.minScore,
+      });
     } catch (error) {
       if (!(error instanceof CaptchaUnavailableError)) throw error;
-      this.logger.error({ event: 'captcha.provider_unreachable', provider: error.provider, kind: error.kind, cause: error.message, ...error.details });
+      this.logger.error({
+        event: 'captcha.provider_unreachable',
+        provider: error.provider,
+        kind: error.kind,
+        cause: error.message,
+        ...error.details,
+      });
       if (this.options.failureMode === 'open') {
-        this.logger.warn({ event: 'captcha.fail_open', provider: error.provider, action: requirement.action });
-        return { success: false, degraded: true, provider: error.provider, reason: 'provider_unavailable', errorCodes: [] };
+        this.logger.warn({
+          event: 'captcha.fail_open',
+          provider: error.provider,
+          action: requirement.action,
+        });
+        return {
+          success: false,
+          degraded: true,
+          provider: error.provider,
+          reason: 'provider_unavailable',
+          errorCodes: [],
+        };
       }
       throw new CaptchaUnavailableException({ provider: error.provider, fallback: null });
     }

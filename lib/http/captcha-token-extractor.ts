@@ -22,7 +22,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * reported as `malformed` later), or `undefined` when there is none.
  */
 export const defaultTokenExtractor: CaptchaTokenExtractor = (request) => {
-  const { body, headers } = (request ?? {}) as { body?: unknown; headers?: Record<string, unknown> };
+  const { body, headers } = (request ?? {}) as {
+    body?: unknown;
+    headers?: Record<string, unknown>;
+  };
   if (isRecord(body)) {
     if (isRecord(body.captcha) && 'token' in body.captcha) return body.captcha.token;
     if ('captchaToken' in body) return body.captchaToken;

@@ -19,7 +19,10 @@ export class ClientIpResolver {
     if (trustProxy === true) this.trust = () => true;
     else if (trustProxy === false) this.trust = () => false;
     else if (typeof trustProxy === 'number') this.trust = (_address, hop) => hop < trustProxy;
-    else this.trust = proxyAddr.compile(typeof trustProxy === 'string' ? trustProxy.split(',').map((s) => s.trim()) : trustProxy);
+    else
+      this.trust = proxyAddr.compile(
+        typeof trustProxy === 'string' ? trustProxy.split(',').map((s) => s.trim()) : trustProxy,
+      );
   }
 
   /** Reads the IP of an Express or Fastify request. */

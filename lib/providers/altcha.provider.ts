@@ -61,7 +61,8 @@ export class AltchaProvider implements CaptchaProvider {
 
   async verify(token: string): Promise<ProviderReply> {
     const payload = decodePayload(token);
-    if (!payload) return { success: false, reason: 'malformed', errorCodes: ['unreadable-payload'] };
+    if (!payload)
+      return { success: false, reason: 'malformed', errorCodes: ['unreadable-payload'] };
     const { parameters } = payload.challenge;
     const secrets = await this.secrets();
     let result;
@@ -78,12 +79,18 @@ export class AltchaProvider implements CaptchaProvider {
       return { success: false, reason: 'invalid', errorCodes: ['unverifiable-payload'] };
     }
     if (result.expired) return { success: false, reason: 'expired', errorCodes: ['expired'] };
-    if (result.invalidSignature) return { success: false, reason: 'invalid', errorCodes: ['invalid-signature'] };
-    if (!result.verified) return { success: false, reason: 'invalid', errorCodes: ['invalid-solution'] };
+    if (result.invalidSignature)
+      return { success: false, reason: 'invalid', errorCodes: ['invalid-signature'] };
+    if (!result.verified)
+      return { success: false, reason: 'invalid', errorCodes: ['invalid-solution'] };
 
-    const expiresAt = parameters.expiresAt ?? Math.floor(Date.now() / 1000) + this.tokenLifetimeSeconds;
+    const expiresAt =
+      parameters.expiresAt ?? Math.floor(Date.now() / 1000) + this.tokenLifetimeSeconds;
     const claimKey = createHash('sha256').update(`altcha:${parameters.nonce}`).digest('hex');
-    const firstUse = await this.store.claim(claimKey, Math.max(1000, expiresAt * 1000 - Date.now()));
+    const firstUse = await this.store.claim(
+      claimKey,
+      Math.max(1000, expiresAt * 1000 - Date.now()),
+    );
     if (!firstUse) return { success: false, reason: 'duplicate', errorCodes: ['already-used'] };
     return { success: true, errorCodes: [] };
   }
@@ -95,7 +102,9 @@ export class AltchaProvider implements CaptchaProvider {
   /** The challenge HMAC key, and a second key derived from it that signs the solution's key. */
   private async secrets(): Promise<{ signature: string; keySignature: string }> {
     const signature = await resolveSecret(this.options.altcha.hmacKey);
-    const keySignature = createHmac('sha256', signature).update('nestjs-captcha:altcha-key-signature').digest('hex');
+    const keySignature = createHmac('sha256', signature)
+      .update('nestjs-captcha:altcha-key-signature')
+      .digest('hex');
     return { signature, keySignature };
   }
 }

@@ -42,9 +42,14 @@ export function reasonFromErrorCodes(
     );
   }
   if (meaning === 'unavailable') {
-    throw new CaptchaUnavailableError(provider, 'http_5xx', `${provider} reported an internal error`, {
-      errorCodes: codes,
-    });
+    throw new CaptchaUnavailableError(
+      provider,
+      'http_5xx',
+      `${provider} reported an internal error`,
+      {
+        errorCodes: codes,
+      },
+    );
   }
   return meaning as CaptchaReason;
 }

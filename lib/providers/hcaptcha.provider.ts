@@ -1,5 +1,9 @@
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
-import type { CaptchaProvider, ProviderReply, ProviderVerifyRequest } from './captcha-provider.interface';
+import type {
+  CaptchaProvider,
+  ProviderReply,
+  ProviderVerifyRequest,
+} from './captcha-provider.interface';
 import type { ErrorCodeMeaning } from './error-code-map';
 import { reasonFromErrorCodes } from './error-code-map';
 import type { ProviderHttpClient } from './provider-http-client';
@@ -53,14 +57,23 @@ export class HcaptchaProvider implements CaptchaProvider {
     };
     if (this.siteKey) form.sitekey = this.siteKey;
     if (request.remoteIp) form.remoteip = request.remoteIp;
-    const response = await this.http.post({ provider: this.name, url: this.verifyUrl, body: { form } });
+    const response = await this.http.post({
+      provider: this.name,
+      url: this.verifyUrl,
+      body: { form },
+    });
     const reply = readSiteverifyReply(this.name, response);
     const score = reply.score === undefined ? undefined : Math.min(1, Math.max(0, 1 - reply.score));
     if (reply.success) return { ...reply, score };
     return {
       ...reply,
       score,
-      reason: reasonFromErrorCodes(this.name, reply.errorCodes, HCAPTCHA_ERROR_CODES, 'check CAPTCHA_SECRET_KEY and CAPTCHA_SITE_KEY'),
+      reason: reasonFromErrorCodes(
+        this.name,
+        reply.errorCodes,
+        HCAPTCHA_ERROR_CODES,
+        'check CAPTCHA_SECRET_KEY and CAPTCHA_SITE_KEY',
+      ),
     };
   }
 }

@@ -46,7 +46,11 @@ export class ProviderHttpClient {
     try {
       return await this.postOnce(request);
     } catch (error) {
-      if (error instanceof CaptchaUnavailableError && error.kind !== 'timeout' && error.kind !== 'bad_response') {
+      if (
+        error instanceof CaptchaUnavailableError &&
+        error.kind !== 'timeout' &&
+        error.kind !== 'bad_response'
+      ) {
         return this.postOnce(request);
       }
       throw error;
@@ -86,14 +90,26 @@ export class ProviderHttpClient {
       const latencyMs = Math.round(performance.now() - started);
       const code = (error as { code?: string }).code ?? '';
       const timedOut =
-        code === 'ECONNABORTED' || code === 'ERR_CANCELED' || code === 'ETIMEDOUT' || latencyMs >= this.options.timeoutMs;
+        code === 'ECONNABORTED' ||
+        code === 'ERR_CANCELED' ||
+        code === 'ETIMEDOUT' ||
+        latencyMs >= this.options.timeoutMs;
       const kind = timedOut ? 'timeout' : 'network';
-      const what = timedOut ? `no answer within ${this.options.timeoutMs} ms` : `network error ${code || 'unknown'}`.trim();
-      throw new CaptchaUnavailableError(provider, kind, `${provider} unreachable: ${what}`, { latencyMs });
+      const what = timedOut
+        ? `no answer within ${this.options.timeoutMs} ms`
+        : `network error ${code || 'unknown'}`.trim();
+      throw new CaptchaUnavailableError(provider, kind, `${provider} unreachable: ${what}`, {
+        latencyMs,
+      });
     }
     const latencyMs = Math.round(performance.now() - started);
     if (status >= 500) {
-      throw new CaptchaUnavailableError(provider, 'http_5xx', `${provider} answered HTTP ${status}`, { status, latencyMs });
+      throw new CaptchaUnavailableError(
+        provider,
+        'http_5xx',
+        `${provider} answered HTTP ${status}`,
+        { status, latencyMs },
+      );
     }
     let json: unknown;
     try {
@@ -103,5 +119,4 @@ export class ProviderHttpClient {
     }
     return { status, json, latencyMs };
   }
-
 }

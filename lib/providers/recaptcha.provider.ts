@@ -1,5 +1,9 @@
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
-import type { CaptchaProvider, ProviderReply, ProviderVerifyRequest } from './captcha-provider.interface';
+import type {
+  CaptchaProvider,
+  ProviderReply,
+  ProviderVerifyRequest,
+} from './captcha-provider.interface';
 import type { ErrorCodeMeaning } from './error-code-map';
 import { reasonFromErrorCodes } from './error-code-map';
 import type { ProviderHttpClient } from './provider-http-client';
@@ -43,12 +47,24 @@ export class RecaptchaProvider implements CaptchaProvider {
       response: token,
     };
     if (request.remoteIp) form.remoteip = request.remoteIp;
-    const response = await this.http.post({ provider: this.name, url: this.verifyUrl, body: { form } });
-    const reply = readSiteverifyReply(this.name, response);
+    const response = await this.http.post({
+      provider: this.name,
+      url: this.verifyUrl,
+      body: { form },
+    });
+    const read = readSiteverifyReply(this.name, response);
+    // A v3 reply (it has a score) always names its action, `''` when the token was made without
+    // one: keep that so it mismatches an expected action instead of skipping the comparison.
+    const reply = read.score !== undefined ? { ...read, action: read.action ?? '' } : read;
     if (reply.success) return reply;
     return {
       ...reply,
-      reason: reasonFromErrorCodes(this.name, reply.errorCodes, RECAPTCHA_ERROR_CODES, 'check CAPTCHA_SECRET_KEY'),
+      reason: reasonFromErrorCodes(
+        this.name,
+        reply.errorCodes,
+        RECAPTCHA_ERROR_CODES,
+        'check CAPTCHA_SECRET_KEY',
+      ),
     };
   }
 }

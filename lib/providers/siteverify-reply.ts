@@ -15,13 +15,18 @@ export interface SiteverifyReply {
 /**
  * Reads a siteverify answer. Anything that is not a JSON object with a boolean `success` is an
  * unreadable answer: the provider could not judge the token, so it is an outage, never a pass.
+ * So is `success: true` on a status other than 2xx; a failure's error codes are read on any status.
  */
 export function readSiteverifyReply(
   provider: CaptchaProviderName,
   response: ProviderHttpResponse,
 ): SiteverifyReply {
   const body = response.json;
-  if (typeof body !== 'object' || body === null || typeof (body as { success?: unknown }).success !== 'boolean') {
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    typeof (body as { success?: unknown }).success !== 'boolean'
+  ) {
     throw new CaptchaUnavailableError(
       provider,
       'bad_response',
@@ -30,14 +35,26 @@ export function readSiteverifyReply(
     );
   }
   const fields = body as Record<string, unknown>;
+  // Verdicts come with HTTP 200; a pass on any other status (a proxy, a redirect page, a rate
+  // limiter echoing a cached body) is not the provider's verdict, so it never counts as one.
+  if (fields.success === true && (response.status < 200 || response.status > 299)) {
+    throw new CaptchaUnavailableError(
+      provider,
+      response.status >= 400 && response.status < 500 ? 'http_4xx' : 'bad_response',
+      `${provider} answered HTTP ${response.status} with a success verdict; not trusted`,
+      { status: response.status, latencyMs: response.latencyMs },
+    );
+  }
   const codes = fields['error-codes'];
-  const challengeTs = typeof fields.challenge_ts === 'string' ? new Date(fields.challenge_ts) : undefined;
+  const challengeTs =
+    typeof fields.challenge_ts === 'string' ? new Date(fields.challenge_ts) : undefined;
   return {
     success: fields.success === true,
     errorCodes: Array.isArray(codes) ? codes.filter((c): c is string => typeof c === 'string') : [],
     hostname: typeof fields.hostname === 'string' ? fields.hostname : undefined,
     action: typeof fields.action === 'string' && fields.action !== '' ? fields.action : undefined,
-    score: typeof fields.score === 'number' && Number.isFinite(fields.score) ? fields.score : undefined,
+    score:
+      typeof fields.score === 'number' && Number.isFinite(fields.score) ? fields.score : undefined,
     challengeTs: challengeTs && !Number.isNaN(challengeTs.getTime()) ? challengeTs : undefined,
   };
 }

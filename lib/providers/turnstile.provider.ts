@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProvider, ProviderReply, ProviderVerifyRequest } from './captcha-provider.interface';
+import type {
+  CaptchaProvider,
+  ProviderReply,
+  ProviderVerifyRequest,
+} from './captcha-provider.interface';
 import type { ErrorCodeMeaning } from './error-code-map';
 import { reasonFromErrorCodes } from './error-code-map';
 import type { ProviderHttpClient } from './provider-http-client';
@@ -38,7 +42,8 @@ export class TurnstileProvider implements CaptchaProvider {
     private readonly http: ProviderHttpClient,
   ) {
     this.siteKey = options.siteKey;
-    this.verifyUrl = options.verifyUrl ?? 'https://challenges.cloudflare.com/turnstile/v0/siteverify';
+    this.verifyUrl =
+      options.verifyUrl ?? 'https://challenges.cloudflare.com/turnstile/v0/siteverify';
   }
 
   async verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply> {
@@ -52,7 +57,10 @@ export class TurnstileProvider implements CaptchaProvider {
       return await this.verifyOnce(form);
     } catch (error) {
       // `internal-error` at HTTP 200 is retryable; the same idempotency key keeps the token alive.
-      if (error instanceof CaptchaUnavailableError && error.details.errorCodes?.includes('internal-error')) {
+      if (
+        error instanceof CaptchaUnavailableError &&
+        error.details.errorCodes?.includes('internal-error')
+      ) {
         return this.verifyOnce(form);
       }
       throw error;
@@ -60,7 +68,11 @@ export class TurnstileProvider implements CaptchaProvider {
   }
 
   private async verifyOnce(form: Record<string, string>): Promise<ProviderReply> {
-    const response = await this.http.post({ provider: this.name, url: this.verifyUrl, body: { form } });
+    const response = await this.http.post({
+      provider: this.name,
+      url: this.verifyUrl,
+      body: { form },
+    });
     const reply = readSiteverifyReply(this.name, response);
     if (reply.success) return reply;
     return {

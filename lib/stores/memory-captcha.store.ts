@@ -16,7 +16,10 @@ export class MemoryCaptchaStore implements CaptchaStore {
   private readonly claims: LRUCache<string, true>;
 
   constructor(options: MemoryCaptchaStoreOptions = {}) {
-    this.claims = new LRUCache<string, true>({ max: options.maxEntries ?? 100_000, ttlAutopurge: false });
+    this.claims = new LRUCache<string, true>({
+      max: options.maxEntries ?? 100_000,
+      ttlAutopurge: false,
+    });
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {

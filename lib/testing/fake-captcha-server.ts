@@ -2,7 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { FakeFaultSchedule, type FaultOptions } from './fake-fault';
 import { FakeHcaptcha, HCAPTCHA_TEST_KEYS } from './fake-hcaptcha';
-import type { FakeProvider, FakeProviderName, FakeVerdict, IssueTokenOptions } from './fake-provider';
+import type {
+  FakeProvider,
+  FakeProviderName,
+  FakeVerdict,
+  IssueTokenOptions,
+} from './fake-provider';
 import { RECAPTCHA_TEST_KEYS, FakeRecaptcha } from './fake-recaptcha';
 import { parseFakeRequestBody, readRequestBody } from './fake-request-body';
 import { FakeTurnstile, TURNSTILE_TEST_KEYS } from './fake-turnstile';

@@ -30,7 +30,9 @@ export function readRequestBody(req: IncomingMessage, limitBytes: number): Promi
       else chunks.length = 0;
     });
     req.on('end', () => {
-      resolve(size > limitBytes ? { tooLarge: true } : { tooLarge: false, body: Buffer.concat(chunks) });
+      resolve(
+        size > limitBytes ? { tooLarge: true } : { tooLarge: false, body: Buffer.concat(chunks) },
+      );
     });
     req.on('error', reject);
   });

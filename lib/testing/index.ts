@@ -5,3 +5,5 @@ export {
 } from './fake-captcha-server';
 export type { FaultOptions } from './fake-fault';
 export type { FakeProviderName, IssueTokenOptions } from './fake-provider';
+export { CaptchaTestingModule, type CaptchaTestingOptions } from './captcha-testing.module';
+export { CAPTCHA_TEST_TOKENS, TestCaptchaProvider } from './test-captcha.provider';

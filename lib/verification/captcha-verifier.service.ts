@@ -51,13 +51,21 @@ export class CaptchaVerifier {
    */
   async verify(token: unknown, call: CaptchaVerifyOptions = {}): Promise<CaptchaVerification> {
     if (token === undefined) return this.failure('missing');
-    if (typeof token !== 'string' || token.length === 0 || token.length > this.provider.maxTokenLength) {
+    if (
+      typeof token !== 'string' ||
+      token.length === 0 ||
+      token.length > this.provider.maxTokenLength
+    ) {
       return this.failure('malformed');
     }
     if (!TOKEN_CHARACTERS.test(token)) return this.failure('malformed');
 
-    const claimKey = this.provider.replayProtection === 'verifier' ? this.claimKey(token) : undefined;
-    if (claimKey && !(await this.store.claim(claimKey, this.provider.tokenLifetimeSeconds * 1000))) {
+    const claimKey =
+      this.provider.replayProtection === 'verifier' ? this.claimKey(token) : undefined;
+    if (
+      claimKey &&
+      !(await this.store.claim(claimKey, this.provider.tokenLifetimeSeconds * 1000))
+    ) {
       return this.failure('duplicate');
     }
 
@@ -68,7 +76,11 @@ export class CaptchaVerifier {
       // The provider never judged the token, so it must stay redeemable for a retry.
       if (claimKey) await this.store.release(claimKey);
       if (error instanceof CaptchaUnavailableError) throw error;
-      throw new CaptchaUnavailableError(this.provider.name, 'bad_response', `${this.provider.name} verification failed unexpectedly`);
+      throw new CaptchaUnavailableError(
+        this.provider.name,
+        'bad_response',
+        `${this.provider.name} verification failed unexpectedly`,
+      );
     }
     const reason = judgeReply(reply, call, this.options);
     return {

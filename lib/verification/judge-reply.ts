@@ -23,13 +23,17 @@ export function judgeReply(
   const hostnames = call.expectedHostname
     ? [...options.expectedHostnames, call.expectedHostname]
     : options.expectedHostnames;
-  if (hostnames.length > 0 && (reply.hostname === undefined || !hostnames.includes(reply.hostname.toLowerCase()))) {
+  if (
+    hostnames.length > 0 &&
+    (reply.hostname === undefined || !hostnames.includes(reply.hostname.toLowerCase()))
+  ) {
     return 'hostname_mismatch';
   }
 
   // An explicit threshold (call or per action) demands a score; the module default only judges one.
   const explicitMinScore =
-    call.minScore ?? (call.action !== undefined ? options.minScoreByAction[call.action] : undefined);
+    call.minScore ??
+    (call.action !== undefined ? options.minScoreByAction[call.action] : undefined);
   if (reply.score === undefined) {
     if (explicitMinScore !== undefined) return 'score_too_low';
   } else if (reply.score < (explicitMinScore ?? options.minScore)) {

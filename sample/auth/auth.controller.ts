@@ -1,4 +1,12 @@
-import { Body, Controller, HttpCode, Post, Req, UnauthorizedException, ValidationPipe } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Post,
+  Req,
+  UnauthorizedException,
+  ValidationPipe,
+} from '@nestjs/common';
 import {
   CaptchaResult,
   ClientIpResolver,
@@ -23,21 +31,33 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @RequireCaptcha({ action: 'login', when: failedLogins.condition() })
-  login(@Req() request: unknown, @Body(body) dto: LoginDto, @CaptchaResult() captcha?: CaptchaVerification) {
+  login(
+    @Req() request: unknown,
+    @Body(body) dto: LoginDto,
+    @CaptchaResult() captcha?: CaptchaVerification,
+  ) {
     const { ip } = this.clientIp.resolve(request);
     if (dto.email !== DEMO_USER.email || dto.password !== DEMO_USER.password) {
       failedLogins.record(ip);
       throw new UnauthorizedException('Wrong email or password.');
     }
     failedLogins.reset(ip);
-    return { signedIn: true, email: dto.email, captcha: captcha ? { provider: captcha.provider, success: captcha.success } : null };
+    return {
+      signedIn: true,
+      email: dto.email,
+      captcha: captcha ? { provider: captcha.provider, success: captcha.success } : null,
+    };
   }
 
   /** Sign-up: always challenged. */
   @Post('signup')
   @RequireCaptcha({ action: 'signup' })
   signup(@Body(body) dto: SignupDto, @CaptchaResult() captcha: CaptchaVerification) {
-    return { created: true, email: dto.email, captcha: { provider: captcha.provider, success: captcha.success } };
+    return {
+      created: true,
+      email: dto.email,
+      captcha: { provider: captcha.provider, success: captcha.success },
+    };
   }
 
   /** Machine-to-machine: no human in the loop, so never challenged. */

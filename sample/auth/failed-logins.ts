@@ -19,6 +19,11 @@ export class FailedLogins {
     this.failures.delete(ip ?? 'unknown');
   }
 
+  /** Forgets every failure (tests). */
+  clear(): void {
+    this.failures.clear();
+  }
+
   count(ip: string | undefined, now = Date.now()): number {
     return this.recent(ip ?? 'unknown', now).length;
   }

@@ -21,7 +21,11 @@ class ProtectedController {
 
   @Post('risky')
   @HttpCode(200)
-  @RequireCaptcha({ action: 'comment', when: (ctx) => (ctx.request as { headers: Record<string, string> }).headers['x-risky'] === 'yes' })
+  @RequireCaptcha({
+    action: 'comment',
+    when: (ctx) =>
+      (ctx.request as { headers: Record<string, string> }).headers['x-risky'] === 'yes',
+  })
   risky(@CaptchaResult() captcha?: CaptchaVerification) {
     return { ok: true, challenged: captcha !== undefined };
   }
@@ -93,7 +97,10 @@ describe('CaptchaGuard over HTTP (Turnstile against FakeCaptchaServer)', () => {
   });
 
   it('answers 403 captcha_invalid with the reason for a token the provider rejects', async () => {
-    const res = await request(server()).post('/login').send({ captcha: { token: 'not-a-real-token' } }).expect(403);
+    const res = await request(server())
+      .post('/login')
+      .send({ captcha: { token: 'not-a-real-token' } })
+      .expect(403);
     expect(res.body).toEqual({
       statusCode: 403,
       error: 'captcha_invalid',
@@ -103,15 +110,31 @@ describe('CaptchaGuard over HTTP (Turnstile against FakeCaptchaServer)', () => {
   });
 
   it('runs the handler with the verification in @CaptchaResult() for a valid token', async () => {
-    const token = fake.issueToken({ provider: 'turnstile', action: 'login', hostname: 'localhost' });
-    const res = await request(server()).post('/login').send({ captcha: { provider: 'turnstile', token } }).expect(200);
+    const token = fake.issueToken({
+      provider: 'turnstile',
+      action: 'login',
+      hostname: 'localhost',
+    });
+    const res = await request(server())
+      .post('/login')
+      .send({ captcha: { provider: 'turnstile', token } })
+      .expect(200);
     expect(res.body.ok).toBe(true);
-    expect(res.body.captcha).toMatchObject({ success: true, provider: 'turnstile', action: 'login', hostname: 'localhost', errorCodes: [] });
+    expect(res.body.captcha).toMatchObject({
+      success: true,
+      provider: 'turnstile',
+      action: 'login',
+      hostname: 'localhost',
+      errorCodes: [],
+    });
   });
 
   it.each([
     ['body captchaToken', (t: string) => ({ body: { captchaToken: t } })],
-    ['the widget field cf-turnstile-response', (t: string) => ({ body: { 'cf-turnstile-response': t } })],
+    [
+      'the widget field cf-turnstile-response',
+      (t: string) => ({ body: { 'cf-turnstile-response': t } }),
+    ],
     ['header x-captcha-token', (t: string) => ({ header: t })],
   ])('reads the token from %s', async (_where, place) => {
     const token = fake.issueToken({ provider: 'turnstile', action: 'login' });
@@ -182,13 +205,16 @@ describe('CaptchaGuard over HTTP (Turnstile against FakeCaptchaServer)', () => {
       ['unicode', 'tökén-✓-😀'],
       ['a NUL byte', 'abc\u0000def'],
       ['spaces', 'abc def'],
-    ])('answers 403 malformed for a token that is %s, without calling the provider', async (_what, token) => {
-      const calls = fake.requests.length;
-      const res = await request(server()).post('/login').send({ captcha: { token } }).expect(403);
-      expect(res.body.error).toBe('captcha_invalid');
-      expect(res.body.details.reason).toBe('malformed');
-      expect(fake.requests.length).toBe(calls);
-    });
+    ])(
+      'answers 403 malformed for a token that is %s, without calling the provider',
+      async (_what, token) => {
+        const calls = fake.requests.length;
+        const res = await request(server()).post('/login').send({ captcha: { token } }).expect(403);
+        expect(res.body.error).toBe('captcha_invalid');
+        expect(res.body.details.reason).toBe('malformed');
+        expect(fake.requests.length).toBe(calls);
+      },
+    );
 
     it('answers 413 for a 1 MB body and keeps serving', async () => {
       const res = await request(server())
@@ -200,11 +226,13 @@ describe('CaptchaGuard over HTTP (Turnstile against FakeCaptchaServer)', () => {
     });
 
     it('answers 400 for a body that is not JSON and keeps serving', async () => {
-      const res = await request(server()).post('/login').set('content-type', 'application/json').send('{"captcha": ');
+      const res = await request(server())
+        .post('/login')
+        .set('content-type', 'application/json')
+        .send('{"captcha": ');
       expect(res.status).toBe(400);
       await request(server()).post('/echo').send({ still: 'alive' }).expect(200);
     });
-
   });
 });
 
@@ -235,13 +263,23 @@ describe('CaptchaGuard with failureMode "open"', () => {
   it('lets the request through with a degraded result when the provider is down', async () => {
     fake.fault('turnstile', { closeConnection: true });
     const token = fake.issueToken({ provider: 'turnstile', action: 'login' });
-    const res = await request(app.getHttpServer()).post('/login').send({ captchaToken: token }).expect(200);
-    expect(res.body.captcha).toMatchObject({ success: false, degraded: true, reason: 'provider_unavailable' });
+    const res = await request(app.getHttpServer())
+      .post('/login')
+      .send({ captchaToken: token })
+      .expect(200);
+    expect(res.body.captcha).toMatchObject({
+      success: false,
+      degraded: true,
+      reason: 'provider_unavailable',
+    });
   });
 
   it('still refuses a bad token: open applies to outages only', async () => {
     fake.clearFaults();
-    const res = await request(app.getHttpServer()).post('/login').send({ captchaToken: 'forged' }).expect(403);
+    const res = await request(app.getHttpServer())
+      .post('/login')
+      .send({ captchaToken: 'forged' })
+      .expect(403);
     expect(res.body.details.reason).toBe('invalid');
   });
 });

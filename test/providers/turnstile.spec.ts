@@ -20,7 +20,9 @@ describe('Turnstile provider', () => {
 
   beforeAll(async () => {
     fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await build({ expectedHostnames: ['localhost', 'app.example.com'] }));
+    ({ verifier, moduleRef } = await build({
+      expectedHostnames: ['localhost', 'app.example.com'],
+    }));
   });
   afterEach(() => {
     fake.clearFaults();
@@ -31,9 +33,20 @@ describe('Turnstile provider', () => {
   });
 
   it('accepts a valid token and reports what the provider said', async () => {
-    const token = fake.issueToken({ provider: 'turnstile', action: 'login', hostname: 'app.example.com', cdata: 'x' });
+    const token = fake.issueToken({
+      provider: 'turnstile',
+      action: 'login',
+      hostname: 'app.example.com',
+      cdata: 'x',
+    });
     const v = await verifier.verify(token, { action: 'login', remoteIp: '203.0.113.7' });
-    expect(v).toMatchObject({ success: true, provider: 'turnstile', action: 'login', hostname: 'app.example.com', errorCodes: [] });
+    expect(v).toMatchObject({
+      success: true,
+      provider: 'turnstile',
+      action: 'login',
+      hostname: 'app.example.com',
+      errorCodes: [],
+    });
     expect(v.reason).toBeUndefined();
     expect(v.challengeTs).toBeInstanceOf(Date);
   });
@@ -43,13 +56,21 @@ describe('Turnstile provider', () => {
     await verifier.verify(token, { remoteIp: '203.0.113.7' });
     const sent = fake.requests[fake.requests.length - 1];
     expect(sent.contentType).toContain('application/x-www-form-urlencoded');
-    expect(sent.form).toMatchObject({ secret: FakeCaptchaServer.secrets.turnstile, response: token, remoteip: '203.0.113.7' });
+    expect(sent.form).toMatchObject({
+      secret: FakeCaptchaServer.secrets.turnstile,
+      response: token,
+      remoteip: '203.0.113.7',
+    });
     expect(sent.form?.idempotency_key).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('maps invalid-input-response to invalid', async () => {
     const v = await verifier.verify('forged.token.value');
-    expect(v).toMatchObject({ success: false, reason: 'invalid', errorCodes: ['invalid-input-response'] });
+    expect(v).toMatchObject({
+      success: false,
+      reason: 'invalid',
+      errorCodes: ['invalid-input-response'],
+    });
   });
 
   it('maps an expired token (timeout-or-duplicate) to a failure', async () => {
@@ -67,17 +88,29 @@ describe('Turnstile provider', () => {
     expect((await other.verifier.verify(token)).success).toBe(true);
     await other.moduleRef.close();
     const v = await verifier.verify(token);
-    expect(v).toMatchObject({ success: false, reason: 'duplicate', errorCodes: ['timeout-or-duplicate'] });
+    expect(v).toMatchObject({
+      success: false,
+      reason: 'duplicate',
+      errorCodes: ['timeout-or-duplicate'],
+    });
   });
 
   it('refuses a token solved on an unexpected host', async () => {
     const token = fake.issueToken({ provider: 'turnstile', hostname: 'evil.example.net' });
-    expect(await verifier.verify(token)).toMatchObject({ success: false, reason: 'hostname_mismatch', hostname: 'evil.example.net' });
+    expect(await verifier.verify(token)).toMatchObject({
+      success: false,
+      reason: 'hostname_mismatch',
+      hostname: 'evil.example.net',
+    });
   });
 
   it('refuses a token made for another action', async () => {
     const token = fake.issueToken({ provider: 'turnstile', action: 'signup' });
-    expect(await verifier.verify(token, { action: 'login' })).toMatchObject({ success: false, reason: 'action_mismatch', action: 'signup' });
+    expect(await verifier.verify(token, { action: 'login' })).toMatchObject({
+      success: false,
+      reason: 'action_mismatch',
+      action: 'signup',
+    });
   });
 
   it('throws CaptchaUnavailableError(misconfigured) when the secret is rejected, without the secret in the message', async () => {
@@ -95,30 +128,53 @@ describe('Turnstile provider', () => {
   it('resolves a rotating secret on each call', async () => {
     let secret = '0x4AAAAAAAwrong-secret-value';
     const rotating = await build({ secretKey: () => secret });
-    await expect(rotating.verifier.verify(fake.issueToken({ provider: 'turnstile' }))).rejects.toBeInstanceOf(CaptchaUnavailableError);
+    await expect(
+      rotating.verifier.verify(fake.issueToken({ provider: 'turnstile' })),
+    ).rejects.toBeInstanceOf(CaptchaUnavailableError);
     secret = FakeCaptchaServer.secrets.turnstile;
-    expect((await rotating.verifier.verify(fake.issueToken({ provider: 'turnstile' }))).success).toBe(true);
+    expect(
+      (await rotating.verifier.verify(fake.issueToken({ provider: 'turnstile' }))).success,
+    ).toBe(true);
     await rotating.moduleRef.close();
   });
 
   it('passes the official test secrets through with the dummy token', async () => {
     const keys = FakeCaptchaServer.testKeys.turnstile;
-    const pass = await build({ secretKey: keys.secrets.alwaysPasses, siteKey: keys.siteKeys.alwaysPasses });
-    const fail = await build({ secretKey: keys.secrets.alwaysFails, siteKey: keys.siteKeys.alwaysBlocks });
+    const pass = await build({
+      secretKey: keys.secrets.alwaysPasses,
+      siteKey: keys.siteKeys.alwaysPasses,
+    });
+    const fail = await build({
+      secretKey: keys.secrets.alwaysFails,
+      siteKey: keys.siteKeys.alwaysBlocks,
+    });
     expect((await pass.verifier.verify(keys.dummyToken)).success).toBe(true);
-    expect(await fail.verifier.verify(keys.dummyToken)).toMatchObject({ success: false, reason: 'invalid' });
+    expect(await fail.verifier.verify(keys.dummyToken)).toMatchObject({
+      success: false,
+      reason: 'invalid',
+    });
     await pass.moduleRef.close();
     await fail.moduleRef.close();
   });
 
   it('times out into CaptchaUnavailableError(timeout)', async () => {
     fake.fault('turnstile', { hang: true });
-    const error = await verifier.verify(fake.issueToken({ provider: 'turnstile' })).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'CaptchaUnavailableError', kind: 'timeout', provider: 'turnstile' });
+    const error = await verifier
+      .verify(fake.issueToken({ provider: 'turnstile' }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'CaptchaUnavailableError',
+      kind: 'timeout',
+      provider: 'turnstile',
+    });
   });
 
   it('retries internal-error once with the same idempotency key and gets the verdict', async () => {
-    fake.fault('turnstile', { status: 200, body: '{"success":false,"error-codes":["internal-error"]}', times: 1 });
+    fake.fault('turnstile', {
+      status: 200,
+      body: '{"success":false,"error-codes":["internal-error"]}',
+      times: 1,
+    });
     const before = fake.requests.length;
     const token = fake.issueToken({ provider: 'turnstile' });
     expect((await verifier.verify(token)).success).toBe(true);
@@ -138,12 +194,17 @@ describe('Turnstile provider', () => {
     ['a dropped connection', { closeConnection: true }],
   ])('treats %s as unavailable, never as a pass', async (_what, fault) => {
     fake.fault('turnstile', fault);
-    await expect(verifier.verify(fake.issueToken({ provider: 'turnstile' }))).rejects.toBeInstanceOf(CaptchaUnavailableError);
+    await expect(
+      verifier.verify(fake.issueToken({ provider: 'turnstile' })),
+    ).rejects.toBeInstanceOf(CaptchaUnavailableError);
   });
 
   it('never sends a token longer than 2048 characters', async () => {
     const before = fake.requests.length;
-    expect(await verifier.verify('a'.repeat(2049))).toMatchObject({ success: false, reason: 'malformed' });
+    expect(await verifier.verify('a'.repeat(2049))).toMatchObject({
+      success: false,
+      reason: 'malformed',
+    });
     expect(fake.requests.length).toBe(before);
   });
 });

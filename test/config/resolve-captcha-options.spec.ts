@@ -1,0 +1,501 @@
+import { Logger } from '@nestjs/common';
+import {
+  CaptchaConfigError,
+  type CaptchaModuleOptions,
+  captchaOptionsFromEnv,
+  resolveCaptchaOptions,
+} from '../../lib/config';
+
+const SECRET = 'sk_live_SUPERSECRET123';
+const HMAC_KEY = 'f'.repeat(64);
+const TURNSTILE: CaptchaModuleOptions = {
+  provider: 'turnstile',
+  siteKey: '0x4AAAAAAAsite',
+  secretKey: SECRET,
+};
+const DEV = { nodeEnv: 'development' };
+
+function errorFrom(options: unknown, env: { nodeEnv?: string } = DEV): CaptchaConfigError {
+  try {
+    resolveCaptchaOptions(options as CaptchaModuleOptions, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CaptchaConfigError);
+    return error as CaptchaConfigError;
+  }
+  throw new Error('expected a CaptchaConfigError');
+}
+
+function linesOf(error: CaptchaConfigError): string[] {
+  return error.message.split('\n').slice(1);
+}
+
+describe('resolveCaptchaOptions', () => {
+  let warn: jest.SpyInstance;
+
+  beforeEach(() => {
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+
+  describe('defaults', () => {
+    it('fills every default', () => {
+      const resolved = resolveCaptchaOptions({ altcha: { hmacKey: HMAC_KEY } }, DEV);
+      expect(resolved).toEqual({
+        provider: 'altcha',
+        timeoutMs: 3000,
+        failureMode: 'closed',
+        minScore: 0.5,
+        minScoreByAction: {},
+        expectedHostnames: [],
+        trustProxy: false,
+        altcha: {
+          hmacKey: HMAC_KEY,
+          algorithm: 'SHA-256',
+          cost: 1,
+          counter: [10_000, 60_000],
+          expiresInSeconds: 600,
+          challengePath: '/captcha/challenge',
+        },
+      });
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('defaults the cost to 1000 for PBKDF2', () => {
+      const resolved = resolveCaptchaOptions(
+        { altcha: { hmacKey: HMAC_KEY, algorithm: 'PBKDF2/SHA-512' } },
+        DEV,
+      );
+      expect(resolved.altcha.cost).toBe(1000);
+    });
+
+    it('keeps given values and passes other options through', () => {
+      const store = { claim: async () => true, release: async () => undefined };
+      const tokenExtractor = () => undefined;
+      const skipIf = () => false;
+      const secretKey = async () => SECRET;
+      const resolved = resolveCaptchaOptions(
+        {
+          provider: 'recaptcha',
+          siteKey: '6Lc-site',
+          secretKey,
+          verifyUrl: 'http://127.0.0.1:9999/siteverify',
+          timeoutMs: 100,
+          failureMode: 'open',
+          minScore: 0,
+          minScoreByAction: { checkout: 0.7, 'sign-up': 1 },
+          expectedHostnames: ['Example.COM', 'localhost'],
+          maxTokenAgeSeconds: 120,
+          trustProxy: 'loopback, 10.0.0.0/8',
+          store,
+          tokenExtractor,
+          skipIf,
+          environment: 'production',
+          altcha: {
+            hmacKey: HMAC_KEY,
+            algorithm: 'PBKDF2/SHA-256',
+            cost: 5000,
+            counter: [1, 2 ** 32 - 1],
+            expiresInSeconds: 10,
+            challengePath: false,
+          },
+        },
+        DEV,
+      );
+      expect(resolved).toEqual({
+        provider: 'recaptcha',
+        siteKey: '6Lc-site',
+        secretKey,
+        verifyUrl: 'http://127.0.0.1:9999/siteverify',
+        timeoutMs: 100,
+        failureMode: 'open',
+        minScore: 0,
+        minScoreByAction: { checkout: 0.7, 'sign-up': 1 },
+        expectedHostnames: ['example.com', 'localhost'],
+        maxTokenAgeSeconds: 120,
+        trustProxy: ['loopback', '10.0.0.0/8'],
+        store,
+        tokenExtractor,
+        skipIf,
+        environment: 'production',
+        altcha: {
+          hmacKey: HMAC_KEY,
+          algorithm: 'PBKDF2/SHA-256',
+          cost: 5000,
+          counter: [1, 2 ** 32 - 1],
+          expiresInSeconds: 10,
+          challengePath: false,
+        },
+      });
+      expect(resolved.store).toBe(store);
+    });
+
+    it.each<[CaptchaModuleOptions['trustProxy'], unknown]>([
+      [true, true],
+      [false, false],
+      [0, 0],
+      [3, 3],
+      ['127.0.0.1', ['127.0.0.1']],
+      [
+        ['loopback', 'fc00::/7'],
+        ['loopback', 'fc00::/7'],
+      ],
+      [[], []],
+    ])('accepts trustProxy %j', (trustProxy, expected) => {
+      expect(resolveCaptchaOptions({ ...TURNSTILE, trustProxy }, DEV).trustProxy).toEqual(expected);
+    });
+
+    it('does not change the options it was given', () => {
+      const options: CaptchaModuleOptions = { ...TURNSTILE, expectedHostnames: ['A.example'] };
+      const copy = structuredClone(options);
+      resolveCaptchaOptions(options, DEV);
+      expect(options).toEqual(copy);
+    });
+
+    it('treats missing options as empty', () => {
+      const resolved = resolveCaptchaOptions(undefined as unknown as CaptchaModuleOptions, DEV);
+      expect(resolved.provider).toBe('altcha');
+    });
+
+    it('resolves what captchaOptionsFromEnv builds', () => {
+      const options = captchaOptionsFromEnv({
+        get: (key) =>
+          ({
+            ...TURNSTILE,
+            CAPTCHA_PROVIDER: 'hcaptcha',
+            CAPTCHA_SITE_KEY: 's',
+            CAPTCHA_SECRET_KEY: SECRET,
+          })[key],
+      });
+      expect(resolveCaptchaOptions(options, DEV)).toMatchObject({
+        provider: 'hcaptcha',
+        siteKey: 's',
+        secretKey: SECRET,
+        timeoutMs: 3000,
+      });
+    });
+  });
+
+  describe('ALTCHA HMAC key', () => {
+    it('uses a random 32-byte key for the process outside production, with a warning', () => {
+      const first = resolveCaptchaOptions({}, DEV);
+      expect(first.altcha.hmacKey).toMatch(/^[0-9a-f]{64}$/);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toContain('no ALTCHA HMAC key set');
+      expect(warn.mock.calls[0][0]).toContain(
+        'challenges will not survive restarts or work across instances',
+      );
+      expect(resolveCaptchaOptions({ provider: 'altcha' }, {}).altcha.hmacKey).toBe(
+        first.altcha.hmacKey,
+      );
+    });
+
+    it('refuses to start without one when NODE_ENV is production', () => {
+      expect(linesOf(errorFrom({}, { nodeEnv: 'production' }))).toEqual([
+        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (NODE_ENV=production); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+      ]);
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('refuses to start without one when the environment is production', () => {
+      expect(linesOf(errorFrom({ environment: 'production' }))).toEqual([
+        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (environment "production"); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+      ]);
+    });
+
+    it('reads NODE_ENV from the process when no env is given', () => {
+      const saved = process.env.NODE_ENV;
+      process.env.NODE_ENV = 'production';
+      try {
+        expect(() => resolveCaptchaOptions({})).toThrow(CaptchaConfigError);
+      } finally {
+        process.env.NODE_ENV = saved;
+      }
+    });
+
+    it('accepts a key, or a function resolving one, in production', () => {
+      const hmacKey = () => HMAC_KEY;
+      const prod = { nodeEnv: 'production' };
+      expect(resolveCaptchaOptions({ altcha: { hmacKey } }, prod).altcha.hmacKey).toBe(hmacKey);
+      expect(resolveCaptchaOptions({ altcha: { hmacKey: HMAC_KEY } }, prod).altcha.hmacKey).toBe(
+        HMAC_KEY,
+      );
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('fills a key silently for other providers, even in production', () => {
+      const resolved = resolveCaptchaOptions(TURNSTILE, { nodeEnv: 'production' });
+      expect(resolved.altcha.hmacKey).toMatch(/^[0-9a-f]{64}$/);
+      expect(warn).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('bad options: one clear line naming the option, the problem and what is accepted', () => {
+    it.each<[string, unknown, string]>([
+      [
+        'an unknown provider',
+        { provider: 'captcha-king' },
+        'options.provider: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'a provider not available yet',
+        { provider: 'captchala', siteKey: 'k', secretKey: SECRET },
+        'options.provider: "captchala" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'a missing secret key',
+        { provider: 'turnstile', siteKey: 'k' },
+        'options.secretKey (CAPTCHA_SECRET_KEY) is required for provider "turnstile"; accepted: the secret key issued by turnstile, as a string or a function returning it',
+      ],
+      [
+        'a missing site key',
+        { provider: 'hcaptcha', secretKey: SECRET },
+        'options.siteKey (CAPTCHA_SITE_KEY) is required for provider "hcaptcha"; accepted: the site key issued by hcaptcha',
+      ],
+      [
+        'an empty site key',
+        { ...TURNSTILE, siteKey: '' },
+        'options.siteKey: "" is empty; accepted: the site key exactly as the provider issued it, without spaces or line breaks',
+      ],
+      [
+        'a secret key that is a number',
+        { ...TURNSTILE, secretKey: 12345 },
+        'options.secretKey: the value (hidden) is not a string or a function; accepted: the secret key exactly as the provider issued it, without spaces or line breaks, or a function returning it',
+      ],
+      [
+        'a bad verify URL',
+        { verifyUrl: 'localhost:8080/verify' },
+        'options.verifyUrl: "localhost:8080/verify" is not an absolute http(s) URL; accepted: an absolute http:// or https:// URL, e.g. https://captcha-proxy.example.com/siteverify',
+      ],
+      [
+        'a negative timeout',
+        { timeoutMs: -5 },
+        'options.timeoutMs: -5 is out of range; accepted: an integer from 100 to 60000 (milliseconds)',
+      ],
+      [
+        'a timeout as a string',
+        { timeoutMs: '3000' },
+        'options.timeoutMs: "3000" is not a whole number; accepted: an integer from 100 to 60000 (milliseconds)',
+      ],
+      [
+        'a fractional timeout',
+        { timeoutMs: 1500.5 },
+        'options.timeoutMs: 1500.5 is not a whole number; accepted: an integer from 100 to 60000 (milliseconds)',
+      ],
+      [
+        'the fallback failure mode',
+        { failureMode: 'fallback' },
+        'options.failureMode: "fallback" is recognised but not available in this version yet; accepted: closed, open',
+      ],
+      [
+        'an unknown failure mode',
+        { failureMode: 'lenient' },
+        'options.failureMode: "lenient" is not a failure mode; accepted: closed, open',
+      ],
+      [
+        'a min score above 1',
+        { minScore: 5 },
+        'options.minScore: 5 is out of range; accepted: a number from 0 to 1, e.g. 0.5',
+      ],
+      [
+        'a NaN min score',
+        { minScore: NaN },
+        'options.minScore: NaN is not a number; accepted: a number from 0 to 1, e.g. 0.5',
+      ],
+      [
+        'a per-action score out of range',
+        { minScoreByAction: { checkout: 0.7, 'sign-up': -1 } },
+        'options.minScoreByAction["sign-up"]: -1 is out of range; accepted: a number from 0 to 1, e.g. 0.5',
+      ],
+      [
+        'per-action scores that are not an object',
+        { minScoreByAction: [0.5] },
+        'options.minScoreByAction: [0.5] is not an object; accepted: an object of action names to minimum scores, e.g. { checkout: 0.7 }',
+      ],
+      [
+        'expected hostnames as a string',
+        { expectedHostnames: 'example.com' },
+        "options.expectedHostnames: \"example.com\" is not an array; accepted: an array of hostnames, e.g. ['example.com', 'www.example.com']",
+      ],
+      [
+        'an expected hostname with a scheme',
+        { expectedHostnames: ['example.com', 'https://example.com'] },
+        'options.expectedHostnames[1]: "https://example.com" is not a valid hostname; accepted: a hostname such as example.com (no scheme, port or path)',
+      ],
+      [
+        'a zero max token age',
+        { maxTokenAgeSeconds: 0 },
+        'options.maxTokenAgeSeconds: 0 is out of range; accepted: an integer from 1 to 86400 (seconds)',
+      ],
+      [
+        'a negative hop count',
+        { trustProxy: -1 },
+        'options.trustProxy: -1 is not a valid hop count; accepted: true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names loopback, linklocal, uniquelocal',
+      ],
+      [
+        'a trust proxy string with a bad entry',
+        { trustProxy: 'loopback, proxy.internal' },
+        'options.trustProxy: "loopback, proxy.internal" contains an entry that is not an IP address, CIDR range or proxy name: "proxy.internal"; accepted: true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names loopback, linklocal, uniquelocal',
+      ],
+      [
+        'a trust proxy list with a bad range',
+        { trustProxy: ['10.0.0.0/8', '10.0.0.0/40'] },
+        'options.trustProxy[1]: "10.0.0.0/40" is not an IP address, CIDR range or proxy name; accepted: an IP address, a CIDR range (e.g. 10.0.0.0/8) or one of loopback, linklocal, uniquelocal',
+      ],
+      [
+        'a trust proxy object',
+        { trustProxy: { trusted: true } },
+        'options.trustProxy: an object is not a trust setting; accepted: true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names loopback, linklocal, uniquelocal',
+      ],
+      [
+        'a store that is not a store',
+        { store: { get: () => undefined } },
+        'options.store: an object is not a CaptchaStore; accepted: an object with claim(key, ttlMs) and release(key) methods',
+      ],
+      [
+        'a token extractor that is not a function',
+        { tokenExtractor: 'body.token' },
+        'options.tokenExtractor: "body.token" is not a function; accepted: a function (request) => token | undefined',
+      ],
+      [
+        'a skipIf that is not a function',
+        { skipIf: true },
+        'options.skipIf: true is not a function; accepted: a function (context: ExecutionContext) => boolean | Promise<boolean>',
+      ],
+      [
+        'a bad environment name',
+        { environment: 'prod eu' },
+        "options.environment: \"prod eu\" is not an environment name; accepted: a name of letters, digits, '.', '_' and '-' (up to 64 characters), e.g. production",
+      ],
+      [
+        'altcha that is not an object',
+        { altcha: 'on' },
+        'options.altcha: "on" is not an object; accepted: an object of ALTCHA settings, e.g. { hmacKey }',
+      ],
+      [
+        'a short HMAC key',
+        { altcha: { hmacKey: 'SUPERSECRET' } },
+        'options.altcha.hmacKey: the value (hidden) is too short; accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`, or a function returning it',
+      ],
+      [
+        'an unknown ALTCHA algorithm',
+        { altcha: { hmacKey: HMAC_KEY, algorithm: 'MD5' } },
+        'options.altcha.algorithm: "MD5" is not a supported algorithm; accepted: SHA-256, SHA-384, SHA-512, PBKDF2/SHA-256, PBKDF2/SHA-384, PBKDF2/SHA-512',
+      ],
+      [
+        'a zero cost',
+        { altcha: { hmacKey: HMAC_KEY, cost: 0 } },
+        'options.altcha.cost: 0 is out of range; accepted: an integer from 1 to 4294967295 (iterations)',
+      ],
+      [
+        'a fractional cost',
+        { altcha: { hmacKey: HMAC_KEY, cost: 1.5 } },
+        'options.altcha.cost: 1.5 is not a whole number; accepted: an integer from 1 to 4294967295 (iterations)',
+      ],
+      [
+        'a counter with min above max',
+        { altcha: { hmacKey: HMAC_KEY, counter: [60_000, 10_000] } },
+        'options.altcha.counter: [60000, 10000] has a min not below its max; accepted: [min, max], whole numbers with 1 ≤ min < max ≤ 4294967295',
+      ],
+      [
+        'a counter with min equal to max',
+        { altcha: { hmacKey: HMAC_KEY, counter: [5, 5] } },
+        'options.altcha.counter: [5, 5] has a min not below its max; accepted: [min, max], whole numbers with 1 ≤ min < max ≤ 4294967295',
+      ],
+      [
+        'a counter starting at 0',
+        { altcha: { hmacKey: HMAC_KEY, counter: [0, 10] } },
+        'options.altcha.counter: [0, 10] is out of range; accepted: [min, max], whole numbers with 1 ≤ min < max ≤ 4294967295',
+      ],
+      [
+        'a counter above 2^32-1',
+        { altcha: { hmacKey: HMAC_KEY, counter: [1, 2 ** 32] } },
+        'options.altcha.counter: [1, 4294967296] is out of range; accepted: [min, max], whole numbers with 1 ≤ min < max ≤ 4294967295',
+      ],
+      [
+        'a counter with fractions',
+        { altcha: { hmacKey: HMAC_KEY, counter: [1.5, 10] } },
+        'options.altcha.counter: [1.5, 10] does not hold two whole numbers; accepted: [min, max], whole numbers with 1 ≤ min < max ≤ 4294967295',
+      ],
+      [
+        'a counter of three numbers',
+        { altcha: { hmacKey: HMAC_KEY, counter: [1, 2, 3] } },
+        'options.altcha.counter: [1, 2, 3] is not a [min, max] pair; accepted: [min, max], whole numbers with 1 ≤ min < max ≤ 4294967295',
+      ],
+      [
+        'an expiry under 10 s',
+        { altcha: { hmacKey: HMAC_KEY, expiresInSeconds: 5 } },
+        'options.altcha.expiresInSeconds: 5 is out of range; accepted: an integer from 10 to 86400 (seconds)',
+      ],
+      [
+        'an expiry over a day',
+        { altcha: { hmacKey: HMAC_KEY, expiresInSeconds: 86_401 } },
+        'options.altcha.expiresInSeconds: 86401 is out of range; accepted: an integer from 10 to 86400 (seconds)',
+      ],
+      [
+        'a relative challenge path',
+        { altcha: { hmacKey: HMAC_KEY, challengePath: 'captcha/challenge' } },
+        "options.altcha.challengePath: \"captcha/challenge\" does not start with '/'; accepted: a path starting with '/', e.g. /captcha/challenge, or false to serve none",
+      ],
+      [
+        'a challenge path of true',
+        { altcha: { hmacKey: HMAC_KEY, challengePath: true } },
+        "options.altcha.challengePath: true is not a path; accepted: a path starting with '/', e.g. /captcha/challenge, or false to serve none",
+      ],
+    ])('%s', (_case, options, line) => {
+      const error = errorFrom(options);
+      expect(linesOf(error)).toEqual([line]);
+      expect(error.problems).toEqual([line]);
+    });
+
+    it('refuses options that are not an object', () => {
+      expect(linesOf(errorFrom('turnstile'))).toEqual([
+        'options: "turnstile" is not an object; accepted: an object of CaptchaModuleOptions',
+      ]);
+    });
+
+    it('reports every problem together', () => {
+      const error = errorFrom({
+        provider: 'recaptcha',
+        timeoutMs: -5,
+        minScore: 2,
+        expectedHostnames: ['a b'],
+        altcha: { counter: [2, 1] },
+      });
+      expect(error.problems.map((line) => line.slice(0, line.search(/[: ]/)))).toEqual([
+        'options.timeoutMs',
+        'options.minScore',
+        'options.expectedHostnames[0]',
+        'options.altcha.counter',
+        'options.secretKey',
+        'options.siteKey',
+      ]);
+      expect(error.message.split('\n')).toHaveLength(7);
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('masks a password in verifyUrl', () => {
+      const error = errorFrom({ verifyUrl: `ftp://user:${SECRET}@proxy/verify` });
+      expect(error.message).toContain('"ftp://user:***@proxy/verify"');
+      expect(error.message).not.toContain(SECRET);
+    });
+  });
+
+  describe('secrets never appear in a message', () => {
+    it.each<[string, unknown]>([
+      ['a secret key with a space', { ...TURNSTILE, secretKey: `${SECRET} ` }],
+      ['a secret key with a line break', { ...TURNSTILE, secretKey: `${SECRET}\n` }],
+      ['a secret key of the wrong type', { ...TURNSTILE, secretKey: [SECRET] }],
+      ['a short HMAC key', { altcha: { hmacKey: 'SUPERSECRET' } }],
+      ['an HMAC key with a space', { altcha: { hmacKey: `${SECRET} ${SECRET}` } }],
+      [
+        'good secrets next to a bad value',
+        { ...TURNSTILE, timeoutMs: 0, altcha: { hmacKey: `${SECRET}_hmac` } },
+      ],
+    ])('%s', (_case, options) => {
+      const error = errorFrom(options);
+      for (const text of [error.message, String(error), error.stack ?? '', ...error.problems]) {
+        expect(text).not.toContain('SUPERSECRET');
+      }
+    });
+  });
+});
