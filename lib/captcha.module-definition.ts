@@ -26,3 +26,8 @@ export const CAPTCHA_OPTIONS = Symbol('CAPTCHA_OPTIONS');
 
 /** Injection token of the active provider instance. */
 export const CAPTCHA_PROVIDER = Symbol('CAPTCHA_PROVIDER');
+
+/** A class `forRootAsync({ useClass })` can instantiate to build the options. */
+export interface CaptchaOptionsFactory {
+  createCaptchaOptions(): CaptchaModuleOptions | Promise<CaptchaModuleOptions>;
+}

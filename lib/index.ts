@@ -1,6 +1,6 @@
 export { CaptchaModule } from './captcha.module';
 export { CAPTCHA_OPTIONS, CAPTCHA_PROVIDER } from './captcha.module-definition';
-export type { CaptchaModuleExtras } from './captcha.module-definition';
+export type { CaptchaModuleExtras, CaptchaOptionsFactory } from './captcha.module-definition';
 export * from './config';
 export * from './conditions/captcha-condition';
 export * from './conditions/always.condition';

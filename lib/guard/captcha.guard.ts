@@ -103,14 +103,17 @@ export class CaptchaGuard implements CanActivate {
       });
     } catch (error) {
       if (!(error instanceof CaptchaUnavailableError)) throw error;
+      const misconfigured = error.kind === 'misconfigured';
       this.logger.error({
-        event: 'captcha.provider_unreachable',
+        event: misconfigured ? 'captcha.misconfigured' : 'captcha.provider_unreachable',
         provider: error.provider,
         kind: error.kind,
         cause: error.message,
         ...error.details,
       });
-      if (this.options.failureMode === 'open') {
+      // Never fail open on `misconfigured`: some of those codes (a token from another site key)
+      // can be provoked by the client, and opening on them would be a bypass.
+      if (this.options.failureMode === 'open' && !misconfigured) {
         this.logger.warn({
           event: 'captcha.fail_open',
           provider: error.provider,

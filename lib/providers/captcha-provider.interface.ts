@@ -44,5 +44,11 @@ export interface CaptchaProvider {
    * solution itself (ALTCHA claims the challenge nonce, since one solution has many encodings).
    */
   readonly replayProtection: 'verifier' | 'provider';
+  /**
+   * Whether a token is one of the provider's public test tokens (the same string every time, e.g.
+   * Turnstile's `XXXX.DUMMY.TOKEN.XXXX`). They skip our single-use claim so development with the
+   * official test keys works past the first submit; production secrets reject them anyway.
+   */
+  isPublicTestToken?(token: string): boolean;
   verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply>;
 }

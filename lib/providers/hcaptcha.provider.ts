@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type {
   CaptchaProvider,
@@ -28,6 +29,30 @@ const HCAPTCHA_ERROR_CODES: Record<string, ErrorCodeMeaning> = {
   'invalid-or-already-seen-response': 'duplicate',
 };
 
+/** hCaptcha's public test site keys (Publisher, Enterprise safe user, Enterprise bot detected). */
+const HCAPTCHA_TEST_SITE_KEYS: ReadonlySet<string> = new Set([
+  '10000000-ffff-ffff-ffff-000000000001',
+  '20000000-ffff-ffff-ffff-000000000002',
+  '30000000-ffff-ffff-ffff-000000000003',
+]);
+
+/** The tokens hCaptcha's test widgets hand out, the same string on every solve. */
+const HCAPTCHA_TEST_TOKENS: ReadonlySet<string> = new Set([
+  '10000000-aaaa-bbbb-cccc-000000000001',
+  '20000000-aaaa-bbbb-cccc-000000000002',
+  '30000000-aaaa-bbbb-cccc-000000000003',
+]);
+
+/**
+ * With a production site key, `not-using-dummy-passcode` can only come from the token: anyone can
+ * send a public test token. Reading it as our own mistake would make it an outage, which a
+ * fail-open policy lets through, so there it is a verdict on the token.
+ */
+const HCAPTCHA_ERROR_CODES_FOR_PRODUCTION_KEY: Record<string, ErrorCodeMeaning> = {
+  ...HCAPTCHA_ERROR_CODES,
+  'not-using-dummy-passcode': 'invalid',
+};
+
 /**
  * hCaptcha (`POST /siteverify`, form-encoded only). Sends `sitekey` so a token made for another
  * site fails. Enterprise replies carry a risk `score` where higher means more bot-like; it is
@@ -41,6 +66,7 @@ export class HcaptchaProvider implements CaptchaProvider {
   readonly replayProtection = 'verifier' as const;
   readonly siteKey?: string;
   private readonly verifyUrl: string;
+  private readonly errorCodes: Record<string, ErrorCodeMeaning>;
 
   constructor(
     private readonly options: ResolvedCaptchaOptions,
@@ -48,6 +74,14 @@ export class HcaptchaProvider implements CaptchaProvider {
   ) {
     this.siteKey = options.siteKey;
     this.verifyUrl = options.verifyUrl ?? 'https://api.hcaptcha.com/siteverify';
+    this.errorCodes =
+      this.siteKey !== undefined && HCAPTCHA_TEST_SITE_KEYS.has(this.siteKey)
+        ? HCAPTCHA_ERROR_CODES
+        : HCAPTCHA_ERROR_CODES_FOR_PRODUCTION_KEY;
+  }
+
+  isPublicTestToken(token: string): boolean {
+    return HCAPTCHA_TEST_TOKENS.has(token);
   }
 
   async verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply> {
@@ -56,14 +90,15 @@ export class HcaptchaProvider implements CaptchaProvider {
       response: token,
     };
     if (this.siteKey) form.sitekey = this.siteKey;
-    if (request.remoteIp) form.remoteip = request.remoteIp;
+    // hCaptcha answers `invalid-remoteip` (our mistake, an outage) to anything but an IP address.
+    if (request.remoteIp && isIP(request.remoteIp) !== 0) form.remoteip = request.remoteIp;
     const response = await this.http.post({
       provider: this.name,
       url: this.verifyUrl,
       body: { form },
     });
     const reply = readSiteverifyReply(this.name, response);
-    const score = reply.score === undefined ? undefined : Math.min(1, Math.max(0, 1 - reply.score));
+    const score = reply.score === undefined ? undefined : invertRiskScore(reply.score);
     if (reply.success) return { ...reply, score };
     return {
       ...reply,
@@ -71,9 +106,18 @@ export class HcaptchaProvider implements CaptchaProvider {
       reason: reasonFromErrorCodes(
         this.name,
         reply.errorCodes,
-        HCAPTCHA_ERROR_CODES,
+        this.errorCodes,
         'check CAPTCHA_SECRET_KEY and CAPTCHA_SITE_KEY',
       ),
     };
   }
+}
+
+/**
+ * hCaptcha's risk score (1.0 = bot) as ours (1.0 = human), within 0..1. Rounded to 12 decimals so
+ * the subtraction's floating-point error cannot drop a score under an equal threshold
+ * (`1 - 0.8` is `0.19999999999999996`).
+ */
+function invertRiskScore(riskScore: number): number {
+  return Number(Math.min(1, Math.max(0, 1 - riskScore)).toFixed(12));
 }

@@ -52,10 +52,7 @@ export class RecaptchaProvider implements CaptchaProvider {
       url: this.verifyUrl,
       body: { form },
     });
-    const read = readSiteverifyReply(this.name, response);
-    // A v3 reply (it has a score) always names its action, `''` when the token was made without
-    // one: keep that so it mismatches an expected action instead of skipping the comparison.
-    const reply = read.score !== undefined ? { ...read, action: read.action ?? '' } : read;
+    const reply = readSiteverifyReply(this.name, response);
     if (reply.success) return reply;
     return {
       ...reply,

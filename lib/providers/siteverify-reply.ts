@@ -52,7 +52,8 @@ export function readSiteverifyReply(
     success: fields.success === true,
     errorCodes: Array.isArray(codes) ? codes.filter((c): c is string => typeof c === 'string') : [],
     hostname: typeof fields.hostname === 'string' ? fields.hostname : undefined,
-    action: typeof fields.action === 'string' && fields.action !== '' ? fields.action : undefined,
+    // `''` is kept: a token made without an action must mismatch an expected one, not skip the check.
+    action: typeof fields.action === 'string' ? fields.action : undefined,
     score:
       typeof fields.score === 'number' && Number.isFinite(fields.score) ? fields.score : undefined,
     challengeTs: challengeTs && !Number.isNaN(challengeTs.getTime()) ? challengeTs : undefined,

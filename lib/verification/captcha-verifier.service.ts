@@ -61,7 +61,9 @@ export class CaptchaVerifier {
     if (!TOKEN_CHARACTERS.test(token)) return this.failure('malformed');
 
     const claimKey =
-      this.provider.replayProtection === 'verifier' ? this.claimKey(token) : undefined;
+      this.provider.replayProtection === 'verifier' && !this.provider.isPublicTestToken?.(token)
+        ? this.claimKey(token)
+        : undefined;
     if (
       claimKey &&
       !(await this.store.claim(claimKey, this.provider.tokenLifetimeSeconds * 1000))

@@ -21,7 +21,7 @@ export function judgeReply(
   }
 
   const hostnames = call.expectedHostname
-    ? [...options.expectedHostnames, call.expectedHostname]
+    ? [...options.expectedHostnames, call.expectedHostname.toLowerCase()]
     : options.expectedHostnames;
   if (
     hostnames.length > 0 &&

@@ -274,6 +274,21 @@ describe('CaptchaGuard with failureMode "open"', () => {
     });
   });
 
+  it('fails closed on misconfigured even in open mode: a client could provoke it', async () => {
+    fake.clearFaults();
+    fake.fault('turnstile', {
+      status: 200,
+      body: JSON.stringify({ success: false, 'error-codes': ['invalid-input-secret'] }),
+      times: 1,
+    });
+    const token = fake.issueToken({ provider: 'turnstile', action: 'login' });
+    const res = await request(app.getHttpServer())
+      .post('/login')
+      .send({ captchaToken: token })
+      .expect(503);
+    expect(res.body.error).toBe('captcha_unavailable');
+  });
+
   it('still refuses a bad token: open applies to outages only', async () => {
     fake.clearFaults();
     const res = await request(app.getHttpServer())

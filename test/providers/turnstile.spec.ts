@@ -157,6 +157,46 @@ describe('Turnstile provider', () => {
     await fail.moduleRef.close();
   });
 
+  it('refuses a token made without an action where the call expects one', async () => {
+    const token = fake.issueToken({ provider: 'turnstile' });
+    expect(await verifier.verify(token, { action: 'login' })).toMatchObject({
+      success: false,
+      reason: 'action_mismatch',
+      action: '',
+    });
+  });
+
+  it('compares a per-call expected hostname case-insensitively', async () => {
+    const plain = await build();
+    const token = fake.issueToken({ provider: 'turnstile', hostname: 'partner.example.org' });
+    expect(
+      (await plain.verifier.verify(token, { expectedHostname: 'Partner.Example.org' })).success,
+    ).toBe(true);
+    await plain.moduleRef.close();
+  });
+
+  it('lets the dummy token be used again and again with the test secret, whatever the action', async () => {
+    const keys = FakeCaptchaServer.testKeys.turnstile;
+    const dev = await build({
+      secretKey: keys.secrets.alwaysPasses,
+      siteKey: keys.siteKeys.alwaysPasses,
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(await dev.verifier.verify(keys.dummyToken, { action: 'login' })).toMatchObject({
+        success: true,
+      });
+    }
+    await dev.moduleRef.close();
+  });
+
+  it('still refuses the dummy token with a production secret', async () => {
+    const keys = FakeCaptchaServer.testKeys.turnstile;
+    expect(await verifier.verify(keys.dummyToken)).toMatchObject({
+      success: false,
+      reason: 'invalid',
+    });
+  });
+
   it('times out into CaptchaUnavailableError(timeout)', async () => {
     fake.fault('turnstile', { hang: true });
     const error = await verifier

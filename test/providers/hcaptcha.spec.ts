@@ -1,0 +1,551 @@
+import {
+  CaptchaUnavailableError,
+  type CaptchaModuleOptions,
+  type CaptchaReason,
+  type CaptchaVerifier,
+} from 'nestjs-captcha';
+import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
+import type { TestingModule } from '@nestjs/testing';
+import { createVerifier } from '../support/create-verifier';
+
+const SECRET = FakeCaptchaServer.secrets.hcaptcha;
+const SITE_KEY = FakeCaptchaServer.siteKeys.hcaptcha;
+const TEST_KEYS = FakeCaptchaServer.testKeys.hcaptcha;
+const WRONG_SECRET = '0xwrongSecretHcaptchaDoNotLeakThis0000000';
+/** A well-formed site key that is not registered with {@link SECRET}. */
+const OTHER_SITE_KEY = 'abcd0000-1111-4222-8333-444455556666';
+
+/** A failed siteverify verdict as hCaptcha sends it, for codes the fake cannot produce itself. */
+const failureBody = (...codes: string[]) =>
+  JSON.stringify({ success: false, 'error-codes': codes });
+
+/** The error a verification rejected with; fails the test when it resolved instead. */
+async function unavailable(verification: Promise<unknown>): Promise<CaptchaUnavailableError> {
+  const error = await verification.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CaptchaUnavailableError);
+  return error as CaptchaUnavailableError;
+}
+
+describe('hCaptcha provider', () => {
+  let fake: FakeCaptchaServer;
+  let verifier: CaptchaVerifier;
+  let moduleRef: TestingModule;
+  const extraModules: TestingModule[] = [];
+
+  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
+    provider: 'hcaptcha',
+    siteKey: SITE_KEY,
+    secretKey: SECRET,
+    verifyUrl: fake.verifyUrl('hcaptcha'),
+    timeoutMs: 300,
+    ...overrides,
+  });
+
+  /** Another verifier with its own store, closed after the test. */
+  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
+    const built = await createVerifier(options(overrides));
+    extraModules.push(built.moduleRef);
+    return built.verifier;
+  };
+
+  const token = (hostname = 'localhost') => fake.issueToken({ provider: 'hcaptcha', hostname });
+  /** An Enterprise token: `riskScore` is hCaptcha's raw score, higher meaning more bot-like. */
+  const enterpriseToken = (riskScore: number, hostname = 'localhost') =>
+    fake.issueToken({ provider: 'hcaptcha', score: riskScore, scoreReason: ['test'], hostname });
+  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
+
+  beforeAll(async () => {
+    fake = await FakeCaptchaServer.start();
+    ({ verifier, moduleRef } = await createVerifier(
+      options({ expectedHostnames: ['localhost', 'app.example.com'] }),
+    ));
+  });
+  afterEach(async () => {
+    fake.reset();
+    fake.hcaptchaLegacyDuplicateCode = false;
+    await Promise.all(extraModules.splice(0).map((m) => m.close()));
+  });
+  afterAll(async () => {
+    await moduleRef.close();
+    await fake.close();
+  });
+
+  describe('success', () => {
+    it('accepts a token and reports hostname and challenge time (no action, no score)', async () => {
+      const issuedAt = Date.now();
+      const v = await verifier.verify(token('app.example.com'), { remoteIp: '203.0.113.7' });
+      expect(v).toEqual({
+        success: true,
+        provider: 'hcaptcha',
+        hostname: 'app.example.com',
+        challengeTs: expect.any(Date),
+        errorCodes: [],
+      });
+      expect(v.challengeTs!.getTime() % 1000).toBe(0);
+      expect(v.challengeTs!.getTime()).toBeGreaterThan(issuedAt - 1000);
+      expect(v.challengeTs!.getTime()).toBeLessThanOrEqual(Date.now());
+    });
+
+    it('accepts an Enterprise token and reports its score inverted (1.0 = human)', async () => {
+      const v = await verifier.verify(enterpriseToken(0.1, 'app.example.com'));
+      expect(v).toMatchObject({
+        success: true,
+        hostname: 'app.example.com',
+        score: 0.9,
+        errorCodes: [],
+      });
+      expect(v.action).toBeUndefined();
+      expect(v.challengeTs).toBeInstanceOf(Date);
+    });
+  });
+
+  describe('wire format', () => {
+    it('posts form-encoded secret, response, remoteip and sitekey to /siteverify', async () => {
+      const t = token();
+      await verifier.verify(t, { remoteIp: '203.0.113.7' });
+      const sent = lastRequest();
+      expect(sent).toMatchObject({ provider: 'hcaptcha', method: 'POST', path: '/siteverify' });
+      expect(sent.contentType).toContain('application/x-www-form-urlencoded');
+      expect(sent.form).toEqual({
+        secret: SECRET,
+        response: t,
+        remoteip: '203.0.113.7',
+        sitekey: SITE_KEY,
+      });
+      expect(new URLSearchParams(sent.rawBody).get('response')).toBe(t);
+    });
+
+    it('leaves remoteip out when the caller has none', async () => {
+      const t = token();
+      await verifier.verify(t);
+      expect(lastRequest().form).toEqual({ secret: SECRET, response: t, sitekey: SITE_KEY });
+    });
+
+    it('forwards an IPv6 remote address unchanged', async () => {
+      expect((await verifier.verify(token(), { remoteIp: '2001:db8::7' })).success).toBe(true);
+      expect(lastRequest().form?.remoteip).toBe('2001:db8::7');
+    });
+
+    it('does not send a remote IP that does not parse, so the verdict is still about the token', async () => {
+      const v = await verifier.verify(token(), { remoteIp: 'unknown' });
+      expect(v.success).toBe(true);
+      expect(lastRequest().form).not.toHaveProperty('remoteip');
+    });
+  });
+
+  describe('error codes', () => {
+    it.each<[string, CaptchaReason]>([
+      ['missing-input-response', 'malformed'],
+      ['invalid-input-response', 'invalid'],
+      ['expired-input-response', 'expired'],
+      ['already-seen-response', 'duplicate'],
+      ['invalid-or-already-seen-response', 'duplicate'],
+    ])('maps %s to %s', async (code, reason) => {
+      fake.fault('hcaptcha', { status: 200, body: failureBody(code), times: 1 });
+      const v = await verifier.verify(token());
+      expect(v).toMatchObject({ success: false, provider: 'hcaptcha', reason, errorCodes: [code] });
+    });
+
+    it.each([
+      'missing-input-secret',
+      'invalid-input-secret',
+      'sitekey-secret-mismatch',
+      'not-using-dummy-secret',
+      'bad-request',
+      'missing-remoteip',
+      'invalid-remoteip',
+    ])('throws CaptchaUnavailableError(misconfigured) for %s', async (code) => {
+      fake.fault('hcaptcha', { status: 200, body: failureBody(code), times: 1 });
+      const t = token();
+      const error = await unavailable(verifier.verify(t));
+      expect(error).toMatchObject({
+        provider: 'hcaptcha',
+        kind: 'misconfigured',
+        reason: 'misconfigured',
+        details: { errorCodes: [code] },
+      });
+      expect(error.message).toContain(code);
+      expect(error.message).not.toContain(SECRET);
+      expect(error.message).not.toContain(t);
+    });
+
+    it('throws misconfigured for not-using-dummy-passcode when our own site key is a test key', async () => {
+      const test = await build({
+        siteKey: TEST_KEYS.publisher.siteKey,
+        secretKey: TEST_KEYS.secret,
+      });
+      fake.fault('hcaptcha', {
+        status: 200,
+        body: failureBody('not-using-dummy-passcode'),
+        times: 1,
+      });
+      expect(await unavailable(test.verify(TEST_KEYS.publisher.token))).toMatchObject({
+        kind: 'misconfigured',
+        details: { errorCodes: ['not-using-dummy-passcode'] },
+      });
+    });
+
+    it('reads not-using-dummy-passcode on a production site key as invalid: the public test token was sent', async () => {
+      // Were it an outage, a fail-open policy would let anyone through with the public test token.
+      const v = await verifier.verify(TEST_KEYS.publisher.token);
+      expect(v).toMatchObject({
+        success: false,
+        reason: 'invalid',
+        errorCodes: ['not-using-dummy-passcode'],
+      });
+      expect(lastRequest().form?.sitekey).toBe(SITE_KEY);
+    });
+
+    it('maps a forged token (invalid-input-response from the provider itself) to invalid', async () => {
+      expect(await verifier.verify('P1_forged.token.value')).toMatchObject({
+        success: false,
+        reason: 'invalid',
+        errorCodes: ['invalid-input-response'],
+      });
+    });
+
+    it('puts our own mistake first when a reply carries several codes', async () => {
+      fake.fault('hcaptcha', {
+        status: 200,
+        body: failureBody('already-seen-response', 'sitekey-secret-mismatch'),
+        times: 1,
+      });
+      expect((await unavailable(verifier.verify(token()))).kind).toBe('misconfigured');
+    });
+
+    it.each<[string, string[], CaptchaReason]>([
+      ['expired over duplicate', ['already-seen-response', 'expired-input-response'], 'expired'],
+      ['duplicate over invalid', ['invalid-input-response', 'already-seen-response'], 'duplicate'],
+      ['an unknown code as invalid', ['some-future-code'], 'invalid'],
+      ['no codes as invalid', [], 'invalid'],
+    ])('reads %s', async (_what, codes, reason) => {
+      fake.fault('hcaptcha', { status: 200, body: failureBody(...codes), times: 1 });
+      expect(await verifier.verify(token())).toMatchObject({ success: false, reason });
+    });
+  });
+
+  describe('duplicates and expiry', () => {
+    it('refuses a replay from its own store without asking hCaptcha again', async () => {
+      const t = token();
+      expect((await verifier.verify(t)).success).toBe(true);
+      const before = fake.requests.length;
+      expect(await verifier.verify(t)).toEqual({
+        success: false,
+        provider: 'hcaptcha',
+        reason: 'duplicate',
+        errorCodes: [],
+      });
+      expect(fake.requests.length).toBe(before);
+    });
+
+    it('maps already-seen-response (another instance redeemed it) to duplicate', async () => {
+      const other = await build();
+      const t = token();
+      expect((await other.verify(t)).success).toBe(true);
+      const before = fake.requests.length;
+      expect(await verifier.verify(t)).toMatchObject({
+        success: false,
+        reason: 'duplicate',
+        errorCodes: ['already-seen-response'],
+      });
+      expect(fake.requests.length).toBe(before + 1);
+    });
+
+    it('maps the legacy invalid-or-already-seen-response to duplicate', async () => {
+      fake.hcaptchaLegacyDuplicateCode = true;
+      const other = await build();
+      const t = token();
+      expect((await other.verify(t)).success).toBe(true);
+      expect(await verifier.verify(t)).toMatchObject({
+        success: false,
+        reason: 'duplicate',
+        errorCodes: ['invalid-or-already-seen-response'],
+      });
+    });
+
+    it('still accepts a token just inside its 120 s lifetime', async () => {
+      const t = token();
+      fake.advanceClock(119_000);
+      expect((await verifier.verify(t)).success).toBe(true);
+    });
+
+    it('maps a token older than 120 s (expired-input-response) to expired', async () => {
+      const t = token();
+      fake.advanceClock(121_000);
+      expect(await verifier.verify(t)).toMatchObject({
+        success: false,
+        reason: 'expired',
+        errorCodes: ['expired-input-response'],
+      });
+    });
+
+    it('fails a token older than maxTokenAgeSeconds as expired, judged on challenge_ts', async () => {
+      const strict = await build({ maxTokenAgeSeconds: 60 });
+      fake.advanceClock(-90_000);
+      const t = token();
+      fake.advanceClock(90_000);
+      expect(await strict.verify(t)).toMatchObject({ success: false, reason: 'expired' });
+    });
+  });
+
+  describe('keys', () => {
+    it('throws CaptchaUnavailableError(misconfigured) on a wrong secret, naming neither secret nor token', async () => {
+      const bad = await build({ secretKey: WRONG_SECRET });
+      const t = token();
+      const error = await unavailable(bad.verify(t));
+      expect(error).toMatchObject({
+        name: 'CaptchaUnavailableError',
+        provider: 'hcaptcha',
+        kind: 'misconfigured',
+        reason: 'misconfigured',
+        details: { errorCodes: ['invalid-input-secret'] },
+      });
+      expect(error.message).toContain('invalid-input-secret');
+      expect(error.message).not.toContain(WRONG_SECRET);
+      expect(error.message).not.toContain(t);
+      expect(JSON.stringify(error.details)).not.toContain(WRONG_SECRET);
+    });
+
+    it('throws misconfigured when the secret resolves to nothing (missing-input-secret)', async () => {
+      const empty = await build({ secretKey: () => '' });
+      expect(await unavailable(empty.verify(token()))).toMatchObject({
+        kind: 'misconfigured',
+        details: { errorCodes: ['missing-input-secret'] },
+      });
+    });
+
+    it('throws misconfigured when our site key is not registered with our secret', async () => {
+      const mismatched = await build({ siteKey: OTHER_SITE_KEY });
+      const error = await unavailable(mismatched.verify(token()));
+      expect(error).toMatchObject({
+        kind: 'misconfigured',
+        details: { errorCodes: ['sitekey-secret-mismatch'] },
+      });
+      expect(lastRequest().form?.sitekey).toBe(OTHER_SITE_KEY);
+    });
+
+    it('passes the publisher test site key with the test secret and its test token', async () => {
+      const test = await build({
+        siteKey: TEST_KEYS.publisher.siteKey,
+        secretKey: TEST_KEYS.secret,
+      });
+      const v = await test.verify(TEST_KEYS.publisher.token);
+      expect(v).toMatchObject({ success: true, provider: 'hcaptcha', errorCodes: [] });
+      expect(v.score).toBeUndefined();
+      expect(lastRequest().form).toMatchObject({
+        secret: TEST_KEYS.secret,
+        sitekey: TEST_KEYS.publisher.siteKey,
+        response: TEST_KEYS.publisher.token,
+      });
+    });
+
+    it('accepts the fixed test token on every submit (no single-use claim on public test tokens)', async () => {
+      const test = await build({
+        siteKey: TEST_KEYS.publisher.siteKey,
+        secretKey: TEST_KEYS.secret,
+      });
+      for (let i = 0; i < 3; i++) {
+        expect((await test.verify(TEST_KEYS.publisher.token)).success).toBe(true);
+      }
+    });
+
+    it('refuses a minted token with the test secret (invalid)', async () => {
+      const test = await build({
+        siteKey: TEST_KEYS.publisher.siteKey,
+        secretKey: TEST_KEYS.secret,
+      });
+      expect(await test.verify(token())).toMatchObject({
+        success: false,
+        reason: 'invalid',
+        errorCodes: ['invalid-input-response'],
+      });
+    });
+
+    it('reads the Enterprise test keys: safe user passes, bot detected scores too low', async () => {
+      const safe = await build({
+        siteKey: TEST_KEYS.enterpriseSafeUser.siteKey,
+        secretKey: TEST_KEYS.secret,
+      });
+      const bot = await build({
+        siteKey: TEST_KEYS.enterpriseBotDetected.siteKey,
+        secretKey: TEST_KEYS.secret,
+      });
+      const safeResult = await safe.verify(TEST_KEYS.enterpriseSafeUser.token);
+      expect(safeResult).toMatchObject({ success: true, score: 0.9 });
+      const botResult = await bot.verify(TEST_KEYS.enterpriseBotDetected.token);
+      expect(botResult).toMatchObject({ success: false, reason: 'score_too_low', score: 0.05 });
+    });
+
+    it('throws misconfigured (not-using-dummy-passcode) for a test site key with a real secret', async () => {
+      const half = await build({ siteKey: TEST_KEYS.publisher.siteKey, secretKey: SECRET });
+      const error = await unavailable(half.verify(TEST_KEYS.publisher.token));
+      expect(error).toMatchObject({
+        kind: 'misconfigured',
+        details: { errorCodes: ['not-using-dummy-passcode'] },
+      });
+      expect(error.message).not.toContain(SECRET);
+    });
+  });
+
+  describe('policy', () => {
+    it('cannot mismatch an action: hCaptcha reports none', async () => {
+      const t = fake.issueToken({ provider: 'hcaptcha', action: 'signup' });
+      const v = await verifier.verify(t, { action: 'login' });
+      expect(v.success).toBe(true);
+      expect(v.action).toBeUndefined();
+    });
+
+    it('refuses a reply that does report another action', async () => {
+      fake.fault('hcaptcha', {
+        status: 200,
+        body: JSON.stringify({ success: true, hostname: 'localhost', action: 'signup' }),
+        times: 1,
+      });
+      expect(await verifier.verify(token(), { action: 'login' })).toMatchObject({
+        success: false,
+        reason: 'action_mismatch',
+        action: 'signup',
+      });
+    });
+
+    it('refuses a token solved on a host outside expectedHostnames', async () => {
+      expect(await verifier.verify(token('evil.example.net'))).toMatchObject({
+        success: false,
+        reason: 'hostname_mismatch',
+        hostname: 'evil.example.net',
+      });
+    });
+
+    it('accepts a host given per call through expectedHostname', async () => {
+      const v = await verifier.verify(token('partner.example.org'), {
+        expectedHostname: 'partner.example.org',
+      });
+      expect(v.success).toBe(true);
+    });
+
+    it('reads a raw risk score of 0.9 as 0.1 and refuses it as score_too_low', async () => {
+      const v = await verifier.verify(enterpriseToken(0.9));
+      expect(v).toMatchObject({ success: false, reason: 'score_too_low', score: 0.1 });
+    });
+
+    it('reads a raw risk score of 0.1 as 0.9 and accepts it', async () => {
+      const v = await verifier.verify(enterpriseToken(0.1));
+      expect(v).toMatchObject({ success: true, score: 0.9 });
+    });
+
+    it('inverts exactly, so a score at the threshold passes', async () => {
+      // 1 - 0.8 is 0.19999999999999996 in floating point.
+      const v = await verifier.verify(enterpriseToken(0.8), { minScore: 0.2 });
+      expect(v).toMatchObject({ success: true, score: 0.2 });
+    });
+
+    it('holds the inverted score to minScoreByAction and a per-call minScore', async () => {
+      const strict = await build({ minScoreByAction: { checkout: 0.8 } });
+      expect(await strict.verify(enterpriseToken(0.3), { action: 'checkout' })).toMatchObject({
+        success: false,
+        reason: 'score_too_low',
+      });
+      expect((await strict.verify(enterpriseToken(0.3), { action: 'login' })).success).toBe(true);
+      expect(
+        (await strict.verify(enterpriseToken(0.3), { action: 'checkout', minScore: 0.6 })).success,
+      ).toBe(true);
+    });
+
+    it('passes a non-Enterprise token (no score) under the module default only', async () => {
+      expect((await verifier.verify(token())).success).toBe(true);
+      expect(await verifier.verify(token(), { minScore: 0.5 })).toMatchObject({
+        success: false,
+        reason: 'score_too_low',
+      });
+    });
+  });
+
+  describe('outages', () => {
+    it('times out into CaptchaUnavailableError(timeout) without retrying, leaving the token usable', async () => {
+      fake.fault('hcaptcha', { hang: true, times: 1 });
+      const t = token();
+      const before = fake.requests.length;
+      const error = await unavailable(verifier.verify(t));
+      expect(error).toMatchObject({ provider: 'hcaptcha', kind: 'timeout' });
+      expect(error.reason).toBe('provider_unavailable');
+      expect(fake.requests.length).toBe(before + 1);
+      expect((await verifier.verify(t)).success).toBe(true);
+    });
+
+    it('retries a 502 once and gets the verdict', async () => {
+      fake.fault('hcaptcha', { status: 502, times: 1 });
+      const before = fake.requests.length;
+      expect((await verifier.verify(token())).success).toBe(true);
+      expect(fake.requests.length).toBe(before + 2);
+    });
+
+    it('throws http_5xx after a 500 twice, and the token survives the outage', async () => {
+      fake.fault('hcaptcha', { status: 500, times: 2 });
+      const t = token();
+      const before = fake.requests.length;
+      const error = await unavailable(verifier.verify(t));
+      expect(error).toMatchObject({ kind: 'http_5xx', details: { status: 500 } });
+      expect(fake.requests.length).toBe(before + 2);
+      expect((await verifier.verify(t)).success).toBe(true);
+    });
+
+    it.each([
+      ['an HTML page', { status: 200, body: '<html>oops</html>', contentType: 'text/html' }],
+      ['JSON without success', { status: 200, body: '{"hostname":"localhost"}' }],
+      ['a JSON array', { status: 200, body: '[true]' }],
+    ])('treats %s as a bad_response outage, never a pass', async (_what, fault) => {
+      fake.fault('hcaptcha', fault);
+      expect((await unavailable(verifier.verify(token()))).kind).toBe('bad_response');
+    });
+
+    it('treats a dropped connection as a network outage after one retry', async () => {
+      fake.fault('hcaptcha', { closeConnection: true });
+      const before = fake.requests.length;
+      expect((await unavailable(verifier.verify(token()))).kind).toBe('network');
+      expect(fake.requests.length).toBe(before + 2);
+    });
+
+    it('never takes success:true on a non-2xx answer as a pass', async () => {
+      fake.fault('hcaptcha', {
+        status: 429,
+        body: JSON.stringify({ success: true, hostname: 'localhost' }),
+        times: 1,
+      });
+      expect(await unavailable(verifier.verify(token()))).toMatchObject({
+        kind: 'http_4xx',
+        details: { status: 429 },
+      });
+    });
+  });
+
+  describe('tokens never sent', () => {
+    it('accepts a token of exactly 8192 characters for sending', async () => {
+      const before = fake.requests.length;
+      expect(await verifier.verify('P'.repeat(8192))).toMatchObject({ reason: 'invalid' });
+      expect(fake.requests.length).toBe(before + 1);
+    });
+
+    it.each<[string, unknown, CaptchaReason]>([
+      ['nothing', undefined, 'missing'],
+      ['an empty string', '', 'malformed'],
+      ['an 8193-character token', 'P'.repeat(8193), 'malformed'],
+      ['a token with a line break', 'P1_abc\ndef', 'malformed'],
+      ['a token with a NUL byte', 'P1_abc\u0000def', 'malformed'],
+      ['a token with unicode', 'P1_ab€', 'malformed'],
+      ['null', null, 'malformed'],
+      ['an array', ['P1_abc'], 'malformed'],
+    ])('refuses %s without calling hCaptcha', async (_what, t, reason) => {
+      const before = fake.requests.length;
+      expect(await verifier.verify(t)).toEqual({
+        success: false,
+        provider: 'hcaptcha',
+        reason,
+        errorCodes: [],
+      });
+      expect(fake.requests.length).toBe(before);
+    });
+  });
+});
