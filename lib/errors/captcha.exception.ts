@@ -57,8 +57,9 @@ export class CaptchaRequiredException extends CaptchaException<CaptchaChallengeD
 export class CaptchaInvalidException extends CaptchaException<
   CaptchaChallengeDetails & { reason: CaptchaReason }
 > {
-  constructor(details: CaptchaChallengeDetails & { reason: CaptchaReason }) {
-    super('captcha_invalid', 403, details);
+  constructor({ reason, ...challenge }: CaptchaChallengeDetails & { reason: CaptchaReason }) {
+    // `reason` first, as in the contract.
+    super('captcha_invalid', 403, { reason, ...challenge });
   }
 }
 

@@ -107,6 +107,7 @@ describe('CaptchaGuard over HTTP (Turnstile against FakeCaptchaServer)', () => {
       message: 'The verification could not be confirmed. Please try again.',
       details: { reason: 'invalid', ...details('login') },
     });
+    expect(res.text).toContain('"details":{"reason":"invalid","provider":"turnstile"');
   });
 
   it('runs the handler with the verification in @CaptchaResult() for a valid token', async () => {
