@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AxiosRequestConfig } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -32,7 +32,7 @@ export interface ProviderHttpRequest {
  * {@link CaptchaUnavailableError} that never carries the request body.
  */
 @Injectable()
-export class ProviderHttpClient {
+export class ProviderHttpClient implements OnModuleDestroy {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
 
@@ -41,15 +41,21 @@ export class ProviderHttpClient {
     @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
   ) {}
 
+  /** Closes the pooled keep-alive sockets with the module. */
+  onModuleDestroy(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
   /** Sends the request, retrying once on a network error or 5xx (callers make retries safe). */
   async post(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
     try {
       return await this.postOnce(request);
     } catch (error) {
+      // A timeout is not retried: the caller already waited the whole budget.
       if (
         error instanceof CaptchaUnavailableError &&
-        error.kind !== 'timeout' &&
-        error.kind !== 'bad_response'
+        (error.kind === 'network' || error.kind === 'http_5xx')
       ) {
         return this.postOnce(request);
       }
