@@ -11,12 +11,15 @@ import type { CaptchaModuleOptions } from './config/captcha-module-options.inter
 import { resolveCaptchaOptions } from './config/resolve-captcha-options';
 import type { ResolvedCaptchaOptions } from './config/resolved-captcha-options';
 import { CaptchaExceptionFilter } from './errors/captcha-exception.filter';
+import { CaptchaRiskService } from './conditions/captcha-risk.service';
+import { CaptchaContextFactory } from './guard/captcha-context.factory';
 import { CaptchaGuard } from './guard/captcha.guard';
+import { CaptchaOutcomeInterceptor } from './guard/captcha-outcome.interceptor';
 import { ClientIpResolver } from './http/client-ip-resolver';
 import { createCaptchaProvider } from './providers/create-captcha-provider';
 import { ProviderHttpClient } from './providers/provider-http-client';
 import { CaptchaStore } from './stores/captcha-store.interface';
-import { MemoryCaptchaStore } from './stores/memory-captcha.store';
+import { createCaptchaStore } from './stores/create-captcha-store';
 import { CaptchaVerifier } from './verification/captcha-verifier.service';
 
 /**
@@ -41,11 +44,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
       useFactory: (options: CaptchaModuleOptions) =>
         resolveCaptchaOptions(options, { nodeEnv: process.env.NODE_ENV }),
     },
-    {
-      provide: CaptchaStore,
-      inject: [CAPTCHA_OPTIONS],
-      useFactory: (options: ResolvedCaptchaOptions) => options.store ?? new MemoryCaptchaStore(),
-    },
+    { provide: CaptchaStore, inject: [CAPTCHA_OPTIONS], useFactory: createCaptchaStore },
     {
       provide: ClientIpResolver,
       inject: [CAPTCHA_OPTIONS],
@@ -58,7 +57,10 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
       useFactory: createCaptchaProvider,
     },
     CaptchaVerifier,
+    CaptchaContextFactory,
+    CaptchaRiskService,
     CaptchaGuard,
+    CaptchaOutcomeInterceptor,
     CaptchaExceptionFilter,
     AltchaChallengeMiddleware,
   ],
@@ -68,7 +70,10 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaStore,
     ClientIpResolver,
     CaptchaVerifier,
+    CaptchaContextFactory,
+    CaptchaRiskService,
     CaptchaGuard,
+    CaptchaOutcomeInterceptor,
     CaptchaExceptionFilter,
   ],
 })

@@ -1,4 +1,5 @@
 import type { CaptchaCondition } from './captcha-condition';
+import { defineCondition } from './condition-internals';
 
 /**
  * Challenge every request. The default when `@RequireCaptcha()` has no `when`.
@@ -9,7 +10,5 @@ import type { CaptchaCondition } from './captcha-condition';
  * ```
  */
 export function always(): CaptchaCondition {
-  const condition: CaptchaCondition = () => true;
-  Object.defineProperty(condition, 'name', { value: 'always' });
-  return condition;
+  return defineCondition('always', () => true);
 }

@@ -1,4 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { ClientIp } from '../http/client-ip-resolver';
+import type { CaptchaStore } from '../stores/captcha-store.interface';
 
 /** What a condition sees of the request being judged. */
 export interface CaptchaContext {
@@ -6,14 +8,23 @@ export interface CaptchaContext {
   executionContext: ExecutionContext;
   /** The underlying request (Express or Fastify). */
   request: unknown;
-  /** The client IP, resolved with the module's `trustProxy` setting. */
+  /** The client IP, resolved with the module's `trustProxy` setting (`undefined` if unknown). */
   clientIp: string | undefined;
+  /** Where the client IP was read from. */
+  clientIpSource: ClientIp['source'];
   /** The `action` of the route's `@RequireCaptcha`. */
   action: string | undefined;
+  /** The module's store, for conditions that count. */
+  store: CaptchaStore;
 }
 
 /**
  * A risk condition: `true` when the request must prove a human is behind it. Any function of this
- * shape works as `when`; built-ins are plain factories such as {@link always}.
+ * shape works as `when`; the built-ins are plain factories ({@link always}, `failedAttempts`,
+ * `requestRate`, `ipIn`, …) that also carry a stable `conditionName`, used in logs and metrics.
  */
-export type CaptchaCondition = (context: CaptchaContext) => boolean | Promise<boolean>;
+export interface CaptchaCondition {
+  (context: CaptchaContext): boolean | Promise<boolean>;
+  /** Stable name for logs and the `condition` metric label; custom functions read as `custom`. */
+  readonly conditionName?: string;
+}

@@ -214,14 +214,47 @@ export const failureModeRule: ConfigRule = {
   },
 };
 
-/** `CAPTCHA_STORE`. */
+/** The stores that can be chosen by name (`CAPTCHA_STORE` / `store`). */
+export const STORE_NAMES = ['memory', 'redis'] as const;
+
+/** A store chosen by name. */
+export type CaptchaStoreName = (typeof STORE_NAMES)[number];
+
+/** `CAPTCHA_STORE`, and `store` when given as a name. */
 export const storeNameRule: ConfigRule = {
-  accepted: 'memory',
+  accepted: STORE_NAMES.join(', '),
+  problem: (value) =>
+    (STORE_NAMES as readonly unknown[]).includes(value) ? undefined : 'is not a store',
+};
+
+/** True for text that starts like a URL (`scheme:`), which may carry a password. */
+export function looksLikeUrl(value: unknown): boolean {
+  return typeof value === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(value.trim());
+}
+
+/** `redis.keyPrefix`. */
+export const redisKeyPrefixRule: ConfigRule = {
+  accepted: "a non-empty prefix of up to 64 characters without spaces, e.g. 'myapp:captcha:'",
   problem: (value) => {
-    if (value === 'memory') return undefined;
-    if (value === 'redis') return NOT_YET;
-    return 'is not a store';
+    if (typeof value !== 'string') return 'is not a string';
+    if (value.length === 0) return 'is empty';
+    if (CONTROL_OR_SPACE.test(value)) return 'contains whitespace or control characters';
+    if (value.length > 64) return 'is too long';
+    return undefined;
   },
+};
+
+/** `redis.commandTimeoutMs`. */
+export const redisCommandTimeoutRule = integerRule(10, 10_000, 'milliseconds');
+
+/** `memory.maxEntries`. */
+export const memoryMaxEntriesRule = integerRule(100, 10_000_000, 'entries');
+
+/** `storeFailureMode`. */
+export const storeFailureModeRule: ConfigRule = {
+  accepted: 'closed, open',
+  problem: (value) =>
+    value === 'closed' || value === 'open' ? undefined : 'is not a store failure mode',
 };
 
 const HOSTNAME =

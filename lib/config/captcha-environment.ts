@@ -10,6 +10,7 @@ import {
   hmacKeyRule,
   hostnameRule,
   isSupportedProvider,
+  looksLikeUrl,
   maskUrlPassword,
   minScoreRule,
   problemLine,
@@ -18,6 +19,7 @@ import {
   secretKeyRule,
   siteKeyRule,
   splitList,
+  type CaptchaStoreName,
   storeNameRule,
   timeoutMsRule,
   TRUST_PROXY_ACCEPTED,
@@ -55,8 +57,11 @@ export type EnvParseResult<T> =
 
 /** How one variable is read: parsed when set, possibly required when unset. */
 export interface EnvVariableSpec<T> {
-  /** The value is a secret (or may hold one): messages never show it. */
-  secret?: boolean;
+  /**
+   * The value is a secret (or may hold one): messages never show it. A function decides per
+   * value, e.g. to hide a URL put in the wrong variable.
+   */
+  secret?: boolean | ((raw: string) => boolean);
   /** How the raw value is shown in messages; default: as it is, quoted. */
   show?(raw: string): string;
   parse(raw: string): EnvParseResult<T>;
@@ -174,8 +179,22 @@ export const CAPTCHA_ENV_SPECS = {
   CAPTCHA_MIN_SCORE: { parse: decimalNumber(minScoreRule) },
   CAPTCHA_EXPECTED_HOSTNAMES: { parse: parseHostnames },
   CAPTCHA_TRUST_PROXY: { parse: parseTrustProxy },
-  CAPTCHA_STORE: { parse: byRule<'memory'>(storeNameRule) },
-  CAPTCHA_REDIS_URL: { secret: true, parse: byRule(redisUrlRule) },
+  CAPTCHA_STORE: {
+    // A Redis URL put here by mistake may hold a password.
+    secret: looksLikeUrl,
+    parse: byRule<CaptchaStoreName>(storeNameRule),
+  },
+  CAPTCHA_REDIS_URL: {
+    secret: true,
+    parse: byRule(redisUrlRule),
+    whenUnset: (env: CaptchaEnvironment) =>
+      env.CAPTCHA_STORE === 'redis'
+        ? {
+            problem: 'not set, but CAPTCHA_STORE=redis requires it',
+            accepted: redisUrlRule.accepted,
+          }
+        : undefined,
+  },
   CAPTCHA_ALTCHA_HMAC_KEY: {
     secret: true,
     parse: byRule(hmacKeyRule),
@@ -220,13 +239,14 @@ export function envProblem(
     return unset && `${name}: ${unset.problem}; accepted: ${unset.accepted}`;
   }
   if (typeof value !== 'string') {
-    const shown = spec.secret ? HIDDEN_VALUE : 'the value';
+    const shown = spec.secret === true ? HIDDEN_VALUE : 'the value';
     return `${name}: ${shown} is not text; accepted: a string`;
   }
   const result = spec.parse(value);
   if (result.ok) return undefined;
   const shown = spec.show ? spec.show(value) : value;
-  return problemLine(name, shown, result.problem, result.accepted, spec.secret);
+  const secret = typeof spec.secret === 'function' ? spec.secret(value) : spec.secret;
+  return problemLine(name, shown, result.problem, result.accepted, secret);
 }
 
 /** Normalizes a variable on `plainToInstance` and checks it on `validateSync`. */

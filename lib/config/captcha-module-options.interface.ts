@@ -25,6 +25,30 @@ export interface AltchaOptions {
   challengePath?: string | false;
 }
 
+/**
+ * The slice of an ioredis `Redis` or `Cluster` client the Redis store uses, so this package's
+ * types do not require ioredis to be installed.
+ */
+export interface CaptchaRedisClient {
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  set(key: string, value: string, px: 'PX', ttl: number, nx: 'NX'): Promise<'OK' | null>;
+  get(key: string): Promise<string | null>;
+  del(...keys: string[]): Promise<number>;
+  quit(): Promise<unknown>;
+}
+
+/** Options of the Redis store. */
+export interface CaptchaRedisOptions {
+  /** `redis://` or `rediss://` URL (`CAPTCHA_REDIS_URL`); the store creates and closes the client. */
+  url?: string;
+  /** An ioredis `Redis` or `Cluster` you own; the store never closes it. */
+  client?: CaptchaRedisClient;
+  /** Prefix of every key. Default `'captcha:'`. */
+  keyPrefix?: string;
+  /** Longest a store command may take before it counts as a failure. Default `100` ms. */
+  commandTimeoutMs?: number;
+}
+
 /** How the guard behaves when the provider cannot answer. */
 export type CaptchaFailureMode = 'closed' | 'open';
 
@@ -59,8 +83,23 @@ export interface CaptchaModuleOptions {
    * accepted by `proxy-addr`.
    */
   trustProxy?: boolean | number | string | string[];
-  /** State for single-use tokens. Default: an in-memory store. */
-  store?: CaptchaStore;
+  /**
+   * Where counters and single-use claims live (`CAPTCHA_STORE`): `'memory'` (default, this
+   * process only), `'redis'` (shared by every instance; see `redis`), or your own
+   * {@link CaptchaStore}.
+   */
+  store?: CaptchaStore | 'memory' | 'redis';
+  /** Settings of the memory store. */
+  memory?: {
+    /** Most entries kept; the oldest are evicted past it. Default `100_000`. */ maxEntries?: number;
+  };
+  /** Settings of the Redis store (`store: 'redis'`). */
+  redis?: CaptchaRedisOptions;
+  /**
+   * What to do when the store fails (Redis down): `'closed'` (default) answers 503
+   * `captcha_unavailable`; `'open'` carries on without the store's answer and logs it.
+   */
+  storeFailureMode?: 'closed' | 'open';
   /** ALTCHA settings (used when `provider` is `'altcha'`). */
   altcha?: AltchaOptions;
   /** Replaces the built-in token lookup (body `captcha.token`, `captchaToken`, widget fields, header). */

@@ -29,12 +29,14 @@ export interface CaptchaConfigReader {
  * | `CAPTCHA_MIN_SCORE` | `minScore` (0–1) |
  * | `CAPTCHA_EXPECTED_HOSTNAMES` | `expectedHostnames` (comma-separated) |
  * | `CAPTCHA_TRUST_PROXY` | `trustProxy` (`true`, `false`, a hop count, or a comma-separated list of addresses, CIDRs and `loopback`-style names) |
+ * | `CAPTCHA_STORE` (default `memory`) | `store` (`memory`, `redis`) |
+ * | `CAPTCHA_REDIS_URL` | `redis.url` (`redis://` or `rediss://`; required with `CAPTCHA_STORE=redis`, used only with it) |
  * | `CAPTCHA_ALTCHA_HMAC_KEY` | `altcha.hmacKey` (required in production with `altcha`) |
  * | `CAPTCHA_ENV` | `environment` |
  *
- * `CAPTCHA_STORE` (`memory`), `CAPTCHA_REDIS_URL`, `CAPTCHA_FALLBACK_PROVIDER` and
- * `CAPTCHA_FALLBACK_METHOD` are checked but set no option in this version: the Redis store and
- * the `fallback` failure mode arrive later, and asking for them is refused. Values are trimmed;
+ * `CAPTCHA_FALLBACK_PROVIDER` and `CAPTCHA_FALLBACK_METHOD` are checked but set no option in
+ * this version: the `fallback` failure mode arrives later, and asking for it is refused. A
+ * `CAPTCHA_REDIS_URL` without `CAPTCHA_STORE=redis` is checked but not used. Values are trimmed;
  * an empty value counts as unset.
  *
  * @throws {CaptchaConfigError} listing every bad variable on its own line, with what it accepts.
@@ -87,6 +89,12 @@ export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModul
   };
   const hmacKey = read('CAPTCHA_ALTCHA_HMAC_KEY', specs.CAPTCHA_ALTCHA_HMAC_KEY.parse);
   if (hmacKey !== undefined) options.altcha = { hmacKey };
+  const store = read('CAPTCHA_STORE', specs.CAPTCHA_STORE.parse);
+  if (store !== undefined) options.store = store;
+  if (store === 'redis') {
+    // Validation passed, so the URL is set.
+    options.redis = { url: read('CAPTCHA_REDIS_URL', specs.CAPTCHA_REDIS_URL.parse) };
+  }
 
   // Leave unset options out, so defaults (and spreads over these options) apply cleanly.
   for (const key of Object.keys(options) as (keyof CaptchaModuleOptions)[]) {

@@ -3,6 +3,8 @@ export type {
   AltchaOptions,
   CaptchaFailureMode,
   CaptchaModuleOptions,
+  CaptchaRedisClient,
+  CaptchaRedisOptions,
   CaptchaSecret,
   CaptchaTokenExtractor,
 } from './captcha-module-options.interface';

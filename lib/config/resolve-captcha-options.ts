@@ -9,14 +9,21 @@ import {
   hostnameRule,
   integerRule,
   isSupportedProvider,
+  looksLikeUrl,
   maskUrlPassword,
   maxTokenAgeRule,
+  memoryMaxEntriesRule,
   minScoreRule,
   problemLine,
   providerRule,
+  redisCommandTimeoutRule,
+  redisKeyPrefixRule,
+  redisUrlRule,
   secretKeyRule,
   siteKeyRule,
   splitList,
+  STORE_NAMES,
+  storeFailureModeRule,
   timeoutMsRule,
   TRUST_PROXY_ACCEPTED,
   trustProxyEntryRule,
@@ -26,6 +33,7 @@ import { CaptchaConfigError } from './captcha-config.error';
 import type {
   AltchaOptions,
   CaptchaModuleOptions,
+  CaptchaRedisOptions,
   CaptchaSecret,
 } from './captcha-module-options.interface';
 import type { ResolvedCaptchaOptions } from './resolved-captcha-options';
@@ -36,6 +44,8 @@ export const CAPTCHA_OPTION_DEFAULTS = {
   timeoutMs: 3000,
   failureMode: 'closed',
   minScore: 0.5,
+  store: 'memory',
+  storeFailureMode: 'closed',
   altcha: {
     algorithm: 'SHA-256',
     /** Iterations per attempt for SHA algorithms; PBKDF2 ones default to 1000. */
@@ -64,20 +74,34 @@ function randomProcessHmacKey(): string {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** The methods every `CaptchaStore` has. */
+const STORE_METHODS = ['increment', 'count', 'reset', 'claim', 'release'] as const;
+
+/** The methods of an ioredis client the Redis store calls. */
+const REDIS_CLIENT_METHODS = ['eval', 'set', 'get', 'del'] as const;
+
+/** The names of `methods` that `value` lacks (as functions). */
+const missingMethods = (value: Record<string, unknown>, methods: readonly string[]) =>
+  methods.filter((method) => typeof value[method] !== 'function');
+
 const propertyPath = (parent: string, key: string) =>
   /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 
 /**
  * Validates module options (as written by hand for `forRoot`, or built by `captchaOptionsFromEnv`)
  * and fills in every default: provider `altcha`, `timeoutMs` 3000, `failureMode` `closed`,
- * `minScore` 0.5, no per-action scores, any hostname, `trustProxy` `false`, and ALTCHA with
- * SHA-256, cost 1 (1000 for PBKDF2), counter 10 000–60 000, challenges valid 600 s and served on
- * `/captcha/challenge`.
+ * `minScore` 0.5, no per-action scores, any hostname, `trustProxy` `false`, `store` `memory`,
+ * `storeFailureMode` `closed`, and ALTCHA with SHA-256, cost 1 (1000 for PBKDF2), counter
+ * 10 000–60 000, challenges valid 600 s and served on `/captcha/challenge`. The stores' own
+ * settings (`memory`, `redis`) are checked and passed on; the stores default them.
  *
  * Providers other than ALTCHA need `secretKey` and `siteKey`. ALTCHA needs `altcha.hmacKey` in
  * production (`environment` or `env.nodeEnv` is `production`); elsewhere a random key is made for
  * the process and a warning logged. Secrets given as functions are resolved later, on use.
- * A `trustProxy` string is split into a list at its commas; `expectedHostnames` are lower-cased.
+ * `store: 'redis'` needs `redis.url` (a `redis://` or `rediss://` URL, never shown in messages)
+ * or `redis.client` (an ioredis client), not both; a store object needs all five `CaptchaStore`
+ * methods. A `trustProxy` string is split into a list at its commas; `expectedHostnames` are
+ * lower-cased.
  *
  * @param env `nodeEnv` defaults to `process.env.NODE_ENV`.
  * @throws {CaptchaConfigError} listing every problem on its own line, naming the option (and its
@@ -179,17 +203,35 @@ export function resolveCaptchaOptions(
   const trustProxy = resolveTrustProxy(given.trustProxy, report);
 
   const store = given.store;
-  if (
-    store !== undefined &&
-    !(isObject(store) && typeof store.claim === 'function' && typeof store.release === 'function')
-  ) {
-    report(
-      'store',
-      store,
-      'is not a CaptchaStore',
-      'an object with claim(key, ttlMs) and release(key) methods',
-    );
+  if (store !== undefined && !(STORE_NAMES as readonly unknown[]).includes(store)) {
+    const accepted = `${STORE_NAMES.join(', ')}, or a CaptchaStore: an object with the methods ${STORE_METHODS.join(', ')}`;
+    if (typeof store === 'string') {
+      // A Redis URL put here by mistake may hold a password.
+      report('store', store, 'is not a store', accepted, looksLikeUrl(store));
+    } else if (!isObject(store)) {
+      report('store', store, 'is not a store', accepted);
+    } else {
+      const missing = missingMethods(store, STORE_METHODS);
+      if (missing.length > 0) {
+        report('store', store, `is not a CaptchaStore: it lacks ${missing.join(', ')}`, accepted);
+      }
+    }
   }
+  const redis = resolveRedis(given.redis, report);
+  const memory = given.memory;
+  if (memory !== undefined) {
+    if (!isObject(memory)) {
+      report(
+        'memory',
+        memory,
+        'is not an object',
+        'an object of memory store settings, e.g. { maxEntries: 100000 }',
+      );
+    } else {
+      check('memory.maxEntries', memory.maxEntries, memoryMaxEntriesRule);
+    }
+  }
+  check('storeFailureMode', given.storeFailureMode, storeFailureModeRule);
   checkFunction(
     'tokenExtractor',
     given.tokenExtractor,
@@ -217,6 +259,14 @@ export function resolveCaptchaOptions(
           `accepted: the site key issued by ${provider}`,
       );
     }
+  }
+  // (A `redis` that is not an object was reported already.)
+  const redisGiven = given.redis === undefined || redis !== undefined;
+  if (store === 'redis' && redisGiven && redis?.url === undefined && redis?.client === undefined) {
+    problems.push(
+      'options.redis.url (CAPTCHA_REDIS_URL) or options.redis.client is required for store "redis"; ' +
+        `accepted: ${redisUrlRule.accepted}, or an ioredis Redis or Cluster client`,
+    );
   }
   let hmacKey = altcha?.hmacKey;
   if (provider === 'altcha' && hmacKey === undefined) {
@@ -253,6 +303,8 @@ export function resolveCaptchaOptions(
     minScoreByAction: { ...typed.minScoreByAction },
     expectedHostnames: (typed.expectedHostnames ?? []).map((host) => host.toLowerCase()),
     trustProxy: trustProxy ?? false,
+    store: typed.store ?? defaults.store,
+    storeFailureMode: typed.storeFailureMode ?? defaults.storeFailureMode,
     altcha: {
       hmacKey,
       algorithm,
@@ -268,7 +320,65 @@ export function resolveCaptchaOptions(
   };
 }
 
-type Report = (path: string, value: unknown, problem: string, accepted: string) => void;
+type Report = (
+  path: string,
+  value: unknown,
+  problem: string,
+  accepted: string,
+  secret?: boolean,
+) => void;
+
+/** Checks `redis`; returns it when it is an object. Its URL (or a string client) is never shown. */
+function resolveRedis(value: unknown, report: Report): CaptchaRedisOptions | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    report(
+      'redis',
+      value,
+      'is not an object',
+      "an object of Redis store settings, e.g. { url: 'redis://cache:6379' }",
+      typeof value === 'string',
+    );
+    return undefined;
+  }
+  const { url, client, keyPrefix, commandTimeoutMs } = value;
+  if (url !== undefined) {
+    const problem = redisUrlRule.problem(url);
+    if (problem !== undefined) report('redis.url', url, problem, redisUrlRule.accepted, true);
+  }
+  if (client !== undefined) {
+    const accepted = `an ioredis Redis or Cluster client (an object with the methods ${REDIS_CLIENT_METHODS.join(', ')})`;
+    if (!isObject(client)) {
+      report('redis.client', client, 'is not a Redis client', accepted, typeof client === 'string');
+    } else {
+      const missing = missingMethods(client, REDIS_CLIENT_METHODS);
+      if (missing.length > 0) {
+        report(
+          'redis.client',
+          client,
+          `is not a Redis client: it lacks ${missing.join(', ')}`,
+          accepted,
+        );
+      }
+    }
+  }
+  if (url !== undefined && client !== undefined) {
+    report(
+      'redis',
+      value,
+      'sets both url and client',
+      'one of url (the store creates and closes its client) or client (yours, never closed by the store)',
+    );
+  }
+  for (const [key, field, rule] of [
+    ['keyPrefix', keyPrefix, redisKeyPrefixRule],
+    ['commandTimeoutMs', commandTimeoutMs, redisCommandTimeoutRule],
+  ] as const) {
+    const problem = field === undefined ? undefined : rule.problem(field);
+    if (problem !== undefined) report(`redis.${key}`, field, problem, rule.accepted);
+  }
+  return value as CaptchaRedisOptions;
+}
 
 /** Checks `trustProxy`; a string becomes the list of its comma-separated entries. */
 function resolveTrustProxy(

@@ -1,4 +1,5 @@
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaStore } from '../stores/captcha-store.interface';
 import type {
   AltchaOptions,
   CaptchaFailureMode,
@@ -17,6 +18,8 @@ export interface ResolvedCaptchaOptions extends Omit<
   | 'expectedHostnames'
   | 'trustProxy'
   | 'altcha'
+  | 'store'
+  | 'storeFailureMode'
 > {
   provider: CaptchaProviderName;
   timeoutMs: number;
@@ -26,4 +29,7 @@ export interface ResolvedCaptchaOptions extends Omit<
   expectedHostnames: string[];
   trustProxy: boolean | number | string | string[];
   altcha: Required<Omit<AltchaOptions, 'hmacKey'>> & { hmacKey: CaptchaSecret };
+  /** `'memory'` unless set; a `'redis'` choice comes with `redis.url` or `redis.client`. */
+  store: CaptchaStore | 'memory' | 'redis';
+  storeFailureMode: 'closed' | 'open';
 }

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { getCaptchaResult } from '../guard/captcha-result.registry';
+import { getCaptchaResult } from '../guard/captcha-request-state';
 
 /**
  * Injects the request's {@link CaptchaVerification} into a handler: `undefined` when no challenge

@@ -1,8 +1,9 @@
-import { applyDecorators, UseFilters, UseGuards } from '@nestjs/common';
+import { applyDecorators, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { CaptchaCondition } from '../conditions/captcha-condition';
 import { CaptchaExceptionFilter } from '../errors/captcha-exception.filter';
 import { CaptchaGuard } from '../guard/captcha.guard';
+import { CaptchaOutcomeInterceptor } from '../guard/captcha-outcome.interceptor';
 
 /** Options of {@link RequireCaptcha}. */
 export interface RequireCaptchaOptions {
@@ -24,12 +25,13 @@ export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOption
 
 /**
  * Puts the CAPTCHA checkpoint in front of a handler or every handler of a controller. Applies
- * {@link CaptchaGuard} and {@link CaptchaExceptionFilter} itself: no other setup is needed.
+ * {@link CaptchaGuard}, {@link CaptchaExceptionFilter} and the outcome interceptor that feeds
+ * `failedAttempts` itself: no other setup is needed.
  *
  * @example
  * ```ts
  * @Post('login')
- * @RequireCaptcha({ action: 'login', when: (ctx) => failedLogins(ctx.clientIp) >= 3 })
+ * @RequireCaptcha({ action: 'login', when: failedAttempts({ threshold: 3, window: '15m', per: 'ip' }) })
  * login(@Body() dto: LoginDto, @CaptchaResult() captcha?: CaptchaVerification) {}
  * ```
  */
@@ -39,6 +41,7 @@ export function RequireCaptcha(
   return applyDecorators(
     CaptchaRequirement(options),
     UseGuards(CaptchaGuard),
+    UseInterceptors(CaptchaOutcomeInterceptor),
     UseFilters(CaptchaExceptionFilter),
   );
 }

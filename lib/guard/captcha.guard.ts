@@ -3,6 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { always } from '../conditions/always.condition';
+import type { CaptchaContext } from '../conditions/captcha-condition';
+import { explainCondition } from '../conditions/condition-internals';
 import {
   CaptchaRequirement,
   type RequireCaptchaOptions,
@@ -15,11 +17,12 @@ import {
   type CaptchaChallengeDetails,
 } from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import { ClientIpResolver } from '../http/client-ip-resolver';
 import { defaultTokenExtractor } from '../http/captcha-token-extractor';
+import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
-import { setCaptchaResult } from './captcha-result.registry';
+import { CaptchaContextFactory } from './captcha-context.factory';
+import { setCaptchaContext, setCaptchaResult } from './captcha-request-state';
 
 const ALWAYS = always();
 
@@ -35,7 +38,7 @@ export class CaptchaGuard implements CanActivate {
     protected readonly reflector: Reflector,
     protected readonly verifier: CaptchaVerifier,
     @Inject(CAPTCHA_OPTIONS) protected readonly options: ResolvedCaptchaOptions,
-    protected readonly clientIpResolver: ClientIpResolver,
+    protected readonly contexts: CaptchaContextFactory,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -43,15 +46,14 @@ export class CaptchaGuard implements CanActivate {
     if (!requirement || (await this.shouldSkip(context))) return true;
 
     const request = this.getRequest(context);
-    const clientIp = this.clientIpResolver.resolve(request).ip;
-    const when = requirement.when ?? ALWAYS;
-    if (!(await when({ executionContext: context, request, clientIp, action: requirement.action })))
-      return true;
+    const captchaContext = this.contexts.create(context, request, requirement.action);
+    setCaptchaContext(request as object, captchaContext);
+    if (!(await this.firedCondition(requirement, captchaContext))) return true;
 
     const token = this.extractToken(request);
     if (token === undefined) throw new CaptchaRequiredException(this.challengeDetails(requirement));
 
-    const verification = await this.verify(token, requirement, clientIp);
+    const verification = await this.verify(token, requirement, captchaContext.clientIp);
     setCaptchaResult(request as object, verification);
     if (!verification.success && !verification.degraded) {
       throw new CaptchaInvalidException({
@@ -89,6 +91,21 @@ export class CaptchaGuard implements CanActivate {
     return (this.options.tokenExtractor ?? defaultTokenExtractor)(request);
   }
 
+  /** The name of the condition that demands a challenge, or `undefined` when none does. */
+  protected async firedCondition(
+    requirement: RequireCaptchaOptions,
+    context: CaptchaContext,
+  ): Promise<string | undefined> {
+    try {
+      return await explainCondition(requirement.when ?? ALWAYS, context);
+    } catch (error) {
+      if (!(error instanceof CaptchaStoreError)) throw error;
+      this.onStoreFailure(error, 'condition');
+      // Open: without the store's answer the request is treated as calm.
+      return undefined;
+    }
+  }
+
   /** Verifies, applying the outage policy: fail closed (503) unless `failureMode` is `open`. */
   protected async verify(
     token: unknown,
@@ -102,6 +119,7 @@ export class CaptchaGuard implements CanActivate {
         minScore: requirement.minScore,
       });
     } catch (error) {
+      if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
       if (!(error instanceof CaptchaUnavailableError)) throw error;
       const misconfigured = error.kind === 'misconfigured';
       this.logger.error({
@@ -128,6 +146,17 @@ export class CaptchaGuard implements CanActivate {
         };
       }
       throw new CaptchaUnavailableException({ provider: error.provider, fallback: null });
+    }
+  }
+
+  /** The store failed: 503 when `storeFailureMode` is `closed` (the default), else log and go on. */
+  protected onStoreFailure(error: CaptchaStoreError, during: 'condition' | 'claim'): void {
+    this.logger.error({ event: 'captcha.store_unavailable', during, cause: error.message });
+    if (this.options.storeFailureMode === 'closed') {
+      throw new CaptchaUnavailableException({
+        provider: this.verifier.providerName,
+        fallback: null,
+      });
     }
   }
 

@@ -1,42 +1,209 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import proxyAddr from 'proxy-addr';
-import type { IncomingMessage } from 'node:http';
 
 /** The client IP and where it was read from. */
 export interface ClientIp {
+  /** A valid, normalized IP address, or `undefined` when the request carries no usable peer. */
   ip: string | undefined;
-  source: 'socket' | 'x-forwarded-for';
+  /** `'socket'` when no proxy header was used (including every fallback). */
+  source: 'socket' | 'x-forwarded-for' | 'cf-connecting-ip' | 'x-real-ip';
+}
+
+/** `X-Forwarded-For` entries examined at most, counted from the right. */
+const MAX_FORWARDED_ENTRIES = 20;
+/** Longest single header value read as an IP (`[v6:with:embedded:1.2.3.4]:65535` is 53). */
+const MAX_ADDRESS_LENGTH = 64;
+/** Only this many trailing characters of `X-Forwarded-For` are read (enough for the entries). */
+const MAX_FORWARDED_CHARS = MAX_FORWARDED_ENTRIES * (MAX_ADDRESS_LENGTH + 2);
+const PORT = /^:[0-9]{1,5}$/;
+const OPTIONAL_WHITESPACE = /^[ \t]+|[ \t]+$/g;
+/** Marks an entry that ends the walk: malformed, or beyond the examined part of the header. */
+const MALFORMED = Symbol('malformed');
+
+type TrustFunction = (address: string, hop: number) => boolean;
+
+/**
+ * Resolves the client IP of an Express request, a Fastify request (its `raw` message) or a bare
+ * Node `IncomingMessage`, under the module's `trustProxy` setting.
+ *
+ * **Trust.** Hop 0 is the socket peer; hop _n_ is the _n_-th `X-Forwarded-For` entry counted from
+ * the right. `trustProxy` decides which hops are proxies, exactly as Express's `trust proxy`:
+ * `false` trusts none (the socket address is the client), `true` trusts every hop, a number _n_
+ * trusts the _n_ hops nearest the server (hops 0 … _n_-1), and addresses / CIDR ranges /
+ * `loopback` / `linklocal` / `uniquelocal` (a list, or a comma-separated string) trust the hops
+ * whose address matches (compiled with `proxy-addr`).
+ *
+ * **Order.** When the socket peer is trusted:
+ * 1. `CF-Connecting-IP`, if it holds exactly one valid IP;
+ * 2. otherwise `X-Real-IP`, on the same terms;
+ * 3. otherwise `X-Forwarded-For`, walked from the right as `proxy-addr` does: while the current
+ *    hop is trusted, step to the next entry to its left; the first untrusted hop is the client.
+ *
+ * When the socket peer is not trusted, no header is read and the socket address is the client.
+ *
+ * **Malformed values never become the client IP.** An `X-Forwarded-For` entry that is empty,
+ * `unknown`, an obfuscated identifier, garbage, longer than 64 characters, or an IPv6 address
+ * with a zone id (`%eth0`, meaningless off the host that wrote it) ends the walk: the result is
+ * the nearest valid hop to its right (ultimately the socket address), with `source: 'socket'`
+ * when that is the socket. At most 20 entries (and the last ~1.3 kB of the header) are examined;
+ * past that the walk ends the same way, so a huge header costs nothing. Several
+ * `X-Forwarded-For` header lines are one list, in order (RFC 9110 §5.3; Node joins them, and
+ * HAProxy's `option forwardfor` relies on it). `CF-Connecting-IP` / `X-Real-IP` sent more than
+ * once hold more than one IP and are ignored.
+ *
+ * **Accepted forms** (headers): an IPv4 dotted quad (no leading zeros or legacy `127.1` /
+ * `0x7f.0.0.1` forms), an IPv6 address, `[IPv6]`, and a port on either — `1.2.3.4:5678`,
+ * `[2001:db8::1]:443` — which is stripped (Azure Application Gateway and IIS ARR add ports).
+ * A bare IPv6 address is never read as having a port (`2001:db8::1:443` is an address).
+ *
+ * **Normalized output.** IPv4-mapped IPv6 (`::ffff:1.2.3.4`, what a dual-stack socket reports)
+ * becomes `1.2.3.4`; IPv6 is in the canonical compressed lower-case form (`2001:db8::1`); a zone id
+ * on the socket address is dropped. So one client has one IP for `per: 'ip'` limits.
+ *
+ * **Never throws**: a request without a socket address or headers, or any odd shape, resolves to
+ * `{ ip: undefined, source: 'socket' }`.
+ *
+ * **Security.** Trust only proxies you run (or your CDN's published ranges), and only if they
+ * overwrite or strip `CF-Connecting-IP` / `X-Real-IP` and append to `X-Forwarded-For`: a trusted
+ * proxy that forwards a client's own copy of these headers lets that client pick its IP, and with
+ * it its rate-limit bucket. Prefer exact ranges to `true` or a hop count larger than your real
+ * proxy chain — either lets a client choose the address the walk stops at.
+ */
+export class ClientIpResolver {
+  private readonly trust: TrustFunction;
+
+  constructor(trustProxy: boolean | number | string | string[]) {
+    this.trust = compileTrust(trustProxy);
+  }
+
+  /** The client IP of an Express or Fastify request, or of a Node `IncomingMessage`. */
+  resolve(request: unknown): ClientIp {
+    try {
+      return this.resolveMessage(request);
+    } catch {
+      // A getter that throws or a hostile proxy object: there is no usable peer.
+      return { ip: undefined, source: 'socket' };
+    }
+  }
+
+  private resolveMessage(request: unknown): ClientIp {
+    const message = messageOf(request);
+    const socketIp = normalizeSocketAddress(message?.socket?.remoteAddress);
+    const headers = message?.headers;
+    // Not a request (no peer, or no header block): nothing to go on.
+    if (socketIp === undefined || typeof headers !== 'object' || headers === null) {
+      return { ip: undefined, source: 'socket' };
+    }
+    if (!this.trust(socketIp, 0)) return { ip: socketIp, source: 'socket' };
+
+    const cloudflare = singleIp(headers['cf-connecting-ip']);
+    if (cloudflare !== undefined) return { ip: cloudflare, source: 'cf-connecting-ip' };
+    const realIp = singleIp(headers['x-real-ip']);
+    if (realIp !== undefined) return { ip: realIp, source: 'x-real-ip' };
+
+    let ip = socketIp;
+    let source: ClientIp['source'] = 'socket';
+    const entries = forwardedEntries(headers['x-forwarded-for']);
+    // The same walk as proxyAddr.all(): hop 0 (the socket) was trusted above.
+    for (let hop = 1; hop <= entries.length; hop++) {
+      const entry = entries[hop - 1];
+      if (entry === MALFORMED) break;
+      ip = entry;
+      source = 'x-forwarded-for';
+      if (!this.trust(entry, hop)) break;
+    }
+    return { ip, source };
+  }
+}
+
+/** Express's `trust proxy` compilation, with `proxy-addr` for address lists. */
+function compileTrust(trustProxy: boolean | number | string | string[]): TrustFunction {
+  if (trustProxy === true) return () => true;
+  if (trustProxy === false) return () => false;
+  if (typeof trustProxy === 'number') return (_address, hop) => hop < trustProxy;
+  const list = typeof trustProxy === 'string' ? trustProxy.split(',') : trustProxy;
+  return proxyAddr.compile(list.map((entry) => entry.trim()).filter((entry) => entry !== ''));
+}
+
+/** The Node message behind an Express request, a Fastify request (`raw`) or a bare message. */
+function messageOf(request: unknown): Partial<IncomingMessage> | undefined {
+  if (typeof request !== 'object' || request === null) return undefined;
+  const raw = (request as { raw?: unknown }).raw;
+  if (typeof raw === 'object' && raw !== null && 'headers' in raw) {
+    return raw as Partial<IncomingMessage>;
+  }
+  return request as Partial<IncomingMessage>;
+}
+
+/** The socket peer, normalized; a zone id (`fe80::1%eth0`) is dropped. */
+function normalizeSocketAddress(address: unknown): string | undefined {
+  if (typeof address !== 'string') return undefined;
+  const zone = address.indexOf('%');
+  const bare = zone === -1 ? address : address.slice(0, zone);
+  return isIP(bare) === 0 ? undefined : normalize(bare);
+}
+
+/** A header that must hold exactly one IP (`CF-Connecting-IP`, `X-Real-IP`). */
+function singleIp(value: IncomingHttpHeaders[string]): string | undefined {
+  const text = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
+  return typeof text === 'string' ? parseHeaderAddress(text) : undefined;
 }
 
 /**
- * Resolves the client IP with `proxy-addr`: the socket address unless the hop is a trusted proxy,
- * then `X-Forwarded-For` from the right, stopping at the first untrusted address. Never trusts a
- * header the operator did not opt into.
+ * The `X-Forwarded-For` entries nearest the server first, each a normalized IP or
+ * {@link MALFORMED}; ends with {@link MALFORMED} when the header goes on past what is examined.
  */
-export class ClientIpResolver {
-  private readonly trust: (address: string, hop: number) => boolean;
-
-  constructor(trustProxy: boolean | number | string | string[]) {
-    if (trustProxy === true) this.trust = () => true;
-    else if (trustProxy === false) this.trust = () => false;
-    else if (typeof trustProxy === 'number') this.trust = (_address, hop) => hop < trustProxy;
-    else
-      this.trust = proxyAddr.compile(
-        typeof trustProxy === 'string' ? trustProxy.split(',').map((s) => s.trim()) : trustProxy,
-      );
-  }
-
-  /** Reads the IP of an Express or Fastify request. */
-  resolve(request: unknown): ClientIp {
-    const raw = ((request as { raw?: IncomingMessage }).raw ?? request) as IncomingMessage;
-    if (!raw?.socket || !raw.headers) return { ip: undefined, source: 'socket' };
-    const socketIp = raw.socket.remoteAddress;
-    if (socketIp === undefined) return { ip: undefined, source: 'socket' };
-    const ip = proxyAddr(raw, this.trust);
-    return { ip: normalizeIp(ip), source: ip === socketIp ? 'socket' : 'x-forwarded-for' };
-  }
+function forwardedEntries(value: IncomingHttpHeaders[string]): (string | typeof MALFORMED)[] {
+  const header = Array.isArray(value)
+    ? value.every((line) => typeof line === 'string')
+      ? value.join(',')
+      : undefined
+    : value;
+  if (typeof header !== 'string' || header === '') return [];
+  const truncated = header.length > MAX_FORWARDED_CHARS;
+  const pieces = (truncated ? header.slice(-MAX_FORWARDED_CHARS) : header).split(',').reverse();
+  // The leftmost piece of a truncated header may be the tail of a longer address.
+  if (truncated) pieces[pieces.length - 1] = '';
+  const entries: (string | typeof MALFORMED)[] = pieces
+    .slice(0, MAX_FORWARDED_ENTRIES)
+    .map((piece) => parseHeaderAddress(piece) ?? MALFORMED);
+  if (pieces.length > MAX_FORWARDED_ENTRIES) entries.push(MALFORMED);
+  return entries;
 }
 
-/** `::ffff:1.2.3.4` (an IPv4 client on a dual-stack socket) reads as `1.2.3.4`. */
-function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+/**
+ * One IP from a header value: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]` or
+ * `[2001:db8::1]:443`, surrounded by optional spaces/tabs. Anything else (zone ids included) is
+ * `undefined`.
+ */
+function parseHeaderAddress(value: string): string | undefined {
+  const text = value.replace(OPTIONAL_WHITESPACE, '');
+  if (text === '' || text.length > MAX_ADDRESS_LENGTH || text.includes('%')) return undefined;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close === -1 || !isPort(text.slice(close + 1), true)) return undefined;
+    const address = text.slice(1, close);
+    return isIP(address) === 6 ? normalize(address) : undefined;
+  }
+  if (isIP(text) !== 0) return normalize(text);
+  const colon = text.indexOf(':');
+  if (colon === -1 || !isPort(text.slice(colon), false)) return undefined;
+  const address = text.slice(0, colon);
+  return isIP(address) === 4 ? normalize(address) : undefined;
+}
+
+function isPort(text: string, optional: boolean): boolean {
+  if (text === '') return optional;
+  return PORT.test(text) && Number(text.slice(1)) <= 65_535;
+}
+
+/** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 in canonical compressed lower case. Input passed `isIP`. */
+function normalize(address: string): string {
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return (parsed as ipaddr.IPv6).toIPv4Address().toString();
+  }
+  return parsed.toString();
 }

@@ -1,10 +1,12 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Payload } from 'altcha-lib';
 import { createChallenge, randomInt, verifySolution } from 'altcha-lib';
 import { deriveKey as derivePbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import { deriveKey as deriveSha } from 'altcha-lib/algorithms/sha';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
+import { hashStoreKey } from '../stores/hash-store-key';
+import { claimOnce } from '../verification/claim-once';
 import type { CaptchaProvider, ProviderReply } from './captcha-provider.interface';
 import { resolveSecret } from './resolve-secret';
 
@@ -86,10 +88,11 @@ export class AltchaProvider implements CaptchaProvider {
 
     const expiresAt =
       parameters.expiresAt ?? Math.floor(Date.now() / 1000) + this.tokenLifetimeSeconds;
-    const claimKey = createHash('sha256').update(`altcha:${parameters.nonce}`).digest('hex');
-    const firstUse = await this.store.claim(
-      claimKey,
+    const firstUse = await claimOnce(
+      this.store,
+      hashStoreKey('claim:altcha', parameters.nonce),
       Math.max(1000, expiresAt * 1000 - Date.now()),
+      this.options.storeFailureMode,
     );
     if (!firstUse) return { success: false, reason: 'duplicate', errorCodes: ['already-used'] };
     return { success: true, errorCodes: [] };

@@ -1,10 +1,23 @@
 /**
- * Shared state of the checkpoint: single-use token claims. Keys passed in are already hashed by
- * the caller; a store never sees a raw token.
+ * Shared state of the checkpoint: windowed counters (failed attempts, request rates) and
+ * single-use token claims.
+ *
+ * Keys reach a store already hashed (see `hashStoreKey`): a store never sees a raw token, IP or
+ * e-mail address. Every operation is atomic, so several app instances sharing one store agree.
+ * A store signals trouble by rejecting; the module turns that into its store failure policy.
  *
  * The interface and its injection token share one name, so one import is both.
  */
 export interface CaptchaStore {
+  /**
+   * Adds one to the counter `key` and returns the new count. The first increment opens a window of
+   * `windowMs`; the counter disappears when it closes (a fixed window).
+   */
+  increment(key: string, windowMs: number): Promise<number>;
+  /** The counter's current value; `0` when it does not exist or its window has closed. */
+  count(key: string): Promise<number>;
+  /** Deletes the counter `key`. */
+  reset(key: string): Promise<void>;
   /**
    * Claims `key` for `ttlMs`. Resolves `true` for the first claim, `false` while an earlier claim
    * is alive (a replay).

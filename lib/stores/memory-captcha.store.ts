@@ -3,32 +3,106 @@ import type { CaptchaStore } from './captcha-store.interface';
 
 /** Options of {@link MemoryCaptchaStore}. */
 export interface MemoryCaptchaStoreOptions {
-  /** Most entries kept at once; the oldest are evicted past it. Default `100_000`. */
+  /**
+   * Most entries (counters and claims together) kept at once; the least recently used are evicted
+   * past it. Default `100_000`.
+   */
   maxEntries?: number;
 }
 
 /**
- * The default {@link CaptchaStore}: process memory, bounded by an entry count so a flood of
- * distinct tokens cannot grow it without limit. Per-process only: several app instances need a
- * shared store to refuse a token replayed against another instance.
+ * One entry: a counter, or a claim (a counter of one). `expiresAt` is on the monotonic clock
+ * (`performance.now()`), so a wall-clock jump can neither extend nor cut a window.
+ */
+interface Entry {
+  count: number;
+  readonly expiresAt: number;
+}
+
+const DEFAULT_MAX_ENTRIES = 100_000;
+
+/**
+ * The default {@link CaptchaStore}: process memory, bounded by an entry count and per-entry TTLs so
+ * a flood of distinct tokens or IPs cannot grow it without limit (past `maxEntries` the least
+ * recently used entries are evicted).
+ *
+ * Per-process only: several app instances need a shared store (see `RedisCaptchaStore`) to agree
+ * on counters and to refuse a token replayed against another instance. Operations run
+ * synchronously inside their promise, so they are atomic within the process.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryCaptchaStore({ maxEntries: 50_000 });
+ * await store.increment(hashStoreKey('fail', ip), 15 * 60_000); // 1
+ * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true, then false
+ * ```
  */
 export class MemoryCaptchaStore implements CaptchaStore {
-  private readonly claims: LRUCache<string, true>;
+  private readonly entries: LRUCache<string, Entry>;
 
   constructor(options: MemoryCaptchaStoreOptions = {}) {
-    this.claims = new LRUCache<string, true>({
-      max: options.maxEntries ?? 100_000,
-      ttlAutopurge: false,
-    });
+    const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`);
+    }
+    // Expired entries are not swept by timers: they are dropped when read, and the size bound
+    // evicts them first anyway (they stop being read, so they become the least recently used).
+    this.entries = new LRUCache<string, Entry>({ max, ttlAutopurge: false });
+  }
+
+  /** Entries held now (counters and claims, including expired ones not yet evicted); never above `maxEntries`. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async increment(key: string, windowMs: number): Promise<number> {
+    const ttl = toTtl(windowMs, 'windowMs');
+    const entry = this.live(key);
+    if (entry) {
+      // Mutating in place keeps the window's original expiry: a fixed window, not a sliding one.
+      entry.count += 1;
+      return entry.count;
+    }
+    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl }, { ttl });
+    return 1;
+  }
+
+  async count(key: string): Promise<number> {
+    return this.live(key)?.count ?? 0;
+  }
+
+  async reset(key: string): Promise<void> {
+    this.entries.delete(key);
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
-    if (this.claims.has(key)) return false;
-    this.claims.set(key, true, { ttl: Math.max(1, Math.ceil(ttlMs)) });
+    const ttl = toTtl(ttlMs, 'ttlMs');
+    if (this.live(key)) return false;
+    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl }, { ttl });
     return true;
   }
 
   async release(key: string): Promise<void> {
-    this.claims.delete(key);
+    this.entries.delete(key);
   }
+
+  /** The entry if its window is still open; an expired one is dropped on the way. */
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    // lru-cache rounds its clock to `ttlResolution`; our own expiry is the exact authority.
+    if (entry.expiresAt <= performance.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}
+
+/** A TTL lru-cache accepts (a positive whole number of ms); rejects nonsense early and loudly. */
+function toTtl(ms: number, name: string): number {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  return Math.ceil(ms);
 }

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { CAPTCHA_OPTIONS, CAPTCHA_PROVIDER } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProvider } from '../providers/captcha-provider.interface';
 import { CaptchaStore } from '../stores/captcha-store.interface';
+import { hashStoreKey } from '../stores/hash-store-key';
 import type { CaptchaReason } from './captcha-reason';
 import type { CaptchaVerification, CaptchaVerifyOptions } from './captcha-verification.interface';
+import { claimOnce, releaseQuietly } from './claim-once';
 import { judgeReply } from './judge-reply';
 
 /** Printable ASCII without spaces: every provider's tokens fit; NUL bytes and unicode do not. */
@@ -64,9 +65,10 @@ export class CaptchaVerifier {
       this.provider.replayProtection === 'verifier' && !this.provider.isPublicTestToken?.(token)
         ? this.claimKey(token)
         : undefined;
+    const ttlMs = this.provider.tokenLifetimeSeconds * 1000;
     if (
       claimKey &&
-      !(await this.store.claim(claimKey, this.provider.tokenLifetimeSeconds * 1000))
+      !(await claimOnce(this.store, claimKey, ttlMs, this.options.storeFailureMode))
     ) {
       return this.failure('duplicate');
     }
@@ -76,7 +78,7 @@ export class CaptchaVerifier {
       reply = await this.provider.verify(token, { remoteIp: call.remoteIp });
     } catch (error) {
       // The provider never judged the token, so it must stay redeemable for a retry.
-      if (claimKey) await this.store.release(claimKey);
+      if (claimKey) await releaseQuietly(this.store, claimKey);
       if (error instanceof CaptchaUnavailableError) throw error;
       throw new CaptchaUnavailableError(
         this.provider.name,
@@ -102,6 +104,6 @@ export class CaptchaVerifier {
   }
 
   private claimKey(token: string): string {
-    return createHash('sha256').update(`${this.provider.name}:${token}`).digest('hex');
+    return hashStoreKey(`claim:${this.provider.name}`, token);
   }
 }

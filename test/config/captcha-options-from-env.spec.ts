@@ -22,6 +22,10 @@ function linesOf(error: CaptchaConfigError): string[] {
   return error.message.split('\n').slice(1);
 }
 
+const REDIS_URL = `rediss://default:${SECRET}@cache.example.com:6380/0`;
+const REDIS_URL_ACCEPTED =
+  'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS';
+
 const TURNSTILE = {
   CAPTCHA_PROVIDER: 'turnstile',
   CAPTCHA_SITE_KEY: '0x4AAAAAAAsite',
@@ -46,7 +50,7 @@ describe('captchaOptionsFromEnv', () => {
         CAPTCHA_MIN_SCORE: '0.7',
         CAPTCHA_EXPECTED_HOSTNAMES: 'Example.com, www.example.com,',
         CAPTCHA_TRUST_PROXY: 'loopback, 10.0.0.0/8',
-        CAPTCHA_STORE: 'memory',
+        CAPTCHA_STORE: 'redis',
         CAPTCHA_REDIS_URL: 'redis://user:pw@localhost:6379/0',
         CAPTCHA_ALTCHA_HMAC_KEY: 'a'.repeat(64),
         CAPTCHA_ENV: 'staging',
@@ -61,6 +65,8 @@ describe('captchaOptionsFromEnv', () => {
         minScore: 0.7,
         expectedHostnames: ['example.com', 'www.example.com'],
         trustProxy: ['loopback', '10.0.0.0/8'],
+        store: 'redis',
+        redis: { url: 'redis://user:pw@localhost:6379/0' },
         altcha: { hmacKey: 'a'.repeat(64) },
         environment: 'staging',
       });
@@ -81,6 +87,26 @@ describe('captchaOptionsFromEnv', () => {
     ])('reads CAPTCHA_TRUST_PROXY=%j', (raw, expected) => {
       expect(fromEnv({ CAPTCHA_TRUST_PROXY: raw }).trustProxy).toEqual(expected);
     });
+
+    it('reads CAPTCHA_STORE=memory, and leaves a Redis URL unused with it', () => {
+      expect(fromEnv({ CAPTCHA_STORE: 'memory' })).toEqual({ provider: 'altcha', store: 'memory' });
+      expect(fromEnv({ CAPTCHA_STORE: ' memory ', CAPTCHA_REDIS_URL: REDIS_URL })).toEqual({
+        provider: 'altcha',
+        store: 'memory',
+      });
+      expect(fromEnv({ CAPTCHA_REDIS_URL: REDIS_URL })).toEqual({ provider: 'altcha' });
+    });
+
+    it.each(['redis://localhost', 'redis://:pw@10.0.0.5:6379/2', 'rediss://[::1]:6380', REDIS_URL])(
+      'reads CAPTCHA_STORE=redis with CAPTCHA_REDIS_URL=%s',
+      (url) => {
+        expect(fromEnv({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: ` ${url} ` })).toEqual({
+          provider: 'altcha',
+          store: 'redis',
+          redis: { url },
+        });
+      },
+    );
 
     it.each([
       ['100', 100],
@@ -291,12 +317,32 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_STORE unknown',
         { CAPTCHA_STORE: 'postgres' },
-        'CAPTCHA_STORE: "postgres" is not a store; accepted: memory',
+        'CAPTCHA_STORE: "postgres" is not a store; accepted: memory, redis',
       ],
       [
-        'CAPTCHA_STORE redis (not yet)',
+        'CAPTCHA_STORE in another case',
+        { CAPTCHA_STORE: 'Redis', CAPTCHA_REDIS_URL: REDIS_URL },
+        'CAPTCHA_STORE: "Redis" is not a store; accepted: memory, redis',
+      ],
+      [
+        'CAPTCHA_STORE a Redis URL (hidden)',
+        { CAPTCHA_STORE: REDIS_URL },
+        'CAPTCHA_STORE: the value (hidden) is not a store; accepted: memory, redis',
+      ],
+      [
+        'CAPTCHA_STORE redis without CAPTCHA_REDIS_URL',
         { CAPTCHA_STORE: 'redis' },
-        'CAPTCHA_STORE: "redis" is recognised but not available in this version yet; accepted: memory',
+        `CAPTCHA_REDIS_URL: not set, but CAPTCHA_STORE=redis requires it; accepted: ${REDIS_URL_ACCEPTED}`,
+      ],
+      [
+        'CAPTCHA_STORE redis with an empty CAPTCHA_REDIS_URL',
+        { CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: '  ' },
+        `CAPTCHA_REDIS_URL: not set, but CAPTCHA_STORE=redis requires it; accepted: ${REDIS_URL_ACCEPTED}`,
+      ],
+      [
+        'CAPTCHA_STORE redis with a bad CAPTCHA_REDIS_URL',
+        { CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: 'cache:6379' },
+        `CAPTCHA_REDIS_URL: the value (hidden) is not a redis:// or rediss:// URL; accepted: ${REDIS_URL_ACCEPTED}`,
       ],
       [
         'CAPTCHA_REDIS_URL with another scheme',
@@ -365,14 +411,16 @@ describe('captchaOptionsFromEnv', () => {
       CAPTCHA_TIMEOUT_MS: 'abc',
       CAPTCHA_STORE: 'redis',
       CAPTCHA_SECRET_KEY: SECRET,
+      CAPTCHA_ENV: 'prod eu',
     });
     expect(linesOf(error).map((line) => line.slice(0, line.indexOf(':')))).toEqual([
       'CAPTCHA_SITE_KEY',
       'CAPTCHA_TIMEOUT_MS',
       'CAPTCHA_MIN_SCORE',
-      'CAPTCHA_STORE',
+      'CAPTCHA_REDIS_URL',
+      'CAPTCHA_ENV',
     ]);
-    expect(error.problems).toHaveLength(4);
+    expect(error.problems).toHaveLength(5);
     for (const line of linesOf(error)) expect(line).toMatch(/^CAPTCHA_[A-Z_]+: .+; accepted: .+$/);
   });
 
@@ -391,6 +439,16 @@ describe('captchaOptionsFromEnv', () => {
       ],
       ['a Redis URL without a host', { CAPTCHA_REDIS_URL: `redis://default:${SECRET}@` }],
       ['a Redis URL that does not parse', { CAPTCHA_REDIS_URL: `redis://default:${SECRET}@[bad` }],
+      [
+        'a bad Redis URL with CAPTCHA_STORE=redis',
+        { CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: `redis:/default:${SECRET}@cache` },
+      ],
+      ['a Redis URL put in CAPTCHA_STORE', { CAPTCHA_STORE: REDIS_URL }],
+      ['a Redis URL put in CAPTCHA_STORE, by another scheme', { CAPTCHA_STORE: `redis:${SECRET}` }],
+      [
+        'a good Redis URL with CAPTCHA_STORE=redis next to a bad value',
+        { CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: REDIS_URL, CAPTCHA_MIN_SCORE: 'x' },
+      ],
       [
         'good secrets next to a bad value',
         {

@@ -14,6 +14,29 @@ const TURNSTILE: CaptchaModuleOptions = {
   secretKey: SECRET,
 };
 const DEV = { nodeEnv: 'development' };
+const REDIS_URL = `rediss://default:${SECRET}@cache.example.com:6380/0`;
+
+/** A store with every method of `CaptchaStore`. */
+function fakeStore() {
+  return {
+    increment: async () => 1,
+    count: async () => 0,
+    reset: async () => undefined,
+    claim: async () => true,
+    release: async () => undefined,
+  };
+}
+
+/** The slice of an ioredis client the Redis store calls. */
+function fakeRedisClient() {
+  return {
+    eval: async () => 1,
+    set: async () => 'OK' as const,
+    get: async () => null,
+    del: async () => 1,
+    quit: async () => 'OK',
+  };
+}
 
 function errorFrom(options: unknown, env: { nodeEnv?: string } = DEV): CaptchaConfigError {
   try {
@@ -28,6 +51,15 @@ function errorFrom(options: unknown, env: { nodeEnv?: string } = DEV): CaptchaCo
 function linesOf(error: CaptchaConfigError): string[] {
   return error.message.split('\n').slice(1);
 }
+
+const STORE_ACCEPTED =
+  'memory, redis, or a CaptchaStore: an object with the methods increment, count, reset, claim, release';
+const REDIS_URL_ACCEPTED =
+  'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS';
+const REDIS_CLIENT_ACCEPTED =
+  'an ioredis Redis or Cluster client (an object with the methods eval, set, get, del)';
+const KEY_PREFIX_ACCEPTED =
+  "a non-empty prefix of up to 64 characters without spaces, e.g. 'myapp:captcha:'";
 
 describe('resolveCaptchaOptions', () => {
   let warn: jest.SpyInstance;
@@ -48,6 +80,8 @@ describe('resolveCaptchaOptions', () => {
         minScoreByAction: {},
         expectedHostnames: [],
         trustProxy: false,
+        store: 'memory',
+        storeFailureMode: 'closed',
         altcha: {
           hmacKey: HMAC_KEY,
           algorithm: 'SHA-256',
@@ -69,7 +103,7 @@ describe('resolveCaptchaOptions', () => {
     });
 
     it('keeps given values and passes other options through', () => {
-      const store = { claim: async () => true, release: async () => undefined };
+      const store = fakeStore();
       const tokenExtractor = () => undefined;
       const skipIf = () => false;
       const secretKey = async () => SECRET;
@@ -87,6 +121,9 @@ describe('resolveCaptchaOptions', () => {
           maxTokenAgeSeconds: 120,
           trustProxy: 'loopback, 10.0.0.0/8',
           store,
+          memory: { maxEntries: 500 },
+          redis: { keyPrefix: 'app:captcha:', commandTimeoutMs: 250 },
+          storeFailureMode: 'open',
           tokenExtractor,
           skipIf,
           environment: 'production',
@@ -114,6 +151,9 @@ describe('resolveCaptchaOptions', () => {
         maxTokenAgeSeconds: 120,
         trustProxy: ['loopback', '10.0.0.0/8'],
         store,
+        memory: { maxEntries: 500 },
+        redis: { keyPrefix: 'app:captcha:', commandTimeoutMs: 250 },
+        storeFailureMode: 'open',
         tokenExtractor,
         skipIf,
         environment: 'production',
@@ -144,6 +184,65 @@ describe('resolveCaptchaOptions', () => {
       expect(resolveCaptchaOptions({ ...TURNSTILE, trustProxy }, DEV).trustProxy).toEqual(expected);
     });
 
+    it('accepts a class instance as the store', () => {
+      class Store {
+        increment = async () => 1;
+        async count() {
+          return 0;
+        }
+        async reset() {}
+        async claim() {
+          return true;
+        }
+        async release() {}
+      }
+      const store = new Store();
+      expect(resolveCaptchaOptions({ ...TURNSTILE, store }, DEV).store).toBe(store);
+    });
+
+    it.each(['memory', 'redis'] as const)('keeps store %j', (store) => {
+      const resolved = resolveCaptchaOptions(
+        { ...TURNSTILE, store, redis: { url: 'redis://localhost:6379' } },
+        DEV,
+      );
+      expect(resolved.store).toBe(store);
+    });
+
+    it('accepts the Redis store with a URL and every setting at its limits', () => {
+      for (const [keyPrefix, commandTimeoutMs] of [
+        ['x', 10],
+        ['p'.repeat(64), 10_000],
+      ] as const) {
+        const redis = { url: REDIS_URL, keyPrefix, commandTimeoutMs };
+        const resolved = resolveCaptchaOptions({ ...TURNSTILE, store: 'redis', redis }, DEV);
+        expect(resolved).toMatchObject({ store: 'redis', storeFailureMode: 'closed', redis });
+      }
+    });
+
+    it.each(['redis://localhost', 'redis://:pw@10.0.0.5:6379/2', 'rediss://[::1]:6380'])(
+      'accepts redis.url %s',
+      (url) => {
+        expect(
+          resolveCaptchaOptions({ ...TURNSTILE, store: 'redis', redis: { url } }, DEV).redis,
+        ).toEqual({ url });
+      },
+    );
+
+    it('accepts the Redis store with a client of your own, passed through as it is', () => {
+      const client = fakeRedisClient();
+      const resolved = resolveCaptchaOptions(
+        { ...TURNSTILE, store: 'redis', redis: { client } },
+        DEV,
+      );
+      expect(resolved.redis?.client).toBe(client);
+    });
+
+    it.each([100, 10_000_000])('accepts memory.maxEntries %d', (maxEntries) => {
+      expect(resolveCaptchaOptions({ ...TURNSTILE, memory: { maxEntries } }, DEV).memory).toEqual({
+        maxEntries,
+      });
+    });
+
     it('does not change the options it was given', () => {
       const options: CaptchaModuleOptions = { ...TURNSTILE, expectedHostnames: ['A.example'] };
       const copy = structuredClone(options);
@@ -164,6 +263,8 @@ describe('resolveCaptchaOptions', () => {
             CAPTCHA_PROVIDER: 'hcaptcha',
             CAPTCHA_SITE_KEY: 's',
             CAPTCHA_SECRET_KEY: SECRET,
+            CAPTCHA_STORE: 'redis',
+            CAPTCHA_REDIS_URL: REDIS_URL,
           })[key],
       });
       expect(resolveCaptchaOptions(options, DEV)).toMatchObject({
@@ -171,6 +272,9 @@ describe('resolveCaptchaOptions', () => {
         siteKey: 's',
         secretKey: SECRET,
         timeoutMs: 3000,
+        store: 'redis',
+        redis: { url: REDIS_URL },
+        storeFailureMode: 'closed',
       });
     });
   });
@@ -347,9 +451,154 @@ describe('resolveCaptchaOptions', () => {
         'options.trustProxy: an object is not a trust setting; accepted: true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names loopback, linklocal, uniquelocal',
       ],
       [
-        'a store that is not a store',
-        { store: { get: () => undefined } },
-        'options.store: an object is not a CaptchaStore; accepted: an object with claim(key, ttlMs) and release(key) methods',
+        'a store without the counter methods',
+        { store: { claim: async () => true, release: async () => undefined } },
+        `options.store: an object is not a CaptchaStore: it lacks increment, count, reset; accepted: ${STORE_ACCEPTED}`,
+      ],
+      [
+        'a store whose methods are not functions',
+        { store: { ...fakeStore(), claim: true } },
+        `options.store: an object is not a CaptchaStore: it lacks claim; accepted: ${STORE_ACCEPTED}`,
+      ],
+      [
+        'a store name it does not know',
+        { store: 'postgres' },
+        `options.store: "postgres" is not a store; accepted: ${STORE_ACCEPTED}`,
+      ],
+      [
+        'a store name in another case',
+        { store: 'Redis' },
+        `options.store: "Redis" is not a store; accepted: ${STORE_ACCEPTED}`,
+      ],
+      [
+        'a store that is a number',
+        { store: 1 },
+        `options.store: 1 is not a store; accepted: ${STORE_ACCEPTED}`,
+      ],
+      [
+        'a store that is a function',
+        { store: () => fakeStore() },
+        `options.store: a function is not a store; accepted: ${STORE_ACCEPTED}`,
+      ],
+      [
+        'the Redis store without url or client',
+        { store: 'redis' },
+        `options.redis.url (CAPTCHA_REDIS_URL) or options.redis.client is required for store "redis"; accepted: ${REDIS_URL_ACCEPTED}, or an ioredis Redis or Cluster client`,
+      ],
+      [
+        'the Redis store with settings but no url or client',
+        { store: 'redis', redis: { keyPrefix: 'app:' } },
+        `options.redis.url (CAPTCHA_REDIS_URL) or options.redis.client is required for store "redis"; accepted: ${REDIS_URL_ACCEPTED}, or an ioredis Redis or Cluster client`,
+      ],
+      [
+        'redis not an object',
+        { store: 'redis', redis: true },
+        "options.redis: true is not an object; accepted: an object of Redis store settings, e.g. { url: 'redis://cache:6379' }",
+      ],
+      [
+        'redis.url with another scheme',
+        { redis: { url: 'http://cache:6379' } },
+        `options.redis.url: the value (hidden) is not a redis:// or rediss:// URL; accepted: ${REDIS_URL_ACCEPTED}`,
+      ],
+      [
+        'redis.url without a host',
+        { store: 'redis', redis: { url: 'redis://' } },
+        `options.redis.url: the value (hidden) is not a redis:// or rediss:// URL; accepted: ${REDIS_URL_ACCEPTED}`,
+      ],
+      [
+        'redis.url empty',
+        { store: 'redis', redis: { url: '' } },
+        `options.redis.url: the value (hidden) is not a redis:// or rediss:// URL; accepted: ${REDIS_URL_ACCEPTED}`,
+      ],
+      [
+        'redis.url not a string',
+        { redis: { url: 6379 } },
+        `options.redis.url: the value (hidden) is not a string; accepted: ${REDIS_URL_ACCEPTED}`,
+      ],
+      [
+        'redis.client without the commands',
+        { store: 'redis', redis: { client: { get: async () => null, quit: async () => 'OK' } } },
+        `options.redis.client: an object is not a Redis client: it lacks eval, set, del; accepted: ${REDIS_CLIENT_ACCEPTED}`,
+      ],
+      [
+        'redis.client not an object',
+        { store: 'redis', redis: { client: 42 } },
+        `options.redis.client: 42 is not a Redis client; accepted: ${REDIS_CLIENT_ACCEPTED}`,
+      ],
+      [
+        'redis with both url and client',
+        { store: 'redis', redis: { url: 'redis://cache:6379', client: fakeRedisClient() } },
+        'options.redis: an object sets both url and client; accepted: one of url (the store creates and closes its client) or client (yours, never closed by the store)',
+      ],
+      [
+        'redis.keyPrefix empty',
+        { redis: { keyPrefix: '' } },
+        `options.redis.keyPrefix: "" is empty; accepted: ${KEY_PREFIX_ACCEPTED}`,
+      ],
+      [
+        'redis.keyPrefix with a space',
+        { redis: { keyPrefix: 'my app:' } },
+        `options.redis.keyPrefix: "my app:" contains whitespace or control characters; accepted: ${KEY_PREFIX_ACCEPTED}`,
+      ],
+      [
+        'redis.keyPrefix too long',
+        { redis: { keyPrefix: 'p'.repeat(65) } },
+        `options.redis.keyPrefix: "${'p'.repeat(65)}" is too long; accepted: ${KEY_PREFIX_ACCEPTED}`,
+      ],
+      [
+        'redis.keyPrefix not a string',
+        { redis: { keyPrefix: ['app'] } },
+        `options.redis.keyPrefix: ["app"] is not a string; accepted: ${KEY_PREFIX_ACCEPTED}`,
+      ],
+      [
+        'redis.commandTimeoutMs too small',
+        { redis: { commandTimeoutMs: 9 } },
+        'options.redis.commandTimeoutMs: 9 is out of range; accepted: an integer from 10 to 10000 (milliseconds)',
+      ],
+      [
+        'redis.commandTimeoutMs too large',
+        { redis: { commandTimeoutMs: 10_001 } },
+        'options.redis.commandTimeoutMs: 10001 is out of range; accepted: an integer from 10 to 10000 (milliseconds)',
+      ],
+      [
+        'redis.commandTimeoutMs a fraction',
+        { redis: { commandTimeoutMs: 50.5 } },
+        'options.redis.commandTimeoutMs: 50.5 is not a whole number; accepted: an integer from 10 to 10000 (milliseconds)',
+      ],
+      [
+        'redis.commandTimeoutMs a string',
+        { redis: { commandTimeoutMs: '100' } },
+        'options.redis.commandTimeoutMs: "100" is not a whole number; accepted: an integer from 10 to 10000 (milliseconds)',
+      ],
+      [
+        'memory not an object',
+        { memory: 1000 },
+        'options.memory: 1000 is not an object; accepted: an object of memory store settings, e.g. { maxEntries: 100000 }',
+      ],
+      [
+        'memory.maxEntries too small',
+        { memory: { maxEntries: 99 } },
+        'options.memory.maxEntries: 99 is out of range; accepted: an integer from 100 to 10000000 (entries)',
+      ],
+      [
+        'memory.maxEntries too large',
+        { memory: { maxEntries: 10_000_001 } },
+        'options.memory.maxEntries: 10000001 is out of range; accepted: an integer from 100 to 10000000 (entries)',
+      ],
+      [
+        'memory.maxEntries infinite',
+        { memory: { maxEntries: Infinity } },
+        'options.memory.maxEntries: Infinity is not a whole number; accepted: an integer from 100 to 10000000 (entries)',
+      ],
+      [
+        'storeFailureMode unknown',
+        { storeFailureMode: 'fallback' },
+        'options.storeFailureMode: "fallback" is not a store failure mode; accepted: closed, open',
+      ],
+      [
+        'storeFailureMode a boolean',
+        { storeFailureMode: true },
+        'options.storeFailureMode: true is not a store failure mode; accepted: closed, open',
       ],
       [
         'a token extractor that is not a function',
@@ -481,6 +730,20 @@ describe('resolveCaptchaOptions', () => {
   });
 
   describe('secrets never appear in a message', () => {
+    it('hides a Redis URL given as the store, and shows other store names', () => {
+      expect(linesOf(errorFrom({ store: REDIS_URL }))).toEqual([
+        `options.store: the value (hidden) is not a store; accepted: ${STORE_ACCEPTED}`,
+      ]);
+      expect(linesOf(errorFrom({ store: 'redis-cluster' }))[0]).toContain('"redis-cluster"');
+    });
+
+    it('names the Redis URL option and says its value is hidden', () => {
+      const error = errorFrom({ store: 'redis', redis: { url: `http://u:${SECRET}@cache` } });
+      expect(error.problems).toEqual([
+        `options.redis.url: the value (hidden) is not a redis:// or rediss:// URL; accepted: ${REDIS_URL_ACCEPTED}`,
+      ]);
+    });
+
     it.each<[string, unknown]>([
       ['a secret key with a space', { ...TURNSTILE, secretKey: `${SECRET} ` }],
       ['a secret key with a line break', { ...TURNSTILE, secretKey: `${SECRET}\n` }],
@@ -491,6 +754,22 @@ describe('resolveCaptchaOptions', () => {
         'good secrets next to a bad value',
         { ...TURNSTILE, timeoutMs: 0, altcha: { hmacKey: `${SECRET}_hmac` } },
       ],
+      ['a Redis URL with another scheme', { redis: { url: `http://default:${SECRET}@cache` } }],
+      ['a Redis URL without a host', { store: 'redis', redis: { url: `redis://:${SECRET}@` } }],
+      ['a Redis URL that does not parse', { redis: { url: `redis://u:${SECRET}@[bad` } }],
+      ['a Redis URL with a bad port', { redis: { url: `redis://u:${SECRET}@cache:99999` } }],
+      [
+        'a good Redis URL next to bad Redis settings',
+        { store: 'redis', redis: { url: REDIS_URL, keyPrefix: '', commandTimeoutMs: 0 } },
+      ],
+      [
+        'a good Redis URL next to a client',
+        { store: 'redis', redis: { url: REDIS_URL, client: fakeRedisClient() } },
+      ],
+      ['a Redis URL given as the store', { store: REDIS_URL }],
+      ['a Redis URL given as the store, with spaces', { store: ` ${REDIS_URL}` }],
+      ['a Redis URL given as redis', { store: 'redis', redis: REDIS_URL }],
+      ['a Redis URL given as the client', { store: 'redis', redis: { client: REDIS_URL } }],
     ])('%s', (_case, options) => {
       const error = errorFrom(options);
       for (const text of [error.message, String(error), error.stack ?? '', ...error.problems]) {

@@ -3,7 +3,6 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { AppModule } from '../../sample/app.module';
-import { failedLogins } from '../../sample/auth/failed-logins';
 import { solveAltcha } from '../support/solve-altcha';
 
 const CAPTCHA_VARIABLES = [
@@ -16,7 +15,6 @@ const CAPTCHA_VARIABLES = [
 async function bootSample(env: Record<string, string> = {}): Promise<INestApplication> {
   for (const name of CAPTCHA_VARIABLES) delete process.env[name];
   Object.assign(process.env, env);
-  failedLogins.clear();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');

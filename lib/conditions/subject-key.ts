@@ -1,0 +1,54 @@
+import type { CaptchaContext } from './captcha-condition';
+
+/**
+ * Whose requests a counter groups: `'ip'`; a request path such as `'body.email'`,
+ * `'header.x-api-key'` or `'query.tenant'`; several joined with `+` (`'ip+body.email'`); or a
+ * function of the context.
+ */
+export type CaptchaSubject =
+  string | ((context: CaptchaContext) => string | undefined | Promise<string | undefined>);
+
+/** Where a value is read from for one `per` part. */
+type Part = { kind: 'ip' } | { kind: 'body' | 'header' | 'query'; path: string[] };
+
+const SOURCES = new Set(['body', 'header', 'headers', 'query']);
+
+/** Compiles a `per` spec once, at start-up; throws for a spec it cannot read. */
+export function compileSubject(
+  per: CaptchaSubject,
+  { lowerCase = true }: { lowerCase?: boolean } = {},
+): (context: CaptchaContext) => Promise<string> {
+  if (typeof per === 'function') return async (context) => (await per(context)) ?? '';
+  const parts = per.split('+').map((raw): Part => {
+    const spec = raw.trim();
+    if (spec === 'ip') return { kind: 'ip' };
+    const [source, ...path] = spec.split('.');
+    if (!SOURCES.has(source) || path.length === 0 || path.some((p) => p === '')) {
+      throw new TypeError(
+        `per: ${JSON.stringify(spec)} is not a subject; accepted: 'ip', 'body.<path>', 'header.<name>', 'query.<name>', joined with '+', or a function`,
+      );
+    }
+    const kind = source === 'headers' ? 'header' : (source as 'body' | 'header' | 'query');
+    return { kind, path: kind === 'header' ? [path.join('.').toLowerCase()] : path };
+  });
+  return async (context) => parts.map((part) => readPart(part, context, lowerCase)).join('|');
+}
+
+function readPart(part: Part, context: CaptchaContext, lowerCase: boolean): string {
+  if (part.kind === 'ip') return context.clientIp ?? '';
+  const request = context.request as { body?: unknown; headers?: unknown; query?: unknown };
+  let value: unknown = part.kind === 'header' ? request.headers : request[part.kind];
+  for (const key of part.path) {
+    value =
+      typeof value === 'object' && value !== null && Object.hasOwn(value, key)
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
+  }
+  // Only scalars identify a subject; counters compare e-mail-like values case-insensitively.
+  if (typeof value === 'string') {
+    const text = value.trim().slice(0, 512);
+    return lowerCase ? text.toLowerCase() : text;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '';
+}

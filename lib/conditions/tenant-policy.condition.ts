@@ -1,0 +1,28 @@
+import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
+import { defineCondition } from './condition-internals';
+import { compileSubject, type CaptchaSubject } from './subject-key';
+
+/** Options of {@link tenantPolicy}. */
+export interface TenantPolicyOptions {
+  /** Where the tenant id is read from. Default `'header.x-tenant-id'`. */
+  tenant?: CaptchaSubject;
+}
+
+/**
+ * Challenge as each tenant's policy says, e.g. a customer who demands a CAPTCHA on every login.
+ * `policy` receives the tenant id (`''` when the request names none) and the context.
+ *
+ * @example
+ * ```ts
+ * when: tenantPolicy(async (tenant) => (await tenants.settings(tenant)).captchaOnLogin)
+ * ```
+ */
+export function tenantPolicy(
+  policy: (tenant: string, context: CaptchaContext) => boolean | Promise<boolean>,
+  options: TenantPolicyOptions = {},
+): CaptchaCondition {
+  const tenantOf = compileSubject(options.tenant ?? 'header.x-tenant-id', { lowerCase: false });
+  return defineCondition('tenantPolicy', async (context) =>
+    policy(await tenantOf(context), context),
+  );
+}

@@ -1,0 +1,61 @@
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { catchError, concatMap, from, map, Observable, throwError } from 'rxjs';
+import { collectOutcomeHooks, type ConditionOutcomeHooks } from '../conditions/condition-internals';
+import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
+import { getCaptchaContext } from './captcha-request-state';
+
+/**
+ * Tells the route's conditions how the handler ended, so `failedAttempts` counts failures and
+ * resets on success. Installed by `@RequireCaptcha`; a no-op for routes whose conditions do not
+ * count. Store trouble here is logged and never changes the response: the handler already ran.
+ */
+@Injectable()
+export class CaptchaOutcomeInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('CaptchaGuard');
+
+  constructor(private readonly reflector: Reflector) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const when = this.reflector.getAllAndOverride(CaptchaRequirement, [
+      context.getHandler(),
+      context.getClass(),
+    ])?.when;
+    const hooks = when ? collectOutcomeHooks(when) : [];
+    // The guard leaves its context only when the checkpoint ran (not skipped).
+    const captchaContext =
+      hooks.length > 0 ? getCaptchaContext(context.switchToHttp().getRequest()) : undefined;
+    if (!captchaContext) return next.handle();
+
+    let settled = false;
+    const report = (call: (hooks: ConditionOutcomeHooks) => Promise<void>) => {
+      if (settled) return Promise.resolve();
+      settled = true;
+      return this.run(hooks, call);
+    };
+    return next.handle().pipe(
+      concatMap((value) => from(report((h) => h.onSuccess(captchaContext))).pipe(map(() => value))),
+      catchError((error: unknown) =>
+        from(report((h) => h.onError(captchaContext, error))).pipe(
+          concatMap(() => throwError(() => error)),
+        ),
+      ),
+    );
+  }
+
+  private async run(
+    hooks: ConditionOutcomeHooks[],
+    call: (hooks: ConditionOutcomeHooks) => Promise<void>,
+  ): Promise<void> {
+    const outcomes = await Promise.allSettled(hooks.map(call));
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') {
+        this.logger.warn({
+          event: 'captcha.store_unavailable',
+          during: 'outcome',
+          cause: (outcome.reason as Error)?.message,
+        });
+      }
+    }
+  }
+}

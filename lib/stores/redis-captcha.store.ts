@@ -1,0 +1,310 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import { CaptchaConfigError } from '../config/captcha-config.error';
+import type {
+  CaptchaRedisClient,
+  CaptchaRedisOptions,
+} from '../config/captcha-module-options.interface';
+import type { CaptchaStore } from './captcha-store.interface';
+import { CaptchaStoreError } from './captcha-store.error';
+
+const DEFAULT_KEY_PREFIX = 'captcha:';
+const DEFAULT_COMMAND_TIMEOUT_MS = 100;
+/** Longest `close()` waits for a polite `QUIT` before dropping the connection. */
+const QUIT_TIMEOUT_MS = 1_000;
+/** ioredis events that end a connection attempt, one way or the other. */
+const HANDSHAKE_END_EVENTS = ['ready', 'close', 'end'] as const;
+
+/**
+ * INCR and, when it opened the window, PEXPIRE: one atomic round trip, so concurrent requests on
+ * several instances can neither lose a hit nor leave a counter without a window. A counter found
+ * without a TTL (written by something else, or a PEXPIRE lost to a crash) gets one too, instead of
+ * counting forever.
+ */
+const INCREMENT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return count
+`;
+
+/**
+ * {@link CaptchaStore} in Redis, shared by every app instance: counters and replay protection hold
+ * across the fleet. Each operation is one atomic command (a Lua `EVAL` for `increment`,
+ * `SET NX PX` for `claim`, `GET`, `DEL`), on one key, so it works unchanged on Redis Cluster.
+ *
+ * Built for outages: every operation settles within `commandTimeoutMs` (default 100 ms), rejecting
+ * with a {@link CaptchaStoreError} while Redis is down or slow, rather than queueing requests until
+ * it is back. That holds for a client you pass in too, even one with an offline queue: the store
+ * races each command against its own timer.
+ *
+ * - `url`: the store creates an ioredis client (no offline queue, a command timeout, reconnection
+ *   with a short capped backoff) and closes it in `close()` / `onModuleDestroy()`.
+ * - `client`: an ioredis `Redis` or `Cluster` you own; the store never closes it. Attach your own
+ *   `'error'` listener to it.
+ *
+ * Keys are `keyPrefix` + the (already hashed) key; an ioredis `keyPrefix` on a passed client adds
+ * in front of it.
+ *
+ * @example
+ * ```ts
+ * const store = new RedisCaptchaStore({ url: process.env.CAPTCHA_REDIS_URL });
+ * // or: new RedisCaptchaStore({ client: new Cluster(nodes), keyPrefix: 'myapp:captcha:' })
+ * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true once, then false
+ * ```
+ */
+export class RedisCaptchaStore implements CaptchaStore {
+  private readonly client: CaptchaRedisClient;
+  /** The client this store created, and so must close; `undefined` for a passed client. */
+  private readonly ownClient: Redis | undefined;
+  private readonly keyPrefix: string;
+  private readonly commandTimeoutMs: number;
+  /** Last connection error of our own client, for a more useful "not connected" message. */
+  private lastConnectionError: Error | undefined;
+  private closing: Promise<void> | undefined;
+  /** Settles when our own client's connection attempt under way succeeds or fails. */
+  private handshake: Promise<void> | undefined;
+
+  /**
+   * @param options `url` or `client` (exactly one), `keyPrefix` (default `'captcha:'`),
+   *   `commandTimeoutMs` (default `100`).
+   * @throws CaptchaConfigError when the options are unusable, or `url` is given and the `ioredis`
+   *   package is not installed.
+   */
+  constructor(options: CaptchaRedisOptions) {
+    const { url, client } = options;
+    if ((url === undefined || url === '') === (client === undefined)) {
+      throw new CaptchaConfigError([
+        'redis: give exactly one of `url` (CAPTCHA_REDIS_URL) or `client` for CAPTCHA_STORE=redis',
+      ]);
+    }
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    if (!Number.isFinite(this.commandTimeoutMs) || this.commandTimeoutMs <= 0) {
+      throw new CaptchaConfigError([
+        `redis.commandTimeoutMs: ${String(options.commandTimeoutMs)} is not a positive number of milliseconds`,
+      ]);
+    }
+
+    if (client !== undefined) {
+      this.client = client;
+      this.ownClient = undefined;
+    } else {
+      const own = createClient(url as string, this.commandTimeoutMs);
+      // Without a listener ioredis prints every failed reconnection; the store reports failures
+      // through its rejected operations instead.
+      own.on('error', (error: Error) => {
+        this.lastConnectionError = error;
+      });
+      own.on('ready', () => {
+        this.lastConnectionError = undefined;
+      });
+      this.client = own;
+      this.ownClient = own;
+    }
+  }
+
+  async increment(key: string, windowMs: number): Promise<number> {
+    const ttl = toTtl(windowMs, 'windowMs');
+    const reply = await this.run('increment', (client) =>
+      client.eval(INCREMENT_SCRIPT, 1, this.keyPrefix + key, ttl),
+    );
+    const count = Number(reply);
+    if (!Number.isSafeInteger(count)) {
+      throw new CaptchaStoreError('redis store unavailable: increment returned no count');
+    }
+    return count;
+  }
+
+  async count(key: string): Promise<number> {
+    const value = await this.run('count', (client) => client.get(this.keyPrefix + key));
+    const count = value === null ? 0 : Number(value);
+    return Number.isSafeInteger(count) ? count : 0;
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.run('reset', (client) => client.del(this.keyPrefix + key));
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const ttl = toTtl(ttlMs, 'ttlMs');
+    const reply = await this.run('claim', (client) =>
+      client.set(this.keyPrefix + key, '1', 'PX', ttl, 'NX'),
+    );
+    return reply === 'OK';
+  }
+
+  async release(key: string): Promise<void> {
+    await this.run('release', (client) => client.del(this.keyPrefix + key));
+  }
+
+  /**
+   * Closes the connection the store created from `url` (politely with `QUIT` when Redis answers,
+   * bounded, then dropped). A passed `client` is left open. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOwnClient();
+    return this.closing;
+  }
+
+  /** Nest lifecycle hook: {@link close}. */
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  private async closeOwnClient(): Promise<void> {
+    const own = this.ownClient;
+    if (own === undefined) return;
+    if (own.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        own.quit().catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    own.disconnect(); // also stops reconnecting when Redis was down
+  }
+
+  /**
+   * Sends one command and settles within `commandTimeoutMs`, whatever the client does. If the
+   * deadline passes before the command was sent (our own client still connecting), it is never
+   * sent: a caller told "failed" must not find its claim written later. Once `close()` has been
+   * called, a store that owns its client refuses every operation.
+   */
+  private run<T>(
+    operation: string,
+    command: (client: CaptchaRedisClient) => Promise<T>,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        finish();
+      };
+      const timer = setTimeout(() => {
+        settle(() =>
+          reject(
+            new CaptchaStoreError(
+              `redis store unavailable: ${operation} timed out after ${this.commandTimeoutMs} ms`,
+              'ETIMEDOUT',
+            ),
+          ),
+        );
+      }, this.commandTimeoutMs);
+
+      const send = (): void => {
+        if (settled) return;
+        if (this.closing !== undefined && this.ownClient !== undefined) {
+          settle(() =>
+            reject(new CaptchaStoreError('redis store unavailable: the store is closed')),
+          );
+          return;
+        }
+        let pending: Promise<T>;
+        try {
+          pending = command(this.client);
+        } catch (error) {
+          settle(() => reject(this.toStoreError(error)));
+          return;
+        }
+        pending.then(
+          (value) => settle(() => resolve(value)),
+          (error: unknown) => settle(() => reject(this.toStoreError(error))),
+        );
+      };
+
+      this.afterHandshake(send);
+    });
+  }
+
+  /**
+   * Runs `send` now, or, while our own client is in the middle of connecting (start-up, or a
+   * reconnection under way), once that attempt ends, so the first requests after start-up do not
+   * fail for nothing. While Redis is down the client is `reconnecting` between attempts, and
+   * commands are sent (and refused) at once. All waiting operations share one set of listeners.
+   */
+  private afterHandshake(send: () => void): void {
+    const own = this.ownClient;
+    if (own === undefined || !['wait', 'connecting', 'connect'].includes(own.status)) {
+      send();
+      return;
+    }
+    this.handshake ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        for (const event of HANDSHAKE_END_EVENTS) own.off(event, done);
+        this.handshake = undefined;
+        resolve();
+      };
+      for (const event of HANDSHAKE_END_EVENTS) own.on(event, done);
+    });
+    void this.handshake.then(send);
+  }
+
+  private toStoreError(error: unknown): CaptchaStoreError {
+    if (error instanceof CaptchaStoreError) return error;
+    const code =
+      typeof (error as { code?: unknown })?.code === 'string'
+        ? (error as { code: string }).code
+        : undefined;
+    let message = error instanceof Error ? error.message : String(error);
+    if (message.includes('enableOfflineQueue')) {
+      const reason = this.lastConnectionError ? ` (${this.lastConnectionError.message})` : '';
+      message = `not connected${reason}`;
+    }
+    return new CaptchaStoreError(`redis store unavailable: ${redact(message)}`, code);
+  }
+}
+
+/** The ioredis client behind a `url`: tuned to fail fast while Redis is down and to come back by itself. */
+function createClient(url: string, commandTimeoutMs: number): Redis {
+  const { Redis: RedisClient } = loadIoredis();
+  const options: RedisOptions = {
+    // Refuse commands at once while disconnected instead of holding them until Redis is back
+    // (an offline queue stalled requests for ~24 s before a fail-open path ran, in a peer library).
+    enableOfflineQueue: false,
+    // A command in flight when the connection drops fails instead of being retried later.
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: 2_000,
+    // Reconnect forever, quickly: 50 ms, 100 ms, … capped at 500 ms.
+    retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
+  };
+  return new RedisClient(url, options);
+}
+
+function loadIoredis(): typeof import('ioredis') {
+  try {
+    // Loaded on demand: ioredis is an optional peer dependency, needed only for `url`.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('ioredis') as typeof import('ioredis');
+  } catch (error) {
+    const missing =
+      (error as { code?: unknown })?.code === 'MODULE_NOT_FOUND' &&
+      String((error as Error).message).includes('ioredis');
+    if (missing) {
+      throw new CaptchaConfigError([
+        'CAPTCHA_STORE=redis needs the ioredis package: npm i ioredis',
+      ]);
+    }
+    throw error;
+  }
+}
+
+/** A TTL Redis accepts (a positive whole number of ms); rejects nonsense before it reaches Redis. */
+function toTtl(ms: number, name: string): number {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  return Math.ceil(ms);
+}
+
+/** Client messages may quote a connection URL, and with it a password: keep them out of errors. */
+function redact(message: string): string {
+  return message
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<redis url>')
+    .replace(/\s+/g, ' ')
+    .slice(0, 300);
+}

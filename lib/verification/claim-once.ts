@@ -1,0 +1,43 @@
+import { Logger } from '@nestjs/common';
+import { CaptchaStoreError } from '../stores/captcha-store.error';
+import type { CaptchaStore } from '../stores/captcha-store.interface';
+
+const logger = new Logger('CaptchaVerifier');
+
+/**
+ * Claims a single-use key under the store failure policy: resolves `false` for a replay. When the
+ * store fails, `closed` rethrows (the guard answers 503) and `open` lets the token through
+ * without replay protection, logged.
+ */
+export async function claimOnce(
+  store: CaptchaStore,
+  key: string,
+  ttlMs: number,
+  storeFailureMode: 'closed' | 'open',
+): Promise<boolean> {
+  try {
+    return await store.claim(key, ttlMs);
+  } catch (error) {
+    if (!(error instanceof CaptchaStoreError) || storeFailureMode === 'closed') throw error;
+    logger.warn({
+      event: 'captcha.store_unavailable',
+      during: 'claim',
+      policy: 'open',
+      cause: error.message,
+    });
+    return true;
+  }
+}
+
+/** Releases a claim; a store failure here only costs the token its retry, so it is logged. */
+export async function releaseQuietly(store: CaptchaStore, key: string): Promise<void> {
+  try {
+    await store.release(key);
+  } catch (error) {
+    logger.warn({
+      event: 'captcha.store_unavailable',
+      during: 'release',
+      cause: (error as Error)?.message,
+    });
+  }
+}

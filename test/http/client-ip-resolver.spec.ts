@@ -1,0 +1,668 @@
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import proxyAddr from 'proxy-addr';
+import { ClientIpResolver, type ClientIp } from 'nestjs-captcha';
+
+type Trust = boolean | number | string | string[];
+
+/** What the test server answers: the resolution, the raw peer, and Express's answer. */
+interface Resolution extends ClientIp {
+  peer: string | undefined;
+  /** `proxy-addr` with Express's `trust proxy` semantics (raw, not validated or normalized). */
+  express: string | undefined;
+}
+
+/** Express's `compileTrust`, to compare hop semantics with the real thing. */
+function expressTrust(trust: Trust): (address: string, hop: number) => boolean {
+  if (trust === true) return () => true;
+  if (trust === false) return () => false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return proxyAddr.compile(
+    typeof trust === 'string' ? trust.split(',').map((s) => s.trim()) : trust,
+  );
+}
+
+/**
+ * Resolves `req` with the trust setting in `?trust=` (JSON). `?shape=fastify` wraps the message
+ * the way a Fastify request does (`raw`), with a misleading `ip` of its own.
+ */
+function handle(req: IncomingMessage, res: http.ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const trust = JSON.parse(url.searchParams.get('trust') ?? 'false') as Trust;
+  const subject = url.searchParams.get('shape') === 'fastify' ? { raw: req, ip: '6.6.6.6' } : req;
+  const resolved = new ClientIpResolver(trust).resolve(subject);
+  res.setHeader('content-type', 'application/json');
+  res.end(
+    JSON.stringify({
+      ip: resolved.ip ?? null,
+      source: resolved.source,
+      peer: req.socket.remoteAddress ?? null,
+      express: proxyAddr(req, expressTrust(trust)) ?? null,
+    }),
+  );
+}
+
+function listen(host: string): Promise<http.Server> {
+  const server = http.createServer(handle);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function close(server: http.Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Sends a raw GET from the loopback address `connectTo` and reads the server's answer. */
+function send(
+  server: http.Server,
+  trust: Trust,
+  headers: OutgoingHttpHeaders = {},
+  options: { connectTo?: string; shape?: 'fastify' } = {},
+): Promise<Resolution> {
+  const { port } = server.address() as AddressInfo;
+  const query = new URLSearchParams({ trust: JSON.stringify(trust) });
+  if (options.shape) query.set('shape', options.shape);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: options.connectTo ?? '127.0.0.1',
+        port,
+        path: `/?${query.toString()}`,
+        headers,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          const parsed = JSON.parse(body) as Record<string, string | null>;
+          resolve({
+            ip: parsed.ip ?? undefined,
+            source: parsed.source as ClientIp['source'],
+            peer: parsed.peer ?? undefined,
+            express: parsed.express ?? undefined,
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A bare message-like object, for shapes a socket cannot produce. */
+function message(remoteAddress: string | undefined, headers: Record<string, unknown> = {}) {
+  return { socket: { remoteAddress }, headers };
+}
+
+const SPOOFED = {
+  'X-Forwarded-For': '198.51.100.66',
+  'CF-Connecting-IP': '198.51.100.77',
+  'X-Real-IP': '198.51.100.88',
+};
+
+/** Malformed `X-Forwarded-For` entries: none of these may ever be (part of) a client IP. */
+const MALFORMED_ENTRIES = [
+  'garbage',
+  'unknown',
+  '_hidden',
+  '1.2.3',
+  '1.2.3.4.5',
+  '256.1.1.1',
+  '01.2.3.4',
+  '127.1',
+  '0x7f.0.0.1',
+  '2130706433',
+  '1.2.3.4/24',
+  '1.2.3.4:',
+  '1.2.3.4:99999',
+  '1.2.3.4:80:80',
+  '1.2.3.4 5.6.7.8',
+  '[1.2.3.4]:80',
+  '[2001:db8::1',
+  '2001:db8::1]:443',
+  '[2001:db8::1]443',
+  '1::2::3',
+  'fe80::1%eth0',
+  '[fe80::1%25eth0]:443',
+  '<script>alert(1)</script>',
+  `2001:db8::${'0'.repeat(70)}1`,
+];
+
+describe('ClientIpResolver over real HTTP requests (peer 127.0.0.1)', () => {
+  let server: http.Server;
+
+  beforeAll(async () => {
+    server = await listen('127.0.0.1');
+  });
+
+  afterAll(() => close(server));
+
+  describe('untrusted peer', () => {
+    it.each<[string, Trust]>([
+      ['false', false],
+      ['hop count 0', 0],
+      ['a CIDR that does not hold the peer', '10.0.0.0/8'],
+      ['a list that does not hold the peer', ['10.0.0.0/8', '192.168.0.0/16', '::1']],
+    ])(
+      '%s: the socket address, spoofed XFF / CF-Connecting-IP / X-Real-IP ignored',
+      async (_name, trust) => {
+        const result = await send(server, trust, SPOOFED);
+        expect(result).toMatchObject({ ip: '127.0.0.1', source: 'socket', peer: '127.0.0.1' });
+        expect(result.ip).toBe(result.express);
+      },
+    );
+
+    it('false with no proxy header at all: the socket address', async () => {
+      expect(await send(server, false)).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
+    });
+  });
+
+  describe('trusted peer, X-Forwarded-For', () => {
+    it.each<[string, Trust]>([
+      ['loopback', 'loopback'],
+      ['the exact address', '127.0.0.1'],
+      ['a CIDR', '127.0.0.0/8'],
+      ['true', true],
+      ['hop count 1', 1],
+    ])('%s: the forwarded client', async (_name, trust) => {
+      const result = await send(server, trust, { 'X-Forwarded-For': '203.0.113.7' });
+      expect(result).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+      expect(result.ip).toBe(result.express);
+    });
+
+    it('a trusted peer without X-Forwarded-For: the socket address', async () => {
+      expect(await send(server, 'loopback')).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
+    });
+
+    it.each<[string, Trust, string, string]>([
+      // Walks from the right and stops at the first untrusted hop: spoofed entries further left lose.
+      [
+        'stops at the first untrusted hop',
+        ['loopback', '10.0.0.0/8'],
+        '198.51.100.9, 203.0.113.7, 10.0.0.2',
+        '203.0.113.7',
+      ],
+      [
+        'skips several trusted proxies',
+        ['loopback', '10.0.0.0/8'],
+        '198.51.100.9, 203.0.113.7, 10.1.1.1, 10.0.0.2',
+        '203.0.113.7',
+      ],
+      [
+        'never reaches a trusted address behind an untrusted one',
+        ['loopback', '10.0.0.0/8'],
+        '10.9.9.9, 203.0.113.7, 10.0.0.2',
+        '203.0.113.7',
+      ],
+      [
+        'an untrusted proxy right after the peer is the client',
+        'loopback',
+        '203.0.113.7, 10.0.0.2',
+        '10.0.0.2',
+      ],
+      [
+        'every hop trusted: the leftmost address',
+        ['loopback', '10.0.0.0/8'],
+        '10.0.0.3, 10.0.0.2',
+        '10.0.0.3',
+      ],
+      [
+        'a comma-separated CIDR string',
+        '10.0.0.0/8, 127.0.0.0/8',
+        '203.0.113.7, 10.0.0.2',
+        '203.0.113.7',
+      ],
+      [
+        'a list with a netmask and an exact address',
+        ['192.168.0.0/255.255.0.0', '127.0.0.1'],
+        '203.0.113.7, 192.168.1.20',
+        '203.0.113.7',
+      ],
+      [
+        'uniquelocal + loopback names',
+        ['loopback', 'uniquelocal'],
+        '203.0.113.7, 172.16.5.4, 192.168.0.9',
+        '203.0.113.7',
+      ],
+    ])('chain: %s', async (_name, trust, xff, expected) => {
+      const result = await send(server, trust, { 'X-Forwarded-For': xff });
+      expect(result).toMatchObject({ ip: expected, source: 'x-forwarded-for' });
+      expect(result.ip).toBe(result.express);
+    });
+
+    it.each<[number, string, string]>([
+      [0, '127.0.0.1', 'socket'],
+      [1, '192.0.2.5', 'x-forwarded-for'],
+      [2, '203.0.113.7', 'x-forwarded-for'],
+      [3, '198.51.100.1', 'x-forwarded-for'],
+      [10, '198.51.100.1', 'x-forwarded-for'],
+    ])(
+      'hop count %i trusts that many hops nearest the server, as Express does',
+      async (hops, ip, source) => {
+        const result = await send(server, hops, {
+          'X-Forwarded-For': '198.51.100.1, 203.0.113.7, 192.0.2.5',
+        });
+        expect(result).toMatchObject({ ip, source });
+        expect(result.ip).toBe(result.express);
+      },
+    );
+
+    it('IPv6 entries come back canonical (compressed, lower case); brackets and ports are stripped', async () => {
+      const trust = ['loopback', 'fd00::/8'];
+      expect(
+        await send(server, trust, { 'X-Forwarded-For': '2001:DB8:0:0:0:0:0:1' }),
+      ).toMatchObject({
+        ip: '2001:db8::1',
+        source: 'x-forwarded-for',
+      });
+      expect(
+        await send(server, trust, { 'X-Forwarded-For': '2001:db8::7, fd00:0:0:0:0:0:0:2' }),
+      ).toMatchObject({ ip: '2001:db8::7' });
+      expect(await send(server, trust, { 'X-Forwarded-For': '[2001:db8::1]:443' })).toMatchObject({
+        ip: '2001:db8::1',
+      });
+      expect(await send(server, trust, { 'X-Forwarded-For': '[2001:db8::1]' })).toMatchObject({
+        ip: '2001:db8::1',
+      });
+      // A bare IPv6 address is never read as having a port: this is one address.
+      expect(await send(server, trust, { 'X-Forwarded-For': '2001:db8::1:443' })).toMatchObject({
+        ip: '2001:db8::1:443',
+      });
+    });
+
+    it('an IPv4 port is stripped', async () => {
+      expect(
+        await send(server, 'loopback', { 'X-Forwarded-For': '203.0.113.7:5678' }),
+      ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+    });
+
+    it('IPv4-mapped IPv6 entries become IPv4, and match IPv4 trusted ranges', async () => {
+      expect(
+        await send(server, 'loopback', { 'X-Forwarded-For': '::ffff:203.0.113.7' }),
+      ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+      expect(
+        await send(server, 'loopback', { 'X-Forwarded-For': '::FFFF:CB00:7107' }),
+      ).toMatchObject({ ip: '203.0.113.7' });
+      expect(
+        await send(server, ['loopback', '10.0.0.0/8'], {
+          'X-Forwarded-For': '203.0.113.7, ::ffff:10.0.0.2',
+        }),
+      ).toMatchObject({ ip: '203.0.113.7' });
+    });
+  });
+
+  describe('CF-Connecting-IP and X-Real-IP', () => {
+    it.each<[string, Trust]>([
+      ['loopback', 'loopback'],
+      ['hop count 1', 1],
+      ['true', true],
+    ])('from a trusted peer (%s): CF-Connecting-IP first, then X-Real-IP', async (_name, trust) => {
+      expect(await send(server, trust, SPOOFED)).toMatchObject({
+        ip: '198.51.100.77',
+        source: 'cf-connecting-ip',
+      });
+      expect(
+        await send(server, trust, {
+          'X-Real-IP': '198.51.100.88',
+          'X-Forwarded-For': '203.0.113.7',
+        }),
+      ).toMatchObject({ ip: '198.51.100.88', source: 'x-real-ip' });
+    });
+
+    it('from a trusted peer, normalized like any header address', async () => {
+      expect(
+        await send(server, 'loopback', { 'CF-Connecting-IP': '2001:0DB8:0000::0001' }),
+      ).toMatchObject({ ip: '2001:db8::1', source: 'cf-connecting-ip' });
+      expect(await send(server, 'loopback', { 'X-Real-IP': '::ffff:198.51.100.88' })).toMatchObject(
+        { ip: '198.51.100.88', source: 'x-real-ip' },
+      );
+    });
+
+    it.each<[string, Trust]>([
+      ['false', false],
+      ['a CIDR that does not hold the peer', '10.0.0.0/8'],
+      ['hop count 0', 0],
+    ])('from an untrusted peer (%s): ignored', async (_name, trust) => {
+      expect(await send(server, trust, { 'CF-Connecting-IP': '198.51.100.77' })).toMatchObject({
+        ip: '127.0.0.1',
+        source: 'socket',
+      });
+      expect(await send(server, trust, { 'X-Real-IP': '198.51.100.88' })).toMatchObject({
+        ip: '127.0.0.1',
+        source: 'socket',
+      });
+    });
+
+    it.each<[string, string | string[]]>([
+      ['garbage', 'garbage'],
+      ['a list', '198.51.100.77, 198.51.100.78'],
+      ['sent twice', ['198.51.100.77', '198.51.100.78']],
+      ['empty', ''],
+      ['unknown', 'unknown'],
+      ['a zone id', 'fe80::1%eth0'],
+    ])('holding %s: ignored, the next source is used', async (_name, value) => {
+      expect(
+        await send(server, 'loopback', {
+          'CF-Connecting-IP': value,
+          'X-Real-IP': '198.51.100.88',
+        }),
+      ).toMatchObject({ ip: '198.51.100.88', source: 'x-real-ip' });
+      expect(
+        await send(server, 'loopback', {
+          'X-Real-IP': value,
+          'X-Forwarded-For': '203.0.113.7',
+        }),
+      ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+      expect(await send(server, 'loopback', { 'CF-Connecting-IP': value })).toMatchObject({
+        ip: '127.0.0.1',
+        source: 'socket',
+      });
+    });
+  });
+
+  describe('malformed X-Forwarded-For never becomes the client IP', () => {
+    it.each(MALFORMED_ENTRIES)(
+      '%j: falls back to the socket, or the nearest valid trusted hop',
+      async (bad) => {
+        const trust = ['loopback', '10.0.0.0/8'];
+        // Alone, or to the right of a real client: the peer is the nearest valid hop.
+        for (const xff of [bad, `203.0.113.7, ${bad}`]) {
+          const result = await send(server, trust, { 'X-Forwarded-For': xff });
+          expect(result).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
+        }
+        // Behind a trusted proxy: that proxy's address, never the entry itself.
+        expect(await send(server, trust, { 'X-Forwarded-For': `${bad}, 10.0.0.2` })).toMatchObject({
+          ip: '10.0.0.2',
+          source: 'x-forwarded-for',
+        });
+        // Even `true` and a large hop count stop there.
+        expect(
+          await send(server, true, { 'X-Forwarded-For': `203.0.113.7, ${bad}, 10.0.0.2` }),
+        ).toMatchObject({ ip: '10.0.0.2' });
+        expect(await send(server, 5, { 'X-Forwarded-For': `${bad}, 10.0.0.2` })).toMatchObject({
+          ip: '10.0.0.2',
+        });
+      },
+    );
+
+    it.each<[string, string, string, ClientIp['source']]>([
+      ['an empty header', '', '127.0.0.1', 'socket'],
+      ['only spaces', '   ', '127.0.0.1', 'socket'],
+      ['a lone comma', ',', '127.0.0.1', 'socket'],
+      ['a trailing comma', '203.0.113.7,', '127.0.0.1', 'socket'],
+      [
+        'an empty item nearest the server',
+        '203.0.113.7, , 10.0.0.2',
+        '10.0.0.2',
+        'x-forwarded-for',
+      ],
+      ['a double comma', '203.0.113.7,,10.0.0.2', '10.0.0.2', 'x-forwarded-for'],
+    ])('empty items: %s', async (_name, xff, ip, source) => {
+      expect(
+        await send(server, ['loopback', '10.0.0.0/8'], { 'X-Forwarded-For': xff }),
+      ).toMatchObject({ ip, source });
+    });
+
+    it('leading empty items, left of the client, do not matter', async () => {
+      expect(await send(server, 'loopback', { 'X-Forwarded-For': ', ,203.0.113.7' })).toMatchObject(
+        { ip: '203.0.113.7', source: 'x-forwarded-for' },
+      );
+    });
+
+    it('several X-Forwarded-For header lines are one list, in order', async () => {
+      expect(
+        await send(server, 'loopback', { 'X-Forwarded-For': ['198.51.100.1', '203.0.113.7'] }),
+      ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+      expect(
+        await send(server, 'loopback', { 'X-Forwarded-For': ['203.0.113.7', 'garbage'] }),
+      ).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
+      expect(
+        await send(server, ['loopback', '10.0.0.0/8'], {
+          'X-Forwarded-For': ['203.0.113.7', '', '10.0.0.2'],
+        }),
+      ).toMatchObject({ ip: '10.0.0.2' });
+    });
+
+    it('an overlong header: garbage is never returned, a valid right end still is', async () => {
+      expect(await send(server, true, { 'X-Forwarded-For': 'x'.repeat(12_000) })).toMatchObject({
+        ip: '127.0.0.1',
+        source: 'socket',
+      });
+      expect(
+        await send(server, 'loopback', { 'X-Forwarded-For': `${'9'.repeat(12_000)}, 203.0.113.7` }),
+      ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+      expect(
+        await send(server, true, { 'X-Forwarded-For': `${'1.1.1.1'.repeat(1_500)}` }),
+      ).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
+    });
+
+    it('examines at most 20 entries: past them the walk ends at the 20th', async () => {
+      const addresses = Array.from({ length: 900 }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
+      const result = await send(server, true, { 'X-Forwarded-For': addresses.join(',') });
+      expect(result).toMatchObject({ ip: addresses[900 - 20], source: 'x-forwarded-for' });
+      // With a real trust list the client is found long before the cap.
+      expect(
+        await send(server, ['loopback', '192.0.2.0/24'], {
+          'X-Forwarded-For': `${addresses.join(',')}, 203.0.113.7, 192.0.2.1`,
+        }),
+      ).toMatchObject({ ip: '203.0.113.7' });
+    });
+  });
+
+  describe('request shapes', () => {
+    it('a Fastify request: reads its raw message, not its own fields', async () => {
+      expect(
+        await send(server, 'loopback', { 'X-Forwarded-For': '203.0.113.7' }, { shape: 'fastify' }),
+      ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+      expect(await send(server, false, SPOOFED, { shape: 'fastify' })).toMatchObject({
+        ip: '127.0.0.1',
+        source: 'socket',
+      });
+    });
+  });
+});
+
+describe('ClientIpResolver over real IPv6 and dual-stack sockets', () => {
+  /** The bound server, or why binding failed (a machine without IPv6 loopback). */
+  let ipv6: http.Server | string;
+  let dualStack: http.Server | string;
+
+  const bind = (host: string) =>
+    listen(host).catch((error: NodeJS.ErrnoException) => error.code ?? String(error));
+
+  /** The server, or, where the host has no IPv6, a check that this is the reason. */
+  const unavailable = (bound: http.Server | string, host: string): bound is string => {
+    if (typeof bound !== 'string') return false;
+    if (!['EADDRNOTAVAIL', 'EAFNOSUPPORT'].includes(bound)) {
+      throw new Error(`listening on ${host} failed for another reason than missing IPv6: ${bound}`);
+    }
+    console.warn(
+      `No IPv6 on this host (${bound} on ${host}): checking a message with that peer instead of a socket.`,
+    );
+    return true;
+  };
+
+  beforeAll(async () => {
+    ipv6 = await bind('::1');
+    dualStack = await bind('::');
+  });
+
+  afterAll(async () => {
+    if (typeof ipv6 !== 'string') await close(ipv6);
+    if (typeof dualStack !== 'string') await close(dualStack);
+  });
+
+  it('peer ::1: trusted by loopback / ::1, untrusted by IPv4-only lists', async () => {
+    const resolveFrom = async (trust: Trust, headers: Record<string, string>) =>
+      unavailable(ipv6, '::1')
+        ? new ClientIpResolver(trust).resolve(
+            message(
+              '::1',
+              Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+            ),
+          )
+        : send(ipv6, trust, headers, { connectTo: '::1' });
+
+    expect(await resolveFrom(false, SPOOFED)).toMatchObject({ ip: '::1', source: 'socket' });
+    expect(await resolveFrom('127.0.0.1', SPOOFED)).toMatchObject({ ip: '::1', source: 'socket' });
+    expect(await resolveFrom('10.0.0.0/8', SPOOFED)).toMatchObject({ ip: '::1', source: 'socket' });
+    for (const trust of ['loopback', '::1', 1] as Trust[]) {
+      expect(
+        await resolveFrom(trust, { 'X-Forwarded-For': '198.51.100.1, 2001:DB8::42' }),
+      ).toMatchObject({ ip: '2001:db8::42', source: 'x-forwarded-for' });
+    }
+    expect(await resolveFrom('::1', { 'X-Forwarded-For': 'garbage' })).toMatchObject({
+      ip: '::1',
+      source: 'socket',
+    });
+    expect(await resolveFrom('::1', { 'CF-Connecting-IP': '2001:db8::77' })).toMatchObject({
+      ip: '2001:db8::77',
+      source: 'cf-connecting-ip',
+    });
+  });
+
+  it('an IPv4 client of a dual-stack server (peer ::ffff:127.0.0.1) reads as 127.0.0.1', async () => {
+    const resolveFrom = async (trust: Trust, headers: Record<string, string>) =>
+      unavailable(dualStack, '::')
+        ? new ClientIpResolver(trust).resolve(message('::ffff:127.0.0.1', headers))
+        : send(dualStack, trust, headers, { connectTo: '127.0.0.1' });
+
+    const untrusted = await resolveFrom(false, SPOOFED);
+    expect(untrusted).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
+    if ('peer' in untrusted) expect(untrusted.peer).toBe('::ffff:127.0.0.1');
+    // The mapped peer matches IPv4 trust entries.
+    expect(await resolveFrom('127.0.0.1', { 'x-forwarded-for': '203.0.113.7' })).toMatchObject({
+      ip: '203.0.113.7',
+      source: 'x-forwarded-for',
+    });
+  });
+});
+
+describe('ClientIpResolver on request objects without a real socket', () => {
+  const loopback = new ClientIpResolver('loopback');
+
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['null', null],
+    ['a string', '127.0.0.1'],
+    ['a number', 42],
+    ['an empty object', {}],
+    ['headers but no socket', { headers: { 'x-forwarded-for': '203.0.113.7' } }],
+    ['a socket without an address', { socket: {}, headers: { 'x-forwarded-for': '203.0.113.7' } }],
+    ['a socket with a garbage address', message('garbage', { 'x-forwarded-for': '203.0.113.7' })],
+    ['a socket with a numeric address', { socket: { remoteAddress: 2130706433 }, headers: {} }],
+    ['a socket but no headers', { socket: { remoteAddress: '127.0.0.1' } }],
+    ['headers that are not an object', { socket: { remoteAddress: '127.0.0.1' }, headers: 'x' }],
+    ['a Fastify shape with a null raw', { raw: null }],
+    [
+      'a Fastify shape without a socket',
+      { raw: { headers: { 'x-forwarded-for': '203.0.113.7' } } },
+    ],
+    [
+      'a throwing getter',
+      {
+        headers: {},
+        get socket() {
+          throw new Error('boom');
+        },
+      },
+    ],
+    [
+      'a proxy that throws on every read',
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('boom');
+          },
+          has() {
+            throw new Error('boom');
+          },
+        },
+      ),
+    ],
+  ])('%s: { ip: undefined, source: socket }, no throw', (_name, request) => {
+    expect(loopback.resolve(request)).toEqual({ ip: undefined, source: 'socket' });
+  });
+
+  it('odd header values are ignored, never thrown on', () => {
+    const odd = message('127.0.0.1', {
+      'x-forwarded-for': 42,
+      'cf-connecting-ip': ['198.51.100.1', 7],
+      'x-real-ip': { ip: '198.51.100.2' },
+    });
+    expect(loopback.resolve(odd)).toEqual({ ip: '127.0.0.1', source: 'socket' });
+    const mixedArray = message('127.0.0.1', { 'x-forwarded-for': ['203.0.113.7', 7] });
+    expect(loopback.resolve(mixedArray)).toEqual({ ip: '127.0.0.1', source: 'socket' });
+  });
+
+  it('header arrays (as some adapters build them) are read like several header lines', () => {
+    const request = message('127.0.0.1', {
+      'x-forwarded-for': ['198.51.100.1', '203.0.113.7'],
+      'x-real-ip': ['198.51.100.88'],
+    });
+    expect(new ClientIpResolver('loopback').resolve(request)).toEqual({
+      ip: '198.51.100.88',
+      source: 'x-real-ip',
+    });
+    delete request.headers['x-real-ip'];
+    expect(new ClientIpResolver('loopback').resolve(request)).toEqual({
+      ip: '203.0.113.7',
+      source: 'x-forwarded-for',
+    });
+  });
+
+  it('a zone id on the socket address is dropped; the peer is still matched', () => {
+    expect(new ClientIpResolver(false).resolve(message('fe80::1%eth0'))).toEqual({
+      ip: 'fe80::1',
+      source: 'socket',
+    });
+    expect(
+      new ClientIpResolver('linklocal').resolve(
+        message('fe80::1%eth0', { 'x-forwarded-for': '203.0.113.7' }),
+      ),
+    ).toEqual({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+  });
+
+  it('a truncated overlong header never yields the tail of a cut address', () => {
+    // Whatever the cut point, the leftmost, partly read piece ("11.2.3.4" of "211.2.3.4") is
+    // never taken for an address.
+    const trustAll = new ClientIpResolver(true);
+    for (let padding = 1_000; padding <= 2_000; padding++) {
+      const xff = `211.2.3.4,${' '.repeat(padding)}198.51.100.1`;
+      const { ip } = trustAll.resolve(message('127.0.0.1', { 'x-forwarded-for': xff }));
+      // 127.0.0.1 once even the right end is cut: a piece read only in part is never used.
+      expect(['211.2.3.4', '198.51.100.1', '127.0.0.1']).toContain(ip);
+    }
+  });
+
+  it('a 16 kB header of entries costs no more than a short one', () => {
+    const huge = message('127.0.0.1', {
+      'x-forwarded-for': Array.from({ length: 1_500 }, () => '203.0.113.7').join(','),
+    });
+    const trustAll = new ClientIpResolver(true);
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 1_000; i++) trustAll.resolve(huge);
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(trustAll.resolve(huge)).toEqual({ ip: '203.0.113.7', source: 'x-forwarded-for' });
+    expect(elapsedMs).toBeLessThan(1_000);
+  });
+
+  it('trust given as a comma-separated string with spaces is a list', () => {
+    const resolver = new ClientIpResolver(' 10.0.0.0/8 , loopback ');
+    expect(
+      resolver.resolve(message('127.0.0.1', { 'x-forwarded-for': '203.0.113.7, 10.0.0.2' })),
+    ).toEqual({
+      ip: '203.0.113.7',
+      source: 'x-forwarded-for',
+    });
+  });
+});

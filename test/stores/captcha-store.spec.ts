@@ -1,0 +1,193 @@
+import { type CaptchaStore, MemoryCaptchaStore, RedisCaptchaStore } from 'nestjs-captcha';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster, Redis } from 'ioredis';
+import type { CaptchaRedisOptions } from '../../lib/config/captcha-module-options.interface';
+import { RedisServer } from '../support/redis-server';
+
+/**
+ * The behaviour every CaptchaStore promises, run against the memory store and against Redis:
+ * through a URL (the store's own client), through a `Redis` client the app passes in, and through
+ * a Redis Cluster client.
+ */
+
+let redis: RedisServer;
+let sharedClient: Redis;
+/**
+ * A new cluster node stays read-only for 2 s: it starts in the background and only the Cluster
+ * entry, which runs last, waits for it.
+ */
+let cluster: Promise<{ server?: RedisServer; client?: Cluster; error?: unknown }>;
+
+beforeAll(async () => {
+  cluster = startCluster().then(
+    (started) => started,
+    (error: unknown) => ({ error }),
+  );
+  redis = await RedisServer.start();
+  sharedClient = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  await new Promise((resolve) => sharedClient.once('ready', resolve));
+});
+
+afterAll(async () => {
+  await sharedClient?.quit();
+  await redis?.stop();
+  const { server, client } = await cluster;
+  await client?.quit();
+  await server?.stop();
+});
+
+async function startCluster(): Promise<{ server: RedisServer; client: Cluster }> {
+  const server = await RedisServer.start({ cluster: true });
+  // ioredis cannot run a Cluster without its offline queue (its ready check needs it): exactly
+  // the kind of client the store's own command timer is for.
+  const client = new Cluster([{ host: '127.0.0.1', port: server.port }]);
+  await new Promise((resolve) => client.once('ready', resolve));
+  return { server, client };
+}
+
+interface StoreUnderTest {
+  store: CaptchaStore;
+  close(): Promise<void>;
+}
+
+// A generous command timeout here: this suite is about semantics, and a busy CI machine must not
+// turn a slow scheduler into a failure. The 100 ms default is held to in redis-captcha-store.spec.
+const COMMAND_TIMEOUT_MS = 2_000;
+
+function redisStore(options: CaptchaRedisOptions): StoreUnderTest {
+  const store = new RedisCaptchaStore({
+    ...options,
+    keyPrefix: `test:${randomUUID()}:`,
+    commandTimeoutMs: COMMAND_TIMEOUT_MS,
+  });
+  return { store, close: () => store.close() };
+}
+
+const stores: [string, () => Promise<StoreUnderTest>][] = [
+  [
+    'MemoryCaptchaStore',
+    async () => ({ store: new MemoryCaptchaStore(), close: async () => undefined }),
+  ],
+  ['RedisCaptchaStore (url)', async () => redisStore({ url: redis.url })],
+  ['RedisCaptchaStore (Redis client)', async () => redisStore({ client: sharedClient })],
+  [
+    'RedisCaptchaStore (Cluster client)',
+    async () => {
+      const { client, error } = await cluster;
+      if (!client) throw error;
+      return redisStore({ client });
+    },
+  ],
+];
+
+describe.each(stores)('%s', (_name, create) => {
+  let store: CaptchaStore;
+  let close: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ store, close } = await create());
+  });
+
+  afterEach(async () => {
+    await close?.();
+  });
+
+  describe('counters', () => {
+    it('counts up from 1 and reports the count; an unknown counter is 0', async () => {
+      expect(await store.count('fail:a')).toBe(0);
+      expect(await store.increment('fail:a', 60_000)).toBe(1);
+      expect(await store.increment('fail:a', 60_000)).toBe(2);
+      expect(await store.increment('fail:a', 60_000)).toBe(3);
+      expect(await store.count('fail:a')).toBe(3);
+    });
+
+    it('keeps counters apart', async () => {
+      await store.increment('fail:a', 60_000);
+      await store.increment('fail:a', 60_000);
+      expect(await store.increment('fail:b', 60_000)).toBe(1);
+      expect(await store.count('fail:a')).toBe(2);
+      expect(await store.count('fail:b')).toBe(1);
+    });
+
+    it('reset deletes the counter, and the next increment starts again at 1', async () => {
+      await store.increment('fail:a', 60_000);
+      await store.increment('fail:a', 60_000);
+      await store.reset('fail:a');
+      expect(await store.count('fail:a')).toBe(0);
+      expect(await store.increment('fail:a', 60_000)).toBe(1);
+    });
+
+    it('reset of a counter that does not exist resolves', async () => {
+      await expect(store.reset('fail:none')).resolves.toBeUndefined();
+    });
+
+    it('the counter disappears when its window closes', async () => {
+      await store.increment('fail:a', 200);
+      await store.increment('fail:a', 200);
+      expect(await store.count('fail:a')).toBe(2);
+      await sleep(300);
+      expect(await store.count('fail:a')).toBe(0);
+      expect(await store.increment('fail:a', 200)).toBe(1);
+    });
+
+    it('is a fixed window: later increments do not extend it', async () => {
+      await store.increment('fail:a', 300);
+      await sleep(180);
+      expect(await store.increment('fail:a', 300)).toBe(2);
+      await sleep(200); // 380 ms after the window opened, 200 ms after the last increment
+      expect(await store.count('fail:a')).toBe(0);
+    });
+
+    it('100 concurrent increments count 100, each seeing a distinct value', async () => {
+      const counts = await Promise.all(
+        Array.from({ length: 100 }, () => store.increment('rate:burst', 60_000)),
+      );
+      expect([...counts].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+      expect(await store.count('rate:burst')).toBe(100);
+    });
+
+    it('rejects a window that is not a positive number of ms', async () => {
+      await expect(store.increment('fail:a', 0)).rejects.toThrow(RangeError);
+      await expect(store.increment('fail:a', Number.NaN)).rejects.toThrow(RangeError);
+    });
+  });
+
+  describe('claims', () => {
+    it('the first claim wins, a replay loses, another key is independent', async () => {
+      expect(await store.claim('claim:t1', 60_000)).toBe(true);
+      expect(await store.claim('claim:t1', 60_000)).toBe(false);
+      expect(await store.claim('claim:t2', 60_000)).toBe(true);
+    });
+
+    it('release lets the key be claimed again', async () => {
+      expect(await store.claim('claim:t1', 60_000)).toBe(true);
+      await store.release('claim:t1');
+      expect(await store.claim('claim:t1', 60_000)).toBe(true);
+    });
+
+    it('release of a key never claimed resolves', async () => {
+      await expect(store.release('claim:none')).resolves.toBeUndefined();
+    });
+
+    it('a claim expires after its TTL', async () => {
+      expect(await store.claim('claim:t1', 200)).toBe(true);
+      expect(await store.claim('claim:t1', 200)).toBe(false);
+      await sleep(300);
+      expect(await store.claim('claim:t1', 200)).toBe(true);
+    });
+
+    it('100 simultaneous claims of one key: exactly one wins', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () => store.claim('claim:race', 60_000)),
+      );
+      expect(results.filter((won) => won)).toHaveLength(1);
+    });
+
+    it('rejects a TTL that is not a positive number of ms', async () => {
+      await expect(store.claim('claim:t1', -5)).rejects.toThrow(RangeError);
+    });
+  });
+});

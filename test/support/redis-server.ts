@@ -1,0 +1,247 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { runInThisContext } from 'node:vm';
+import { Redis } from 'ioredis';
+
+const HOST = '127.0.0.1';
+const RUNNING = Symbol.for('nestjs-captcha.test.redis-servers');
+const READY_TIMEOUT_MS = 5_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/** Options of {@link RedisServer.start}. */
+export interface RedisServerOptions {
+  /**
+   * Run as a one-node Redis Cluster owning all 16384 slots, for ioredis `Cluster` clients
+   * (`new Cluster([{ host: '127.0.0.1', port }])`). Each start is a fresh cluster. Slow: Redis
+   * keeps a new cluster node read-only for 2 s after it starts.
+   */
+  cluster?: boolean;
+}
+
+/**
+ * A real `redis-server` on 127.0.0.1 for tests, on a free port, without persistence. `stop()` and
+ * `start()` again keep the same port, so a client can watch Redis go down and come back.
+ *
+ * Missing binary is an error, never a skip: a suite that silently skips its Redis half proves
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * const redis = await RedisServer.start();
+ * const store = new RedisCaptchaStore({ url: redis.url });
+ * await redis.stop(); // … outage …
+ * await redis.start();
+ * ```
+ */
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  private output = '';
+
+  private constructor(
+    private readonly binary: string,
+    /** The port, the same across restarts. */
+    readonly port: number,
+    private readonly cluster: boolean,
+  ) {}
+
+  /** Starts a server on a free port; resolves once it answers `PING` (and, for a cluster, serves all slots). */
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(findRedisServer(), await freePort(), options.cluster ?? false);
+    await server.start();
+    return server;
+  }
+
+  /** Where a cluster node keeps its state; deleted on stop so each start is a fresh cluster. */
+  private get clusterConfigFile(): string {
+    return join(tmpdir(), `nestjs-captcha-test-nodes-${this.port}.conf`);
+  }
+
+  /** `redis://127.0.0.1:<port>`. */
+  get url(): string {
+    return `redis://${HOST}:${this.port}`;
+  }
+
+  /** Whether the server process is running. */
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** (Re)starts the server on its port; resolves once it is ready (at most 5 s). */
+  async start(): Promise<void> {
+    if (this.child) return;
+    this.output = '';
+    const clusterArgs = this.cluster
+      ? [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          this.clusterConfigFile,
+          // A lone node never learns its own address from peers: announce it, or CLUSTER SLOTS
+          // names no host and clients cannot route.
+          '--cluster-announce-ip',
+          HOST,
+        ]
+      : [];
+    const child = spawn(
+      this.binary,
+      [
+        ...clusterArgs,
+        '--port',
+        String(this.port),
+        '--bind',
+        HOST,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
+      { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const collect = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString()).slice(-2_000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    let exitedEarly = false;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        exitedEarly = true;
+        if (this.child === child) this.child = undefined;
+        resolve();
+      });
+      // A spawn failure emits 'error' and maybe never 'exit'.
+      child.once('error', (error) => {
+        exitedEarly = true;
+        collect(Buffer.from(error.message));
+        if (this.child === child) this.child = undefined;
+        resolve();
+      });
+    });
+    this.child = child;
+    killOnExit.add(child);
+    void this.exited.then(() => killOnExit.delete(child));
+
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (!(await answersPing(this.port))) {
+      if (exitedEarly || Date.now() > deadline) {
+        await this.stop();
+        throw new Error(
+          `redis-server did not start on ${HOST}:${this.port}` +
+            (exitedEarly ? ' (it exited)' : ` within ${READY_TIMEOUT_MS} ms`) +
+            `: ${this.output.trim()}`,
+        );
+      }
+      await sleep(20);
+    }
+    if (this.cluster) {
+      try {
+        await this.assignAllSlots(deadline);
+      } catch (error) {
+        await this.stop();
+        throw error;
+      }
+    }
+  }
+
+  private async assignAllSlots(deadline: number): Promise<void> {
+    const admin = new Redis({ host: HOST, port: this.port, lazyConnect: true });
+    try {
+      await admin.connect();
+      await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      while (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+        if (Date.now() > deadline)
+          throw new Error(`redis cluster on port ${this.port} never became ok`);
+        await sleep(20);
+      }
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and waits until it has exited. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = this.exited ?? Promise.resolve();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+    this.child = undefined;
+    if (this.cluster) rmSync(this.clusterConfigFile, { force: true });
+  }
+}
+
+/**
+ * Servers still running when the test process exits are killed, even if `afterAll` never ran.
+ * Jest hands each test file a copy of `process` whose events never fire, so the hook goes on the
+ * real one, once per worker process however many test files load this module.
+ */
+const killOnExit: Set<ChildProcess> = (() => {
+  const real = runInThisContext('process') as NodeJS.Process & { [RUNNING]?: Set<ChildProcess> };
+  if (!real[RUNNING]) {
+    const running = new Set<ChildProcess>();
+    real[RUNNING] = running;
+    real.once('exit', () => {
+      for (const child of running) child.kill('SIGKILL');
+    });
+  }
+  return real[RUNNING];
+})();
+
+function findRedisServer(): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
+  for (const dir of dirs.filter(Boolean)) {
+    const candidate = join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; try the next directory
+    }
+  }
+  throw new Error('redis-server not found: install it (apt-get install -y redis-server)');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One `PING` over a fresh connection; `true` on `+PONG`. Never rejects. */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: HOST, port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
