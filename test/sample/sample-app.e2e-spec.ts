@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { AppModule } from '../../sample/app.module';
+import { RedisServer } from '../support/redis-server';
 import { solveAltcha } from '../support/solve-altcha';
 
 const CAPTCHA_VARIABLES = [
@@ -10,6 +11,8 @@ const CAPTCHA_VARIABLES = [
   'CAPTCHA_SITE_KEY',
   'CAPTCHA_SECRET_KEY',
   'CAPTCHA_VERIFY_URL',
+  'CAPTCHA_STORE',
+  'CAPTCHA_REDIS_URL',
 ];
 
 async function bootSample(env: Record<string, string> = {}): Promise<INestApplication> {
@@ -157,5 +160,29 @@ describe('sample app switched to Turnstile by environment variables', () => {
       .send({ email: 'a@example.com', password: 'pw', 'cf-turnstile-response': token })
       .expect(201);
     expect(fake.requests.length).toBe(before + 1);
+  });
+});
+
+describe('sample app with CAPTCHA_STORE=redis', () => {
+  let redis: RedisServer;
+  let apps: INestApplication[];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const env = { CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: redis.url };
+    apps = [await bootSample(env), await bootSample(env)];
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await redis.stop();
+    for (const name of CAPTCHA_VARIABLES) delete process.env[name];
+  });
+
+  it('counts failed logins across two instances sharing Redis', async () => {
+    const [a, b] = apps.map((app) => () => request(app.getHttpServer()));
+    await a().post('/auth/login').send(WRONG).expect(401);
+    await b().post('/auth/login').send(WRONG).expect(401);
+    await a().post('/auth/login').send(WRONG).expect(401);
+    const res = await b().post('/auth/login').send(RIGHT).expect(403);
+    expect(res.body.error).toBe('captcha_required');
   });
 });
