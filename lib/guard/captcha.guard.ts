@@ -48,19 +48,39 @@ export class CaptchaGuard implements CanActivate {
     const request = this.getRequest(context);
     const captchaContext = this.contexts.create(context, request, requirement.action);
     setCaptchaContext(request as object, captchaContext);
-    if (!(await this.firedCondition(requirement, captchaContext))) return true;
+    const condition = await this.firedCondition(requirement, captchaContext);
+    if (!condition) return true;
 
     const token = this.extractToken(request);
-    if (token === undefined) throw new CaptchaRequiredException(this.challengeDetails(requirement));
+    const decision = {
+      action: requirement.action,
+      condition,
+      clientIp: captchaContext.clientIp,
+      clientIpSource: captchaContext.clientIpSource,
+    };
+    if (token === undefined) {
+      this.logger.log({ event: 'captcha.challenge', ...decision, outcome: 'missing' });
+      throw new CaptchaRequiredException(this.challengeDetails(requirement));
+    }
 
     const verification = await this.verify(token, requirement, captchaContext.clientIp);
     setCaptchaResult(request as object, verification);
+    // Fields only: never the token or the request body.
+    const logged = {
+      event: 'captcha.verification',
+      ...decision,
+      provider: verification.provider,
+      outcome: verification.reason ?? 'success',
+      errorCodes: verification.errorCodes,
+    };
     if (!verification.success && !verification.degraded) {
+      this.logger.warn(logged);
       throw new CaptchaInvalidException({
         ...this.challengeDetails(requirement),
         reason: verification.reason ?? 'invalid',
       });
     }
+    this.logger.debug(logged);
     return true;
   }
 
