@@ -16,7 +16,11 @@ import { CaptchaContextFactory } from './guard/captcha-context.factory';
 import { CaptchaGuard } from './guard/captcha.guard';
 import { CaptchaOutcomeInterceptor } from './guard/captcha-outcome.interceptor';
 import { ClientIpResolver } from './http/client-ip-resolver';
-import { createCaptchaProvider } from './providers/create-captcha-provider';
+import { CaptchaProviders } from './providers/captcha-providers';
+import type { CaptchaProvider } from './providers/captcha-provider.interface';
+import { createCaptchaProvider, createFallbackProvider } from './providers/create-captcha-provider';
+import { CAPTCHA_AUDIT_SINK, LoggerAuditSink } from './observability/captcha-audit-sink';
+import { ProviderCircuitBreakers } from './resilience/provider-circuit-breakers';
 import { ProviderHttpClient } from './providers/provider-http-client';
 import { CaptchaStore } from './stores/captcha-store.interface';
 import { createCaptchaStore } from './stores/create-captcha-store';
@@ -56,6 +60,22 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
       inject: [CAPTCHA_OPTIONS, ProviderHttpClient, CaptchaStore],
       useFactory: createCaptchaProvider,
     },
+    {
+      provide: CaptchaProviders,
+      inject: [CAPTCHA_PROVIDER, CAPTCHA_OPTIONS, ProviderHttpClient, CaptchaStore],
+      useFactory: (
+        primary: CaptchaProvider,
+        options: ResolvedCaptchaOptions,
+        http: ProviderHttpClient,
+        store: CaptchaStore,
+      ) => new CaptchaProviders(primary, createFallbackProvider(options, http, store)),
+    },
+    {
+      provide: CAPTCHA_AUDIT_SINK,
+      inject: [CAPTCHA_OPTIONS],
+      useFactory: (options: ResolvedCaptchaOptions) => options.auditSink ?? new LoggerAuditSink(),
+    },
+    ProviderCircuitBreakers,
     CaptchaVerifier,
     CaptchaContextFactory,
     CaptchaRiskService,
@@ -67,6 +87,9 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
   exports: [
     CAPTCHA_OPTIONS,
     CAPTCHA_PROVIDER,
+    CaptchaProviders,
+    CAPTCHA_AUDIT_SINK,
+    ProviderCircuitBreakers,
     CaptchaStore,
     ClientIpResolver,
     CaptchaVerifier,
@@ -78,13 +101,16 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
   ],
 })
 export class CaptchaModule extends ConfigurableCaptchaModule implements NestModule {
-  constructor(@Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions) {
+  constructor(
+    @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
+    private readonly providers: CaptchaProviders,
+  ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
     const path = this.options.altcha.challengePath;
-    if (this.options.provider === 'altcha' && path) {
+    if (this.providers.altcha && path) {
       consumer.apply(AltchaChallengeMiddleware).forRoutes({ path, method: RequestMethod.GET });
     }
   }

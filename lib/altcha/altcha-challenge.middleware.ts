@@ -1,8 +1,6 @@
-import { Inject, Injectable, Logger, NestMiddleware } from '@nestjs/common';
+import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CAPTCHA_PROVIDER } from '../captcha.module-definition';
-import { AltchaProvider } from '../providers/altcha.provider';
-import type { CaptchaProvider } from '../providers/captcha-provider.interface';
+import { CaptchaProviders } from '../providers/captcha-providers';
 
 /**
  * Serves a fresh signed ALTCHA challenge (`GET /captcha/challenge` by default). A middleware on
@@ -12,12 +10,13 @@ import type { CaptchaProvider } from '../providers/captcha-provider.interface';
 export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
   private readonly logger = new Logger('CaptchaModule');
 
-  constructor(@Inject(CAPTCHA_PROVIDER) private readonly provider: CaptchaProvider) {}
+  constructor(private readonly providers: CaptchaProviders) {}
 
   async use(request: IncomingMessage, response: ServerResponse, next: () => void): Promise<void> {
-    if (request.method !== 'GET' || !(this.provider instanceof AltchaProvider)) return next();
+    const altcha = this.providers.altcha;
+    if (request.method !== 'GET' || !altcha) return next();
     try {
-      const challenge = await this.provider.createChallenge();
+      const challenge = await altcha.createChallenge();
       send(response, 200, challenge);
     } catch (error) {
       this.logger.error({ event: 'captcha.challenge_failed', cause: (error as Error).message });

@@ -88,22 +88,20 @@ export const providerRule: ConfigRule = {
   },
 };
 
-/** `CAPTCHA_FALLBACK_PROVIDER`: shape only, the fallback itself arrives in a later version. */
-export const fallbackProviderRule: ConfigRule = {
-  accepted: CAPTCHA_PROVIDER_NAMES.join(', '),
-  problem: (value) =>
-    (CAPTCHA_PROVIDER_NAMES as readonly unknown[]).includes(value)
-      ? undefined
-      : 'is not a known provider',
-};
+/**
+ * `CAPTCHA_FALLBACK_PROVIDER` / `fallback.provider`: a provider this version supports (that it
+ * differs from the main provider is checked with both at hand).
+ */
+export const fallbackProviderRule: ConfigRule = providerRule;
 
-/** `CAPTCHA_FALLBACK_METHOD`: shape only (a method name such as `email_otp`). */
+/** `CAPTCHA_FALLBACK_METHOD` / `fallback.method`: a method of the app, e.g. `email_otp`. */
 export const fallbackMethodRule: ConfigRule = {
-  accepted: 'a method name of lower-case letters, digits and underscores, e.g. email_otp',
-  problem: (value) =>
-    typeof value === 'string' && /^[a-z0-9_]{1,64}$/.test(value)
-      ? undefined
-      : 'is not a method name',
+  accepted:
+    'a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+  problem: (value) => {
+    if (typeof value !== 'string') return 'is not a string';
+    return /^[a-z][a-z0-9_]{0,63}$/.test(value) ? undefined : 'is not a method name';
+  },
 };
 
 /** Site and secret keys: opaque strings, but never with spaces or line breaks. */
@@ -204,15 +202,21 @@ export const minScoreRule: ConfigRule = {
   },
 };
 
+/** The failure modes (`CAPTCHA_FAILURE_MODE` / `failureMode`). */
+export const FAILURE_MODES = ['closed', 'open', 'fallback'] as const;
+
 /** `CAPTCHA_FAILURE_MODE` / `failureMode`. */
 export const failureModeRule: ConfigRule = {
-  accepted: 'closed, open',
-  problem: (value) => {
-    if (value === 'closed' || value === 'open') return undefined;
-    if (value === 'fallback') return NOT_YET;
-    return 'is not a failure mode';
-  },
+  accepted: FAILURE_MODES.join(', '),
+  problem: (value) =>
+    (FAILURE_MODES as readonly unknown[]).includes(value) ? undefined : 'is not a failure mode',
 };
+
+/** `circuitBreaker.threshold`. */
+export const circuitThresholdRule = integerRule(1, 1000, 'consecutive failures');
+
+/** `circuitBreaker.halfOpenAfterMs`. */
+export const circuitHalfOpenAfterRule = integerRule(100, 3_600_000, 'milliseconds');
 
 /** The stores that can be chosen by name (`CAPTCHA_STORE` / `store`). */
 export const STORE_NAMES = ['memory', 'redis'] as const;

@@ -1,6 +1,9 @@
 import { Transform } from 'class-transformer';
 import { ValidateBy, type ValidationArguments } from 'class-validator';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import {
+  type CaptchaProviderName,
+  SUPPORTED_PROVIDER_NAMES,
+} from '../providers/captcha-provider-name';
 import {
   type ConfigRule,
   fallbackMethodRule,
@@ -67,6 +70,8 @@ export interface EnvVariableSpec<T> {
   parse(raw: string): EnvParseResult<T>;
   /** When unset: the problem ("not set, but …"), given the other variables. */
   whenUnset?(env: CaptchaEnvironment): { problem: string; accepted: string } | undefined;
+  /** When set and parsed: a problem with the value given the other variables, if any. */
+  whenSet?(value: T, env: CaptchaEnvironment): { problem: string; accepted: string } | undefined;
 }
 
 function ok<T>(value: T): EnvParseResult<T> {
@@ -151,6 +156,11 @@ function providerOf(env: CaptchaEnvironment): CaptchaProviderName | undefined {
   return isSupportedProvider(provider) ? provider : undefined;
 }
 
+function fallbackProviderOf(env: CaptchaEnvironment): CaptchaProviderName | undefined {
+  const fallback = env.CAPTCHA_FALLBACK_PROVIDER;
+  return isSupportedProvider(fallback) ? fallback : undefined;
+}
+
 function requiredByProvider(what: string) {
   return (env: CaptchaEnvironment) => {
     const provider = providerOf(env);
@@ -161,6 +171,12 @@ function requiredByProvider(what: string) {
     };
   };
 }
+
+/** What the fallback variables accept, for the line asking for one of them. */
+const FALLBACK_VARIABLES_ACCEPTED =
+  `CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (${fallbackProviderRule.accepted}; ` +
+  'one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to ' +
+  fallbackMethodRule.accepted;
 
 /** How each variable of the contract is read. */
 export const CAPTCHA_ENV_SPECS = {
@@ -174,8 +190,36 @@ export const CAPTCHA_ENV_SPECS = {
   CAPTCHA_VERIFY_URL: { show: maskUrlPassword, parse: byRule(verifyUrlRule) },
   CAPTCHA_TIMEOUT_MS: { parse: wholeNumber(timeoutMsRule) },
   CAPTCHA_FAILURE_MODE: { parse: byRule<CaptchaFailureMode>(failureModeRule) },
-  CAPTCHA_FALLBACK_PROVIDER: { parse: byRule<CaptchaProviderName>(fallbackProviderRule) },
-  CAPTCHA_FALLBACK_METHOD: { parse: byRule(fallbackMethodRule) },
+  CAPTCHA_FALLBACK_PROVIDER: {
+    parse: byRule<CaptchaProviderName>(fallbackProviderRule),
+    whenSet: (fallback: CaptchaProviderName, env: CaptchaEnvironment) => {
+      const provider = providerOf(env);
+      if (provider === undefined || fallback !== provider) return undefined;
+      return {
+        problem: `is the same as the provider (CAPTCHA_PROVIDER${env.CAPTCHA_PROVIDER === undefined ? ', default altcha' : ''})`,
+        accepted: `a provider other than CAPTCHA_PROVIDER: ${SUPPORTED_PROVIDER_NAMES.filter((name) => name !== provider).join(', ')}`,
+      };
+    },
+    whenUnset: (env: CaptchaEnvironment) =>
+      env.CAPTCHA_FAILURE_MODE === 'fallback' && env.CAPTCHA_FALLBACK_METHOD === undefined
+        ? {
+            problem:
+              'not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them',
+            accepted: FALLBACK_VARIABLES_ACCEPTED,
+          }
+        : undefined,
+  },
+  CAPTCHA_FALLBACK_METHOD: {
+    parse: byRule(fallbackMethodRule),
+    whenSet: (_method: string, env: CaptchaEnvironment) =>
+      env.CAPTCHA_FALLBACK_PROVIDER === undefined
+        ? undefined
+        : {
+            problem: 'is set together with CAPTCHA_FALLBACK_PROVIDER',
+            accepted:
+              'one of CAPTCHA_FALLBACK_PROVIDER (a second provider) or CAPTCHA_FALLBACK_METHOD (a method of your app), not both',
+          },
+  },
   CAPTCHA_MIN_SCORE: { parse: decimalNumber(minScoreRule) },
   CAPTCHA_EXPECTED_HOSTNAMES: { parse: parseHostnames },
   CAPTCHA_TRUST_PROXY: { parse: parseTrustProxy },
@@ -199,7 +243,8 @@ export const CAPTCHA_ENV_SPECS = {
     secret: true,
     parse: byRule(hmacKeyRule),
     whenUnset: (env: CaptchaEnvironment) => {
-      if (providerOf(env) !== 'altcha') return undefined;
+      const fallback = fallbackProviderOf(env);
+      if (providerOf(env) !== 'altcha' && fallback !== 'altcha') return undefined;
       const production =
         env.CAPTCHA_ENV === 'production'
           ? 'CAPTCHA_ENV=production'
@@ -207,8 +252,12 @@ export const CAPTCHA_ENV_SPECS = {
             ? 'NODE_ENV=production'
             : undefined;
       if (production === undefined) return undefined;
+      const who =
+        providerOf(env) === 'altcha'
+          ? 'provider "altcha"'
+          : 'fallback provider "altcha" (CAPTCHA_FALLBACK_PROVIDER)';
       return {
-        problem: `not set, but provider "altcha" requires it in production (${production})`,
+        problem: `not set, but ${who} requires it in production (${production})`,
         accepted: hmacKeyRule.accepted,
       };
     },
@@ -243,10 +292,11 @@ export function envProblem(
     return `${name}: ${shown} is not text; accepted: a string`;
   }
   const result = spec.parse(value);
-  if (result.ok) return undefined;
+  const problem = result.ok ? spec.whenSet?.(result.value, env) : result;
+  if (problem === undefined) return undefined;
   const shown = spec.show ? spec.show(value) : value;
   const secret = typeof spec.secret === 'function' ? spec.secret(value) : spec.secret;
-  return problemLine(name, shown, result.problem, result.accepted, secret);
+  return problemLine(name, shown, problem.problem, problem.accepted, secret);
 }
 
 /** Normalizes a variable on `plainToInstance` and checks it on `validateSync`. */

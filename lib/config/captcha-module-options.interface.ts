@@ -49,8 +49,52 @@ export interface CaptchaRedisOptions {
   commandTimeoutMs?: number;
 }
 
-/** How the guard behaves when the provider cannot answer. */
-export type CaptchaFailureMode = 'closed' | 'open';
+/**
+ * How the guard behaves when the provider cannot answer: `closed` answers 503
+ * `captcha_unavailable`; `open` lets the request through, marked degraded; `fallback` switches to
+ * the `fallback` provider or method.
+ */
+export type CaptchaFailureMode = 'closed' | 'open' | 'fallback';
+
+/** Where `failureMode: 'fallback'` sends clients while the provider is down. */
+export type CaptchaFallback =
+  | {
+      /** A second provider (ALTCHA needs no network); its own keys and URL. */
+      provider: CaptchaProviderName;
+      siteKey?: string;
+      secretKey?: CaptchaSecret;
+      verifyUrl?: string;
+    }
+  | {
+      /** A method of your app, e.g. `'email_otp'`, named in the 503's `details.fallback`. */
+      method: string;
+    };
+
+/** Circuit breaker per provider: after `threshold` consecutive failures, stop calling it. */
+export interface CaptchaCircuitBreakerOptions {
+  /** Consecutive outages that open the circuit. Default `5`. */
+  threshold?: number;
+  /** How long it stays open before one trial call (half-open). Default `30_000` ms. */
+  halfOpenAfterMs?: number;
+}
+
+/** One audit event: what happened to a provider or a policy, never a token or a secret. */
+export interface CaptchaAuditEvent {
+  event:
+    | 'captcha.provider_unreachable'
+    | 'captcha.circuit_opened'
+    | 'captcha.circuit_closed'
+    | 'captcha.fail_open'
+    | 'captcha.fallback_used'
+    | 'captcha.misconfigured';
+  provider: CaptchaProviderName;
+  [field: string]: unknown;
+}
+
+/** Receives audit events; the default writes them through Nest's `Logger` as structured objects. */
+export interface CaptchaAuditSink {
+  emit(event: CaptchaAuditEvent): void;
+}
 
 /**
  * Options of {@link CaptchaModule}. Build them from the environment with
@@ -69,6 +113,20 @@ export interface CaptchaModuleOptions {
   timeoutMs?: number;
   /** What to do when the provider cannot answer (`CAPTCHA_FAILURE_MODE`). Default `'closed'`. */
   failureMode?: CaptchaFailureMode;
+  /**
+   * The fallback of `failureMode: 'fallback'` (`CAPTCHA_FALLBACK_PROVIDER` or
+   * `CAPTCHA_FALLBACK_METHOD`).
+   */
+  fallback?: CaptchaFallback;
+  /** Circuit breaker settings, or `false` to call the provider whatever happened before. */
+  circuitBreaker?: CaptchaCircuitBreakerOptions | false;
+  /** Where audit events go. Default: Nest `Logger` (context `CaptchaAudit`). */
+  auditSink?: CaptchaAuditSink;
+  /**
+   * Node agents for provider calls (keep-alive pools by default), e.g. to go through a proxy or
+   * pin DNS resolution.
+   */
+  httpAgents?: { http?: import('node:http').Agent; https?: import('node:https').Agent };
   /** Minimum score for score-based providers (`CAPTCHA_MIN_SCORE`). Default `0.5`. */
   minScore?: number;
   /** Per-action minimum scores, e.g. `{ checkout: 0.7 }`; a handler's own `minScore` wins. */

@@ -8,7 +8,8 @@ import {
   CaptchaEnvironment,
   type EnvParseResult,
 } from './captcha-environment';
-import type { CaptchaModuleOptions } from './captcha-module-options.interface';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaFallback, CaptchaModuleOptions } from './captcha-module-options.interface';
 
 /** Anything that reads configuration values by name; `ConfigService` from `@nestjs/config` fits. */
 export interface CaptchaConfigReader {
@@ -25,7 +26,9 @@ export interface CaptchaConfigReader {
  * | `CAPTCHA_SITE_KEY` / `CAPTCHA_SECRET_KEY` | `siteKey` / `secretKey` (required except for `altcha`) |
  * | `CAPTCHA_VERIFY_URL` | `verifyUrl` (http or https) |
  * | `CAPTCHA_TIMEOUT_MS` | `timeoutMs` (100–60000) |
- * | `CAPTCHA_FAILURE_MODE` | `failureMode` (`closed`, `open`) |
+ * | `CAPTCHA_FAILURE_MODE` | `failureMode` (`closed`, `open`, `fallback`) |
+ * | `CAPTCHA_FALLBACK_PROVIDER` | `fallback: { provider }` (a supported provider other than `CAPTCHA_PROVIDER`) |
+ * | `CAPTCHA_FALLBACK_METHOD` | `fallback: { method }` (a method name such as `email_otp`) |
  * | `CAPTCHA_MIN_SCORE` | `minScore` (0–1) |
  * | `CAPTCHA_EXPECTED_HOSTNAMES` | `expectedHostnames` (comma-separated) |
  * | `CAPTCHA_TRUST_PROXY` | `trustProxy` (`true`, `false`, a hop count, or a comma-separated list of addresses, CIDRs and `loopback`-style names) |
@@ -34,10 +37,13 @@ export interface CaptchaConfigReader {
  * | `CAPTCHA_ALTCHA_HMAC_KEY` | `altcha.hmacKey` (required in production with `altcha`) |
  * | `CAPTCHA_ENV` | `environment` |
  *
- * `CAPTCHA_FALLBACK_PROVIDER` and `CAPTCHA_FALLBACK_METHOD` are checked but set no option in
- * this version: the `fallback` failure mode arrives later, and asking for it is refused. A
- * `CAPTCHA_REDIS_URL` without `CAPTCHA_STORE=redis` is checked but not used. Values are trimmed;
- * an empty value counts as unset.
+ * `CAPTCHA_FALLBACK_PROVIDER` and `CAPTCHA_FALLBACK_METHOD` are exclusive; `CAPTCHA_FAILURE_MODE=fallback`
+ * needs one of them. Either sets `fallback` whatever the failure mode, for routes that choose
+ * `failureMode: 'fallback'` themselves. No variable holds a fallback provider's keys: only
+ * `altcha` works as it is, others need `fallback.siteKey` and `fallback.secretKey` added to the
+ * options built here (`resolveCaptchaOptions` asks for them). A `CAPTCHA_REDIS_URL` without
+ * `CAPTCHA_STORE=redis` is checked but not used. Values are trimmed; an empty value counts as
+ * unset.
  *
  * @throws {CaptchaConfigError} listing every bad variable on its own line, with what it accepts.
  *   Secret values (`CAPTCHA_SECRET_KEY`, `CAPTCHA_ALTCHA_HMAC_KEY`, `CAPTCHA_REDIS_URL`) are never
@@ -82,6 +88,10 @@ export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModul
     verifyUrl: read('CAPTCHA_VERIFY_URL', specs.CAPTCHA_VERIFY_URL.parse),
     timeoutMs: read('CAPTCHA_TIMEOUT_MS', specs.CAPTCHA_TIMEOUT_MS.parse),
     failureMode: read('CAPTCHA_FAILURE_MODE', specs.CAPTCHA_FAILURE_MODE.parse),
+    fallback: fallbackFrom(
+      read('CAPTCHA_FALLBACK_PROVIDER', specs.CAPTCHA_FALLBACK_PROVIDER.parse),
+      read('CAPTCHA_FALLBACK_METHOD', specs.CAPTCHA_FALLBACK_METHOD.parse),
+    ),
     minScore: read('CAPTCHA_MIN_SCORE', specs.CAPTCHA_MIN_SCORE.parse),
     expectedHostnames: read('CAPTCHA_EXPECTED_HOSTNAMES', specs.CAPTCHA_EXPECTED_HOSTNAMES.parse),
     trustProxy: read('CAPTCHA_TRUST_PROXY', specs.CAPTCHA_TRUST_PROXY.parse),
@@ -101,4 +111,14 @@ export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModul
     if (options[key] === undefined) delete options[key];
   }
   return options;
+}
+
+/** The fallback set by the environment (validation made sure at most one is set). */
+function fallbackFrom(
+  provider: CaptchaProviderName | undefined,
+  method: string | undefined,
+): CaptchaFallback | undefined {
+  if (provider !== undefined) return { provider };
+  if (method !== undefined) return { method };
+  return undefined;
 }

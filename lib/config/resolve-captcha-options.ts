@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   ALTCHA_ALGORITHMS,
+  circuitHalfOpenAfterRule,
+  circuitThresholdRule,
   type ConfigRule,
   environmentRule,
   failureModeRule,
+  fallbackMethodRule,
+  fallbackProviderRule,
   hmacKeyRule,
   hostnameRule,
   integerRule,
@@ -30,8 +34,13 @@ import {
   verifyUrlRule,
 } from './captcha-config-rules';
 import { CaptchaConfigError } from './captcha-config.error';
+import {
+  type CaptchaProviderName,
+  SUPPORTED_PROVIDER_NAMES,
+} from '../providers/captcha-provider-name';
 import type {
   AltchaOptions,
+  CaptchaCircuitBreakerOptions,
   CaptchaModuleOptions,
   CaptchaRedisOptions,
   CaptchaSecret,
@@ -46,6 +55,7 @@ export const CAPTCHA_OPTION_DEFAULTS = {
   minScore: 0.5,
   store: 'memory',
   storeFailureMode: 'closed',
+  circuitBreaker: { threshold: 5, halfOpenAfterMs: 30_000 },
   altcha: {
     algorithm: 'SHA-256',
     /** Iterations per attempt for SHA algorithms; PBKDF2 ones default to 1000. */
@@ -91,13 +101,19 @@ const propertyPath = (parent: string, key: string) =>
  * Validates module options (as written by hand for `forRoot`, or built by `captchaOptionsFromEnv`)
  * and fills in every default: provider `altcha`, `timeoutMs` 3000, `failureMode` `closed`,
  * `minScore` 0.5, no per-action scores, any hostname, `trustProxy` `false`, `store` `memory`,
- * `storeFailureMode` `closed`, and ALTCHA with SHA-256, cost 1 (1000 for PBKDF2), counter
+ * `storeFailureMode` `closed`, a circuit breaker opening after 5 consecutive outages and trying
+ * again after 30 000 ms, and ALTCHA with SHA-256, cost 1 (1000 for PBKDF2), counter
  * 10 000–60 000, challenges valid 600 s and served on `/captcha/challenge`. The stores' own
- * settings (`memory`, `redis`) are checked and passed on; the stores default them.
+ * settings (`memory`, `redis`), `fallback`, `auditSink` and `httpAgents` are checked and passed
+ * on as they are.
  *
- * Providers other than ALTCHA need `secretKey` and `siteKey`. ALTCHA needs `altcha.hmacKey` in
- * production (`environment` or `env.nodeEnv` is `production`); elsewhere a random key is made for
- * the process and a warning logged. Secrets given as functions are resolved later, on use.
+ * Providers other than ALTCHA need `secretKey` and `siteKey`. `failureMode: 'fallback'` needs
+ * `fallback`: `{ provider }` naming a supported provider other than `provider` (with its own
+ * `siteKey` and `secretKey` unless it is ALTCHA), or `{ method }` naming a method of the app. A
+ * `fallback` is checked the same way with any failure mode (routes may choose `fallback`). ALTCHA,
+ * as the provider or the fallback provider, needs `altcha.hmacKey` in production (`environment`
+ * or `env.nodeEnv` is `production`); elsewhere a random key is made for the process and a
+ * warning logged. Secrets given as functions are resolved later, on use.
  * `store: 'redis'` needs `redis.url` (a `redis://` or `rediss://` URL, never shown in messages)
  * or `redis.client` (an ioredis client), not both; a store object needs all five `CaptchaStore`
  * methods. A `trustProxy` string is split into a list at its commas; `expectedHostnames` are
@@ -243,7 +259,20 @@ export function resolveCaptchaOptions(
     'a function (context: ExecutionContext) => boolean | Promise<boolean>',
   );
 
+  const circuitBreaker = resolveCircuitBreaker(given.circuitBreaker, report);
+  const auditSink = given.auditSink;
+  if (auditSink !== undefined) {
+    const accepted = 'an object with an emit(event) method, e.g. { emit: (event) => log(event) }';
+    if (!isObject(auditSink)) {
+      report('auditSink', auditSink, 'is not an audit sink', accepted);
+    } else if (typeof auditSink.emit !== 'function') {
+      report('auditSink', auditSink, 'is not an audit sink: it lacks emit', accepted);
+    }
+  }
+  checkHttpAgents(given.httpAgents, report);
+
   const altcha = resolveAltcha(given.altcha, report, checkSecret);
+  const fallbackProvider = checkFallback(given.fallback, provider, report, check, checkSecret);
 
   // Cross-field rules, on a provider known to be valid.
   if (isSupportedProvider(provider) && provider !== 'altcha') {
@@ -260,6 +289,32 @@ export function resolveCaptchaOptions(
       );
     }
   }
+  if (given.failureMode === 'fallback' && given.fallback === undefined) {
+    problems.push(
+      'options.fallback (CAPTCHA_FALLBACK_PROVIDER or CAPTCHA_FALLBACK_METHOD) is required for failureMode "fallback"; ' +
+        `accepted: ${FALLBACK_ACCEPTED}`,
+    );
+  }
+  if (
+    fallbackProvider !== undefined &&
+    fallbackProvider !== 'altcha' &&
+    isObject(given.fallback) &&
+    fallbackProvider !== provider
+  ) {
+    const fallback = given.fallback;
+    if (fallback.secretKey === undefined) {
+      problems.push(
+        `options.fallback.secretKey is required for fallback provider "${fallbackProvider}" (no environment variable sets it); ` +
+          `accepted: the secret key issued by ${fallbackProvider}, as a string or a function returning it`,
+      );
+    }
+    if (fallback.siteKey === undefined) {
+      problems.push(
+        `options.fallback.siteKey is required for fallback provider "${fallbackProvider}" (no environment variable sets it); ` +
+          `accepted: the site key issued by ${fallbackProvider}`,
+      );
+    }
+  }
   // (A `redis` that is not an object was reported already.)
   const redisGiven = given.redis === undefined || redis !== undefined;
   if (store === 'redis' && redisGiven && redis?.url === undefined && redis?.client === undefined) {
@@ -269,7 +324,8 @@ export function resolveCaptchaOptions(
     );
   }
   let hmacKey = altcha?.hmacKey;
-  if (provider === 'altcha' && hmacKey === undefined) {
+  const usesAltcha = provider === 'altcha' || fallbackProvider === 'altcha';
+  if (usesAltcha && hmacKey === undefined) {
     const production =
       given.environment === 'production'
         ? 'environment "production"'
@@ -277,8 +333,9 @@ export function resolveCaptchaOptions(
           ? 'NODE_ENV=production'
           : undefined;
     if (production !== undefined) {
+      const forFallback = provider === 'altcha' ? '' : ' for the fallback provider "altcha"';
       problems.push(
-        `options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (${production}); ` +
+        `options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (${production})${forFallback}; ` +
           `accepted: ${hmacKeyRule.accepted}`,
       );
     }
@@ -287,7 +344,7 @@ export function resolveCaptchaOptions(
   if (problems.length > 0) throw new CaptchaConfigError(problems);
 
   if (hmacKey === undefined) {
-    if (provider === 'altcha') new Logger('CaptchaModule').warn(MISSING_HMAC_KEY_WARNING);
+    if (usesAltcha) new Logger('CaptchaModule').warn(MISSING_HMAC_KEY_WARNING);
     hmacKey = randomProcessHmacKey();
   }
 
@@ -305,6 +362,7 @@ export function resolveCaptchaOptions(
     trustProxy: trustProxy ?? false,
     store: typed.store ?? defaults.store,
     storeFailureMode: typed.storeFailureMode ?? defaults.storeFailureMode,
+    circuitBreaker,
     altcha: {
       hmacKey,
       algorithm,
@@ -318,6 +376,136 @@ export function resolveCaptchaOptions(
       challengePath: altcha?.challengePath ?? defaults.altcha.challengePath,
     },
   };
+}
+
+/** What `fallback` accepts. */
+const FALLBACK_ACCEPTED =
+  `{ provider } naming a provider other than options.provider (${SUPPORTED_PROVIDER_NAMES.join(', ')}), ` +
+  "with siteKey and secretKey unless it is altcha, or { method } naming a method of your app, e.g. { provider: 'altcha' } or { method: 'email_otp' }";
+
+/** The settings only a fallback provider has. */
+const FALLBACK_PROVIDER_FIELDS = ['siteKey', 'secretKey', 'verifyUrl'] as const;
+
+/**
+ * Checks the shape of `fallback` (the keys a fallback provider requires are checked by the
+ * caller); returns its provider when that is a supported one.
+ */
+function checkFallback(
+  value: unknown,
+  mainProvider: unknown,
+  report: Report,
+  check: (path: string, value: unknown, rule: ConfigRule, shown?: unknown) => void,
+  checkSecret: (path: string, value: unknown, rule: ConfigRule) => void,
+): CaptchaProviderName | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    report('fallback', value, 'is not an object', FALLBACK_ACCEPTED);
+    return undefined;
+  }
+  const { provider, method, siteKey, secretKey, verifyUrl } = value;
+  if (provider !== undefined && method !== undefined) {
+    report(
+      'fallback',
+      value,
+      'sets both provider and method',
+      'one of provider (a second provider) or method (a method of your app), not both',
+    );
+    return undefined;
+  }
+  if (provider === undefined && method === undefined) {
+    report('fallback', value, 'sets neither provider nor method', FALLBACK_ACCEPTED);
+    return undefined;
+  }
+  if (method !== undefined) {
+    check('fallback.method', method, fallbackMethodRule);
+    for (const key of FALLBACK_PROVIDER_FIELDS) {
+      const field = value[key];
+      if (field === undefined) continue;
+      report(
+        `fallback.${key}`,
+        key === 'verifyUrl' && typeof field === 'string' ? maskUrlPassword(field) : field,
+        'is set with fallback.method',
+        `${FALLBACK_PROVIDER_FIELDS.join(', ')} only with fallback.provider`,
+        key === 'secretKey',
+      );
+    }
+    return undefined;
+  }
+  check('fallback.provider', provider, fallbackProviderRule);
+  check('fallback.siteKey', siteKey, siteKeyRule);
+  checkSecret('fallback.secretKey', secretKey, secretKeyRule);
+  check(
+    'fallback.verifyUrl',
+    verifyUrl,
+    verifyUrlRule,
+    typeof verifyUrl === 'string' ? maskUrlPassword(verifyUrl) : verifyUrl,
+  );
+  if (!isSupportedProvider(provider)) return undefined;
+  if (provider === mainProvider) {
+    report(
+      'fallback.provider',
+      provider,
+      'is the same as options.provider',
+      `a provider other than options.provider: ${SUPPORTED_PROVIDER_NAMES.filter((name) => name !== provider).join(', ')}`,
+    );
+  }
+  return provider;
+}
+
+/** Checks `circuitBreaker`; returns it with defaults filled, or `false`. */
+function resolveCircuitBreaker(
+  value: unknown,
+  report: Report,
+): Required<CaptchaCircuitBreakerOptions> | false {
+  const defaults = CAPTCHA_OPTION_DEFAULTS.circuitBreaker;
+  if (value === false) return false;
+  if (value === undefined) return { ...defaults };
+  if (!isObject(value)) {
+    report(
+      'circuitBreaker',
+      value,
+      'is not an object or false',
+      'false (no circuit breaker), or an object { threshold?, halfOpenAfterMs? }, e.g. { threshold: 5, halfOpenAfterMs: 30000 }',
+    );
+    return false;
+  }
+  const { threshold, halfOpenAfterMs } = value;
+  for (const [key, field, rule] of [
+    ['threshold', threshold, circuitThresholdRule],
+    ['halfOpenAfterMs', halfOpenAfterMs, circuitHalfOpenAfterRule],
+  ] as const) {
+    const problem = field === undefined ? undefined : rule.problem(field);
+    if (problem !== undefined) report(`circuitBreaker.${key}`, field, problem, rule.accepted);
+  }
+  return {
+    threshold: (threshold as number | undefined) ?? defaults.threshold,
+    halfOpenAfterMs: (halfOpenAfterMs as number | undefined) ?? defaults.halfOpenAfterMs,
+  };
+}
+
+/** Checks `httpAgents`: an object whose `http` and `https`, when set, are agents. */
+function checkHttpAgents(value: unknown, report: Report): void {
+  if (value === undefined) return;
+  if (!isObject(value)) {
+    report(
+      'httpAgents',
+      value,
+      'is not an object',
+      'an object { http?, https? } of node:http and node:https Agents',
+    );
+    return;
+  }
+  for (const key of ['http', 'https'] as const) {
+    const agent = value[key];
+    if (agent !== undefined && !isObject(agent)) {
+      report(
+        `httpAgents.${key}`,
+        agent,
+        'is not an agent',
+        `a node:${key} Agent, e.g. new ${key}.Agent({ keepAlive: true })`,
+      );
+    }
+  }
 }
 
 type Report = (

@@ -2,6 +2,7 @@ import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 import type {
   AltchaOptions,
+  CaptchaCircuitBreakerOptions,
   CaptchaFailureMode,
   CaptchaModuleOptions,
   CaptchaSecret,
@@ -20,6 +21,7 @@ export interface ResolvedCaptchaOptions extends Omit<
   | 'altcha'
   | 'store'
   | 'storeFailureMode'
+  | 'circuitBreaker'
 > {
   provider: CaptchaProviderName;
   timeoutMs: number;
@@ -32,4 +34,6 @@ export interface ResolvedCaptchaOptions extends Omit<
   /** `'memory'` unless set; a `'redis'` choice comes with `redis.url` or `redis.client`. */
   store: CaptchaStore | 'memory' | 'redis';
   storeFailureMode: 'closed' | 'open';
+  /** `false` when disabled. */
+  circuitBreaker: Required<CaptchaCircuitBreakerOptions> | false;
 }

@@ -1,5 +1,6 @@
 import { applyDecorators, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { CaptchaFailureMode } from '../config/captcha-module-options.interface';
 import type { CaptchaCondition } from '../conditions/captcha-condition';
 import { CaptchaExceptionFilter } from '../errors/captcha-exception.filter';
 import { CaptchaGuard } from '../guard/captcha.guard';
@@ -16,6 +17,8 @@ export interface RequireCaptchaOptions {
   when?: CaptchaCondition;
   /** Minimum score for this route (score-based providers); a reply without a score then fails. */
   minScore?: number;
+  /** This route's outage policy, overriding the module's `failureMode`. */
+  failureMode?: CaptchaFailureMode;
 }
 
 /** Metadata carrier of {@link RequireCaptcha}; read with `reflector.getAllAndOverride`. */

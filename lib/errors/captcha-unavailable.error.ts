@@ -1,8 +1,18 @@
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 
-/** How a provider failed to answer. */
+/**
+ * How a provider failed to answer: no answer in time, a network error, a 5xx, a 429
+ * (`http_4xx`), an unreadable answer, its circuit is open (not called at all), or it rejected our
+ * own secret/site key.
+ */
 export type CaptchaUnavailableKind =
-  'timeout' | 'network' | 'http_5xx' | 'http_4xx' | 'bad_response' | 'misconfigured';
+  | 'timeout'
+  | 'network'
+  | 'http_5xx'
+  | 'http_4xx'
+  | 'bad_response'
+  | 'circuit_open'
+  | 'misconfigured';
 
 /**
  * Thrown by {@link CaptchaVerifier.verify} when the provider cannot judge the token: it timed out,

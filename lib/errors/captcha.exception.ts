@@ -63,7 +63,12 @@ export class CaptchaInvalidException extends CaptchaException<
   }
 }
 
-/** 503 `captcha_unavailable`: the provider could not judge the token and the policy is fail-closed. */
+/**
+ * 503 `captcha_unavailable`: the provider could not judge the token and the route does not fail
+ * open. `details.fallback` names a fallback method for the client to switch to. When the policy
+ * falls back to a second provider, `fallbackChallenge` holds that provider's widget details and
+ * {@link CaptchaExceptionFilter} answers `captcha_required` naming it instead.
+ */
 export class CaptchaUnavailableException extends CaptchaException<{
   provider: CaptchaProviderName;
   fallback: string | null;
@@ -72,6 +77,8 @@ export class CaptchaUnavailableException extends CaptchaException<{
     details: { provider: CaptchaProviderName; fallback: string | null },
     /** Seconds the client should wait before retrying (`Retry-After`). */
     readonly retryAfterSeconds = 10,
+    /** The fallback provider's challenge, when the policy falls back to one. */
+    readonly fallbackChallenge?: CaptchaChallengeDetails,
   ) {
     super('captcha_unavailable', 503, details);
   }

@@ -1,6 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
+import type {
+  CaptchaAuditSink,
+  CaptchaFailureMode,
+} from '../config/captcha-module-options.interface';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { always } from '../conditions/always.condition';
 import type { CaptchaContext } from '../conditions/captcha-condition';
@@ -17,7 +21,11 @@ import {
   type CaptchaChallengeDetails,
 } from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import { defaultTokenExtractor } from '../http/captcha-token-extractor';
+import { defaultTokenExtractor, statedTokenProvider } from '../http/captcha-token-extractor';
+import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import { CaptchaProviders } from '../providers/captcha-providers';
+import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
@@ -39,6 +47,9 @@ export class CaptchaGuard implements CanActivate {
     protected readonly verifier: CaptchaVerifier,
     @Inject(CAPTCHA_OPTIONS) protected readonly options: ResolvedCaptchaOptions,
     protected readonly contexts: CaptchaContextFactory,
+    protected readonly providers: CaptchaProviders,
+    protected readonly breakers: ProviderCircuitBreakers,
+    @Inject(CAPTCHA_AUDIT_SINK) protected readonly audit: CaptchaAuditSink,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -58,12 +69,16 @@ export class CaptchaGuard implements CanActivate {
       clientIp: captchaContext.clientIp,
       clientIpSource: captchaContext.clientIpSource,
     };
-    if (token === undefined) {
-      this.logger.log({ event: 'captcha.challenge', ...decision, outcome: 'missing' });
-      throw new CaptchaRequiredException(this.challengeDetails(requirement));
+    const provider = this.tokenProvider(request, requirement);
+    if (token === undefined || provider === undefined) {
+      const outcome = token === undefined ? 'missing' : 'provider_not_accepted';
+      this.logger.log({ event: 'captcha.challenge', ...decision, outcome });
+      throw new CaptchaRequiredException(
+        this.challengeDetails(requirement, this.challengeProvider(requirement)),
+      );
     }
 
-    const verification = await this.verify(token, requirement, captchaContext.clientIp);
+    const verification = await this.verify(token, requirement, captchaContext.clientIp, provider);
     setCaptchaResult(request as object, verification);
     // Fields only: never the token or the request body.
     const logged = {
@@ -76,7 +91,7 @@ export class CaptchaGuard implements CanActivate {
     if (!verification.success && !verification.degraded) {
       this.logger.warn(logged);
       throw new CaptchaInvalidException({
-        ...this.challengeDetails(requirement),
+        ...this.challengeDetails(requirement, provider),
         reason: verification.reason ?? 'invalid',
       });
     }
@@ -126,47 +141,117 @@ export class CaptchaGuard implements CanActivate {
     }
   }
 
-  /** Verifies, applying the outage policy: fail closed (503) unless `failureMode` is `open`. */
+  /**
+   * Verifies, applying the outage policy. The guard decides only fail-open; the closed and
+   * fallback answers are thrown as {@link CaptchaUnavailableException} for the filter to render.
+   */
   protected async verify(
     token: unknown,
     requirement: RequireCaptchaOptions,
     remoteIp: string | undefined,
+    provider: CaptchaProviderName,
   ): Promise<CaptchaVerification> {
     try {
       return await this.verifier.verify(token, {
         action: requirement.action,
         remoteIp,
         minScore: requirement.minScore,
+        provider,
       });
     } catch (error) {
       if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
       if (!(error instanceof CaptchaUnavailableError)) throw error;
-      const misconfigured = error.kind === 'misconfigured';
-      this.logger.error({
-        event: misconfigured ? 'captcha.misconfigured' : 'captcha.provider_unreachable',
-        provider: error.provider,
-        kind: error.kind,
-        cause: error.message,
-        ...error.details,
-      });
-      // Never fail open on `misconfigured`: some of those codes (a token from another site key)
-      // can be provoked by the client, and opening on them would be a bypass.
-      if (this.options.failureMode === 'open' && !misconfigured) {
-        this.logger.warn({
-          event: 'captcha.fail_open',
-          provider: error.provider,
-          action: requirement.action,
-        });
-        return {
-          success: false,
-          degraded: true,
-          provider: error.provider,
-          reason: 'provider_unavailable',
-          errorCodes: [],
-        };
-      }
-      throw new CaptchaUnavailableException({ provider: error.provider, fallback: null });
+      return this.onProviderUnavailable(error, requirement);
     }
+  }
+
+  /**
+   * The provider could not answer. `open` lets the request through, marked degraded, except on
+   * `misconfigured`: some of those codes (a token from another site key) can be provoked by the
+   * client, and opening on them would be a bypass. Every other case is thrown for the filter.
+   */
+  protected onProviderUnavailable(
+    error: CaptchaUnavailableError,
+    requirement: RequireCaptchaOptions,
+  ): CaptchaVerification {
+    const mode = this.failureMode(requirement);
+    const { provider } = error;
+    if (mode === 'open' && error.kind !== 'misconfigured') {
+      this.audit.emit({
+        event: 'captcha.fail_open',
+        provider,
+        action: requirement.action,
+        kind: error.kind,
+      });
+      return {
+        success: false,
+        degraded: true,
+        provider,
+        reason: 'provider_unavailable',
+        errorCodes: [],
+      };
+    }
+    const retryAfter = this.breakers.retryAfterSeconds(provider);
+    const fallback = mode === 'fallback' ? this.options.fallback : undefined;
+    if (fallback && 'method' in fallback) {
+      this.audit.emit({
+        event: 'captcha.fallback_used',
+        provider,
+        action: requirement.action,
+        fallback: fallback.method,
+      });
+      throw new CaptchaUnavailableException({ provider, fallback: fallback.method }, retryAfter);
+    }
+    if (fallback && fallback.provider !== provider) {
+      this.audit.emit({
+        event: 'captcha.fallback_used',
+        provider,
+        action: requirement.action,
+        fallback: fallback.provider,
+      });
+      throw new CaptchaUnavailableException(
+        { provider, fallback: fallback.provider },
+        retryAfter,
+        this.challengeDetails(requirement, fallback.provider),
+      );
+    }
+    throw new CaptchaUnavailableException({ provider, fallback: null }, retryAfter);
+  }
+
+  /** The route's outage policy: its own `failureMode`, else the module's. */
+  protected failureMode(requirement: RequireCaptchaOptions): CaptchaFailureMode {
+    return requirement.failureMode ?? this.options.failureMode;
+  }
+
+  /** The fallback provider this route may switch to, if any. */
+  protected fallbackProvider(requirement: RequireCaptchaOptions): CaptchaProviderName | undefined {
+    const fallback = this.options.fallback;
+    return this.failureMode(requirement) === 'fallback' && fallback && 'provider' in fallback
+      ? fallback.provider
+      : undefined;
+  }
+
+  /** Which widget a challenge names: the fallback while the primary is down, else the primary. */
+  protected challengeProvider(requirement: RequireCaptchaOptions): CaptchaProviderName {
+    const fallback = this.fallbackProvider(requirement);
+    const primary = this.verifier.providerName;
+    return fallback && this.breakers.isDegraded(primary) ? fallback : primary;
+  }
+
+  /**
+   * Which provider verifies the token: the primary, or the fallback when the client says so and
+   * the primary is down. `undefined` when the client states a provider this route does not accept
+   * now, which is answered like a missing token, naming the provider to use.
+   */
+  protected tokenProvider(
+    request: unknown,
+    requirement: RequireCaptchaOptions,
+  ): CaptchaProviderName | undefined {
+    const primary = this.verifier.providerName;
+    const stated = statedTokenProvider(request);
+    if (stated === undefined || stated === primary) return primary;
+    const fallback = this.fallbackProvider(requirement);
+    return stated === fallback && this.breakers.isDegraded(primary) ? fallback : undefined;
   }
 
   /** The store failed: 503 when `storeFailureMode` is `closed` (the default), else log and go on. */
@@ -180,14 +265,17 @@ export class CaptchaGuard implements CanActivate {
     }
   }
 
-  protected challengeDetails(requirement: RequireCaptchaOptions): CaptchaChallengeDetails {
+  protected challengeDetails(
+    requirement: RequireCaptchaOptions,
+    provider: CaptchaProviderName,
+  ): CaptchaChallengeDetails {
     const details: CaptchaChallengeDetails = {
-      provider: this.verifier.providerName,
-      site_key: this.verifier.siteKey ?? null,
+      provider,
+      site_key: this.providers.get(provider)?.siteKey ?? null,
       action: requirement.action ?? null,
     };
     const challengePath = this.options.altcha.challengePath;
-    if (details.provider === 'altcha' && challengePath) details.challenge_url = challengePath;
+    if (provider === 'altcha' && challengePath) details.challenge_url = challengePath;
     return details;
   }
 }

@@ -1,3 +1,7 @@
+import {
+  CAPTCHA_PROVIDER_NAMES,
+  type CaptchaProviderName,
+} from '../providers/captcha-provider-name';
 import type { CaptchaTokenExtractor } from '../config/captcha-module-options.interface';
 
 /** Form fields the providers' widgets fill in, in the order they are looked at. */
@@ -35,3 +39,35 @@ export const defaultTokenExtractor: CaptchaTokenExtractor = (request) => {
   }
   return headers?.[TOKEN_HEADER];
 };
+
+/** Which provider a widget field belongs to. `g-recaptcha-response` is left out: Turnstile and hCaptcha fill it too. */
+const FIELD_PROVIDERS: Record<string, CaptchaProviderName> = {
+  'cf-turnstile-response': 'turnstile',
+  'h-captcha-response': 'hcaptcha',
+  'frc-captcha-response': 'friendly-captcha',
+  altcha: 'altcha',
+};
+
+/**
+ * The provider a request says its token is from: body `captcha.provider` (as in
+ * `{"captcha": {"provider": "altcha", "token": "…"}}`), header `x-captcha-provider`, or the widget
+ * field the token came in. `undefined` when it does not say; the route decides what it accepts.
+ */
+export function statedTokenProvider(request: unknown): CaptchaProviderName | undefined {
+  const { body, headers } = (request ?? {}) as {
+    body?: unknown;
+    headers?: Record<string, unknown>;
+  };
+  const isName = (value: unknown): value is CaptchaProviderName =>
+    typeof value === 'string' && (CAPTCHA_PROVIDER_NAMES as readonly string[]).includes(value);
+  if (isRecord(body) && isRecord(body.captcha) && 'provider' in body.captcha) {
+    return isName(body.captcha.provider) ? body.captcha.provider : undefined;
+  }
+  if (isName(headers?.['x-captcha-provider']))
+    return headers['x-captcha-provider'] as CaptchaProviderName;
+  if (isRecord(body)) {
+    const field = Object.keys(FIELD_PROVIDERS).find((name) => name in body);
+    if (field) return FIELD_PROVIDERS[field];
+  }
+  return undefined;
+}

@@ -26,3 +26,19 @@ export function createCaptchaProvider(
       throw new Error(`provider "${options.provider}" is not available in this version`);
   }
 }
+
+/** The fallback provider of `failureMode: 'fallback'`, built with its own keys and URL. */
+export function createFallbackProvider(
+  options: ResolvedCaptchaOptions,
+  http: ProviderHttpClient,
+  store: CaptchaStore,
+): CaptchaProvider | undefined {
+  const fallback = options.fallback;
+  if (!fallback || !('provider' in fallback)) return undefined;
+  const { provider, siteKey, secretKey, verifyUrl } = fallback;
+  return createCaptchaProvider(
+    { ...options, provider, siteKey, secretKey, verifyUrl },
+    http,
+    store,
+  );
+}

@@ -1,6 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AxiosRequestConfig } from 'axios';
+import { ConstantBackoff, handleWhen, retry, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
@@ -25,45 +26,57 @@ export interface ProviderHttpRequest {
   headers?: Record<string, string>;
 }
 
+/** Transport failures worth one more attempt: the request most likely never reached a verdict. */
+const isRetryable = (error: unknown) =>
+  error instanceof CaptchaUnavailableError &&
+  (error.kind === 'network' || error.kind === 'http_5xx');
+
 /**
  * Posts to providers through `@nestjs/axios`, tuned for a login path: Node's own http transport
  * with shared keep-alive agents (no per-request TCP/TLS handshake), no redirects (skips
- * follow-redirects), a hard timeout, and every transport failure turned into a
- * {@link CaptchaUnavailableError} that never carries the request body.
+ * follow-redirects), a timeout per attempt and one retry on a network error or 5xx (cockatiel),
+ * and every transport failure turned into a {@link CaptchaUnavailableError} that never carries
+ * the request body. Callers make the retry safe (Turnstile resends the same `idempotency_key`).
  */
 @Injectable()
 export class ProviderHttpClient implements OnModuleDestroy {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
+  private readonly ownsAgents: boolean;
+  private readonly policy;
 
   constructor(
     private readonly http: HttpService,
     @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
-  ) {}
+  ) {
+    this.httpAgent =
+      options.httpAgents?.http ?? new HttpAgent({ keepAlive: true, maxSockets: 256 });
+    this.httpsAgent =
+      options.httpAgents?.https ?? new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+    this.ownsAgents = options.httpAgents === undefined;
+    // A timed-out attempt is not retried: the caller already waited the whole budget.
+    this.policy = wrap(
+      retry(handleWhen(isRetryable), { maxAttempts: 1, backoff: new ConstantBackoff(25) }),
+      timeout(options.timeoutMs, TimeoutStrategy.Cooperative),
+    );
+  }
 
-  /** Closes the pooled keep-alive sockets with the module. */
+  /** Closes the pooled keep-alive sockets with the module (only agents it created). */
   onModuleDestroy(): void {
+    if (!this.ownsAgents) return;
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
 
-  /** Sends the request, retrying once on a network error or 5xx (callers make retries safe). */
-  async post(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
-    try {
-      return await this.postOnce(request);
-    } catch (error) {
-      // A timeout is not retried: the caller already waited the whole budget.
-      if (
-        error instanceof CaptchaUnavailableError &&
-        (error.kind === 'network' || error.kind === 'http_5xx')
-      ) {
-        return this.postOnce(request);
-      }
-      throw error;
-    }
+  /** Sends the request: a timeout per attempt, one retry on a network error or 5xx. */
+  post(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
+    return this.policy.execute(({ signal }) => this.postOnce(request, signal));
   }
 
-  private async postOnce(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
+  private async postOnce(
+    request: ProviderHttpRequest,
+    signal: AbortSignal,
+  ): Promise<ProviderHttpResponse> {
     const { provider, url } = request;
     const isForm = 'form' in request.body;
     const data = isForm
@@ -71,8 +84,7 @@ export class ProviderHttpClient implements OnModuleDestroy {
       : JSON.stringify((request.body as { json: unknown }).json);
     const config: AxiosRequestConfig = {
       adapter: 'http',
-      timeout: this.options.timeoutMs,
-      signal: AbortSignal.timeout(this.options.timeoutMs),
+      signal,
       maxRedirects: 0,
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
@@ -95,11 +107,7 @@ export class ProviderHttpClient implements OnModuleDestroy {
     } catch (error) {
       const latencyMs = Math.round(performance.now() - started);
       const code = (error as { code?: string }).code ?? '';
-      const timedOut =
-        code === 'ECONNABORTED' ||
-        code === 'ERR_CANCELED' ||
-        code === 'ETIMEDOUT' ||
-        latencyMs >= this.options.timeoutMs;
+      const timedOut = signal.aborted || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
       const kind = timedOut ? 'timeout' : 'network';
       const what = timedOut
         ? `no answer within ${this.options.timeoutMs} ms`
@@ -109,6 +117,17 @@ export class ProviderHttpClient implements OnModuleDestroy {
       });
     }
     const latencyMs = Math.round(performance.now() - started);
+    if (status === 429) {
+      throw new CaptchaUnavailableError(
+        provider,
+        'http_4xx',
+        `${provider} is rate limiting us (HTTP 429)`,
+        {
+          status,
+          latencyMs,
+        },
+      );
+    }
     if (status >= 500) {
       throw new CaptchaUnavailableError(
         provider,

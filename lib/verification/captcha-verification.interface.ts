@@ -47,4 +47,6 @@ export interface CaptchaVerifyOptions {
   expectedHostname?: string;
   /** Minimum score for score-based providers; overrides the module and per-action settings. */
   minScore?: number;
+  /** Verify with this registered provider (the fallback) instead of the primary one. */
+  provider?: CaptchaProviderName;
 }

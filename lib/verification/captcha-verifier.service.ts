@@ -1,8 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CAPTCHA_OPTIONS, CAPTCHA_PROVIDER } from '../captcha.module-definition';
+import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaProvider } from '../providers/captcha-provider.interface';
+import { CaptchaProviders } from '../providers/captcha-providers';
+import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
+import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaStore } from '../stores/captcha-store.interface';
 import { hashStoreKey } from '../stores/hash-store-key';
 import type { CaptchaReason } from './captcha-reason';
@@ -28,68 +32,83 @@ const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
 @Injectable()
 export class CaptchaVerifier {
   constructor(
-    @Inject(CAPTCHA_PROVIDER) private readonly provider: CaptchaProvider,
+    private readonly providers: CaptchaProviders,
     @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
     @Inject(CaptchaStore) private readonly store: CaptchaStore,
+    private readonly breakers: ProviderCircuitBreakers,
   ) {}
 
-  /** The provider this verifier asks. */
-  get providerName(): CaptchaProvider['name'] {
-    return this.provider.name;
+  /** The primary provider this verifier asks. */
+  get providerName(): CaptchaProviderName {
+    return this.providers.primary.name;
   }
 
-  /** The public site key clients render the widget with (absent for ALTCHA). */
+  /** The public site key clients render the primary widget with (absent for ALTCHA). */
   get siteKey(): string | undefined {
-    return this.provider.siteKey;
+    return this.providers.primary.siteKey;
   }
 
   /**
-   * Verifies a token. Resolves with `success: false` and a reason for any bad token (including
-   * values that are not strings); never throws for one.
+   * Verifies a token with the primary provider, or with `call.provider` when it names the
+   * fallback. Resolves with `success: false` and a reason for any bad token (including values
+   * that are not strings); never throws for one.
    *
-   * @throws {@link CaptchaUnavailableError} when the provider cannot answer, or rejects our own
-   *   secret or site key (`kind: 'misconfigured'`).
+   * @throws {@link CaptchaUnavailableError} when the provider cannot answer (timeout, network,
+   *   5xx, unreadable answer, circuit open), or rejects our own secret or site key
+   *   (`kind: 'misconfigured'`).
    */
   async verify(token: unknown, call: CaptchaVerifyOptions = {}): Promise<CaptchaVerification> {
-    if (token === undefined) return this.failure('missing');
+    const provider = call.provider ? this.providers.get(call.provider) : this.providers.primary;
+    if (!provider) {
+      return {
+        success: false,
+        provider: call.provider!,
+        reason: 'invalid',
+        errorCodes: ['unknown-provider'],
+      };
+    }
+    const failure = (reason: CaptchaReason): CaptchaVerification => ({
+      success: false,
+      provider: provider.name,
+      reason,
+      errorCodes: [],
+    });
+    if (token === undefined) return failure('missing');
     if (
       typeof token !== 'string' ||
       token.length === 0 ||
-      token.length > this.provider.maxTokenLength
+      token.length > provider.maxTokenLength ||
+      !TOKEN_CHARACTERS.test(token)
     ) {
-      return this.failure('malformed');
+      return failure('malformed');
     }
-    if (!TOKEN_CHARACTERS.test(token)) return this.failure('malformed');
 
     const claimKey =
-      this.provider.replayProtection === 'verifier' && !this.provider.isPublicTestToken?.(token)
-        ? this.claimKey(token)
+      provider.replayProtection === 'verifier' && !provider.isPublicTestToken?.(token)
+        ? hashStoreKey(`claim:${provider.name}`, token)
         : undefined;
-    const ttlMs = this.provider.tokenLifetimeSeconds * 1000;
+    const ttlMs = provider.tokenLifetimeSeconds * 1000;
     if (
       claimKey &&
       !(await claimOnce(this.store, claimKey, ttlMs, this.options.storeFailureMode))
     ) {
-      return this.failure('duplicate');
+      return failure('duplicate');
     }
 
     let reply;
     try {
-      reply = await this.provider.verify(token, { remoteIp: call.remoteIp });
+      reply = await this.breakers.execute(provider.name, () =>
+        provider.verify(token, { remoteIp: call.remoteIp }),
+      );
     } catch (error) {
       // The provider never judged the token, so it must stay redeemable for a retry.
       if (claimKey) await releaseQuietly(this.store, claimKey);
-      if (error instanceof CaptchaUnavailableError) throw error;
-      throw new CaptchaUnavailableError(
-        this.provider.name,
-        'bad_response',
-        `${this.provider.name} verification failed unexpectedly`,
-      );
+      throw this.asUnavailable(provider, error);
     }
     const reason = judgeReply(reply, call, this.options);
     return {
       success: reason === undefined,
-      provider: this.provider.name,
+      provider: provider.name,
       ...(reason ? { reason } : {}),
       action: reply.action,
       hostname: reply.hostname,
@@ -99,11 +118,14 @@ export class CaptchaVerifier {
     };
   }
 
-  private failure(reason: CaptchaReason): CaptchaVerification {
-    return { success: false, provider: this.provider.name, reason, errorCodes: [] };
-  }
-
-  private claimKey(token: string): string {
-    return hashStoreKey(`claim:${this.provider.name}`, token);
+  private asUnavailable(provider: CaptchaProvider, error: unknown): unknown {
+    if (error instanceof CaptchaUnavailableError || !(error instanceof Error)) return error;
+    // Store failures keep their type for the store policy; anything else is a provider fault.
+    if (error instanceof CaptchaStoreError) return error;
+    return new CaptchaUnavailableError(
+      provider.name,
+      'bad_response',
+      `${provider.name} verification failed unexpectedly`,
+    );
   }
 }

@@ -44,9 +44,8 @@ describe('captchaOptionsFromEnv', () => {
         ...TURNSTILE,
         CAPTCHA_VERIFY_URL: 'http://127.0.0.1:4010/siteverify',
         CAPTCHA_TIMEOUT_MS: '2500',
-        CAPTCHA_FAILURE_MODE: 'open',
-        CAPTCHA_FALLBACK_PROVIDER: 'hcaptcha',
-        CAPTCHA_FALLBACK_METHOD: 'email_otp',
+        CAPTCHA_FAILURE_MODE: 'fallback',
+        CAPTCHA_FALLBACK_PROVIDER: 'altcha',
         CAPTCHA_MIN_SCORE: '0.7',
         CAPTCHA_EXPECTED_HOSTNAMES: 'Example.com, www.example.com,',
         CAPTCHA_TRUST_PROXY: 'loopback, 10.0.0.0/8',
@@ -61,7 +60,8 @@ describe('captchaOptionsFromEnv', () => {
         secretKey: SECRET,
         verifyUrl: 'http://127.0.0.1:4010/siteverify',
         timeoutMs: 2500,
-        failureMode: 'open',
+        failureMode: 'fallback',
+        fallback: { provider: 'altcha' },
         minScore: 0.7,
         expectedHostnames: ['example.com', 'www.example.com'],
         trustProxy: ['loopback', '10.0.0.0/8'],
@@ -70,6 +70,61 @@ describe('captchaOptionsFromEnv', () => {
         altcha: { hmacKey: 'a'.repeat(64) },
         environment: 'staging',
       });
+    });
+
+    it.each(['closed', 'open'] as const)('reads CAPTCHA_FAILURE_MODE=%s', (failureMode) => {
+      expect(fromEnv({ CAPTCHA_FAILURE_MODE: failureMode })).toEqual({
+        provider: 'altcha',
+        failureMode,
+      });
+    });
+
+    it('reads CAPTCHA_FAILURE_MODE=fallback with a fallback method', () => {
+      expect(
+        fromEnv({ CAPTCHA_FAILURE_MODE: ' fallback ', CAPTCHA_FALLBACK_METHOD: ' email_otp ' }),
+      ).toEqual({ provider: 'altcha', failureMode: 'fallback', fallback: { method: 'email_otp' } });
+    });
+
+    it('reads a fallback whatever the failure mode, for routes that choose fallback themselves', () => {
+      expect(fromEnv({ ...TURNSTILE, CAPTCHA_FALLBACK_PROVIDER: 'altcha' })).toEqual({
+        provider: 'turnstile',
+        siteKey: '0x4AAAAAAAsite',
+        secretKey: SECRET,
+        fallback: { provider: 'altcha' },
+      });
+      expect(
+        fromEnv({ CAPTCHA_FAILURE_MODE: 'closed', CAPTCHA_FALLBACK_METHOD: 'sms_otp' }),
+      ).toEqual({ provider: 'altcha', failureMode: 'closed', fallback: { method: 'sms_otp' } });
+    });
+
+    it.each(['turnstile', 'recaptcha', 'hcaptcha'])(
+      'reads a fallback provider %s that needs keys (added to the options by hand)',
+      (fallback) => {
+        expect(
+          fromEnv({ CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_PROVIDER: fallback }),
+        ).toEqual({
+          provider: 'altcha',
+          failureMode: 'fallback',
+          fallback: { provider: fallback },
+        });
+      },
+    );
+
+    it.each(['a', 'otp2', 'email_otp', `m${'_'.repeat(63)}`])(
+      'reads CAPTCHA_FALLBACK_METHOD=%s',
+      (method) => {
+        expect(fromEnv({ CAPTCHA_FALLBACK_METHOD: method }).fallback).toEqual({ method });
+      },
+    );
+
+    it('treats an empty fallback variable as unset', () => {
+      expect(
+        fromEnv({
+          CAPTCHA_FAILURE_MODE: 'fallback',
+          CAPTCHA_FALLBACK_PROVIDER: ' ',
+          CAPTCHA_FALLBACK_METHOD: 'email_otp',
+        }).fallback,
+      ).toEqual({ method: 'email_otp' });
     });
 
     it.each([
@@ -252,22 +307,75 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_FAILURE_MODE unknown',
         { CAPTCHA_FAILURE_MODE: 'ignore' },
-        'CAPTCHA_FAILURE_MODE: "ignore" is not a failure mode; accepted: closed, open',
+        'CAPTCHA_FAILURE_MODE: "ignore" is not a failure mode; accepted: closed, open, fallback',
       ],
       [
-        'CAPTCHA_FAILURE_MODE fallback (not yet)',
+        'CAPTCHA_FAILURE_MODE in another case',
+        { CAPTCHA_FAILURE_MODE: 'Fallback', CAPTCHA_FALLBACK_METHOD: 'email_otp' },
+        'CAPTCHA_FAILURE_MODE: "Fallback" is not a failure mode; accepted: closed, open, fallback',
+      ],
+      [
+        'CAPTCHA_FAILURE_MODE fallback without a fallback',
         { CAPTCHA_FAILURE_MODE: 'fallback' },
-        'CAPTCHA_FAILURE_MODE: "fallback" is recognised but not available in this version yet; accepted: closed, open',
+        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, hcaptcha, altcha; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+      ],
+      [
+        'CAPTCHA_FAILURE_MODE fallback with empty fallback variables',
+        {
+          CAPTCHA_FAILURE_MODE: 'fallback',
+          CAPTCHA_FALLBACK_PROVIDER: '',
+          CAPTCHA_FALLBACK_METHOD: ' ',
+        },
+        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, hcaptcha, altcha; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
       ],
       [
         'CAPTCHA_FALLBACK_PROVIDER unknown',
         { CAPTCHA_FALLBACK_PROVIDER: 'captcha-king' },
-        'CAPTCHA_FALLBACK_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
+        'CAPTCHA_FALLBACK_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'CAPTCHA_FALLBACK_PROVIDER not available yet',
+        { CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_PROVIDER: 'friendly-captcha' },
+        'CAPTCHA_FALLBACK_PROVIDER: "friendly-captcha" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'CAPTCHA_FALLBACK_PROVIDER the same as CAPTCHA_PROVIDER',
+        { ...TURNSTILE, CAPTCHA_FALLBACK_PROVIDER: 'turnstile' },
+        'CAPTCHA_FALLBACK_PROVIDER: "turnstile" is the same as the provider (CAPTCHA_PROVIDER); accepted: a provider other than CAPTCHA_PROVIDER: recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'CAPTCHA_FALLBACK_PROVIDER the same as the default provider',
+        { CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_PROVIDER: 'altcha' },
+        'CAPTCHA_FALLBACK_PROVIDER: "altcha" is the same as the provider (CAPTCHA_PROVIDER, default altcha); accepted: a provider other than CAPTCHA_PROVIDER: turnstile, recaptcha, hcaptcha',
       ],
       [
         'CAPTCHA_FALLBACK_METHOD with capitals and a dash',
         { CAPTCHA_FALLBACK_METHOD: 'Email-OTP' },
-        'CAPTCHA_FALLBACK_METHOD: "Email-OTP" is not a method name; accepted: a method name of lower-case letters, digits and underscores, e.g. email_otp',
+        'CAPTCHA_FALLBACK_METHOD: "Email-OTP" is not a method name; accepted: a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+      ],
+      [
+        'CAPTCHA_FALLBACK_METHOD starting with a digit',
+        { CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_METHOD: '2fa' },
+        'CAPTCHA_FALLBACK_METHOD: "2fa" is not a method name; accepted: a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+      ],
+      [
+        'CAPTCHA_FALLBACK_METHOD starting with an underscore',
+        { CAPTCHA_FALLBACK_METHOD: '_otp' },
+        'CAPTCHA_FALLBACK_METHOD: "_otp" is not a method name; accepted: a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+      ],
+      [
+        'CAPTCHA_FALLBACK_METHOD too long',
+        { CAPTCHA_FALLBACK_METHOD: `m${'x'.repeat(64)}` },
+        `CAPTCHA_FALLBACK_METHOD: "m${'x'.repeat(64)}" is not a method name; accepted: a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp`,
+      ],
+      [
+        'both fallback variables',
+        {
+          CAPTCHA_FAILURE_MODE: 'fallback',
+          CAPTCHA_FALLBACK_PROVIDER: 'hcaptcha',
+          CAPTCHA_FALLBACK_METHOD: 'email_otp',
+        },
+        'CAPTCHA_FALLBACK_METHOD: "email_otp" is set together with CAPTCHA_FALLBACK_PROVIDER; accepted: one of CAPTCHA_FALLBACK_PROVIDER (a second provider) or CAPTCHA_FALLBACK_METHOD (a method of your app), not both',
       ],
       [
         'CAPTCHA_MIN_SCORE not a number',
@@ -365,6 +473,11 @@ describe('captchaOptionsFromEnv', () => {
         'CAPTCHA_ALTCHA_HMAC_KEY: not set, but provider "altcha" requires it in production (NODE_ENV=production); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ],
       [
+        'CAPTCHA_ALTCHA_HMAC_KEY missing in production for an ALTCHA fallback',
+        { ...TURNSTILE, CAPTCHA_FALLBACK_PROVIDER: 'altcha', NODE_ENV: 'production' },
+        'CAPTCHA_ALTCHA_HMAC_KEY: not set, but fallback provider "altcha" (CAPTCHA_FALLBACK_PROVIDER) requires it in production (NODE_ENV=production); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+      ],
+      [
         'CAPTCHA_ENV with a space',
         { CAPTCHA_ENV: 'prod eu' },
         "CAPTCHA_ENV: \"prod eu\" is not an environment name; accepted: a name of letters, digits, '.', '_' and '-' (up to 64 characters), e.g. production",
@@ -383,6 +496,22 @@ describe('captchaOptionsFromEnv', () => {
 
     it('does not ask for keys when the provider itself is bad', () => {
       expect(linesOf(errorFrom({ CAPTCHA_PROVIDER: 'captchala' }))).toHaveLength(1);
+    });
+
+    it('does not compare the fallback provider with a bad provider', () => {
+      expect(
+        linesOf(
+          errorFrom({ CAPTCHA_PROVIDER: 'captchala', CAPTCHA_FALLBACK_PROVIDER: 'captchala' }),
+        ),
+      ).toEqual([
+        'CAPTCHA_PROVIDER: "captchala" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_FALLBACK_PROVIDER: "captchala" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+      ]);
+    });
+
+    it('no longer says the fallback failure mode arrives later', () => {
+      const error = errorFrom({ CAPTCHA_FAILURE_MODE: 'fallback' });
+      expect(error.message).not.toMatch(/not available|later/);
     });
 
     it('says a non-text value is not text', () => {
@@ -412,15 +541,17 @@ describe('captchaOptionsFromEnv', () => {
       CAPTCHA_STORE: 'redis',
       CAPTCHA_SECRET_KEY: SECRET,
       CAPTCHA_ENV: 'prod eu',
+      CAPTCHA_FAILURE_MODE: 'fallback',
     });
     expect(linesOf(error).map((line) => line.slice(0, line.indexOf(':')))).toEqual([
       'CAPTCHA_SITE_KEY',
       'CAPTCHA_TIMEOUT_MS',
+      'CAPTCHA_FALLBACK_PROVIDER',
       'CAPTCHA_MIN_SCORE',
       'CAPTCHA_REDIS_URL',
       'CAPTCHA_ENV',
     ]);
-    expect(error.problems).toHaveLength(5);
+    expect(error.problems).toHaveLength(6);
     for (const line of linesOf(error)) expect(line).toMatch(/^CAPTCHA_[A-Z_]+: .+; accepted: .+$/);
   });
 
@@ -448,6 +579,24 @@ describe('captchaOptionsFromEnv', () => {
       [
         'a good Redis URL with CAPTCHA_STORE=redis next to a bad value',
         { CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: REDIS_URL, CAPTCHA_MIN_SCORE: 'x' },
+      ],
+      [
+        'good secrets next to bad fallback variables',
+        {
+          ...TURNSTILE,
+          CAPTCHA_ALTCHA_HMAC_KEY: `${SECRET}_hmac`,
+          CAPTCHA_FAILURE_MODE: 'fallback',
+          CAPTCHA_FALLBACK_PROVIDER: 'turnstile',
+          CAPTCHA_FALLBACK_METHOD: 'Email',
+        },
+      ],
+      [
+        'good secrets with a fallback but neither fallback variable',
+        {
+          ...TURNSTILE,
+          CAPTCHA_ALTCHA_HMAC_KEY: `${SECRET}_hmac`,
+          CAPTCHA_FAILURE_MODE: 'fallback',
+        },
       ],
       [
         'good secrets next to a bad value',
