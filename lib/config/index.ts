@@ -1,7 +1,11 @@
 export { CaptchaConfigError } from './captcha-config.error';
 export type {
   AltchaOptions,
+  CaptchaAuditEvent,
+  CaptchaAuditSink,
+  CaptchaCircuitBreakerOptions,
   CaptchaFailureMode,
+  CaptchaFallback,
   CaptchaModuleOptions,
   CaptchaRedisClient,
   CaptchaRedisOptions,

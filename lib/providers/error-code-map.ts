@@ -37,7 +37,7 @@ export function reasonFromErrorCodes(
     throw new CaptchaUnavailableError(
       provider,
       'misconfigured',
-      `${provider} rejected our credentials or request: ${code}${hint ? ` — ${hint}` : ''}`,
+      `secret, site key or request rejected by ${provider}: ${code}${hint ? ` — ${hint}` : ''}`,
       { errorCodes: codes },
     );
   }

@@ -1,5 +1,8 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { Logger } from '@nestjs/common';
 import {
+  CAPTCHA_OPTION_DEFAULTS,
   CaptchaConfigError,
   type CaptchaModuleOptions,
   captchaOptionsFromEnv,
@@ -58,6 +61,18 @@ const REDIS_URL_ACCEPTED =
   'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS';
 const REDIS_CLIENT_ACCEPTED =
   'an ioredis Redis or Cluster client (an object with the methods eval, set, get, del)';
+const FALLBACK_ACCEPTED =
+  "{ provider } naming a provider other than options.provider (turnstile, recaptcha, hcaptcha, altcha), with siteKey and secretKey unless it is altcha, or { method } naming a method of your app, e.g. { provider: 'altcha' } or { method: 'email_otp' }";
+const METHOD_ACCEPTED =
+  'a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp';
+const CIRCUIT_ACCEPTED =
+  'false (no circuit breaker), or an object { threshold?, halfOpenAfterMs? }, e.g. { threshold: 5, halfOpenAfterMs: 30000 }';
+const THRESHOLD_ACCEPTED = 'an integer from 1 to 1000 (consecutive failures)';
+const HALF_OPEN_ACCEPTED = 'an integer from 100 to 3600000 (milliseconds)';
+const AUDIT_SINK_ACCEPTED =
+  'an object with an emit(event) method, e.g. { emit: (event) => log(event) }';
+const HMAC_ACCEPTED =
+  'a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`';
 const KEY_PREFIX_ACCEPTED =
   "a non-empty prefix of up to 64 characters without spaces, e.g. 'myapp:captcha:'";
 
@@ -82,6 +97,7 @@ describe('resolveCaptchaOptions', () => {
         trustProxy: false,
         store: 'memory',
         storeFailureMode: 'closed',
+        circuitBreaker: { threshold: 5, halfOpenAfterMs: 30_000 },
         altcha: {
           hmacKey: HMAC_KEY,
           algorithm: 'SHA-256',
@@ -107,6 +123,14 @@ describe('resolveCaptchaOptions', () => {
       const tokenExtractor = () => undefined;
       const skipIf = () => false;
       const secretKey = async () => SECRET;
+      const auditSink = { emit: () => undefined };
+      const httpAgents = { http: new HttpAgent(), https: new HttpsAgent() };
+      const fallback = {
+        provider: 'hcaptcha' as const,
+        siteKey: 'hc-site',
+        secretKey: async () => SECRET,
+        verifyUrl: 'https://hcaptcha-proxy.example.com/siteverify',
+      };
       const resolved = resolveCaptchaOptions(
         {
           provider: 'recaptcha',
@@ -114,7 +138,11 @@ describe('resolveCaptchaOptions', () => {
           secretKey,
           verifyUrl: 'http://127.0.0.1:9999/siteverify',
           timeoutMs: 100,
-          failureMode: 'open',
+          failureMode: 'fallback',
+          fallback,
+          circuitBreaker: { threshold: 1, halfOpenAfterMs: 3_600_000 },
+          auditSink,
+          httpAgents,
           minScore: 0,
           minScoreByAction: { checkout: 0.7, 'sign-up': 1 },
           expectedHostnames: ['Example.COM', 'localhost'],
@@ -144,7 +172,11 @@ describe('resolveCaptchaOptions', () => {
         secretKey,
         verifyUrl: 'http://127.0.0.1:9999/siteverify',
         timeoutMs: 100,
-        failureMode: 'open',
+        failureMode: 'fallback',
+        fallback,
+        circuitBreaker: { threshold: 1, halfOpenAfterMs: 3_600_000 },
+        auditSink,
+        httpAgents,
         minScore: 0,
         minScoreByAction: { checkout: 0.7, 'sign-up': 1 },
         expectedHostnames: ['example.com', 'localhost'],
@@ -167,6 +199,84 @@ describe('resolveCaptchaOptions', () => {
         },
       });
       expect(resolved.store).toBe(store);
+      expect(resolved.fallback).toBe(fallback);
+      expect(resolved.auditSink).toBe(auditSink);
+      expect(resolved.httpAgents?.https).toBe(httpAgents.https);
+    });
+
+    it('has the circuit breaker defaults, and never hands out the defaults object', () => {
+      expect(CAPTCHA_OPTION_DEFAULTS.circuitBreaker).toEqual({
+        threshold: 5,
+        halfOpenAfterMs: 30_000,
+      });
+      const resolved = resolveCaptchaOptions(TURNSTILE, DEV);
+      expect(resolved.circuitBreaker).toEqual(CAPTCHA_OPTION_DEFAULTS.circuitBreaker);
+      expect(resolved.circuitBreaker).not.toBe(CAPTCHA_OPTION_DEFAULTS.circuitBreaker);
+    });
+
+    it.each<[CaptchaModuleOptions['circuitBreaker'], unknown]>([
+      [false, false],
+      [{}, { threshold: 5, halfOpenAfterMs: 30_000 }],
+      [{ threshold: 3 }, { threshold: 3, halfOpenAfterMs: 30_000 }],
+      [{ halfOpenAfterMs: 100 }, { threshold: 5, halfOpenAfterMs: 100 }],
+      [
+        { threshold: 1000, halfOpenAfterMs: 60_000 },
+        { threshold: 1000, halfOpenAfterMs: 60_000 },
+      ],
+    ])('resolves circuitBreaker %j', (circuitBreaker, expected) => {
+      expect(resolveCaptchaOptions({ ...TURNSTILE, circuitBreaker }, DEV).circuitBreaker).toEqual(
+        expected,
+      );
+    });
+
+    it.each(['closed', 'open'] as const)(
+      'accepts a fallback with failureMode %s, for routes that choose fallback themselves',
+      (failureMode) => {
+        for (const fallback of [{ provider: 'altcha' as const }, { method: 'email_otp' }]) {
+          const resolved = resolveCaptchaOptions({ ...TURNSTILE, failureMode, fallback }, DEV);
+          expect(resolved).toMatchObject({ failureMode, fallback });
+        }
+      },
+    );
+
+    it.each(['a', 'sms_otp', 'otp2', `m${'_'.repeat(63)}`])(
+      'accepts the fallback method %s',
+      (method) => {
+        const resolved = resolveCaptchaOptions(
+          { ...TURNSTILE, failureMode: 'fallback', fallback: { method } },
+          DEV,
+        );
+        expect(resolved.fallback).toEqual({ method });
+      },
+    );
+
+    it('accepts ALTCHA as the fallback without keys, and a keyed fallback with its keys', () => {
+      expect(
+        resolveCaptchaOptions(
+          { ...TURNSTILE, failureMode: 'fallback', fallback: { provider: 'altcha' } },
+          DEV,
+        ).fallback,
+      ).toEqual({ provider: 'altcha' });
+      const fallback = { provider: 'turnstile' as const, siteKey: 'ts-site', secretKey: SECRET };
+      expect(
+        resolveCaptchaOptions(
+          { altcha: { hmacKey: HMAC_KEY }, failureMode: 'fallback', fallback },
+          DEV,
+        ).fallback,
+      ).toEqual(fallback);
+    });
+
+    it('accepts audit sinks and agents of any class', () => {
+      class Sink {
+        emit() {}
+      }
+      const auditSink = new Sink();
+      const resolved = resolveCaptchaOptions(
+        { ...TURNSTILE, auditSink, httpAgents: { https: new HttpsAgent({ keepAlive: false }) } },
+        DEV,
+      );
+      expect(resolved.auditSink).toBe(auditSink);
+      expect(resolveCaptchaOptions({ ...TURNSTILE, httpAgents: {} }, DEV).httpAgents).toEqual({});
     });
 
     it.each<[CaptchaModuleOptions['trustProxy'], unknown]>([
@@ -277,6 +387,42 @@ describe('resolveCaptchaOptions', () => {
         storeFailureMode: 'closed',
       });
     });
+
+    it('resolves a fallback from the environment: ALTCHA or a method as they are', () => {
+      const vars: Record<string, string> = {
+        CAPTCHA_PROVIDER: 'turnstile',
+        CAPTCHA_SITE_KEY: 's',
+        CAPTCHA_SECRET_KEY: SECRET,
+        CAPTCHA_FAILURE_MODE: 'fallback',
+      };
+      for (const [name, fallback] of [
+        ['CAPTCHA_FALLBACK_PROVIDER', { provider: 'altcha' }],
+        ['CAPTCHA_FALLBACK_METHOD', { method: 'email_otp' }],
+      ] as const) {
+        const value = Object.values(fallback)[0];
+        const options = captchaOptionsFromEnv({ get: (key) => ({ ...vars, [name]: value })[key] });
+        expect(resolveCaptchaOptions(options, DEV)).toMatchObject({
+          failureMode: 'fallback',
+          fallback,
+        });
+      }
+    });
+
+    it('asks for the keys of a keyed fallback provider from the environment', () => {
+      const options = captchaOptionsFromEnv({
+        get: (key) =>
+          ({ CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_PROVIDER: 'hcaptcha' })[key],
+      });
+      expect(linesOf(errorFrom(options))).toEqual([
+        'options.fallback.secretKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the secret key issued by hcaptcha, as a string or a function returning it',
+        'options.fallback.siteKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the site key issued by hcaptcha',
+      ]);
+      const withKeys: CaptchaModuleOptions = {
+        ...options,
+        fallback: { provider: 'hcaptcha', siteKey: 'hc-site', secretKey: () => SECRET },
+      };
+      expect(resolveCaptchaOptions(withKeys, DEV).fallback).toEqual(withKeys.fallback);
+    });
   });
 
   describe('ALTCHA HMAC key', () => {
@@ -324,6 +470,25 @@ describe('resolveCaptchaOptions', () => {
         HMAC_KEY,
       );
       expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('requires one in production when ALTCHA is the fallback provider', () => {
+      expect(
+        linesOf(
+          errorFrom(
+            { ...TURNSTILE, failureMode: 'fallback', fallback: { provider: 'altcha' } },
+            { nodeEnv: 'production' },
+          ),
+        ),
+      ).toEqual([
+        `options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (NODE_ENV=production) for the fallback provider "altcha"; accepted: ${HMAC_ACCEPTED}`,
+      ]);
+    });
+
+    it('warns when ALTCHA is the fallback provider and has no key outside production', () => {
+      resolveCaptchaOptions({ ...TURNSTILE, fallback: { provider: 'altcha' } }, DEV);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toContain('no ALTCHA HMAC key set');
     });
 
     it('fills a key silently for other providers, even in production', () => {
@@ -386,14 +551,188 @@ describe('resolveCaptchaOptions', () => {
         'options.timeoutMs: 1500.5 is not a whole number; accepted: an integer from 100 to 60000 (milliseconds)',
       ],
       [
-        'the fallback failure mode',
+        'the fallback failure mode without a fallback',
         { failureMode: 'fallback' },
-        'options.failureMode: "fallback" is recognised but not available in this version yet; accepted: closed, open',
+        `options.fallback (CAPTCHA_FALLBACK_PROVIDER or CAPTCHA_FALLBACK_METHOD) is required for failureMode "fallback"; accepted: ${FALLBACK_ACCEPTED}`,
       ],
       [
         'an unknown failure mode',
         { failureMode: 'lenient' },
-        'options.failureMode: "lenient" is not a failure mode; accepted: closed, open',
+        'options.failureMode: "lenient" is not a failure mode; accepted: closed, open, fallback',
+      ],
+      [
+        'a fallback that is a string',
+        { failureMode: 'fallback', fallback: 'email_otp' },
+        `options.fallback: "email_otp" is not an object; accepted: ${FALLBACK_ACCEPTED}`,
+      ],
+      [
+        'a fallback with both provider and method',
+        { failureMode: 'fallback', fallback: { provider: 'hcaptcha', method: 'email_otp' } },
+        'options.fallback: an object sets both provider and method; accepted: one of provider (a second provider) or method (a method of your app), not both',
+      ],
+      [
+        'a fallback with neither provider nor method',
+        { failureMode: 'fallback', fallback: { siteKey: 'k' } },
+        `options.fallback: an object sets neither provider nor method; accepted: ${FALLBACK_ACCEPTED}`,
+      ],
+      [
+        'a fallback provider it does not know',
+        { ...TURNSTILE, fallback: { provider: 'captcha-king' } },
+        'options.fallback.provider: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'a fallback provider not available yet',
+        {
+          ...TURNSTILE,
+          fallback: { provider: 'recaptcha-enterprise', siteKey: 'k', secretKey: SECRET },
+        },
+        'options.fallback.provider: "recaptcha-enterprise" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'a fallback provider the same as the provider',
+        {
+          ...TURNSTILE,
+          failureMode: 'fallback',
+          fallback: { provider: 'turnstile', siteKey: 'k', secretKey: SECRET },
+        },
+        'options.fallback.provider: "turnstile" is the same as options.provider; accepted: a provider other than options.provider: recaptcha, hcaptcha, altcha',
+      ],
+      [
+        'a fallback provider the same as the default provider',
+        { failureMode: 'fallback', fallback: { provider: 'altcha' } },
+        'options.fallback.provider: "altcha" is the same as options.provider; accepted: a provider other than options.provider: turnstile, recaptcha, hcaptcha',
+      ],
+      [
+        'a keyed fallback provider without its secret key',
+        { failureMode: 'fallback', fallback: { provider: 'recaptcha', siteKey: 'k' } },
+        'options.fallback.secretKey is required for fallback provider "recaptcha" (no environment variable sets it); accepted: the secret key issued by recaptcha, as a string or a function returning it',
+      ],
+      [
+        'a keyed fallback provider without its site key, with failureMode open',
+        { failureMode: 'open', fallback: { provider: 'turnstile', secretKey: () => SECRET } },
+        'options.fallback.siteKey is required for fallback provider "turnstile" (no environment variable sets it); accepted: the site key issued by turnstile',
+      ],
+      [
+        'a fallback site key with a space',
+        { fallback: { provider: 'hcaptcha', siteKey: 'hc site', secretKey: SECRET } },
+        'options.fallback.siteKey: "hc site" contains whitespace or control characters; accepted: the site key exactly as the provider issued it, without spaces or line breaks',
+      ],
+      [
+        'a fallback secret key that is a number',
+        { fallback: { provider: 'hcaptcha', siteKey: 'k', secretKey: 42 } },
+        'options.fallback.secretKey: the value (hidden) is not a string or a function; accepted: the secret key exactly as the provider issued it, without spaces or line breaks, or a function returning it',
+      ],
+      [
+        'a fallback verify URL with another scheme',
+        {
+          fallback: {
+            provider: 'hcaptcha',
+            siteKey: 'k',
+            secretKey: SECRET,
+            verifyUrl: 'ftp://proxy/verify',
+          },
+        },
+        'options.fallback.verifyUrl: "ftp://proxy/verify" is not an absolute http(s) URL; accepted: an absolute http:// or https:// URL, e.g. https://captcha-proxy.example.com/siteverify',
+      ],
+      [
+        'a fallback method with capitals',
+        { failureMode: 'fallback', fallback: { method: 'EmailOtp' } },
+        `options.fallback.method: "EmailOtp" is not a method name; accepted: ${METHOD_ACCEPTED}`,
+      ],
+      [
+        'a fallback method starting with a digit',
+        { fallback: { method: '2fa' } },
+        `options.fallback.method: "2fa" is not a method name; accepted: ${METHOD_ACCEPTED}`,
+      ],
+      [
+        'a fallback method too long',
+        { fallback: { method: `m${'x'.repeat(64)}` } },
+        `options.fallback.method: "m${'x'.repeat(64)}" is not a method name; accepted: ${METHOD_ACCEPTED}`,
+      ],
+      [
+        'a fallback method that is not a string',
+        { fallback: { method: 7 } },
+        `options.fallback.method: 7 is not a string; accepted: ${METHOD_ACCEPTED}`,
+      ],
+      [
+        'a fallback method with a site key',
+        { fallback: { method: 'email_otp', siteKey: 'k' } },
+        'options.fallback.siteKey: "k" is set with fallback.method; accepted: siteKey, secretKey, verifyUrl only with fallback.provider',
+      ],
+      [
+        'circuitBreaker true',
+        { circuitBreaker: true },
+        `options.circuitBreaker: true is not an object or false; accepted: ${CIRCUIT_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker a number',
+        { circuitBreaker: 5 },
+        `options.circuitBreaker: 5 is not an object or false; accepted: ${CIRCUIT_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker.threshold 0',
+        { circuitBreaker: { threshold: 0 } },
+        `options.circuitBreaker.threshold: 0 is out of range; accepted: ${THRESHOLD_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker.threshold above 1000',
+        { circuitBreaker: { threshold: 1001 } },
+        `options.circuitBreaker.threshold: 1001 is out of range; accepted: ${THRESHOLD_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker.threshold a fraction',
+        { circuitBreaker: { threshold: 2.5 } },
+        `options.circuitBreaker.threshold: 2.5 is not a whole number; accepted: ${THRESHOLD_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker.threshold a string',
+        { circuitBreaker: { threshold: '5' } },
+        `options.circuitBreaker.threshold: "5" is not a whole number; accepted: ${THRESHOLD_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker.halfOpenAfterMs under 100',
+        { circuitBreaker: { halfOpenAfterMs: 99 } },
+        `options.circuitBreaker.halfOpenAfterMs: 99 is out of range; accepted: ${HALF_OPEN_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker.halfOpenAfterMs over an hour',
+        { circuitBreaker: { threshold: 5, halfOpenAfterMs: 3_600_001 } },
+        `options.circuitBreaker.halfOpenAfterMs: 3600001 is out of range; accepted: ${HALF_OPEN_ACCEPTED}`,
+      ],
+      [
+        'circuitBreaker.halfOpenAfterMs infinite',
+        { circuitBreaker: { halfOpenAfterMs: Infinity } },
+        `options.circuitBreaker.halfOpenAfterMs: Infinity is not a whole number; accepted: ${HALF_OPEN_ACCEPTED}`,
+      ],
+      [
+        'an audit sink that is a function',
+        { auditSink: () => undefined },
+        `options.auditSink: a function is not an audit sink; accepted: ${AUDIT_SINK_ACCEPTED}`,
+      ],
+      [
+        'an audit sink without emit',
+        { auditSink: { log: () => undefined } },
+        `options.auditSink: an object is not an audit sink: it lacks emit; accepted: ${AUDIT_SINK_ACCEPTED}`,
+      ],
+      [
+        'an audit sink whose emit is not a function',
+        { auditSink: { emit: 'log' } },
+        `options.auditSink: an object is not an audit sink: it lacks emit; accepted: ${AUDIT_SINK_ACCEPTED}`,
+      ],
+      [
+        'httpAgents that is a string',
+        { httpAgents: 'keep-alive' },
+        'options.httpAgents: "keep-alive" is not an object; accepted: an object { http?, https? } of node:http and node:https Agents',
+      ],
+      [
+        'httpAgents.http not an object',
+        { httpAgents: { http: true } },
+        'options.httpAgents.http: true is not an agent; accepted: a node:http Agent, e.g. new http.Agent({ keepAlive: true })',
+      ],
+      [
+        'httpAgents.https not an object',
+        { httpAgents: { http: new HttpAgent(), https: 'proxy' } },
+        'options.httpAgents.https: "proxy" is not an agent; accepted: a node:https Agent, e.g. new https.Agent({ keepAlive: true })',
       ],
       [
         'a min score above 1',
@@ -722,6 +1061,33 @@ describe('resolveCaptchaOptions', () => {
       expect(warn).not.toHaveBeenCalled();
     });
 
+    it('reports both missing keys of a keyed fallback provider', () => {
+      expect(
+        errorFrom({ ...TURNSTILE, failureMode: 'fallback', fallback: { provider: 'hcaptcha' } })
+          .problems,
+      ).toEqual([
+        'options.fallback.secretKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the secret key issued by hcaptcha, as a string or a function returning it',
+        'options.fallback.siteKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the site key issued by hcaptcha',
+      ]);
+    });
+
+    it('no longer says the fallback failure mode arrives later', () => {
+      expect(errorFrom({ failureMode: 'fallback' }).message).not.toMatch(/not available|later/);
+    });
+
+    it('masks a password in a fallback verifyUrl', () => {
+      const error = errorFrom({
+        fallback: {
+          provider: 'hcaptcha',
+          siteKey: 'k',
+          secretKey: 'x',
+          verifyUrl: `ftp://u:${SECRET}@proxy/v`,
+        },
+      });
+      expect(error.message).toContain('"ftp://u:***@proxy/v"');
+      expect(error.message).not.toContain(SECRET);
+    });
+
     it('masks a password in verifyUrl', () => {
       const error = errorFrom({ verifyUrl: `ftp://user:${SECRET}@proxy/verify` });
       expect(error.message).toContain('"ftp://user:***@proxy/verify"');
@@ -770,6 +1136,31 @@ describe('resolveCaptchaOptions', () => {
       ['a Redis URL given as the store, with spaces', { store: ` ${REDIS_URL}` }],
       ['a Redis URL given as redis', { store: 'redis', redis: REDIS_URL }],
       ['a Redis URL given as the client', { store: 'redis', redis: { client: REDIS_URL } }],
+      [
+        'a fallback secret key with a space',
+        { fallback: { provider: 'hcaptcha', siteKey: 'k', secretKey: `${SECRET} ` } },
+      ],
+      [
+        'a fallback secret key of the wrong type',
+        { fallback: { provider: 'hcaptcha', siteKey: 'k', secretKey: [SECRET] } },
+      ],
+      ['a fallback secret key with a method', { fallback: { method: 'otp', secretKey: SECRET } }],
+      [
+        'a good fallback secret key next to a bad fallback provider',
+        { fallback: { provider: 'captcha-king', siteKey: 'k', secretKey: SECRET } },
+      ],
+      [
+        'a good fallback secret key without its site key',
+        { ...TURNSTILE, fallback: { provider: 'hcaptcha', secretKey: SECRET } },
+      ],
+      [
+        'a good fallback secret key next to bad circuit settings',
+        {
+          ...TURNSTILE,
+          fallback: { provider: 'hcaptcha', siteKey: 'k', secretKey: SECRET },
+          circuitBreaker: { threshold: 0 },
+        },
+      ],
     ])('%s', (_case, options) => {
       const error = errorFrom(options);
       for (const text of [error.message, String(error), error.stack ?? '', ...error.problems]) {
