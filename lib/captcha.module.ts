@@ -21,6 +21,8 @@ import type { CaptchaProvider } from './providers/captcha-provider.interface';
 import { createCaptchaProvider, createFallbackProvider } from './providers/create-captcha-provider';
 import { CAPTCHA_AUDIT_SINK, LoggerAuditSink } from './observability/captcha-audit-sink';
 import { ProviderCircuitBreakers } from './resilience/provider-circuit-breakers';
+import { CaptchaDecisionLog } from './observability/captcha-decision-log';
+import { CaptchaMetrics } from './observability/captcha-metrics';
 import { ProviderHttpClient } from './providers/provider-http-client';
 import { CaptchaStore } from './stores/captcha-store.interface';
 import { createCaptchaStore } from './stores/create-captcha-store';
@@ -76,6 +78,8 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
       useFactory: (options: ResolvedCaptchaOptions) => options.auditSink ?? new LoggerAuditSink(),
     },
     ProviderCircuitBreakers,
+    CaptchaMetrics,
+    CaptchaDecisionLog,
     CaptchaVerifier,
     CaptchaContextFactory,
     CaptchaRiskService,
@@ -90,6 +94,8 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaProviders,
     CAPTCHA_AUDIT_SINK,
     ProviderCircuitBreakers,
+    CaptchaMetrics,
+    CaptchaDecisionLog,
     CaptchaStore,
     ClientIpResolver,
     CaptchaVerifier,

@@ -12,6 +12,8 @@ export interface CaptchaContext {
   clientIp: string | undefined;
   /** Where the client IP was read from. */
   clientIpSource: ClientIp['source'];
+  /** The request's `x-request-id` (when it is a sane id) or a generated one, for the logs. */
+  requestId: string;
   /** The `action` of the route's `@RequireCaptcha`. */
   action: string | undefined;
   /** The module's store, for conditions that count. */

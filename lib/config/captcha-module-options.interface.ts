@@ -120,6 +120,21 @@ export interface CaptchaModuleOptions {
   fallback?: CaptchaFallback;
   /** Circuit breaker settings, or `false` to call the provider whatever happened before. */
   circuitBreaker?: CaptchaCircuitBreakerOptions | false;
+  /**
+   * Metrics backends: `'prometheus'` (prom-client), `'opentelemetry'` (@opentelemetry/api),
+   * `'both'`, or `false`. Default `'auto'`: whichever of the two packages is installed.
+   */
+  metrics?: 'auto' | 'prometheus' | 'opentelemetry' | 'both' | false;
+  /**
+   * The prom-client `Registry` to register on. Default: prom-client's default registry. (Typed
+   * structurally so this package's types do not require prom-client.)
+   */
+  metricsRegistry?: { getSingleMetric(name: string): unknown; metrics(): Promise<string> };
+  /**
+   * One structured log line per decision (Nest `Logger`, context `CaptchaGuard`): successes at
+   * debug, rejections at warn, outages at error. Default `true`.
+   */
+  logDecisions?: boolean;
   /** Where audit events go. Default: Nest `Logger` (context `CaptchaAudit`). */
   auditSink?: CaptchaAuditSink;
   /**

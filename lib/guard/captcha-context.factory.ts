@@ -1,4 +1,5 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { CaptchaContext } from '../conditions/captcha-condition';
 import { ClientIpResolver } from '../http/client-ip-resolver';
 import { CaptchaStore } from '../stores/captcha-store.interface';
@@ -18,6 +19,7 @@ export class CaptchaContextFactory {
   ): CaptchaContext {
     const { ip, source } = this.clientIpResolver.resolve(request);
     return {
+      requestId: requestIdOf(request),
       executionContext,
       request,
       clientIp: ip,
@@ -26,4 +28,10 @@ export class CaptchaContextFactory {
       store: this.store,
     };
   }
+}
+
+/** A sane incoming `x-request-id` (so logs join up with the proxy's), else a new one. */
+function requestIdOf(request: unknown): string {
+  const header = (request as { headers?: Record<string, unknown> })?.headers?.['x-request-id'];
+  return typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
 }

@@ -23,6 +23,8 @@ import {
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { defaultTokenExtractor, statedTokenProvider } from '../http/captcha-token-extractor';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
+import { CaptchaDecisionLog, type CaptchaDecision } from '../observability/captcha-decision-log';
+import { CaptchaMetrics } from '../observability/captcha-metrics';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
@@ -33,6 +35,9 @@ import { CaptchaContextFactory } from './captcha-context.factory';
 import { setCaptchaContext, setCaptchaResult } from './captcha-request-state';
 
 const ALWAYS = always();
+
+/** The fields of a decision known before the verdict. */
+type DecisionBase = Omit<CaptchaDecision, 'environment' | 'provider' | 'outcome'>;
 
 /**
  * The checkpoint: skip? → condition → token? → verify → decide. Applied by `@RequireCaptcha()`;
@@ -50,6 +55,8 @@ export class CaptchaGuard implements CanActivate {
     protected readonly providers: CaptchaProviders,
     protected readonly breakers: ProviderCircuitBreakers,
     @Inject(CAPTCHA_AUDIT_SINK) protected readonly audit: CaptchaAuditSink,
+    protected readonly metrics: CaptchaMetrics,
+    protected readonly decisions: CaptchaDecisionLog,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -62,40 +69,54 @@ export class CaptchaGuard implements CanActivate {
     const condition = await this.firedCondition(requirement, captchaContext);
     if (!condition) return true;
 
+    const action = requirement.action ?? null;
+    this.metrics.challenge(action ?? 'none', condition);
     const token = this.extractToken(request);
-    const decision = {
-      action: requirement.action,
+    const provider = this.tokenProvider(request, requirement);
+    // Fields only, never the token itself: its presence and length say enough.
+    const decision: DecisionBase = {
+      requestId: captchaContext.requestId,
+      action,
       condition,
-      clientIp: captchaContext.clientIp,
+      tokenPresent: token !== undefined,
+      ...(typeof token === 'string' ? { tokenLength: token.length } : {}),
+      clientIp: captchaContext.clientIp ?? null,
       clientIpSource: captchaContext.clientIpSource,
     };
-    const provider = this.tokenProvider(request, requirement);
     if (token === undefined || provider === undefined) {
+      const challenged = this.challengeProvider(requirement);
       const outcome = token === undefined ? 'missing' : 'provider_not_accepted';
-      this.logger.log({ event: 'captcha.challenge', ...decision, outcome });
-      throw new CaptchaRequiredException(
-        this.challengeDetails(requirement, this.challengeProvider(requirement)),
-      );
+      this.decisions.record({ ...decision, provider: challenged, outcome });
+      if (token === undefined) this.metrics.verification(challenged, action ?? 'none', 'missing');
+      throw new CaptchaRequiredException(this.challengeDetails(requirement, challenged));
     }
 
-    const verification = await this.verify(token, requirement, captchaContext.clientIp, provider);
+    const verification = await this.verify(
+      token,
+      requirement,
+      captchaContext.clientIp,
+      provider,
+      decision,
+    );
     setCaptchaResult(request as object, verification);
-    // Fields only: never the token or the request body.
-    const logged = {
-      event: 'captcha.verification',
+    this.decisions.record({
       ...decision,
       provider: verification.provider,
-      outcome: verification.reason ?? 'success',
+      outcome: verification.degraded ? 'provider_unavailable' : (verification.reason ?? 'success'),
+      ...(verification.degraded ? { policy: 'open' as const } : {}),
       errorCodes: verification.errorCodes,
-    };
+      latencyMs: verification.latencyMs,
+      providerStatus: verification.httpStatus,
+      tokenAgeMs: verification.challengeTs
+        ? Date.now() - verification.challengeTs.getTime()
+        : undefined,
+    });
     if (!verification.success && !verification.degraded) {
-      this.logger.warn(logged);
       throw new CaptchaInvalidException({
         ...this.challengeDetails(requirement, provider),
         reason: verification.reason ?? 'invalid',
       });
     }
-    this.logger.debug(logged);
     return true;
   }
 
@@ -150,6 +171,7 @@ export class CaptchaGuard implements CanActivate {
     requirement: RequireCaptchaOptions,
     remoteIp: string | undefined,
     provider: CaptchaProviderName,
+    decision: DecisionBase,
   ): Promise<CaptchaVerification> {
     try {
       return await this.verifier.verify(token, {
@@ -161,22 +183,41 @@ export class CaptchaGuard implements CanActivate {
     } catch (error) {
       if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
       if (!(error instanceof CaptchaUnavailableError)) throw error;
-      return this.onProviderUnavailable(error, requirement);
+      return this.onProviderUnavailable(error, requirement, decision);
     }
   }
 
   /**
-   * The provider could not answer. `open` lets the request through, marked degraded, except on
-   * `misconfigured`: some of those codes (a token from another site key) can be provoked by the
-   * client, and opening on them would be a bypass. Every other case is thrown for the filter.
+   * The provider could not answer. `open` lets the request through, marked degraded; every other
+   * case (closed, fallback, and `misconfigured` always) is thrown for the filter to render.
    */
   protected onProviderUnavailable(
     error: CaptchaUnavailableError,
     requirement: RequireCaptchaOptions,
+    decision: DecisionBase,
   ): CaptchaVerification {
     const mode = this.failureMode(requirement);
     const { provider } = error;
-    if (mode === 'open' && error.kind !== 'misconfigured') {
+    // `misconfigured` is always answered closed: it is our error, not an outage the fallback is
+    // accepted for, and some of its codes (a token from another site key) can be provoked by the
+    // client, so opening or switching providers on it would be a bypass.
+    const misconfigured = error.kind === 'misconfigured';
+    const failOpen = mode === 'open' && !misconfigured;
+    const fallback = mode === 'fallback' && !misconfigured ? this.options.fallback : undefined;
+    // The verification line of a fail-open is written by canActivate; outages that stop here are
+    // written now.
+    if (!failOpen) {
+      this.decisions.record({
+        ...decision,
+        provider,
+        outcome: error.reason,
+        policy: fallback ? 'fallback' : 'closed',
+        latencyMs: error.details.latencyMs,
+        providerStatus: error.details.status,
+        errorCodes: error.details.errorCodes,
+      });
+    }
+    if (failOpen) {
       this.audit.emit({
         event: 'captcha.fail_open',
         provider,
@@ -192,7 +233,6 @@ export class CaptchaGuard implements CanActivate {
       };
     }
     const retryAfter = this.breakers.retryAfterSeconds(provider);
-    const fallback = mode === 'fallback' ? this.options.fallback : undefined;
     if (fallback && 'method' in fallback) {
       this.audit.emit({
         event: 'captcha.fallback_used',

@@ -21,6 +21,8 @@ export interface ProviderReply {
   /** Normalized so that 1.0 means "very likely human". */
   score?: number;
   challengeTs?: Date;
+  /** The provider's HTTP status (remote providers). */
+  httpStatus?: number;
 }
 
 /**

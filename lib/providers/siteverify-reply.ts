@@ -10,6 +10,7 @@ export interface SiteverifyReply {
   action?: string;
   score?: number;
   challengeTs?: Date;
+  httpStatus: number;
 }
 
 /**
@@ -49,6 +50,7 @@ export function readSiteverifyReply(
   const challengeTs =
     typeof fields.challenge_ts === 'string' ? new Date(fields.challenge_ts) : undefined;
   return {
+    httpStatus: response.status,
     success: fields.success === true,
     errorCodes: Array.isArray(codes) ? codes.filter((c): c is string => typeof c === 'string') : [],
     hostname: typeof fields.hostname === 'string' ? fields.hostname : undefined,

@@ -12,6 +12,7 @@ import type { CaptchaAuditSink } from '../config/captcha-module-options.interfac
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
+import { CaptchaMetrics } from '../observability/captcha-metrics';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 
 /** Outages that count against a provider's circuit: not our own misconfiguration. */
@@ -39,6 +40,7 @@ export class ProviderCircuitBreakers {
   constructor(
     @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
     @Inject(CAPTCHA_AUDIT_SINK) private readonly audit: CaptchaAuditSink,
+    private readonly metrics: CaptchaMetrics,
   ) {}
 
   /** Runs one provider verification through the provider's circuit. */
@@ -48,6 +50,7 @@ export class ProviderCircuitBreakers {
       return circuit.policy ? await circuit.policy.execute(verify) : await verify();
     } catch (error) {
       if (isBrokenCircuitError(error)) {
+        this.metrics.providerFailure(provider, 'circuit_open');
         throw new CaptchaUnavailableError(
           provider,
           'circuit_open',
@@ -57,6 +60,7 @@ export class ProviderCircuitBreakers {
       if (isOutage(error)) {
         circuit.lastOutageAt = Date.now();
         const { kind, details } = error as CaptchaUnavailableError;
+        this.metrics.providerFailure(provider, kind);
         this.audit.emit({
           event: 'captcha.provider_unreachable',
           provider,
@@ -65,6 +69,7 @@ export class ProviderCircuitBreakers {
           status: details.status,
         });
       } else if (error instanceof CaptchaUnavailableError && error.kind === 'misconfigured') {
+        this.metrics.providerFailure(provider, 'misconfigured');
         this.audit.emit({
           event: 'captcha.misconfigured',
           provider,
@@ -126,6 +131,7 @@ export class ProviderCircuitBreakers {
       const current = circuit;
       policy.onBreak(() => {
         current.openedAt = Date.now();
+        this.metrics.circuitOpen(provider, true);
         this.audit.emit({
           event: 'captcha.circuit_opened',
           provider,
@@ -135,6 +141,7 @@ export class ProviderCircuitBreakers {
       });
       policy.onReset(() => {
         current.openedAt = undefined;
+        this.metrics.circuitOpen(provider, false);
         current.lastOutageAt = undefined;
         this.audit.emit({ event: 'captcha.circuit_closed', provider });
       });

@@ -35,6 +35,10 @@ export interface CaptchaVerification {
    * anyway (`failureMode: 'open'`); `success` is then `false` and `reason` `provider_unavailable`.
    */
   degraded?: boolean;
+  /** Time spent verifying, provider call included, in milliseconds. */
+  latencyMs?: number;
+  /** The provider's HTTP status, for remote providers. */
+  httpStatus?: number;
 }
 
 /** Per-call expectations for {@link CaptchaVerifier.verify}. */

@@ -5,6 +5,7 @@ import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaProvider } from '../providers/captcha-provider.interface';
 import { CaptchaProviders } from '../providers/captcha-providers';
+import { CaptchaMetrics } from '../observability/captcha-metrics';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaStore } from '../stores/captcha-store.interface';
@@ -36,6 +37,7 @@ export class CaptchaVerifier {
     @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
     @Inject(CaptchaStore) private readonly store: CaptchaStore,
     private readonly breakers: ProviderCircuitBreakers,
+    private readonly metrics: CaptchaMetrics,
   ) {}
 
   /** The primary provider this verifier asks. */
@@ -58,6 +60,36 @@ export class CaptchaVerifier {
    *   (`kind: 'misconfigured'`).
    */
   async verify(token: unknown, call: CaptchaVerifyOptions = {}): Promise<CaptchaVerification> {
+    const started = performance.now();
+    const action = call.action ?? 'none';
+    try {
+      const verification = await this.judge(token, call, started);
+      this.metrics.verification(
+        verification.provider,
+        action,
+        verification.reason ?? 'success',
+        verification.latencyMs! / 1000,
+      );
+      return verification;
+    } catch (error) {
+      if (error instanceof CaptchaUnavailableError) {
+        this.metrics.verification(
+          error.provider,
+          action,
+          error.reason,
+          (performance.now() - started) / 1000,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async judge(
+    token: unknown,
+    call: CaptchaVerifyOptions,
+    started: number,
+  ): Promise<CaptchaVerification> {
+    const latencyMs = () => Math.round((performance.now() - started) * 1000) / 1000;
     const provider = call.provider ? this.providers.get(call.provider) : this.providers.primary;
     if (!provider) {
       return {
@@ -72,6 +104,7 @@ export class CaptchaVerifier {
       provider: provider.name,
       reason,
       errorCodes: [],
+      latencyMs: latencyMs(),
     });
     if (token === undefined) return failure('missing');
     if (
@@ -115,6 +148,8 @@ export class CaptchaVerifier {
       score: reply.score,
       challengeTs: reply.challengeTs,
       errorCodes: reply.errorCodes,
+      latencyMs: latencyMs(),
+      ...(reply.httpStatus !== undefined ? { httpStatus: reply.httpStatus } : {}),
     };
   }
 

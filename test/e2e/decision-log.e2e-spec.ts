@@ -44,9 +44,9 @@ describe('decision logs', () => {
     const decisions = logger.entries.filter((e) => typeof e.message === 'object');
     expect(decisions).toEqual([
       {
-        level: 'log',
+        level: 'warn',
         message: expect.objectContaining({
-          event: 'captcha.challenge',
+          event: 'captcha.decision',
           action: 'comment',
           condition: 'requestRate',
           outcome: 'missing',
@@ -57,14 +57,14 @@ describe('decision logs', () => {
       {
         level: 'warn',
         message: expect.objectContaining({
-          event: 'captcha.verification',
+          event: 'captcha.decision',
           outcome: 'invalid',
           clientIp: '203.0.113.50',
         }),
       },
       {
         level: 'debug',
-        message: expect.objectContaining({ event: 'captcha.verification', outcome: 'success' }),
+        message: expect.objectContaining({ event: 'captcha.decision', outcome: 'success' }),
       },
     ]);
     const everything = JSON.stringify(logger.entries);

@@ -186,18 +186,16 @@ describe('outage policy', () => {
       expect(res.body.details.provider).toBe('turnstile');
     });
 
-    it('falls back on misconfigured too: the user can still sign in, the operator sees the error', async () => {
+    it('answers misconfigured as closed, never with the fallback (a client could provoke it)', async () => {
       const app = await boot({
         failureMode: 'fallback',
         fallback: { provider: 'altcha' },
         altcha: FAST_ALTCHA,
         secretKey: '0x4AAAAAAAwrong-secret-value',
       });
-      const res = await login(app, { captchaToken: token() }).expect(403);
-      expect(res.body.details.provider).toBe('altcha');
-      expect(names()).toEqual(
-        expect.arrayContaining(['captcha.misconfigured', 'captcha.fallback_used']),
-      );
+      const res = await login(app, { captchaToken: token() }).expect(503);
+      expect(res.body.details).toEqual({ provider: 'turnstile', fallback: null });
+      expect(names()).toEqual(['captcha.misconfigured']);
     });
   });
 

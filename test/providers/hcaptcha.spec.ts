@@ -85,6 +85,8 @@ describe('hCaptcha provider', () => {
         hostname: 'app.example.com',
         challengeTs: expect.any(Date),
         errorCodes: [],
+        httpStatus: 200,
+        latencyMs: expect.any(Number),
       });
       expect(v.challengeTs!.getTime() % 1000).toBe(0);
       expect(v.challengeTs!.getTime()).toBeGreaterThan(issuedAt - 1000);
@@ -239,6 +241,7 @@ describe('hCaptcha provider', () => {
         provider: 'hcaptcha',
         reason: 'duplicate',
         errorCodes: [],
+        latencyMs: expect.any(Number),
       });
       expect(fake.requests.length).toBe(before);
     });
@@ -546,6 +549,7 @@ describe('hCaptcha provider', () => {
         provider: 'hcaptcha',
         reason,
         errorCodes: [],
+        latencyMs: expect.any(Number),
       });
       expect(fake.requests.length).toBe(before);
     });

@@ -86,6 +86,8 @@ describe('reCAPTCHA provider', () => {
         score: 0.9,
         challengeTs: expect.any(Date),
         errorCodes: [],
+        httpStatus: 200,
+        latencyMs: expect.any(Number),
       });
       // reCAPTCHA's challenge_ts has whole seconds: the issue time, truncated.
       expect(v.challengeTs!.getTime() % 1000).toBe(0);
@@ -219,6 +221,7 @@ describe('reCAPTCHA provider', () => {
         provider: 'recaptcha',
         reason: 'duplicate',
         errorCodes: [],
+        latencyMs: expect.any(Number),
       });
       expect(fake.requests.length).toBe(before);
     });
@@ -489,6 +492,7 @@ describe('reCAPTCHA provider', () => {
         provider: 'recaptcha',
         reason,
         errorCodes: [],
+        latencyMs: expect.any(Number),
       });
       expect(fake.requests.length).toBe(before);
     });

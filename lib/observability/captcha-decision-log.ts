@@ -1,0 +1,54 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
+import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import type { ClientIp } from '../http/client-ip-resolver';
+
+/**
+ * One checkpoint decision, as logged. Fields only: never the token, the secret or the body.
+ */
+export interface CaptchaDecision {
+  requestId: string;
+  provider: string;
+  action: string | null;
+  /** `success`, `challenged` (a challenge was demanded), or a reason code. */
+  outcome: string;
+  /** The condition that demanded the challenge. */
+  condition: string;
+  /** What the outage policy did, when the provider could not answer. */
+  policy?: 'open' | 'closed' | 'fallback';
+  tokenPresent: boolean;
+  tokenLength?: number;
+  /** Milliseconds between the provider's `challenge_ts` and now. */
+  tokenAgeMs?: number;
+  providerStatus?: number;
+  errorCodes?: string[];
+  latencyMs?: number;
+  clientIp: string | null;
+  clientIpSource: ClientIp['source'];
+  environment: string | null;
+}
+
+const OUTAGES = new Set(['provider_unavailable', 'misconfigured']);
+
+/**
+ * Writes one structured line per decision through Nest's `Logger` (context `CaptchaGuard`):
+ * successes at debug, rejections and challenges at warn, outages and `misconfigured` at error.
+ * `logDecisions: false` turns it off.
+ */
+@Injectable()
+export class CaptchaDecisionLog {
+  private readonly logger = new Logger('CaptchaGuard');
+
+  constructor(@Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions) {}
+
+  record(decision: Omit<CaptchaDecision, 'environment'>): void {
+    if (this.options.logDecisions === false) return;
+    const line: Record<string, unknown> = { event: 'captcha.decision' };
+    for (const [field, value] of Object.entries(decision))
+      if (value !== undefined) line[field] = value;
+    line.environment = this.options.environment ?? null;
+    if (OUTAGES.has(decision.outcome)) this.logger.error(line);
+    else if (decision.outcome === 'success') this.logger.debug(line);
+    else this.logger.warn(line);
+  }
+}
