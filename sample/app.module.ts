@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CaptchaModule, captchaOptionsFromEnv } from 'nestjs-captcha';
 import { AuthModule } from './auth/auth.module';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
 
 /**
  * The sample: ALTCHA and the memory store with no environment at all; any provider through the
@@ -13,10 +14,14 @@ import { HealthController } from './health/health.controller';
     ConfigModule.forRoot({ isGlobal: true }),
     CaptchaModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService) => captchaOptionsFromEnv(config),
+      useFactory: (config: ConfigService) => ({
+        ...captchaOptionsFromEnv(config),
+        metrics: 'prometheus' as const,
+        environment: config.get('CAPTCHA_ENV') ?? 'development',
+      }),
     }),
     AuthModule,
   ],
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
 })
 export class AppModule {}

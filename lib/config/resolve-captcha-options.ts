@@ -270,6 +270,28 @@ export function resolveCaptchaOptions(
     }
   }
   checkHttpAgents(given.httpAgents, report);
+  const metrics = given.metrics;
+  if (
+    metrics !== undefined &&
+    !(['auto', 'prometheus', 'opentelemetry', 'both', false] as unknown[]).includes(metrics)
+  ) {
+    report(
+      'metrics',
+      metrics,
+      'is not a metrics backend',
+      "'auto', 'prometheus', 'opentelemetry', 'both' or false",
+    );
+  }
+  const registry = given.metricsRegistry;
+  if (
+    registry !== undefined &&
+    !(isObject(registry) && typeof registry.getSingleMetric === 'function')
+  ) {
+    report('metricsRegistry', registry, 'is not a prom-client Registry', 'a prom-client Registry');
+  }
+  if (given.logDecisions !== undefined && typeof given.logDecisions !== 'boolean') {
+    report('logDecisions', given.logDecisions, 'is not a boolean', 'true or false');
+  }
 
   const altcha = resolveAltcha(given.altcha, report, checkSecret);
   const fallbackProvider = checkFallback(given.fallback, provider, report, check, checkSecret);

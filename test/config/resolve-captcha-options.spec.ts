@@ -1169,3 +1169,36 @@ describe('resolveCaptchaOptions', () => {
     });
   });
 });
+
+describe('observability options', () => {
+  it.each([
+    [
+      'metrics',
+      { metrics: 'statsd' },
+      /options\.metrics: "statsd" is not a metrics backend; accepted: 'auto', 'prometheus', 'opentelemetry', 'both' or false/,
+    ],
+    [
+      'metricsRegistry',
+      { metricsRegistry: {} },
+      /options\.metricsRegistry: .* is not a prom-client Registry/,
+    ],
+    [
+      'logDecisions',
+      { logDecisions: 'yes' },
+      /options\.logDecisions: "yes" is not a boolean; accepted: true or false/,
+    ],
+  ])('refuses a bad %s', (_name, options, message) => {
+    expect(() =>
+      resolveCaptchaOptions({ altcha: { hmacKey: 'k'.repeat(32) }, ...(options as object) }),
+    ).toThrow(message);
+  });
+
+  it('accepts the documented values', () => {
+    for (const metrics of ['auto', 'prometheus', 'opentelemetry', 'both', false] as const) {
+      expect(
+        resolveCaptchaOptions({ altcha: { hmacKey: 'k'.repeat(32) }, metrics, logDecisions: false })
+          .metrics,
+      ).toBe(metrics);
+    }
+  });
+});

@@ -82,7 +82,7 @@ log "installing the tarball with NestJS 12 (npm install)"
   npm install --no-audit --no-fund \
     "$work/$tarball" \
     @nestjs/common@12 @nestjs/core@12 @nestjs/platform-express@12 @nestjs/axios@12 \
-    @nestjs/config@12 axios reflect-metadata rxjs class-validator class-transformer
+    @nestjs/config@12 axios reflect-metadata rxjs class-validator class-transformer prom-client
 ) || fail "npm install failed"
 
 core_version="$(node -p "require('$app/node_modules/@nestjs/core/package.json').version")"
@@ -145,6 +145,8 @@ expect 'POST /auth/signup without a captcha' 403 '"error":"captcha_required"' \
 expect 'GET /captcha/challenge' 200 '"signature"' GET /captcha/challenge
 expect 'POST /auth/token (skipped captcha)' 200 '"access_token"' \
   POST /auth/token '{"client_id":"demo-client","client_secret":"demo-client-secret"}'
+expect 'GET /metrics (after the challenge above)' 200 \
+  'captcha_verifications_total{provider="altcha",action="signup",outcome="missing"} 1' GET /metrics
 
 # One real ALTCHA round trip, solved with the altcha-lib the tarball brought in.
 # Written inside the app dir, so require() finds the app's node_modules.
