@@ -1,5 +1,6 @@
 import { HttpModule } from '@nestjs/axios';
 import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { AltchaChallengeMiddleware } from './altcha/altcha-challenge.middleware';
 import {
   CAPTCHA_MODULE_OPTIONS,
@@ -14,11 +15,16 @@ import { CaptchaExceptionFilter } from './errors/captcha-exception.filter';
 import { CaptchaRiskService } from './conditions/captcha-risk.service';
 import { CaptchaContextFactory } from './guard/captcha-context.factory';
 import { CaptchaGuard } from './guard/captcha.guard';
+import { CaptchaRouteCheck } from './guard/captcha-route-check';
 import { CaptchaOutcomeInterceptor } from './guard/captcha-outcome.interceptor';
 import { ClientIpResolver } from './http/client-ip-resolver';
 import { CaptchaProviders } from './providers/captcha-providers';
 import type { CaptchaProvider } from './providers/captcha-provider.interface';
-import { createCaptchaProvider, createFallbackProvider } from './providers/create-captcha-provider';
+import {
+  createCaptchaProvider,
+  createExtraProviders,
+  createFallbackProvider,
+} from './providers/create-captcha-provider';
 import { CAPTCHA_AUDIT_SINK, LoggerAuditSink } from './observability/captcha-audit-sink';
 import { ProviderCircuitBreakers } from './resilience/provider-circuit-breakers';
 import { CaptchaDecisionLog } from './observability/captcha-decision-log';
@@ -42,7 +48,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
  * ```
  */
 @Module({
-  imports: [HttpModule],
+  imports: [HttpModule, DiscoveryModule],
   providers: [
     {
       provide: CAPTCHA_OPTIONS,
@@ -70,7 +76,12 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
         options: ResolvedCaptchaOptions,
         http: ProviderHttpClient,
         store: CaptchaStore,
-      ) => new CaptchaProviders(primary, createFallbackProvider(options, http, store)),
+      ) =>
+        new CaptchaProviders(
+          primary,
+          createFallbackProvider(options, http, store),
+          createExtraProviders(options, http, store),
+        ),
     },
     {
       provide: CAPTCHA_AUDIT_SINK,
@@ -87,6 +98,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaOutcomeInterceptor,
     CaptchaExceptionFilter,
     AltchaChallengeMiddleware,
+    CaptchaRouteCheck,
   ],
   exports: [
     CAPTCHA_OPTIONS,

@@ -70,6 +70,14 @@ export type CaptchaFallback =
       method: string;
     };
 
+/** A provider registered beside the primary one. */
+export interface CaptchaProviderConfig {
+  provider: CaptchaProviderName;
+  siteKey?: string;
+  secretKey?: CaptchaSecret;
+  verifyUrl?: string;
+}
+
 /** Circuit breaker per provider: after `threshold` consecutive failures, stop calling it. */
 export interface CaptchaCircuitBreakerOptions {
   /** Consecutive outages that open the circuit. Default `5`. */
@@ -113,6 +121,11 @@ export interface CaptchaModuleOptions {
   timeoutMs?: number;
   /** What to do when the provider cannot answer (`CAPTCHA_FAILURE_MODE`). Default `'closed'`. */
   failureMode?: CaptchaFailureMode;
+  /**
+   * More providers beside the primary one, for routes that pick them with
+   * `@RequireCaptcha({ provider })` (e.g. reCAPTCHA v3 for a legacy client). One per provider name.
+   */
+  providers?: CaptchaProviderConfig[];
   /**
    * The fallback of `failureMode: 'fallback'` (`CAPTCHA_FALLBACK_PROVIDER` or
    * `CAPTCHA_FALLBACK_METHOD`).

@@ -2,6 +2,7 @@ import { applyDecorators, UseFilters, UseGuards, UseInterceptors } from '@nestjs
 import { Reflector } from '@nestjs/core';
 import type { CaptchaFailureMode } from '../config/captcha-module-options.interface';
 import type { CaptchaCondition } from '../conditions/captcha-condition';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaExceptionFilter } from '../errors/captcha-exception.filter';
 import { CaptchaGuard } from '../guard/captcha.guard';
 import { CaptchaOutcomeInterceptor } from '../guard/captcha-outcome.interceptor';
@@ -17,6 +18,12 @@ export interface RequireCaptchaOptions {
   when?: CaptchaCondition;
   /** Minimum score for this route (score-based providers); a reply without a score then fails. */
   minScore?: number;
+  /**
+   * The provider(s) this route accepts, preferred first (challenges name it). Each must be
+   * registered (`provider`, `providers` or `fallback`). Default: the module's primary provider.
+   * A client states its provider with `captcha.provider`, the widget field or `x-captcha-provider`.
+   */
+  provider?: CaptchaProviderName | readonly CaptchaProviderName[];
   /** This route's outage policy, overriding the module's `failureMode`. */
   failureMode?: CaptchaFailureMode;
 }

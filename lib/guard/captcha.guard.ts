@@ -271,27 +271,47 @@ export class CaptchaGuard implements CanActivate {
       : undefined;
   }
 
-  /** Which widget a challenge names: the fallback while the primary is down, else the primary. */
+  /** The providers this route accepts, its preferred one first: `@RequireCaptcha({ provider })`, else the primary. */
+  protected routeProviders(requirement: RequireCaptchaOptions): CaptchaProviderName[] {
+    const { provider } = requirement;
+    if (provider === undefined) return [this.verifier.providerName];
+    const names: CaptchaProviderName[] = Array.isArray(provider)
+      ? [...provider]
+      : [provider as CaptchaProviderName];
+    const unknown = names.filter((name) => !this.providers.get(name));
+    if (unknown.length > 0 || names.length === 0) {
+      // A wiring mistake; CaptchaRouteCheck reports it at start-up for decorated controllers.
+      throw new Error(
+        `@RequireCaptcha({ provider }) names ${unknown.join(', ') || 'no provider'}; registered: ${this.providers.names.join(', ')}`,
+      );
+    }
+    return names;
+  }
+
+  /** Which widget a challenge names: the fallback while the route's provider is down, else that provider. */
   protected challengeProvider(requirement: RequireCaptchaOptions): CaptchaProviderName {
     const fallback = this.fallbackProvider(requirement);
-    const primary = this.verifier.providerName;
-    return fallback && this.breakers.isDegraded(primary) ? fallback : primary;
+    const preferred = this.routeProviders(requirement)[0];
+    return fallback && this.breakers.isDegraded(preferred) ? fallback : preferred;
   }
 
   /**
-   * Which provider verifies the token: the primary, or the fallback when the client says so and
-   * the primary is down. `undefined` when the client states a provider this route does not accept
-   * now, which is answered like a missing token, naming the provider to use.
+   * Which provider verifies the token: the one the client states (`captcha.provider`, the widget
+   * field, `x-captcha-provider`) if the route accepts it, else the route's preferred provider; the
+   * fallback only while the preferred one is down. `undefined` when the client states a provider
+   * this route does not accept now, which is answered like a missing token, naming the provider
+   * to use.
    */
   protected tokenProvider(
     request: unknown,
     requirement: RequireCaptchaOptions,
   ): CaptchaProviderName | undefined {
-    const primary = this.verifier.providerName;
+    const accepted = this.routeProviders(requirement);
     const stated = statedTokenProvider(request);
-    if (stated === undefined || stated === primary) return primary;
+    if (stated === undefined) return accepted[0];
+    if (accepted.includes(stated)) return stated;
     const fallback = this.fallbackProvider(requirement);
-    return stated === fallback && this.breakers.isDegraded(primary) ? fallback : undefined;
+    return stated === fallback && this.breakers.isDegraded(accepted[0]) ? fallback : undefined;
   }
 
   /** The store failed: 503 when `storeFailureMode` is `closed` (the default), else log and go on. */

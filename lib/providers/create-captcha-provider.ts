@@ -42,3 +42,14 @@ export function createFallbackProvider(
     store,
   );
 }
+
+/** The extra providers of `providers`, each with its own keys and URL. */
+export function createExtraProviders(
+  options: ResolvedCaptchaOptions,
+  http: ProviderHttpClient,
+  store: CaptchaStore,
+): CaptchaProvider[] {
+  return (options.providers ?? []).map(({ provider, siteKey, secretKey, verifyUrl }) =>
+    createCaptchaProvider({ ...options, provider, siteKey, secretKey, verifyUrl }, http, store),
+  );
+}
