@@ -37,3 +37,4 @@ export * from './stores/hash-store-key';
 export * from './verification/captcha-reason';
 export type * from './verification/captcha-verification.interface';
 export * from './verification/captcha-verifier.service';
+export * from './csp/captcha-csp-directives';

@@ -1,0 +1,317 @@
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+
+/** The CSP directives a CAPTCHA widget may need. */
+export type CaptchaCspDirectiveName =
+  'script-src' | 'frame-src' | 'connect-src' | 'worker-src' | 'style-src';
+
+/**
+ * The Content-Security-Policy sources a provider's widget needs on the pages that render it, per
+ * directive. An empty list means the provider needs nothing there.
+ */
+export type CaptchaCspDirectives = {
+  'script-src': string[];
+  'frame-src': string[];
+  'connect-src': string[];
+  'worker-src'?: string[];
+  'style-src'?: string[];
+};
+
+/** Options of {@link captchaCspDirectives}. */
+export interface CaptchaCspOptions {
+  /** A fallback provider whose widget the same pages may render: its sources are added. */
+  fallback?: CaptchaProviderName;
+  /**
+   * Sources to add, e.g. CaptchaLa's loader (its script URL is not documented), the
+   * `https://www.recaptcha.net/recaptcha/` mirror, or a Friendly Captcha self-hosted endpoint.
+   */
+  extra?: Partial<Record<CaptchaCspDirectiveName, readonly string[]>>;
+  /**
+   * The Friendly Captcha SDK is bundled and served from your own origin instead of jsDelivr:
+   * `'self'` replaces the CDN in `script-src`. Other providers' scripts cannot be self-hosted
+   * (ALTCHA's always is).
+   */
+  selfHostedScripts?: boolean;
+}
+
+const SELF = "'self'";
+const BLOB = 'blob:';
+
+const TURNSTILE_ORIGIN = 'https://challenges.cloudflare.com';
+const RECAPTCHA_DIRECTIVES = {
+  'script-src': ['https://www.google.com/recaptcha/', 'https://www.gstatic.com/recaptcha/'],
+  'frame-src': ['https://www.google.com/recaptcha/', 'https://recaptcha.google.com/recaptcha/'],
+  'connect-src': [],
+} as const;
+const HCAPTCHA_SOURCES = ['https://hcaptcha.com', 'https://*.hcaptcha.com'] as const;
+const FRIENDLY_CAPTCHA_CDN = 'https://cdn.jsdelivr.net/npm/@friendlycaptcha/';
+
+/**
+ * What each provider's widget loads, from the providers' own CSP guidance. Host sources are kept as
+ * narrow as the guidance allows (reCAPTCHA and jsDelivr by path: a whole CDN host would let any
+ * package on it run as your page).
+ */
+const PROVIDER_DIRECTIVES: Record<
+  CaptchaProviderName,
+  (options: CaptchaCspOptions) => CaptchaCspDirectives
+> = {
+  // Cloudflare, "Turnstile > Reference > Content Security Policy"
+  // (developers.cloudflare.com/turnstile/reference/content-security-policy): script-src and
+  // frame-src https://challenges.cloudflare.com (or a nonce on the api.js tag, which also works
+  // with 'strict-dynamic'). That page lists no connect-src for the widget; the origin is added
+  // there too so a strict connect-src never blocks api.js talking to its own origin. Pre-clearance
+  // mode also needs connect-src 'self' (same page), which a base policy normally has.
+  turnstile: () => ({
+    'script-src': [TURNSTILE_ORIGIN],
+    'frame-src': [TURNSTILE_ORIGIN],
+    'connect-src': [TURNSTILE_ORIGIN],
+  }),
+  // Google reCAPTCHA FAQ, "I'm using Content-Security-Policy (CSP) on my website. How can I
+  // configure it to work with reCAPTCHA?" (developers.google.com/recaptcha/docs/faq): script-src
+  // https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/, frame-src
+  // https://www.google.com/recaptcha/ https://recaptcha.google.com/recaptcha/ (Google prefers a
+  // nonce-based CSP3 policy). No connect-src is listed. Sites using the www.recaptcha.net mirror
+  // add https://www.recaptcha.net/recaptcha/ through `extra`.
+  recaptcha: () => copy(RECAPTCHA_DIRECTIVES),
+  // Google Cloud reCAPTCHA FAQ (cloud.google.com/recaptcha/docs/faq) gives the same lists;
+  // enterprise.js is served from https://www.google.com/recaptcha/ as well.
+  'recaptcha-enterprise': () => copy(RECAPTCHA_DIRECTIVES),
+  // hCaptcha docs, "Content Security Policy Settings" (docs.hcaptcha.com): script-src, frame-src,
+  // style-src and connect-src https://hcaptcha.com https://*.hcaptcha.com; the docs ask not to
+  // hard-code single subdomains (js.hcaptcha.com, api.hcaptcha.com, … change).
+  hcaptcha: () => ({
+    'script-src': [...HCAPTCHA_SOURCES],
+    'frame-src': [...HCAPTCHA_SOURCES],
+    'connect-src': [...HCAPTCHA_SOURCES],
+    'style-src': [...HCAPTCHA_SOURCES],
+  }),
+  // Friendly Captcha v2 (developer.friendlycaptcha.com, repository FriendlyCaptcha/friendly-docs):
+  // docs/sdk/advanced/csp.md asks for frame-src *.frcapi.com; the SDK script comes from jsDelivr
+  // (https://cdn.jsdelivr.net/npm/@friendlycaptcha/sdk@…/site.min.js, providers.md §4b) or your
+  // own bundle; the widget calls global.frcapi.com, or eu.frcapi.com with the EU endpoint
+  // (docs/guides/self-hosted-endpoint.md); worker-src blob: for the proof-of-work solver
+  // (docs/v1/guides/csp: "worker-src blob:; child-src blob:"). A self-hosted endpoint is your own
+  // origin: add it through `extra`.
+  'friendly-captcha': (options) => ({
+    'script-src': [options.selfHostedScripts ? SELF : FRIENDLY_CAPTCHA_CDN],
+    'frame-src': ['https://*.frcapi.com'],
+    'connect-src': ['https://global.frcapi.com', 'https://eu.frcapi.com'],
+    'worker-src': [BLOB],
+  }),
+  // ALTCHA is self-hosted: the `altcha` widget script is served by your app, which also serves the
+  // challenges (GET /captcha/challenge) and receives the solutions. The default bundle of the
+  // `altcha` 3.x widget (dist/main) starts its solver workers from blob: URLs; the dist/external
+  // build loads them from files on your origin (package README, "Content Security Policy").
+  // Styles: the default bundle injects a <style> element carrying the nonce of its script tag or
+  // of <meta name="csp-nonce">; without a nonce, style-src needs 'unsafe-inline' (not added here:
+  // prefer the nonce, or dist/external with altcha.css).
+  altcha: () => ({
+    'script-src': [SELF],
+    'frame-src': [],
+    'connect-src': [SELF],
+    'worker-src': [SELF, BLOB],
+  }),
+  // CaptchaLa's client script URL is not documented (providers.md §6): nothing is known to add.
+  // Pass the loader's origin through `extra`, e.g. { 'script-src': ['https://…'] }.
+  captchala: () => ({ 'script-src': [], 'frame-src': [], 'connect-src': [] }),
+};
+
+/**
+ * The Content-Security-Policy sources the widget of `provider` needs, on the pages that render it:
+ * `script-src`, `frame-src` and `connect-src`, plus `worker-src` and `style-src` where the provider
+ * needs them. With `fallback`, the sources of the fallback provider's widget are added; `extra`
+ * adds your own. Lists hold no duplicates.
+ *
+ * These are additions to your own policy, not a policy: merge them into it with
+ * {@link mergeCspDirectives}, which also keeps what `default-src` allowed for directives your
+ * policy did not set. A `script-src` with `'strict-dynamic'` ignores host sources: give the
+ * widget's script tag your nonce instead.
+ *
+ * | provider | script-src | frame-src | connect-src | other |
+ * |---|---|---|---|---|
+ * | `turnstile` | challenges.cloudflare.com | same | same | |
+ * | `recaptcha`, `recaptcha-enterprise` | www.google.com/recaptcha/, www.gstatic.com/recaptcha/ | www.google.com/recaptcha/, recaptcha.google.com/recaptcha/ | | |
+ * | `hcaptcha` | hcaptcha.com, *.hcaptcha.com | same | same | style-src: same |
+ * | `friendly-captcha` | cdn.jsdelivr.net/npm/@friendlycaptcha/ (or `'self'`) | *.frcapi.com | global.frcapi.com, eu.frcapi.com | worker-src: blob: |
+ * | `altcha` | `'self'` | | `'self'` | worker-src: `'self'` blob: |
+ * | `captchala` | unknown: pass `extra` | | | |
+ *
+ * @example
+ * ```ts
+ * import helmet from 'helmet';
+ * import { captchaCspDirectives, mergeCspDirectives } from 'nestjs-captcha';
+ *
+ * app.use(
+ *   helmet({
+ *     contentSecurityPolicy: {
+ *       // helmet replaces a default directive by yours: merge its defaults in, or lose 'self'.
+ *       useDefaults: false,
+ *       directives: mergeCspDirectives(
+ *         helmet.contentSecurityPolicy.getDefaultDirectives(),
+ *         captchaCspDirectives('turnstile', { fallback: 'altcha' }),
+ *       ),
+ *     },
+ *   }),
+ * );
+ * ```
+ */
+export function captchaCspDirectives(
+  provider: CaptchaProviderName,
+  options: CaptchaCspOptions = {},
+): CaptchaCspDirectives {
+  const sets: Partial<Record<CaptchaCspDirectiveName, readonly string[]>>[] = [
+    directivesOf(provider, options),
+  ];
+  if (options.fallback !== undefined && options.fallback !== provider) {
+    sets.push(directivesOf(options.fallback, options));
+  }
+  if (options.extra) sets.push(options.extra);
+
+  const result: CaptchaCspDirectives = { 'script-src': [], 'frame-src': [], 'connect-src': [] };
+  for (const set of sets) {
+    for (const [name, sources] of Object.entries(set) as [
+      CaptchaCspDirectiveName,
+      readonly string[] | undefined,
+    ][]) {
+      if (sources === undefined) continue;
+      const list = (result[name] ??= []);
+      for (const source of sources) {
+        if (!list.includes(source)) list.push(source);
+      }
+    }
+  }
+  return result;
+}
+
+function directivesOf(
+  provider: CaptchaProviderName,
+  options: CaptchaCspOptions,
+): CaptchaCspDirectives {
+  const build = Object.prototype.hasOwnProperty.call(PROVIDER_DIRECTIVES, provider)
+    ? PROVIDER_DIRECTIVES[provider]
+    : undefined;
+  if (!build) throw new TypeError(`Unknown CAPTCHA provider: ${String(provider)}`);
+  return build(options);
+}
+
+function copy(directives: typeof RECAPTCHA_DIRECTIVES): CaptchaCspDirectives {
+  return {
+    'script-src': [...directives['script-src']],
+    'frame-src': [...directives['frame-src']],
+    'connect-src': [...directives['connect-src']],
+  };
+}
+
+/**
+ * One set of CSP directives as helmet and most CSP tools write them: directive names in
+ * kebab-case (`'script-src'`) or camelCase (`scriptSrc`), each with a list of sources (strings,
+ * or `V` such as helmet's nonce functions) or a space-separated string. `null`, `undefined` and
+ * symbol entries (helmet's `dangerouslyDisableDefaultSrc`) are skipped.
+ */
+export type CspDirectiveSet<V = never> = Readonly<
+  Record<string, Iterable<string | V> | string | symbol | null | undefined>
+>;
+
+/**
+ * Fallback chains of CSP Level 3 fetch directives: where a browser looks when a directive is not
+ * set (w3.org/TR/CSP3, "Get the effective directive for request" and the fallback list).
+ */
+const FALLBACKS: Record<string, readonly string[]> = {
+  'script-src-elem': ['script-src', 'default-src'],
+  'script-src-attr': ['script-src', 'default-src'],
+  'style-src-elem': ['style-src', 'default-src'],
+  'style-src-attr': ['style-src', 'default-src'],
+  'worker-src': ['child-src', 'script-src', 'default-src'],
+  'frame-src': ['child-src', 'default-src'],
+  'child-src': ['default-src'],
+  'script-src': ['default-src'],
+  'style-src': ['default-src'],
+  'connect-src': ['default-src'],
+  'img-src': ['default-src'],
+  'font-src': ['default-src'],
+  'media-src': ['default-src'],
+  'object-src': ['default-src'],
+  'manifest-src': ['default-src'],
+};
+
+const NONE = "'none'";
+
+/**
+ * Merges CSP directive sets into one, allowing what any of them allows: the sources of each
+ * directive are united without duplicates, in first-seen order, with directive names in
+ * kebab-case. Functions (helmet's per-request nonce sources) are kept as they are.
+ *
+ * A set that does not name a fetch directive still governs it through `default-src` (and
+ * `child-src` / `script-src` for `frame-src` and `worker-src`), so when another set adds that
+ * directive, the sources it inherited are kept: merging `{ 'default-src': ["'self'"] }` with
+ * `{ 'connect-src': ['https://challenges.cloudflare.com'] }` gives `connect-src 'self'
+ * https://challenges.cloudflare.com`, not a `connect-src` that suddenly blocks your own API.
+ * `'none'` is dropped from a directive that ends up with other sources. A fetch directive
+ * (`*-src`) left with no source at all is omitted, since an empty list would mean `'none'`;
+ * valueless directives such as `upgrade-insecure-requests: []` are kept.
+ *
+ * @example
+ * ```ts
+ * mergeCspDirectives(
+ *   { defaultSrc: ["'self'"], scriptSrc: ["'self'", (req, res) => `'nonce-${res.locals.nonce}'`] },
+ *   captchaCspDirectives('hcaptcha'),
+ * );
+ * // { 'default-src': ["'self'"], 'script-src': ["'self'", fn, 'https://hcaptcha.com', …],
+ * //   'frame-src': ["'self'", 'https://hcaptcha.com', …], 'connect-src': …, 'style-src': … }
+ * ```
+ */
+export function mergeCspDirectives<V = never>(
+  ...sets: (CspDirectiveSet<V> | undefined)[]
+): Record<string, (string | V)[]> {
+  const normalized = sets
+    .filter((set): set is CspDirectiveSet<V> => set !== undefined && set !== null)
+    .map((set) => normalizeSet<V>(set));
+
+  const names: string[] = [];
+  for (const set of normalized) {
+    for (const name of set.keys()) if (!names.includes(name)) names.push(name);
+  }
+
+  const merged: Record<string, (string | V)[]> = {};
+  for (const name of names) {
+    const sources: (string | V)[] = [];
+    for (const set of normalized) {
+      for (const source of effectiveSources(set, name)) {
+        if (!sources.includes(source)) sources.push(source);
+      }
+    }
+    const withoutNone = sources.length > 1 ? sources.filter((source) => source !== NONE) : sources;
+    if (withoutNone.length === 0 && name.endsWith('-src')) continue;
+    merged[name] = withoutNone;
+  }
+  return merged;
+}
+
+/** The sources a set applies to `name`: its own list, or the one it falls back to. */
+function effectiveSources<V>(set: Map<string, (string | V)[]>, name: string): (string | V)[] {
+  const own = set.get(name);
+  if (own !== undefined) return own;
+  for (const fallback of FALLBACKS[name] ?? []) {
+    const inherited = set.get(fallback);
+    if (inherited !== undefined) return inherited;
+  }
+  return [];
+}
+
+function normalizeSet<V>(set: CspDirectiveSet<V>): Map<string, (string | V)[]> {
+  const result = new Map<string, (string | V)[]>();
+  for (const [key, value] of Object.entries(set)) {
+    if (value === undefined || value === null || typeof value === 'symbol') continue;
+    const name = kebabCase(key);
+    const sources: (string | V)[] =
+      typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : [...value];
+    const list = result.get(name) ?? [];
+    for (const source of sources) if (!list.includes(source)) list.push(source);
+    result.set(name, list);
+  }
+  return result;
+}
+
+/** `scriptSrc` → `script-src`; kebab-case names are only lower-cased. */
+function kebabCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`).toLowerCase();
+}

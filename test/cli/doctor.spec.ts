@@ -1,0 +1,391 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { captchaCspDirectives } from 'nestjs-captcha';
+import { FakeCaptchaServer } from 'nestjs-captcha/testing';
+import { type DoctorReport, runDoctor } from '../../lib/cli/doctor';
+import { formatDoctorReport, formatDoctorReportJson } from '../../lib/cli/doctor-report';
+import { main, USAGE } from '../../lib/cli/main';
+import { RedisServer } from '../support/redis-server';
+
+const ROOT = join(__dirname, '..', '..');
+/** The CLI is compiled here (inside node_modules, so its requires resolve), never into dist/. */
+const BUILD_DIR = join(ROOT, 'node_modules', '.cache', `nestjs-captcha-cli-test-${process.pid}`);
+
+const turnstile = (fake: FakeCaptchaServer, extra: Record<string, string> = {}) => ({
+  CAPTCHA_PROVIDER: 'turnstile',
+  CAPTCHA_SITE_KEY: FakeCaptchaServer.siteKeys.turnstile,
+  CAPTCHA_SECRET_KEY: FakeCaptchaServer.secrets.turnstile,
+  CAPTCHA_VERIFY_URL: fake.verifyUrl('turnstile'),
+  ...extra,
+});
+
+const HMAC_KEY = 'doctor-test-altcha-hmac-key-0123456789abcdef';
+
+function check(report: DoctorReport, name: string) {
+  const found = report.checks.find((c) => c.name === name);
+  if (!found) throw new Error(`no "${name}" check in ${JSON.stringify(report.checks)}`);
+  return found;
+}
+
+/** Both outputs, which must never contain any of `secrets`. */
+function expectNoSecrets(report: DoctorReport, ...secrets: string[]) {
+  const outputs = [formatDoctorReport(report), formatDoctorReportJson(report)];
+  for (const output of outputs) {
+    for (const secret of secrets) expect(output).not.toContain(secret);
+  }
+}
+
+let fake: FakeCaptchaServer;
+
+beforeAll(async () => {
+  fake = await FakeCaptchaServer.start();
+});
+
+afterEach(() => fake.reset());
+
+afterAll(async () => {
+  await fake.close();
+});
+
+describe('runDoctor: providers with a verify endpoint', () => {
+  it('passes with a good secret, timing the round trip (exit 0)', async () => {
+    const report = await runDoctor(turnstile(fake));
+    expect(report).toMatchObject({ ok: true, exitCode: 0, provider: 'turnstile' });
+    expect(check(report, 'configuration').status).toBe('pass');
+    expect(check(report, 'test-keys').status).toBe('pass');
+    const provider = check(report, 'provider');
+    expect(provider.status).toBe('pass');
+    expect(provider.message).toMatch(/secret accepted: .*"invalid" \(invalid-input-response\)/);
+    expect(provider.latencyMs).toEqual(expect.any(Number));
+    expect(report.csp).toEqual(captchaCspDirectives('turnstile'));
+    // The probe really reached the provider with our secret and a made-up token.
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0].form?.response).toMatch(/^nestjs-captcha-doctor-[0-9a-f]{24}$/);
+    expectNoSecrets(report, FakeCaptchaServer.secrets.turnstile, fake.requests[0].form!.response);
+  });
+
+  it('fails on a rejected secret, naming the code but never the secret (exit 1)', async () => {
+    const secret = '0x4AAAAAAAwrongSecretForDoctorTest0000';
+    const report = await runDoctor(turnstile(fake, { CAPTCHA_SECRET_KEY: secret }));
+    expect(report).toMatchObject({ ok: false, exitCode: 1 });
+    const provider = check(report, 'provider');
+    expect(provider.status).toBe('fail');
+    expect(provider.message).toMatch(/secret or site key rejected/);
+    expect(provider.message).toContain('rejected by turnstile: invalid-input-secret');
+    expectNoSecrets(report, secret);
+    expect(formatDoctorReport(report)).toMatch(/^✗ provider +secret or site key rejected/m);
+  });
+
+  it('fails when the provider answers 503 (exit 1)', async () => {
+    fake.fault('turnstile', { status: 503 });
+    const report = await runDoctor(turnstile(fake));
+    expect(report.exitCode).toBe(1);
+    expect(check(report, 'provider')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(
+        /provider unavailable \(http_5xx\): turnstile answered HTTP 503/,
+      ),
+    });
+  });
+
+  it('fails when the provider hangs past CAPTCHA_TIMEOUT_MS (exit 1)', async () => {
+    fake.fault('turnstile', { hang: true });
+    const report = await runDoctor(turnstile(fake, { CAPTCHA_TIMEOUT_MS: '300' }));
+    expect(report.exitCode).toBe(1);
+    const provider = check(report, 'provider');
+    expect(provider).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/provider unavailable \(timeout\)/),
+    });
+    expect(provider.latencyMs).toBeGreaterThanOrEqual(250);
+    expect(provider.latencyMs).toBeLessThan(2000);
+  });
+
+  it('warns when the answer takes more than half of the timeout (exit 0)', async () => {
+    fake.fault('turnstile', { delayMs: 250 });
+    const report = await runDoctor(turnstile(fake, { CAPTCHA_TIMEOUT_MS: '400' }));
+    expect(report.exitCode).toBe(0);
+    expect(check(report, 'provider')).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('more than half of the 400 ms timeout'),
+    });
+  });
+
+  it('fails when a made-up token passes: every token would', async () => {
+    fake.fault('turnstile', { body: JSON.stringify({ success: true, 'error-codes': [] }) });
+    const report = await runDoctor(turnstile(fake));
+    expect(report.exitCode).toBe(1);
+    expect(check(report, 'provider').message).toMatch(/accepted a made-up token/);
+  });
+
+  it('fails on public test keys in production, with the warning (exit 1)', async () => {
+    const keys = FakeCaptchaServer.testKeys.turnstile;
+    const env = turnstile(fake, {
+      CAPTCHA_SITE_KEY: keys.siteKeys.alwaysPasses,
+      CAPTCHA_SECRET_KEY: keys.secrets.alwaysPasses,
+      CAPTCHA_ENV: 'production',
+    });
+    const report = await runDoctor(env);
+    expect(report).toMatchObject({ ok: false, exitCode: 1, production: true });
+    const testKeys = check(report, 'test-keys');
+    expect(testKeys.status).toBe('fail');
+    expect(testKeys.message).toMatch(/CAPTCHA_SITE_KEY is turnstile's public test site key/);
+    expect(testKeys.message).toMatch(/CAPTCHA_SECRET_KEY is turnstile's public test secret/);
+    expect(testKeys.message).toMatch(/must not be used in production/);
+    // The test secret is probed with the dummy token it accepts, so the secret itself passes.
+    expect(check(report, 'provider').status).toBe('pass');
+    expect(fake.requests[0].form?.response).toBe(keys.dummyToken);
+    expectNoSecrets(report, keys.secrets.alwaysPasses);
+
+    const nodeEnv = await runDoctor({ ...env, CAPTCHA_ENV: undefined, NODE_ENV: 'production' });
+    expect(check(nodeEnv, 'test-keys').status).toBe('fail');
+  });
+
+  it('only warns about test keys outside production (exit 0)', async () => {
+    const recaptcha = FakeCaptchaServer.testKeys.recaptcha;
+    const report = await runDoctor({
+      CAPTCHA_PROVIDER: 'recaptcha',
+      CAPTCHA_SITE_KEY: recaptcha.siteKey,
+      CAPTCHA_SECRET_KEY: recaptcha.secret,
+      CAPTCHA_VERIFY_URL: fake.verifyUrl('recaptcha'),
+    });
+    expect(report.exitCode).toBe(0);
+    expect(check(report, 'test-keys').status).toBe('warn');
+    expect(check(report, 'provider')).toMatchObject({
+      status: 'pass',
+      message: expect.stringContaining("recaptcha's test secret passed"),
+    });
+
+    const hcaptcha = FakeCaptchaServer.testKeys.hcaptcha;
+    const hReport = await runDoctor({
+      CAPTCHA_PROVIDER: 'hcaptcha',
+      CAPTCHA_SITE_KEY: hcaptcha.publisher.siteKey,
+      CAPTCHA_SECRET_KEY: hcaptcha.secret,
+      CAPTCHA_VERIFY_URL: fake.verifyUrl('hcaptcha'),
+    });
+    expect(hReport.exitCode).toBe(0);
+    expect(check(hReport, 'test-keys').status).toBe('warn');
+    expect(check(hReport, 'provider').status).toBe('pass');
+    expect(hReport.csp).toEqual(captchaCspDirectives('hcaptcha'));
+  });
+
+  it('catches an hCaptcha site key that does not belong to the secret', async () => {
+    const report = await runDoctor({
+      CAPTCHA_PROVIDER: 'hcaptcha',
+      CAPTCHA_SITE_KEY: FakeCaptchaServer.testKeys.hcaptcha.publisher.siteKey,
+      CAPTCHA_SECRET_KEY: FakeCaptchaServer.secrets.hcaptcha,
+      CAPTCHA_VERIFY_URL: fake.verifyUrl('hcaptcha'),
+    });
+    expect(report.exitCode).toBe(1);
+    expect(check(report, 'provider').message).toMatch(
+      /secret or site key rejected by hcaptcha: not-using-dummy-passcode/,
+    );
+  });
+
+  it('checks an ALTCHA fallback and lists both widgets in the CSP', async () => {
+    const report = await runDoctor(
+      turnstile(fake, {
+        CAPTCHA_FAILURE_MODE: 'fallback',
+        CAPTCHA_FALLBACK_PROVIDER: 'altcha',
+        CAPTCHA_ALTCHA_HMAC_KEY: HMAC_KEY,
+      }),
+    );
+    expect(report).toMatchObject({ exitCode: 0, fallbackProvider: 'altcha' });
+    expect(check(report, 'fallback').status).toBe('pass');
+    expect(report.csp).toEqual(captchaCspDirectives('turnstile', { fallback: 'altcha' }));
+    expectNoSecrets(report, HMAC_KEY);
+  });
+});
+
+describe('runDoctor: configuration', () => {
+  it('reports a bad variable with the library message and exit code 2', async () => {
+    const report = await runDoctor(turnstile(fake, { CAPTCHA_TIMEOUT_MS: 'abc' }));
+    expect(report).toMatchObject({ ok: false, exitCode: 2, provider: null, csp: null });
+    expect(report.checks).toHaveLength(1);
+    expect(report.checks[0]).toMatchObject({ name: 'configuration', status: 'fail' });
+    expect(report.checks[0].message).toContain('Invalid CAPTCHA configuration:');
+    expect(report.checks[0].message).toContain(
+      'CAPTCHA_TIMEOUT_MS: "abc" is not a whole number; accepted: an integer from 100 to 60000 (milliseconds)',
+    );
+    expect(fake.requests).toHaveLength(0);
+    const text = formatDoctorReport(report);
+    expect(text).toMatch(/^✗ configuration +Invalid CAPTCHA configuration:\n +CAPTCHA_TIMEOUT_MS/m);
+    expect(text).toContain('BAD CONFIGURATION (exit code 2)');
+  });
+});
+
+describe('runDoctor: ALTCHA', () => {
+  it('round-trips a challenge and warns about the missing HMAC key outside production', async () => {
+    const report = await runDoctor({});
+    expect(report).toMatchObject({ ok: true, exitCode: 0, provider: 'altcha' });
+    expect(check(report, 'altcha-hmac-key').status).toBe('warn');
+    expect(check(report, 'altcha-round-trip')).toMatchObject({
+      status: 'pass',
+      message: expect.stringContaining('signed, solved and verified locally'),
+      latencyMs: expect.any(Number),
+    });
+    expect(report.checks.map((c) => c.name)).not.toContain('provider');
+    expect(report.csp).toEqual(captchaCspDirectives('altcha'));
+    expect(formatDoctorReport(report)).toMatch(/^⚠ altcha-hmac-key/m);
+  });
+
+  it('passes every check with an HMAC key, even in production', async () => {
+    const report = await runDoctor({
+      CAPTCHA_ALTCHA_HMAC_KEY: HMAC_KEY,
+      CAPTCHA_ENV: 'production',
+    });
+    expect(report.exitCode).toBe(0);
+    expect(report.checks.every((c) => c.status === 'pass')).toBe(true);
+    expectNoSecrets(report, HMAC_KEY);
+  });
+
+  it('refuses production without an HMAC key as a configuration error (exit 2)', async () => {
+    const report = await runDoctor({ NODE_ENV: 'production' });
+    expect(report.exitCode).toBe(2);
+    expect(report.checks[0].message).toContain('CAPTCHA_ALTCHA_HMAC_KEY');
+  });
+});
+
+describe('runDoctor: Redis', () => {
+  let redis: RedisServer;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('passes when Redis answers', async () => {
+    const report = await runDoctor({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: redis.url });
+    expect(report.exitCode).toBe(0);
+    expect(check(report, 'redis')).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(/^Redis reachable/),
+      latencyMs: expect.any(Number),
+    });
+  });
+
+  it('fails when Redis is down, without the URL or its password (exit 1)', async () => {
+    const stopped = await RedisServer.start();
+    await stopped.stop();
+    const password = 'doctor-redis-p4ssw0rd';
+    const url = `redis://:${password}@127.0.0.1:${stopped.port}`;
+    const report = await runDoctor({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: url });
+    expect(report.exitCode).toBe(1);
+    expect(check(report, 'redis')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^Redis unreachable: /),
+    });
+    expectNoSecrets(report, password, url);
+  });
+});
+
+describe('main', () => {
+  const run = async (args: string[], env: Record<string, string | undefined> = {}) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(args, {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env,
+    });
+    return { code, stdout, stderr };
+  };
+
+  it('prints the usage for --help (exit 0), and for bad usage on stderr (exit 2)', async () => {
+    expect(await run(['--help'])).toEqual({ code: 0, stdout: USAGE, stderr: '' });
+    expect(await run(['help'])).toMatchObject({ code: 0, stdout: USAGE });
+    for (const args of [[], ['cure'], ['doctor', '--colour'], ['doctor', 'extra']]) {
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain(USAGE);
+    }
+    expect(USAGE).toMatch(/0 +every check passed/);
+    expect(USAGE).toMatch(/1 +a check failed/);
+    expect(USAGE).toMatch(/2 +bad configuration/);
+  });
+
+  it('reads --env-file, the environment winning over it', async () => {
+    const dir = join(BUILD_DIR, 'env');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, '.env');
+    writeFileSync(file, 'CAPTCHA_TIMEOUT_MS=abc\nCAPTCHA_ENV=staging\n');
+    const bad = await run(['doctor', '--json', '--env-file', file]);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).checks[0].message).toContain('CAPTCHA_TIMEOUT_MS');
+    const fixed = await run(['doctor', `--env-file=${file}`], { CAPTCHA_TIMEOUT_MS: '2000' });
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/^OK: /m);
+    const missing = await run(['doctor', '--env-file', join(dir, 'nope.env')]);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read') });
+  });
+});
+
+describe('the built CLI', () => {
+  beforeAll(async () => {
+    mkdirSync(BUILD_DIR, { recursive: true });
+    const tsconfig = join(BUILD_DIR, 'tsconfig.json');
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        extends: join(ROOT, 'tsconfig.build.json'),
+        compilerOptions: {
+          rootDir: ROOT,
+          outDir: BUILD_DIR,
+          declaration: false,
+          declarationMap: false,
+          sourceMap: false,
+          // Emit only: type checking is `tsc --noEmit`'s job, and it doubles the time.
+          noCheck: true,
+        },
+        files: [join(ROOT, 'lib/cli/main.ts')],
+        include: [],
+      }),
+    );
+    await promisify(execFile)(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc'), '-p', tsconfig],
+      {
+        cwd: ROOT,
+      },
+    );
+  }, 60_000);
+
+  afterAll(() => rmSync(BUILD_DIR, { recursive: true, force: true }));
+
+  it('runs `doctor --json` as a bin, with the exit code of the report', async () => {
+    const env = { PATH: process.env.PATH, ...turnstile(fake) };
+    const child = spawn(
+      process.execPath,
+      [join(BUILD_DIR, 'lib/cli/main.js'), 'doctor', '--json'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout) as DoctorReport;
+    const inProcess = await runDoctor(env);
+    const shape = (report: DoctorReport) => ({
+      ...report,
+      checks: report.checks.map(({ name, status }) => ({ name, status })),
+    });
+    expect(shape(printed)).toEqual(shape(inProcess));
+    expect(printed.checks.find((c) => c.name === 'provider')?.latencyMs).toEqual(
+      expect.any(Number),
+    );
+    expect(stdout).not.toContain(FakeCaptchaServer.secrets.turnstile);
+  });
+});
