@@ -10,4 +10,5 @@ module.exports = {
     '^nestjs-captcha/testing$': '<rootDir>/lib/testing/index.ts',
   },
   testTimeout: 20000,
+  setupFilesAfterEnv: ['<rootDir>/test/support/leak-detector.ts'],
 };
