@@ -38,7 +38,7 @@ export abstract class CaptchaException<D extends object = object> extends HttpEx
       {
         statusCode: status,
         error: code,
-        message: CAPTCHA_MESSAGES[code],
+        message: CAPTCHA_MESSAGES.en[code],
         details,
       } satisfies CaptchaErrorBody<D>,
       status,

@@ -12,7 +12,7 @@ import {
   type CaptchaVerification,
 } from 'nestjs-captcha';
 import { FakeCaptchaServer, type FaultOptions } from 'nestjs-captcha/testing';
-import { createCaptchaApp } from '../support/create-app';
+import { ADAPTERS, createCaptchaApp, type HttpAdapterName } from '../support/create-app';
 import { FaultyUpstream } from '../support/faulty-upstream';
 import { FAST_ALTCHA, solveAltcha } from '../support/solve-altcha';
 import { StubDnsAgent } from '../support/stub-dns-agent';
@@ -207,17 +207,25 @@ interface TestApp {
 
 const apps = new Map<string, Promise<TestApp>>();
 
-function appFor(setup: SetupName, policy: CaptchaFailureMode): Promise<TestApp> {
-  const key = `${setup}/${policy}`;
+function appFor(
+  setup: SetupName,
+  policy: CaptchaFailureMode,
+  adapter: HttpAdapterName,
+): Promise<TestApp> {
+  const key = `${adapter}/${setup}/${policy}`;
   let app = apps.get(key);
   if (!app) {
-    app = buildApp(setup, policy);
+    app = buildApp(setup, policy, adapter);
     apps.set(key, app);
   }
   return app;
 }
 
-async function buildApp(setup: SetupName, policy: CaptchaFailureMode): Promise<TestApp> {
+async function buildApp(
+  setup: SetupName,
+  policy: CaptchaFailureMode,
+  adapter: HttpAdapterName,
+): Promise<TestApp> {
   const events: CaptchaAuditEvent[] = [];
   const options: CaptchaModuleOptions = {
     provider: 'turnstile',
@@ -231,7 +239,7 @@ async function buildApp(setup: SetupName, policy: CaptchaFailureMode): Promise<T
     ...(policy === 'fallback' ? { fallback: { provider: 'altcha' }, altcha: FAST_ALTCHA } : {}),
     ...SETUPS[setup].options(),
   };
-  return { app: await createCaptchaApp(options, [LoginController]), events };
+  return { app: await createCaptchaApp(options, [LoginController], adapter), events };
 }
 
 beforeAll(async () => {
@@ -326,121 +334,123 @@ describe('the unhandledRejection watcher', () => {
   });
 });
 
-describe.each(POLICIES)('outage matrix, failureMode "%s"', (policy) => {
-  it.each(FAULTS)('$fault', async (fault) => {
-    const setup = SETUPS[fault.setup];
-    const testApp = await appFor(fault.setup, policy);
-    testApp.events.length = 0;
-    await setup.arm(fault);
-    const attemptsBefore = setup.attempts();
-    const token = issueToken();
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe.each(POLICIES)('outage matrix, failureMode "%s"', (policy) => {
+    it.each(FAULTS)('$fault', async (fault) => {
+      const setup = SETUPS[fault.setup];
+      const testApp = await appFor(fault.setup, policy, adapter);
+      testApp.events.length = 0;
+      await setup.arm(fault);
+      const attemptsBefore = setup.attempts();
+      const token = issueToken();
 
-    const started = performance.now();
-    const res = await postLogin(testApp.app, { captchaToken: token });
-    const elapsedMs = performance.now() - started;
-    const attemptsAfter = setup.attempts();
-    const events = testApp.events.splice(0);
+      const started = performance.now();
+      const res = await postLogin(testApp.app, { captchaToken: token });
+      const elapsedMs = performance.now() - started;
+      const attemptsAfter = setup.attempts();
+      const events = testApp.events.splice(0);
 
-    // Answered promptly: one timeout budget at most (a retry only follows a fast failure).
-    expect(elapsedMs).toBeLessThan(TIMEOUT_MS + 1_000);
-    if (fault.minMs !== undefined) expect(elapsedMs).toBeGreaterThanOrEqual(fault.minMs - 5);
-    if (fault.attempts !== undefined) {
-      expect(attemptsAfter! - attemptsBefore!).toBe(fault.attempts);
-    }
-    // Neither the token nor a secret reaches the audit trail or the client.
-    for (const secret of [token, FakeCaptchaServer.secrets.turnstile, WRONG_SECRET]) {
-      expect(JSON.stringify(events)).not.toContain(secret);
-      expect(res.text).not.toContain(secret);
-    }
+      // Answered promptly: one timeout budget at most (a retry only follows a fast failure).
+      expect(elapsedMs).toBeLessThan(TIMEOUT_MS + 1_000);
+      if (fault.minMs !== undefined) expect(elapsedMs).toBeGreaterThanOrEqual(fault.minMs - 5);
+      if (fault.attempts !== undefined) {
+        expect(attemptsAfter! - attemptsBefore!).toBe(fault.attempts);
+      }
+      // Neither the token nor a secret reaches the audit trail or the client.
+      for (const secret of [token, FakeCaptchaServer.secrets.turnstile, WRONG_SECRET]) {
+        expect(JSON.stringify(events)).not.toContain(secret);
+        expect(res.text).not.toContain(secret);
+      }
 
-    const { outcome } = fault;
-    switch (answerFor(outcome, policy)) {
-      case 'success': {
-        const { captcha, absent } = outcome as Extract<Outcome, { verdict: 'passes' }>;
-        expect(res.status).toBe(200);
-        expect(res.body).toMatchObject({ ok: true, captcha });
-        for (const field of absent) expect(res.body.captcha).not.toHaveProperty(field);
-        expect(events).toEqual([]);
-        break;
+      const { outcome } = fault;
+      switch (answerFor(outcome, policy)) {
+        case 'success': {
+          const { captcha, absent } = outcome as Extract<Outcome, { verdict: 'passes' }>;
+          expect(res.status).toBe(200);
+          expect(res.body).toMatchObject({ ok: true, captcha });
+          for (const field of absent) expect(res.body.captcha).not.toHaveProperty(field);
+          expect(events).toEqual([]);
+          break;
+        }
+        case 'unavailable': {
+          expect(res.status).toBe(503);
+          expect(res.body).toEqual({
+            statusCode: 503,
+            error: 'captcha_unavailable',
+            message: UNAVAILABLE_MESSAGE,
+            details: { provider: 'turnstile', fallback: null },
+          });
+          expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+          expect(res.headers['cache-control']).toBe('no-store');
+          expect(events).toEqual([providerEvent(outcome)]);
+          break;
+        }
+        case 'degraded': {
+          expect(res.status).toBe(200);
+          expect(res.body).toMatchObject({
+            ok: true,
+            captcha: {
+              success: false,
+              degraded: true,
+              provider: 'turnstile',
+              reason: 'provider_unavailable',
+              errorCodes: [],
+            },
+          });
+          expect(events).toEqual([
+            providerEvent(outcome),
+            {
+              event: 'captcha.fail_open',
+              provider: 'turnstile',
+              action: 'login',
+              kind: (outcome as { kind: CaptchaUnavailableKind }).kind,
+            },
+          ]);
+          break;
+        }
+        case 'fallback': {
+          expect(res.status).toBe(403);
+          expect(res.body).toEqual({
+            statusCode: 403,
+            error: 'captcha_required',
+            message: REQUIRED_MESSAGE,
+            details: {
+              provider: 'altcha',
+              site_key: null,
+              action: 'login',
+              challenge_url: '/captcha/challenge',
+            },
+          });
+          expect(res.headers).not.toHaveProperty('retry-after');
+          expect(res.headers['cache-control']).toBe('no-store');
+          expect(events).toEqual([
+            providerEvent(outcome),
+            {
+              event: 'captcha.fallback_used',
+              provider: 'turnstile',
+              action: 'login',
+              fallback: 'altcha',
+            },
+          ]);
+          // The client follows the answer while the primary is still down.
+          await expectAltchaRoundTrip(testApp);
+          break;
+        }
       }
-      case 'unavailable': {
-        expect(res.status).toBe(503);
-        expect(res.body).toEqual({
-          statusCode: 503,
-          error: 'captcha_unavailable',
-          message: UNAVAILABLE_MESSAGE,
-          details: { provider: 'turnstile', fallback: null },
-        });
-        expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);
-        expect(res.headers['cache-control']).toBe('no-store');
-        expect(events).toEqual([providerEvent(outcome)]);
-        break;
-      }
-      case 'degraded': {
-        expect(res.status).toBe(200);
-        expect(res.body).toMatchObject({
-          ok: true,
-          captcha: {
-            success: false,
-            degraded: true,
-            provider: 'turnstile',
-            reason: 'provider_unavailable',
-            errorCodes: [],
-          },
-        });
-        expect(events).toEqual([
-          providerEvent(outcome),
-          {
-            event: 'captcha.fail_open',
-            provider: 'turnstile',
-            action: 'login',
-            kind: (outcome as { kind: CaptchaUnavailableKind }).kind,
-          },
-        ]);
-        break;
-      }
-      case 'fallback': {
-        expect(res.status).toBe(403);
-        expect(res.body).toEqual({
-          statusCode: 403,
-          error: 'captcha_required',
-          message: REQUIRED_MESSAGE,
-          details: {
-            provider: 'altcha',
-            site_key: null,
-            action: 'login',
-            challenge_url: '/captcha/challenge',
-          },
-        });
-        expect(res.headers).not.toHaveProperty('retry-after');
-        expect(res.headers['cache-control']).toBe('no-store');
-        expect(events).toEqual([
-          providerEvent(outcome),
-          {
-            event: 'captcha.fallback_used',
-            provider: 'turnstile',
-            action: 'login',
-            fallback: 'altcha',
-          },
-        ]);
-        // The client follows the answer while the primary is still down.
-        await expectAltchaRoundTrip(testApp);
-        break;
-      }
-    }
 
-    // The fault is cleared: the same app serves a fresh valid token again.
-    await setup.disarm();
-    const recovered = await postLogin(testApp.app, {
-      captcha: { provider: 'turnstile', token: issueToken() },
+      // The fault is cleared: the same app serves a fresh valid token again.
+      await setup.disarm();
+      const recovered = await postLogin(testApp.app, {
+        captcha: { provider: 'turnstile', token: issueToken() },
+      });
+      expect(recovered.status).toBe(200);
+      expect(recovered.body.captcha).toMatchObject({
+        success: true,
+        provider: 'turnstile',
+        action: 'login',
+        hostname: 'localhost',
+      });
+      expect(testApp.events).toEqual([]);
     });
-    expect(recovered.status).toBe(200);
-    expect(recovered.body.captcha).toMatchObject({
-      success: true,
-      provider: 'turnstile',
-      action: 'login',
-      hostname: 'localhost',
-    });
-    expect(testApp.events).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import {
   type CaptchaOptionsFactory,
 } from 'nestjs-captcha';
 import { CAPTCHA_TEST_TOKENS, CaptchaTestingModule } from 'nestjs-captcha/testing';
+import { ADAPTERS, startApp } from '../support/create-app';
 import { FAST_ALTCHA } from '../support/solve-altcha';
 
 const ALTCHA: CaptchaModuleOptions = { provider: 'altcha', altcha: FAST_ALTCHA };
@@ -91,25 +92,27 @@ describe('CaptchaModule registration', () => {
     expect((error as Error).message).not.toContain('sk_live_TOPSECRET');
   });
 
-  it('is global by default, so feature modules use the guard without importing it', async () => {
-    @Controller()
-    class FeatureController {
-      @Post('x')
-      @RequireCaptcha({ action: 'x' })
-      x() {
-        return { ok: true };
+  it.each(ADAPTERS)(
+    'is global by default, so feature modules use the guard without importing it (%s)',
+    async (adapter) => {
+      @Controller()
+      class FeatureController {
+        @Post('x')
+        @RequireCaptcha({ action: 'x' })
+        x() {
+          return { ok: true };
+        }
       }
-    }
-    @Module({ controllers: [FeatureController] })
-    class FeatureModule {}
-    const moduleRef = await Test.createTestingModule({
-      imports: [CaptchaModule.forRoot(ALTCHA), FeatureModule],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    await request(app.getHttpServer()).post('/x').send({}).expect(403);
-    await app.close();
-  });
+      @Module({ controllers: [FeatureController] })
+      class FeatureModule {}
+      const moduleRef = await Test.createTestingModule({
+        imports: [CaptchaModule.forRoot(ALTCHA), FeatureModule],
+      }).compile();
+      const app = await startApp(moduleRef, adapter, { listen: false });
+      await request(app.getHttpServer()).post('/x').send({}).expect(403);
+      await app.close();
+    },
+  );
 
   it('with isGlobal: false, a feature module that does not import it cannot resolve the guard', async () => {
     @Controller()
@@ -129,7 +132,7 @@ describe('CaptchaModule registration', () => {
   });
 });
 
-describe('CaptchaGuard options', () => {
+describe.each(ADAPTERS)('CaptchaGuard options (%s)', (adapter) => {
   @Controller()
   class OptionsController {
     @Post('protected')
@@ -150,9 +153,7 @@ describe('CaptchaGuard options', () => {
       imports: [CaptchaTestingModule.forRoot(options)],
       controllers: [OptionsController],
     }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    return app;
+    return startApp(moduleRef, adapter, { listen: false });
   };
 
   it('reads the token with a custom extractor instead of the built-in lookup', async () => {

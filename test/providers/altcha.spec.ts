@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createChallenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { CaptchaVerifier, RequireCaptcha, type AltchaChallenge } from 'nestjs-captcha';
-import { createCaptchaApp } from '../support/create-app';
+import { ADAPTERS, createCaptchaApp } from '../support/create-app';
 import { FAST_ALTCHA, solveAltcha } from '../support/solve-altcha';
 
 @Controller()
@@ -20,160 +20,182 @@ class SignupController {
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 const decode = (payload: string) => JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
 
-describe('ALTCHA provider (self-hosted, altcha-lib 2)', () => {
-  let app: INestApplication;
-  let verifier: CaptchaVerifier;
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe('ALTCHA provider (self-hosted, altcha-lib 2)', () => {
+    let app: INestApplication;
+    let verifier: CaptchaVerifier;
 
-  beforeAll(async () => {
-    app = await createCaptchaApp(
-      { provider: 'altcha', altcha: { ...FAST_ALTCHA, expiresInSeconds: 60 } },
-      [SignupController],
-    );
-    verifier = app.get(CaptchaVerifier);
-  });
-  afterAll(() => app.close());
-
-  const challenge = async (): Promise<AltchaChallenge> =>
-    (await request(app.getHttpServer()).get('/captcha/challenge').expect(200)).body;
-
-  it('serves a signed, expiring v2 challenge that is never cached', async () => {
-    const res = await request(app.getHttpServer()).get('/captcha/challenge').expect(200);
-    expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body.parameters).toMatchObject({ algorithm: 'SHA-256', cost: 1 });
-    expect(res.body.signature).toMatch(/^[0-9a-f]{64}$/);
-    const now = Math.floor(Date.now() / 1000);
-    expect(res.body.parameters.expiresAt).toBeGreaterThan(now + 50);
-    expect(res.body.parameters.expiresAt).toBeLessThanOrEqual(now + 61);
-  });
-
-  it('tells the client where to fetch the challenge when it demands one', async () => {
-    const res = await request(app.getHttpServer()).post('/signup').send({}).expect(403);
-    expect(res.body.details).toEqual({
-      provider: 'altcha',
-      site_key: null,
-      action: 'signup',
-      challenge_url: '/captcha/challenge',
+    beforeAll(async () => {
+      app = await createCaptchaApp(
+        { provider: 'altcha', altcha: { ...FAST_ALTCHA, expiresInSeconds: 60 } },
+        [SignupController],
+        adapter,
+      );
+      verifier = app.get(CaptchaVerifier);
     });
-  });
+    afterAll(() => app.close());
 
-  it('accepts a solved challenge posted in the widget field, once', async () => {
-    const payload = await solveAltcha(await challenge());
-    await request(app.getHttpServer()).post('/signup').send({ altcha: payload }).expect(201);
-    const replay = await request(app.getHttpServer())
-      .post('/signup')
-      .send({ altcha: payload })
-      .expect(403);
-    expect(replay.body.details.reason).toBe('duplicate');
-  });
+    const challenge = async (): Promise<AltchaChallenge> =>
+      (await request(app.getHttpServer()).get('/captcha/challenge').expect(200)).body;
 
-  it('refuses a re-encoded copy of a used solution (the claim is on the nonce)', async () => {
-    const payload = await solveAltcha(await challenge());
-    expect((await verifier.verify(payload)).success).toBe(true);
-    const reordered = decode(payload);
-    const copy = Buffer.from(
-      JSON.stringify({ solution: reordered.solution, challenge: reordered.challenge }, null, 1),
-    ).toString('base64');
-    expect(copy).not.toBe(payload);
-    expect(await verifier.verify(copy)).toMatchObject({ success: false, reason: 'duplicate' });
-  });
-
-  it('refuses tampered parameters (signature mismatch)', async () => {
-    const payload = decode(await solveAltcha(await challenge()));
-    payload.challenge.parameters.cost = 2;
-    expect(await verifier.verify(encode(payload))).toMatchObject({
-      success: false,
-      reason: 'invalid',
-      errorCodes: ['invalid-signature'],
+    it('serves a signed, expiring v2 challenge that is never cached', async () => {
+      const res = await request(app.getHttpServer()).get('/captcha/challenge').expect(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body.parameters).toMatchObject({ algorithm: 'SHA-256', cost: 1 });
+      expect(res.body.signature).toMatch(/^[0-9a-f]{64}$/);
+      const now = Math.floor(Date.now() / 1000);
+      expect(res.body.parameters.expiresAt).toBeGreaterThan(now + 50);
+      expect(res.body.parameters.expiresAt).toBeLessThanOrEqual(now + 61);
     });
-  });
 
-  it('refuses a wrong counter', async () => {
-    const payload = decode(await solveAltcha(await challenge()));
-    payload.solution.counter += 1;
-    payload.solution.derivedKey = 'ff'.repeat(32);
-    expect(await verifier.verify(encode(payload))).toMatchObject({
-      success: false,
-      reason: 'invalid',
+    it('tells the client where to fetch the challenge when it demands one', async () => {
+      const res = await request(app.getHttpServer()).post('/signup').send({}).expect(403);
+      expect(res.body.details).toEqual({
+        provider: 'altcha',
+        site_key: null,
+        action: 'signup',
+        challenge_url: '/captcha/challenge',
+      });
     });
-  });
 
-  it('refuses a challenge signed with another HMAC key', async () => {
-    const foreign = await createChallenge({
-      algorithm: 'SHA-256',
-      cost: 1,
-      counter: 60,
-      deriveKey,
-      expiresAt: Math.floor(Date.now() / 1000) + 60,
-      hmacSignatureSecret: 'another-key',
+    it('accepts a solved challenge posted in the widget field, once', async () => {
+      const payload = await solveAltcha(await challenge());
+      await request(app.getHttpServer()).post('/signup').send({ altcha: payload }).expect(201);
+      const replay = await request(app.getHttpServer())
+        .post('/signup')
+        .send({ altcha: payload })
+        .expect(403);
+      expect(replay.body.details.reason).toBe('duplicate');
     });
-    expect(await verifier.verify(await solveAltcha(foreign))).toMatchObject({
-      success: false,
-      reason: 'invalid',
-    });
-  });
 
-  it('refuses an expired challenge', async () => {
-    const expired = await createChallenge({
-      algorithm: 'SHA-256',
-      cost: 1,
-      counter: 60,
-      deriveKey,
-      expiresAt: Math.floor(Date.now() / 1000) - 1,
-      hmacSignatureSecret: FAST_ALTCHA.hmacKey,
+    it('refuses a re-encoded copy of a used solution (the claim is on the nonce)', async () => {
+      const payload = await solveAltcha(await challenge());
+      expect((await verifier.verify(payload)).success).toBe(true);
+      const reordered = decode(payload);
+      const copy = Buffer.from(
+        JSON.stringify({ solution: reordered.solution, challenge: reordered.challenge }, null, 1),
+      ).toString('base64');
+      expect(copy).not.toBe(payload);
+      expect(await verifier.verify(copy)).toMatchObject({ success: false, reason: 'duplicate' });
     });
-    expect(await verifier.verify(await solveAltcha(expired))).toMatchObject({
-      success: false,
-      reason: 'expired',
-    });
-  });
 
-  it.each([
-    ['not base64 JSON', 'bm90IGpzb24='],
-    ['JSON of the wrong shape', encode({ hello: 'world' })],
-    [
-      'a v1 payload',
-      encode({
+    it('refuses tampered parameters (signature mismatch)', async () => {
+      const payload = decode(await solveAltcha(await challenge()));
+      payload.challenge.parameters.cost = 2;
+      expect(await verifier.verify(encode(payload))).toMatchObject({
+        success: false,
+        reason: 'invalid',
+        errorCodes: ['invalid-signature'],
+      });
+    });
+
+    it('refuses a wrong counter', async () => {
+      const payload = decode(await solveAltcha(await challenge()));
+      payload.solution.counter += 1;
+      payload.solution.derivedKey = 'ff'.repeat(32);
+      expect(await verifier.verify(encode(payload))).toMatchObject({
+        success: false,
+        reason: 'invalid',
+      });
+    });
+
+    it('refuses a challenge signed with another HMAC key', async () => {
+      const foreign = await createChallenge({
         algorithm: 'SHA-256',
-        challenge: 'ab',
-        number: 1,
-        salt: 's',
-        signature: 'x',
-        took: 1,
-      }),
-    ],
-    ['JSON null', encode(null)],
-  ])('answers malformed for %s', async (_what, token) => {
-    expect(await verifier.verify(token)).toMatchObject({ success: false, reason: 'malformed' });
-  });
+        cost: 1,
+        counter: 60,
+        deriveKey,
+        expiresAt: Math.floor(Date.now() / 1000) + 60,
+        hmacSignatureSecret: 'another-key',
+      });
+      expect(await verifier.verify(await solveAltcha(foreign))).toMatchObject({
+        success: false,
+        reason: 'invalid',
+      });
+    });
 
-  it('answers invalid for an unknown algorithm instead of throwing', async () => {
-    const payload = decode(await solveAltcha(await challenge()));
-    payload.challenge.parameters.algorithm = 'MD5';
-    expect(await verifier.verify(encode(payload))).toMatchObject({
-      success: false,
-      reason: 'invalid',
+    it('refuses an expired challenge', async () => {
+      const expired = await createChallenge({
+        algorithm: 'SHA-256',
+        cost: 1,
+        counter: 60,
+        deriveKey,
+        expiresAt: Math.floor(Date.now() / 1000) - 1,
+        hmacSignatureSecret: FAST_ALTCHA.hmacKey,
+      });
+      expect(await verifier.verify(await solveAltcha(expired))).toMatchObject({
+        success: false,
+        reason: 'expired',
+      });
+    });
+
+    it.each([
+      ['not base64 JSON', 'bm90IGpzb24='],
+      ['JSON of the wrong shape', encode({ hello: 'world' })],
+      [
+        'a v1 payload',
+        encode({
+          algorithm: 'SHA-256',
+          challenge: 'ab',
+          number: 1,
+          salt: 's',
+          signature: 'x',
+          took: 1,
+        }),
+      ],
+      ['JSON null', encode(null)],
+    ])('answers malformed for %s', async (_what, token) => {
+      expect(await verifier.verify(token)).toMatchObject({ success: false, reason: 'malformed' });
+    });
+
+    it('answers invalid for an unknown algorithm instead of throwing', async () => {
+      const payload = decode(await solveAltcha(await challenge()));
+      payload.challenge.parameters.algorithm = 'MD5';
+      expect(await verifier.verify(encode(payload))).toMatchObject({
+        success: false,
+        reason: 'invalid',
+      });
     });
   });
-});
 
-describe('ALTCHA challenge route options', () => {
-  it('serves the challenge on a configured path', async () => {
-    const app = await createCaptchaApp(
-      { provider: 'altcha', altcha: { ...FAST_ALTCHA, challengePath: '/api/altcha' } },
-      [SignupController],
-    );
-    await request(app.getHttpServer()).get('/api/altcha').expect(200);
-    const res = await request(app.getHttpServer()).post('/signup').send({}).expect(403);
-    expect(res.body.details.challenge_url).toBe('/api/altcha');
-    await app.close();
-  });
+  describe('ALTCHA challenge route options', () => {
+    it('serves the challenge on a configured path', async () => {
+      const app = await createCaptchaApp(
+        { provider: 'altcha', altcha: { ...FAST_ALTCHA, challengePath: '/api/altcha' } },
+        [SignupController],
+        adapter,
+      );
+      await request(app.getHttpServer()).get('/api/altcha').expect(200);
+      const res = await request(app.getHttpServer()).post('/signup').send({}).expect(403);
+      expect(res.body.details.challenge_url).toBe('/api/altcha');
+      await app.close();
+    });
 
-  it('serves no challenge when the path is false', async () => {
-    const app = await createCaptchaApp(
-      { provider: 'altcha', altcha: { ...FAST_ALTCHA, challengePath: false } },
-      [SignupController],
-    );
-    await request(app.getHttpServer()).get('/captcha/challenge').expect(404);
-    await app.close();
+    it('serves no challenge when the path is false', async () => {
+      const app = await createCaptchaApp(
+        { provider: 'altcha', altcha: { ...FAST_ALTCHA, challengePath: false } },
+        [SignupController],
+        adapter,
+      );
+      await request(app.getHttpServer()).get('/captcha/challenge').expect(404);
+      await app.close();
+    });
+
+    it('answers GET on the path only: other paths and methods get the app’s own 404', async () => {
+      const app = await createCaptchaApp(
+        { provider: 'altcha', altcha: { ...FAST_ALTCHA, challengePath: '/api/altcha' } },
+        [SignupController],
+        adapter,
+      );
+      const http = () => request(app.getHttpServer());
+      await http().get('/api/altcha?lang=en').expect(200);
+      for (const path of ['/api/altcha/x', '/api/altchax', '/api', '/captcha/challenge']) {
+        const res = await http().get(path).expect(404);
+        expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+      }
+      await http().post('/api/altcha').send({}).expect(404);
+      await http().put('/api/altcha').send({}).expect(404);
+      await app.close();
+    });
   });
 });

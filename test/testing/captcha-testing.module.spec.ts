@@ -8,6 +8,7 @@ import {
   type CaptchaVerification,
 } from 'nestjs-captcha';
 import { CAPTCHA_TEST_TOKENS, CaptchaTestingModule } from 'nestjs-captcha/testing';
+import { ADAPTERS, startApp } from '../support/create-app';
 
 @Controller()
 class CommentController {
@@ -19,59 +20,59 @@ class CommentController {
   }
 }
 
-describe('CaptchaTestingModule', () => {
-  const boot = async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [CaptchaTestingModule.forRoot({ score: 0.9 })],
-      controllers: [CommentController],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    return app;
-  };
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe('CaptchaTestingModule', () => {
+    const boot = async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [CaptchaTestingModule.forRoot({ score: 0.9 })],
+        controllers: [CommentController],
+      }).compile();
+      return startApp(moduleRef, adapter, { listen: false });
+    };
 
-  it('runs the real guard with test tokens and no network', async () => {
-    const app = await boot();
-    const http = () => request(app.getHttpServer());
-    const missing = await http().post('/comment').send({}).expect(403);
-    expect(missing.body.details).toEqual({
-      provider: 'turnstile',
-      site_key: 'test-site-key',
-      action: 'comment',
+    it('runs the real guard with test tokens and no network', async () => {
+      const app = await boot();
+      const http = () => request(app.getHttpServer());
+      const missing = await http().post('/comment').send({}).expect(403);
+      expect(missing.body.details).toEqual({
+        provider: 'turnstile',
+        site_key: 'test-site-key',
+        action: 'comment',
+      });
+      const ok = await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.pass })
+        .expect(200);
+      expect(ok.body).toMatchObject({ success: true, provider: 'turnstile', score: 0.9 });
+      await http().post('/comment').send({ captchaToken: CAPTCHA_TEST_TOKENS.pass }).expect(200);
+      const dup = await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.fail('duplicate') })
+        .expect(403);
+      expect(dup.body.details.reason).toBe('duplicate');
+      await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.unavailable })
+        .expect(503);
+      await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.misconfigured })
+        .expect(503);
+      expect((await app.get(CaptchaVerifier).verify('anything-else')).reason).toBe('invalid');
+      await app.close();
     });
-    const ok = await http()
-      .post('/comment')
-      .send({ captchaToken: CAPTCHA_TEST_TOKENS.pass })
-      .expect(200);
-    expect(ok.body).toMatchObject({ success: true, provider: 'turnstile', score: 0.9 });
-    await http().post('/comment').send({ captchaToken: CAPTCHA_TEST_TOKENS.pass }).expect(200);
-    const dup = await http()
-      .post('/comment')
-      .send({ captchaToken: CAPTCHA_TEST_TOKENS.fail('duplicate') })
-      .expect(403);
-    expect(dup.body.details.reason).toBe('duplicate');
-    await http()
-      .post('/comment')
-      .send({ captchaToken: CAPTCHA_TEST_TOKENS.unavailable })
-      .expect(503);
-    await http()
-      .post('/comment')
-      .send({ captchaToken: CAPTCHA_TEST_TOKENS.misconfigured })
-      .expect(503);
-    expect((await app.get(CaptchaVerifier).verify('anything-else')).reason).toBe('invalid');
-    await app.close();
-  });
 
-  it('refuses to load under NODE_ENV=production unless explicitly allowed', () => {
-    const previous = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      expect(() => CaptchaTestingModule.forRoot()).toThrow(
-        /refuses to load with NODE_ENV=production/,
-      );
-      expect(() => CaptchaTestingModule.forRoot({ allowInProduction: true })).not.toThrow();
-    } finally {
-      process.env.NODE_ENV = previous;
-    }
+    it('refuses to load under NODE_ENV=production unless explicitly allowed', () => {
+      const previous = process.env.NODE_ENV;
+      process.env.NODE_ENV = 'production';
+      try {
+        expect(() => CaptchaTestingModule.forRoot()).toThrow(
+          /refuses to load with NODE_ENV=production/,
+        );
+        expect(() => CaptchaTestingModule.forRoot({ allowInProduction: true })).not.toThrow();
+      } finally {
+        process.env.NODE_ENV = previous;
+      }
+    });
   });
 });
