@@ -2,6 +2,7 @@ import { HttpModule } from '@nestjs/axios';
 import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AltchaChallengeMiddleware } from './altcha/altcha-challenge.middleware';
+import { CaptchalaChallengeMiddleware } from './captchala/captchala-challenge.middleware';
 import {
   CAPTCHA_MODULE_OPTIONS,
   CAPTCHA_OPTIONS,
@@ -98,6 +99,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaOutcomeInterceptor,
     CaptchaExceptionFilter,
     AltchaChallengeMiddleware,
+    CaptchalaChallengeMiddleware,
     CaptchaRouteCheck,
   ],
   exports: [
@@ -130,6 +132,12 @@ export class CaptchaModule extends ConfigurableCaptchaModule implements NestModu
     const path = this.options.altcha.challengePath;
     if (this.providers.altcha && path) {
       consumer.apply(AltchaChallengeMiddleware).forRoutes({ path, method: RequestMethod.GET });
+    }
+    const captchalaPath = this.options.captchala?.challengePath;
+    if (this.providers.get('captchala') && captchalaPath) {
+      consumer
+        .apply(CaptchalaChallengeMiddleware)
+        .forRoutes({ path: captchalaPath, method: RequestMethod.GET });
     }
   }
 }

@@ -25,10 +25,15 @@ export * from './errors/captcha-exception.filter';
 export * from './errors/captcha-unavailable.error';
 export * from './errors/captcha-messages';
 export * from './http/captcha-token-extractor';
+export * from './http/captcha-request';
 export * from './http/client-ip-resolver';
 export * from './providers/captcha-provider-name';
 export type * from './providers/captcha-provider.interface';
 export type { AltchaChallenge } from './providers/altcha.provider';
+export type {
+  CaptchalaChallengeOptions,
+  CaptchalaServerToken,
+} from './providers/captchala.provider';
 export * from './stores/captcha-store.interface';
 export * from './stores/memory-captcha.store';
 export * from './stores/redis-captcha.store';

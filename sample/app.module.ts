@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CaptchaModule, captchaOptionsFromEnv } from 'nestjs-captcha';
 import { AuthModule } from './auth/auth.module';
 import { HealthController } from './health/health.controller';
+import { LoginPageController } from './login/login-page.controller';
 import { MetricsController } from './metrics/metrics.controller';
 
 /**
@@ -22,6 +23,6 @@ import { MetricsController } from './metrics/metrics.controller';
     }),
     AuthModule,
   ],
-  controllers: [HealthController, MetricsController],
+  controllers: [LoginPageController, HealthController, MetricsController],
 })
 export class AppModule {}

@@ -1,5 +1,6 @@
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendNoStoreJson } from '../http/send-no-store-json';
 import { CaptchaProviders } from '../providers/captcha-providers';
 
 /**
@@ -17,21 +18,14 @@ export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage
     if (request.method !== 'GET' || !altcha) return next();
     try {
       const challenge = await altcha.createChallenge();
-      send(response, 200, challenge);
+      sendNoStoreJson(response, 200, challenge);
     } catch (error) {
       this.logger.error({ event: 'captcha.challenge_failed', cause: (error as Error).message });
-      send(response, 503, {
+      sendNoStoreJson(response, 503, {
         statusCode: 503,
         error: 'captcha_unavailable',
         message: 'Verification is temporarily unavailable.',
       });
     }
   }
-}
-
-function send(response: ServerResponse, status: number, body: unknown): void {
-  response.statusCode = status;
-  response.setHeader('content-type', 'application/json; charset=utf-8');
-  response.setHeader('cache-control', 'no-store');
-  response.end(JSON.stringify(body));
 }

@@ -308,7 +308,8 @@ async function providerCheck(
         status: 'fail',
         message: error.details.errorCodes?.length
           ? `secret or site key rejected by ${provider}: ${error.details.errorCodes.join(', ')}. ` +
-            'Check that CAPTCHA_SECRET_KEY and CAPTCHA_SITE_KEY belong together and to this environment'
+            'Check that CAPTCHA_SECRET_KEY and CAPTCHA_SITE_KEY belong together and to this environment' +
+            (provider === 'recaptcha-enterprise' ? ', and CAPTCHA_PROJECT_ID to the API key' : '')
           : `secret or site key rejected: ${error.message}`,
         latencyMs,
       };

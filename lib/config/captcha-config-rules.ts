@@ -129,6 +129,32 @@ export const secretKeyRule = keyRule(
   'the secret key exactly as the provider issued it, without spaces or line breaks',
 );
 
+/**
+ * `CAPTCHA_PROJECT_ID` / `projectId`: a Google Cloud project id (or number, or a domain-scoped
+ * `example.com:project`). It goes into the assessments URL's path, so `/`, `?`, `#` and spaces are
+ * refused.
+ */
+export const projectIdRule: ConfigRule = {
+  accepted:
+    'the Google Cloud project id of reCAPTCHA Enterprise, e.g. my-project-123 (letters, digits, ".", ":" and "-")',
+  problem: (value) => {
+    if (typeof value !== 'string') return 'is not a string';
+    if (value.length === 0) return 'is empty';
+    return /^[A-Za-z0-9][A-Za-z0-9.:-]{0,127}$/.test(value) ? undefined : 'is not a project id';
+  },
+};
+
+/** A path serving challenges (`altcha.challengePath`, `captchala.challengePath`), when not `false`. */
+export const challengePathRule: ConfigRule = {
+  accepted: "a path starting with '/', e.g. /captcha/challenge, or false to serve none",
+  problem: (value) => {
+    if (typeof value !== 'string') return 'is not a path';
+    if (!value.startsWith('/')) return "does not start with '/'";
+    if (/[\s?#]/.test(value)) return 'contains whitespace, ? or #';
+    return undefined;
+  },
+};
+
 /** Shortest ALTCHA HMAC key accepted: a guessable key lets anyone mint easy challenges. */
 export const MIN_HMAC_KEY_LENGTH = 16;
 

@@ -17,6 +17,7 @@ import {
   maskUrlPassword,
   minScoreRule,
   problemLine,
+  projectIdRule,
   providerRule,
   redisUrlRule,
   secretKeyRule,
@@ -32,11 +33,15 @@ import {
 } from './captcha-config-rules';
 import type { CaptchaFailureMode } from './captcha-module-options.interface';
 
-/** Every environment variable of the contract, in the order problems are reported. */
+/**
+ * Every environment variable of the contract, in the order problems are reported.
+ * `CAPTCHA_PROJECT_ID` (reCAPTCHA Enterprise) was added beyond the design's list.
+ */
 export const CAPTCHA_ENV_VARIABLES = [
   'CAPTCHA_PROVIDER',
   'CAPTCHA_SITE_KEY',
   'CAPTCHA_SECRET_KEY',
+  'CAPTCHA_PROJECT_ID',
   'CAPTCHA_VERIFY_URL',
   'CAPTCHA_TIMEOUT_MS',
   'CAPTCHA_FAILURE_MODE',
@@ -187,6 +192,20 @@ export const CAPTCHA_ENV_SPECS = {
     parse: byRule(secretKeyRule),
     whenUnset: requiredByProvider('secret key'),
   },
+  CAPTCHA_PROJECT_ID: {
+    parse: byRule(projectIdRule),
+    whenUnset: (env: CaptchaEnvironment) => {
+      const who =
+        providerOf(env) === 'recaptcha-enterprise'
+          ? 'provider "recaptcha-enterprise"'
+          : fallbackProviderOf(env) === 'recaptcha-enterprise'
+            ? 'fallback provider "recaptcha-enterprise" (CAPTCHA_FALLBACK_PROVIDER)'
+            : undefined;
+      return (
+        who && { problem: `not set, but ${who} requires it`, accepted: projectIdRule.accepted }
+      );
+    },
+  },
   CAPTCHA_VERIFY_URL: { show: maskUrlPassword, parse: byRule(verifyUrlRule) },
   CAPTCHA_TIMEOUT_MS: { parse: wholeNumber(timeoutMsRule) },
   CAPTCHA_FAILURE_MODE: { parse: byRule<CaptchaFailureMode>(failureModeRule) },
@@ -330,6 +349,8 @@ export class CaptchaEnvironment {
   @EnvVariable() CAPTCHA_PROVIDER?: string;
   @EnvVariable() CAPTCHA_SITE_KEY?: string;
   @EnvVariable() CAPTCHA_SECRET_KEY?: string;
+  /** Beyond the design's contract: reCAPTCHA Enterprise's Google Cloud project. */
+  @EnvVariable() CAPTCHA_PROJECT_ID?: string;
   @EnvVariable() CAPTCHA_VERIFY_URL?: string;
   @EnvVariable() CAPTCHA_TIMEOUT_MS?: string;
   @EnvVariable() CAPTCHA_FAILURE_MODE?: string;

@@ -26,6 +26,59 @@ export interface AltchaOptions {
 }
 
 /**
+ * How one CaptchaLa failure code (`data.error` or `msg`) is read: a verdict on the token, our own
+ * configuration refused (`'misconfigured'`, an outage), or a provider-side failure (`'unavailable'`).
+ */
+export type CaptchalaErrorMeaning =
+  'malformed' | 'invalid' | 'expired' | 'duplicate' | 'misconfigured' | 'unavailable';
+
+/**
+ * Options of the CaptchaLa provider. CaptchaLa's public material leaves several things unknown
+ * (token lifetime and length, error codes, the issue call's body); each is a setting here.
+ */
+export interface CaptchalaOptions {
+  /**
+   * Accept `dg_` tokens that CaptchaLa reports as `degraded` (e.g. `quota_exhausted`): they pass
+   * with `degraded: true`. Default `false`: such a token is an outage of the provider
+   * (`CaptchaUnavailableError`, kind `http_4xx`), answered by the failure mode (`closed`: 503).
+   */
+  acceptDegraded?: boolean;
+  /**
+   * Accept `client_` tokens, which CaptchaLa cannot verify (its Go SDK passes them with a warning):
+   * they pass unverified with `degraded: true`, without a provider call. Default `false`: `invalid`.
+   */
+  acceptClientTokens?: boolean;
+  /** Where `offline_` tokens are validated. Default `https://fallbackapiv1.captchala.com/api/validate`. */
+  backupUrl?: string;
+  /**
+   * Where server tokens are issued. Default: `verifyUrl` with `/v1/validate` replaced by
+   * `/v1/server/challenge/issue` (`https://apiv1.captcha.la/v1/server/challenge/issue`).
+   */
+  issueUrl?: string;
+  /**
+   * Body of the issue call: `'json'` (default; CaptchaLa's Go SDK: `{action, ttl, max_uses,
+   * binding_ip, bind_uid}`) or `'form'` (the API docs: `action=…&ttl=…&max_uses=…&bind_ip=…`).
+   * The two sources disagree and neither is confirmed.
+   */
+  issueEncoding?: 'form' | 'json';
+  /**
+   * Path serving `GET ?action=…` with a fresh server token (`{ serverToken, expiresIn, issuedAt }`),
+   * or `false` (default) to serve none. Each call spends CaptchaLa quota: rate-limit it.
+   */
+  challengePath?: string | false;
+  /** How long a pass token stays redeemable (not published); our single-use claim lasts this long. Default `600`. */
+  tokenLifetimeSeconds?: number;
+  /** Longest token sent to CaptchaLa (not published). Default `4096`. */
+  maxTokenLength?: number;
+  /**
+   * Extra or different readings of failure codes, over the built-in ones (`token_expired`,
+   * `challenge_expired` → `expired`; `token_already_used` → `duplicate`; `token_not_found`,
+   * `challenge_not_found`, `invalid_answer` → `invalid`). Unknown codes read as `invalid`.
+   */
+  errorCodes?: Record<string, CaptchalaErrorMeaning>;
+}
+
+/**
  * The slice of an ioredis `Redis` or `Cluster` client the Redis store uses, so this package's
  * types do not require ioredis to be installed.
  */
@@ -117,6 +170,13 @@ export interface CaptchaModuleOptions {
   secretKey?: CaptchaSecret;
   /** Overrides the provider's verify URL (`CAPTCHA_VERIFY_URL`), for proxies, regions and tests. */
   verifyUrl?: string;
+  /**
+   * Google Cloud project id of reCAPTCHA Enterprise (`CAPTCHA_PROJECT_ID`): required for
+   * `recaptcha-enterprise`, whose `secretKey` is an API key. Fills `{projectId}` in `verifyUrl`.
+   */
+  projectId?: string;
+  /** Friendly Captcha API version: `2` (default, `X-API-Key`) or `1` (legacy `secret` in the body). */
+  friendlyCaptchaVersion?: 1 | 2;
   /** Provider call timeout in ms (`CAPTCHA_TIMEOUT_MS`). Default `3000`. */
   timeoutMs?: number;
   /** What to do when the provider cannot answer (`CAPTCHA_FAILURE_MODE`). Default `'closed'`. */
@@ -148,6 +208,14 @@ export interface CaptchaModuleOptions {
    * debug, rejections at warn, outages at error. Default `true`.
    */
   logDecisions?: boolean;
+  /**
+   * User-facing messages of the three answers, per language, over the built-in ones (en, es, fr,
+   * de, pt, ja, zh, ru); the language is chosen from `Accept-Language`.
+   */
+  messages?: Record<
+    string,
+    Partial<Record<'captcha_required' | 'captcha_invalid' | 'captcha_unavailable', string>>
+  >;
   /** Where audit events go. Default: Nest `Logger` (context `CaptchaAudit`). */
   auditSink?: CaptchaAuditSink;
   /**
@@ -188,6 +256,8 @@ export interface CaptchaModuleOptions {
   storeFailureMode?: 'closed' | 'open';
   /** ALTCHA settings (used when `provider` is `'altcha'`). */
   altcha?: AltchaOptions;
+  /** CaptchaLa settings (used when `provider` or the fallback provider is `'captchala'`). */
+  captchala?: CaptchalaOptions;
   /** Replaces the built-in token lookup (body `captcha.token`, `captchaToken`, widget fields, header). */
   tokenExtractor?: CaptchaTokenExtractor;
   /** Bypass the checkpoint for some requests (e.g. machine-to-machine clients). */

@@ -24,6 +24,7 @@ export interface CaptchaConfigReader {
  * |---|---|
  * | `CAPTCHA_PROVIDER` (default `altcha`) | `provider` |
  * | `CAPTCHA_SITE_KEY` / `CAPTCHA_SECRET_KEY` | `siteKey` / `secretKey` (required except for `altcha`) |
+ * | `CAPTCHA_PROJECT_ID` | `projectId` (Google Cloud project; required with `recaptcha-enterprise`, whose secret key is an API key) |
  * | `CAPTCHA_VERIFY_URL` | `verifyUrl` (http or https) |
  * | `CAPTCHA_TIMEOUT_MS` | `timeoutMs` (100–60000) |
  * | `CAPTCHA_FAILURE_MODE` | `failureMode` (`closed`, `open`, `fallback`) |
@@ -85,6 +86,7 @@ export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModul
     provider: read('CAPTCHA_PROVIDER', specs.CAPTCHA_PROVIDER.parse) ?? 'altcha',
     siteKey: read('CAPTCHA_SITE_KEY', specs.CAPTCHA_SITE_KEY.parse),
     secretKey: read('CAPTCHA_SECRET_KEY', specs.CAPTCHA_SECRET_KEY.parse),
+    projectId: read('CAPTCHA_PROJECT_ID', specs.CAPTCHA_PROJECT_ID.parse),
     verifyUrl: read('CAPTCHA_VERIFY_URL', specs.CAPTCHA_VERIFY_URL.parse),
     timeoutMs: read('CAPTCHA_TIMEOUT_MS', specs.CAPTCHA_TIMEOUT_MS.parse),
     failureMode: read('CAPTCHA_FAILURE_MODE', specs.CAPTCHA_FAILURE_MODE.parse),

@@ -6,6 +6,8 @@ export type {
   CaptchaCircuitBreakerOptions,
   CaptchaFailureMode,
   CaptchaFallback,
+  CaptchalaErrorMeaning,
+  CaptchalaOptions,
   CaptchaModuleOptions,
   CaptchaRedisClient,
   CaptchaRedisOptions,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   ALTCHA_ALGORITHMS,
+  challengePathRule,
   circuitHalfOpenAfterRule,
   circuitThresholdRule,
   type ConfigRule,
@@ -34,6 +35,7 @@ import {
   verifyUrlRule,
 } from './captcha-config-rules';
 import { CaptchaConfigError } from './captcha-config.error';
+import { checkProviderOptions } from './check-provider-options';
 import {
   type CaptchaProviderName,
   SUPPORTED_PROVIDER_NAMES,
@@ -107,7 +109,9 @@ const propertyPath = (parent: string, key: string) =>
  * settings (`memory`, `redis`), `fallback`, `auditSink` and `httpAgents` are checked and passed
  * on as they are.
  *
- * Providers other than ALTCHA need `secretKey` and `siteKey`. `failureMode: 'fallback'` needs
+ * Providers other than ALTCHA need `secretKey` and `siteKey`; reCAPTCHA Enterprise (as the
+ * provider or the fallback provider) also needs `projectId`. `friendlyCaptchaVersion` and
+ * `captchala` are checked and passed on as they are. `failureMode: 'fallback'` needs
  * `fallback`: `{ provider }` naming a supported provider other than `provider` (with its own
  * `siteKey` and `secretKey` unless it is ALTCHA), or `{ method }` naming a method of the app. A
  * `fallback` is checked the same way with any failure mode (routes may choose `fallback`). ALTCHA,
@@ -295,6 +299,7 @@ export function resolveCaptchaOptions(
 
   const altcha = resolveAltcha(given.altcha, report, checkSecret);
   const fallbackProvider = checkFallback(given.fallback, provider, report, check, checkSecret);
+  checkProviderOptions(given, { provider, fallbackProvider }, report, problems);
 
   // Cross-field rules, on a provider known to be valid.
   if (isSupportedProvider(provider) && provider !== 'altcha') {
@@ -679,13 +684,9 @@ function resolveAltcha(
     }
   }
   if (challengePath !== undefined && challengePath !== false) {
-    const accepted = "a path starting with '/', e.g. /captcha/challenge, or false to serve none";
-    if (typeof challengePath !== 'string') {
-      report('altcha.challengePath', challengePath, 'is not a path', accepted);
-    } else if (!challengePath.startsWith('/')) {
-      report('altcha.challengePath', challengePath, "does not start with '/'", accepted);
-    } else if (/[\s?#]/.test(challengePath)) {
-      report('altcha.challengePath', challengePath, 'contains whitespace, ? or #', accepted);
+    const problem = challengePathRule.problem(challengePath);
+    if (problem !== undefined) {
+      report('altcha.challengePath', challengePath, problem, challengePathRule.accepted);
     }
   }
   return value as AltchaOptions;

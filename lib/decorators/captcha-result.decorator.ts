@@ -1,9 +1,10 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { getCaptchaResult } from '../guard/captcha-request-state';
+import { captchaRequestOf } from '../http/captcha-request';
 
 /**
  * Injects the request's {@link CaptchaVerification} into a handler: `undefined` when no challenge
- * was due. Useful for step-up decisions on a low score.
+ * was due. Useful for step-up decisions on a low score. Works in controllers and GraphQL resolvers.
  *
  * @example
  * ```ts
@@ -13,5 +14,5 @@ import { getCaptchaResult } from '../guard/captcha-request-state';
  * ```
  */
 export const CaptchaResult = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  getCaptchaResult(context.switchToHttp().getRequest()),
+  getCaptchaResult(captchaRequestOf(context) as object),
 );

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, map, Observable, throwError } from 'rxjs';
 import { collectOutcomeHooks, type ConditionOutcomeHooks } from '../conditions/condition-internals';
 import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
+import { captchaRequestOf } from '../http/captcha-request';
 import { getCaptchaContext } from './captcha-request-state';
 
 /**
@@ -24,7 +25,7 @@ export class CaptchaOutcomeInterceptor implements NestInterceptor {
     const hooks = when ? collectOutcomeHooks(when) : [];
     // The guard leaves its context only when the checkpoint ran (not skipped).
     const captchaContext =
-      hooks.length > 0 ? getCaptchaContext(context.switchToHttp().getRequest()) : undefined;
+      hooks.length > 0 ? getCaptchaContext(captchaRequestOf(context) as object) : undefined;
     if (!captchaContext) return next.handle();
 
     let settled = false;

@@ -21,7 +21,12 @@ import {
   type CaptchaChallengeDetails,
 } from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import { defaultTokenExtractor, statedTokenProvider } from '../http/captcha-token-extractor';
+import { captchaRequestOf, graphqlArgsOf } from '../http/captcha-request';
+import {
+  argumentToken,
+  defaultTokenExtractor,
+  statedTokenProvider,
+} from '../http/captcha-token-extractor';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
 import { CaptchaDecisionLog, type CaptchaDecision } from '../observability/captcha-decision-log';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
@@ -71,8 +76,8 @@ export class CaptchaGuard implements CanActivate {
 
     const action = requirement.action ?? null;
     this.metrics.challenge(action ?? 'none', condition);
-    const token = this.extractToken(request);
-    const provider = this.tokenProvider(request, requirement);
+    const token = this.extractToken(request, context);
+    const provider = this.tokenProvider(request, requirement, context);
     // Fields only, never the token itself: its presence and length say enough.
     const decision: DecisionBase = {
       requestId: captchaContext.requestId,
@@ -139,11 +144,18 @@ export class CaptchaGuard implements CanActivate {
     );
   }
 
+  /** The HTTP request, for controllers and GraphQL resolvers alike ({@link captchaRequestOf}). */
   protected getRequest(context: ExecutionContext): unknown {
-    return context.switchToHttp().getRequest();
+    return captchaRequestOf(context);
   }
 
-  protected extractToken(request: unknown): unknown {
+  /**
+   * The token: a GraphQL resolver's arguments first (`captcha.token`, `captchaToken`), then the
+   * request through `tokenExtractor` (default: body fields, then header `x-captcha-token`).
+   */
+  protected extractToken(request: unknown, context?: ExecutionContext): unknown {
+    const fromArgs = context ? argumentToken(graphqlArgsOf(context)) : undefined;
+    if (fromArgs !== undefined) return fromArgs;
     return (this.options.tokenExtractor ?? defaultTokenExtractor)(request);
   }
 
@@ -305,9 +317,10 @@ export class CaptchaGuard implements CanActivate {
   protected tokenProvider(
     request: unknown,
     requirement: RequireCaptchaOptions,
+    context?: ExecutionContext,
   ): CaptchaProviderName | undefined {
     const accepted = this.routeProviders(requirement);
-    const stated = statedTokenProvider(request);
+    const stated = statedTokenProvider(request, context && graphqlArgsOf(context));
     if (stated === undefined) return accepted[0];
     if (accepted.includes(stated)) return stated;
     const fallback = this.fallbackProvider(requirement);

@@ -10,6 +10,8 @@ export const WIDGET_TOKEN_FIELDS = [
   'g-recaptcha-response',
   'h-captcha-response',
   'frc-captcha-response',
+  // Friendly Captcha v1's widget (friendly-challenge).
+  'frc-captcha-solution',
   'altcha',
 ] as const;
 
@@ -40,26 +42,48 @@ export const defaultTokenExtractor: CaptchaTokenExtractor = (request) => {
   return headers?.[TOKEN_HEADER];
 };
 
+/**
+ * GraphQL: the token in a resolver's arguments, `captcha.token` (a `{ token, provider }` input)
+ * then `captchaToken`. `null` counts as absent, as for an optional argument the client left out,
+ * so the request (header `x-captcha-token`) is looked at next. `undefined` when there is none.
+ *
+ * The guard's precedence for resolvers: these arguments first, then the request through
+ * `tokenExtractor` (default {@link defaultTokenExtractor}). Controllers have no arguments.
+ */
+export function argumentToken(args: unknown): unknown {
+  if (!isRecord(args)) return undefined;
+  if (isRecord(args.captcha) && args.captcha.token != null) return args.captcha.token;
+  return args.captchaToken ?? undefined;
+}
+
 /** Which provider a widget field belongs to. `g-recaptcha-response` is left out: Turnstile and hCaptcha fill it too. */
 const FIELD_PROVIDERS: Record<string, CaptchaProviderName> = {
   'cf-turnstile-response': 'turnstile',
   'h-captcha-response': 'hcaptcha',
   'frc-captcha-response': 'friendly-captcha',
+  'frc-captcha-solution': 'friendly-captcha',
   altcha: 'altcha',
 };
 
 /**
- * The provider a request says its token is from: body `captcha.provider` (as in
+ * The provider a request says its token is from: GraphQL argument `captcha.provider` (resolvers
+ * only: pass their `args`), body `captcha.provider` (as in
  * `{"captcha": {"provider": "altcha", "token": "…"}}`), header `x-captcha-provider`, or the widget
  * field the token came in. `undefined` when it does not say; the route decides what it accepts.
  */
-export function statedTokenProvider(request: unknown): CaptchaProviderName | undefined {
+export function statedTokenProvider(
+  request: unknown,
+  args?: unknown,
+): CaptchaProviderName | undefined {
   const { body, headers } = (request ?? {}) as {
     body?: unknown;
     headers?: Record<string, unknown>;
   };
   const isName = (value: unknown): value is CaptchaProviderName =>
     typeof value === 'string' && (CAPTCHA_PROVIDER_NAMES as readonly string[]).includes(value);
+  if (isRecord(args) && isRecord(args.captcha) && args.captcha.provider != null) {
+    return isName(args.captcha.provider) ? args.captcha.provider : undefined;
+  }
   if (isRecord(body) && isRecord(body.captcha) && 'provider' in body.captcha) {
     return isName(body.captcha.provider) ? body.captcha.provider : undefined;
   }

@@ -16,6 +16,9 @@ export type CaptchaProviderName = (typeof CAPTCHA_PROVIDER_NAMES)[number];
 export const SUPPORTED_PROVIDER_NAMES = [
   'turnstile',
   'recaptcha',
+  'recaptcha-enterprise',
   'hcaptcha',
+  'friendly-captcha',
   'altcha',
+  'captchala',
 ] as const satisfies readonly CaptchaProviderName[];

@@ -4,6 +4,8 @@ import type { CaptchaProviderName } from './captcha-provider-name';
 /** What the verifier passes to a provider for one call. */
 export interface ProviderVerifyRequest {
   remoteIp?: string;
+  /** The action the caller expects; providers that take it on the wire (reCAPTCHA Enterprise) send it. */
+  action?: string;
 }
 
 /**
@@ -23,6 +25,13 @@ export interface ProviderReply {
   challengeTs?: Date;
   /** The provider's HTTP status (remote providers). */
   httpStatus?: number;
+  /** The provider's risk reasons, as it names them (reCAPTCHA Enterprise `riskAnalysis.reasons`). */
+  reasons?: string[];
+  /**
+   * The provider verdict was not a full verification and was accepted by an explicit option
+   * (CaptchaLa degraded or client-only tokens).
+   */
+  degraded?: boolean;
 }
 
 /**

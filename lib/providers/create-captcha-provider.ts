@@ -2,8 +2,11 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 import { AltchaProvider } from './altcha.provider';
 import type { CaptchaProvider } from './captcha-provider.interface';
+import { CaptchalaProvider } from './captchala.provider';
+import { FriendlyCaptchaProvider } from './friendly-captcha.provider';
 import { HcaptchaProvider } from './hcaptcha.provider';
 import type { ProviderHttpClient } from './provider-http-client';
+import { RecaptchaEnterpriseProvider } from './recaptcha-enterprise.provider';
 import { RecaptchaProvider } from './recaptcha.provider';
 import { TurnstileProvider } from './turnstile.provider';
 
@@ -22,6 +25,12 @@ export function createCaptchaProvider(
       return new HcaptchaProvider(options, http);
     case 'altcha':
       return new AltchaProvider(options, store);
+    case 'recaptcha-enterprise':
+      return new RecaptchaEnterpriseProvider(options, http);
+    case 'friendly-captcha':
+      return new FriendlyCaptchaProvider(options, http);
+    case 'captchala':
+      return new CaptchalaProvider(options, http);
     default:
       throw new Error(`provider "${options.provider}" is not available in this version`);
   }

@@ -8,6 +8,7 @@ import type {
 import type { ErrorCodeMeaning } from './error-code-map';
 import { reasonFromErrorCodes } from './error-code-map';
 import type { ProviderHttpClient } from './provider-http-client';
+import { invertRiskScore } from './reply-fields';
 import { resolveSecret } from './resolve-secret';
 import { readSiteverifyReply } from './siteverify-reply';
 
@@ -111,13 +112,4 @@ export class HcaptchaProvider implements CaptchaProvider {
       ),
     };
   }
-}
-
-/**
- * hCaptcha's risk score (1.0 = bot) as ours (1.0 = human), within 0..1. Rounded to 12 decimals so
- * the subtraction's floating-point error cannot drop a score under an equal threshold
- * (`1 - 0.8` is `0.19999999999999996`).
- */
-function invertRiskScore(riskScore: number): number {
-  return Number(Math.min(1, Math.max(0, 1 - riskScore)).toFixed(12));
 }

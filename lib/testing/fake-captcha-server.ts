@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeCaptchala, type FakeCaptchalaServerToken } from './fake-captchala';
 import { FakeFaultSchedule, type FaultOptions } from './fake-fault';
+import { FakeFriendlyCaptcha } from './fake-friendly-captcha';
 import { FakeHcaptcha, HCAPTCHA_TEST_KEYS } from './fake-hcaptcha';
 import type {
   FakeProvider,
@@ -9,8 +11,15 @@ import type {
   IssueTokenOptions,
 } from './fake-provider';
 import { RECAPTCHA_TEST_KEYS, FakeRecaptcha } from './fake-recaptcha';
+import { FakeRecaptchaEnterprise } from './fake-recaptcha-enterprise';
 import { parseFakeRequestBody, readRequestBody } from './fake-request-body';
 import { FakeTurnstile, TURNSTILE_TEST_KEYS } from './fake-turnstile';
+import {
+  fakeWidgetScriptUrl,
+  handleFakeWidgetRequest,
+  type FakeWidgetProvider,
+  type FakeWidgetScriptOptions,
+} from './fake-widget-scripts';
 
 /** Options for {@link FakeCaptchaServer.start}. */
 export interface FakeCaptchaServerOptions {
@@ -24,6 +33,8 @@ export interface RecordedRequest {
   method: string;
   /** The path without query string. */
   path: string;
+  /** The path with its query string, as received (reCAPTCHA Enterprise sends `?key=`). */
+  url: string;
   /** The raw `content-type` header (`''` when absent). */
   contentType: string;
   headers: Record<string, string | string[] | undefined>;
@@ -38,8 +49,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_FAULT_BODY = JSON.stringify({ success: false, 'error-codes': ['internal-error'] });
 
 /**
- * A real local HTTP server speaking the Turnstile, reCAPTCHA and hCaptcha siteverify protocols
- * (providers.md §1, §2a, §3, §8), on 127.0.0.1 with a random port. Point a provider's `verifyUrl`
+ * A real local HTTP server speaking the Turnstile, reCAPTCHA and hCaptcha siteverify protocols,
+ * reCAPTCHA Enterprise's createAssessment, Friendly Captcha's siteverify (v2 and v1) and
+ * CaptchaLa's validate and issue calls (providers.md §1–4, §6, §8), on 127.0.0.1 with a random port. Point a provider's `verifyUrl`
  * at {@link FakeCaptchaServer.verifyUrl}, mint tokens with {@link FakeCaptchaServer.issueToken},
  * and steer time and failures with {@link FakeCaptchaServer.advanceClock} and
  * {@link FakeCaptchaServer.fault}.
@@ -57,6 +69,12 @@ export class FakeCaptchaServer {
     turnstile: '0x4AAAAAAAfakeSecretTurnstile000000',
     recaptcha: '6LfakeSecretRecaptcha0000000000000000000',
     hcaptcha: '0xfakeSecretHcaptcha00000000000000000000',
+    /** reCAPTCHA Enterprise: the API key (`?key=`). */
+    'recaptcha-enterprise': 'AIzaFakeRecaptchaEnterpriseApiKey000000',
+    /** Friendly Captcha: the API key (`X-API-Key` in v2, `secret` in v1). */
+    'friendly-captcha': 'A1FAKEFRIENDLYCAPTCHAAPIKEY00000',
+    /** CaptchaLa: the app secret (`X-App-Secret`). */
+    captchala: 'fake-captchala-app-secret-000000',
   });
 
   /** The "production" site keys matching {@link FakeCaptchaServer.secrets}. */
@@ -64,7 +82,14 @@ export class FakeCaptchaServer {
     turnstile: '0x4AAAAAAAfakeSiteKey0000',
     recaptcha: '6LfakeSiteKeyRecaptcha000000000000000000',
     hcaptcha: 'fa4e0000-5173-4e00-8000-00000000fa4e',
+    'recaptcha-enterprise': '6LfakeSiteKeyRecaptchaEnterprise00000000',
+    'friendly-captcha': 'FCMFAKESITEKEY0000',
+    /** CaptchaLa: the app key (`X-App-Key`). */
+    captchala: 'fake-captchala-app-key',
   });
+
+  /** The Google Cloud project the reCAPTCHA Enterprise API key may assess in. */
+  static readonly projectId = 'fake-captcha-project';
 
   /** The providers' official test keys, secrets and dummy tokens, which the fake honours. */
   static readonly testKeys = Object.freeze({
@@ -80,6 +105,7 @@ export class FakeCaptchaServer {
 
   private readonly providers: Record<FakeProviderName, FakeProvider>;
   private readonly hcaptcha: FakeHcaptcha;
+  private readonly captchala: FakeCaptchala;
   private readonly routes: Map<string, FakeProvider>;
   private readonly faults = new FakeFaultSchedule();
   private readonly pendingDelays = new Map<NodeJS.Timeout, () => void>();
@@ -96,12 +122,28 @@ export class FakeCaptchaServer {
       FakeCaptchaServer.secrets.hcaptcha,
       FakeCaptchaServer.siteKeys.hcaptcha,
     );
+    const { secrets, siteKeys } = FakeCaptchaServer;
+    this.captchala = new FakeCaptchala(siteKeys.captchala, secrets.captchala);
     this.providers = {
-      turnstile: new FakeTurnstile(FakeCaptchaServer.secrets.turnstile),
-      recaptcha: new FakeRecaptcha(FakeCaptchaServer.secrets.recaptcha),
+      turnstile: new FakeTurnstile(secrets.turnstile),
+      recaptcha: new FakeRecaptcha(secrets.recaptcha),
       hcaptcha: this.hcaptcha,
+      'recaptcha-enterprise': new FakeRecaptchaEnterprise(
+        secrets['recaptcha-enterprise'],
+        siteKeys['recaptcha-enterprise'],
+        FakeCaptchaServer.projectId,
+      ),
+      'friendly-captcha': new FakeFriendlyCaptcha(
+        secrets['friendly-captcha'],
+        siteKeys['friendly-captcha'],
+      ),
+      captchala: this.captchala,
     };
-    this.routes = new Map(Object.values(this.providers).map((p) => [p.verifyPath, p]));
+    this.routes = new Map(
+      Object.values(this.providers).flatMap((p) =>
+        [p.verifyPath, ...Object.values(p.endpoints ?? {})].map((path) => [path, p] as const),
+      ),
+    );
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => this.answerCrash(res, error));
     });
@@ -133,11 +175,51 @@ export class FakeCaptchaServer {
   }
 
   /**
+   * CaptchaLa server tokens issued since the last reset (`POST /v1/server/challenge/issue`), with
+   * what the call asked for, whichever field names it used.
+   */
+  get captchalaServerTokens(): readonly FakeCaptchalaServerToken[] {
+    return this.captchala.serverTokens;
+  }
+
+  /**
    * The provider's verify URL on this server, with the real path: `/turnstile/v0/siteverify`,
-   * `/recaptcha/api/siteverify` or `/siteverify`.
+   * `/recaptcha/api/siteverify`, `/siteverify`, `/v1/projects/{projectId}/assessments`
+   * (reCAPTCHA Enterprise: the library fills `{projectId}` from its `projectId` option; the fake
+   * accepts {@link FakeCaptchaServer.projectId}), `/api/v2/captcha/siteverify` (Friendly Captcha)
+   * or `/v1/validate` (CaptchaLa).
    */
   verifyUrl(provider: FakeProviderName): string {
     return `${this.url}${this.provider(provider).verifyPath}`;
+  }
+
+  /**
+   * Another endpoint of a provider on this server, by name: Friendly Captcha `'v1'`
+   * (`/api/v1/siteverify`); CaptchaLa `'backup'` (`/api/validate`, for `offline_` tokens) and
+   * `'issue'` (`/v1/server/challenge/issue`).
+   *
+   * @throws TypeError when the provider has no endpoint of that name.
+   */
+  endpointUrl(provider: FakeProviderName, endpoint: string): string {
+    const endpoints = this.provider(provider).endpoints ?? {};
+    if (!Object.prototype.hasOwnProperty.call(endpoints, endpoint)) {
+      throw new TypeError(`Fake provider ${provider} has no endpoint named ${endpoint}`);
+    }
+    return `${this.url}${endpoints[endpoint]}`;
+  }
+
+  /**
+   * A stand-in for the provider's browser widget script, served by this server at the real
+   * script's path (`/turnstile/v0/api.js`, `/1/api.js`, `/recaptcha/api.js`,
+   * `/recaptcha/enterprise.js`), with the same global API (`turnstile.render`, `hcaptcha.render`,
+   * `grecaptcha.render/execute`). Its widgets fetch tokens from this server (CORS allowed), minted
+   * for their site key and action and the page's hostname, which the verify routes accept once.
+   *
+   * @example
+   * captchaFetch(url, init, { scriptUrls: { turnstile: fake.widgetScriptUrl('turnstile') } });
+   */
+  widgetScriptUrl(provider: FakeWidgetProvider, options: FakeWidgetScriptOptions = {}): string {
+    return fakeWidgetScriptUrl(this.url, provider, options);
   }
 
   /**
@@ -202,15 +284,25 @@ export class FakeCaptchaServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', this.url).pathname;
-    const provider = this.routes.get(path);
+    const url = new URL(req.url ?? '/', this.url);
+    const path = url.pathname;
+    // Widget scripts and their token endpoint (fake-widget-scripts.ts), before the verify routes.
+    if (await handleFakeWidgetRequest(req, res, url, (options) => this.issueToken(options))) return;
+    const provider =
+      this.routes.get(path) ??
+      Object.values(this.providers).find((candidate) => candidate.servesPath?.(path));
     if (!provider) {
       sendJson(res, 404, { error: 'not_found', message: `No fake provider serves ${path}` });
       return;
     }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
-      sendJson(res, 405, { error: 'method_not_allowed', message: 'Use POST' });
+      const refusal = provider.methodNotAllowed?.();
+      sendJson(
+        res,
+        refusal?.status ?? 405,
+        refusal?.body ?? { error: 'method_not_allowed', message: 'Use POST' },
+      );
       return;
     }
     const read = await readRequestBody(req, MAX_BODY_BYTES);
@@ -220,14 +312,16 @@ export class FakeCaptchaServer {
     }
     const contentType = req.headers['content-type'] ?? '';
     const body = parseFakeRequestBody(contentType, read.body);
+    const rawBody = read.body.toString('utf8');
     this.requests.push({
       provider: provider.name,
       method: req.method,
       path,
+      url: `${path}${url.search}`,
       contentType,
       headers: { ...req.headers },
       form: body.fields === null ? null : { ...body.fields },
-      rawBody: read.body.toString('utf8'),
+      rawBody,
     });
 
     const fault = this.faults.take(provider.name);
@@ -235,7 +329,14 @@ export class FakeCaptchaServer {
     const verdict: FakeVerdict | undefined =
       fault?.hang || fault?.closeConnection || answersWithFault
         ? undefined
-        : provider.verify({ body, nowMs: this.now() });
+        : provider.verify({
+            body,
+            nowMs: this.now(),
+            path,
+            query: url.searchParams,
+            headers: req.headers,
+            rawBody,
+          });
     if (fault?.delayMs) await this.delay(fault.delayMs);
     if (res.destroyed || res.writableEnded || this.closing) return;
 
@@ -248,10 +349,12 @@ export class FakeCaptchaServer {
       sendJson(res, verdict.status, verdict.body);
       return;
     }
-    res.writeHead(fault?.status ?? 200, {
+    const status = fault?.status ?? 200;
+    const faultBody = provider.faultBody ? JSON.stringify(provider.faultBody(status)) : undefined;
+    res.writeHead(status, {
       'Content-Type': fault?.contentType ?? 'application/json',
     });
-    res.end(fault?.body ?? DEFAULT_FAULT_BODY);
+    res.end(fault?.body ?? faultBody ?? DEFAULT_FAULT_BODY);
   }
 
   private delay(ms: number): Promise<void> {

@@ -5,7 +5,8 @@ import type { FakeProviderName } from './fake-provider';
  *
  * - `status` and/or `body`: answer that instead of a verdict; the request never reaches the
  *   provider, so its token stays unspent. `status` alone sends
- *   `{"success":false,"error-codes":["internal-error"]}`; `body` alone is sent with status 200.
+ *   `{"success":false,"error-codes":["internal-error"]}` (reCAPTCHA Enterprise, Friendly Captcha
+ *   and CaptchaLa answer their own error shapes); `body` alone is sent with status 200.
  * - `delayMs` alone: the provider judges the request at once (the token is spent) and the answer
  *   is held back, like a slow network; combined with `status`/`body`, the fault is sent late.
  * - `hang`: never answer until {@link FakeCaptchaServer.close}; the request is not judged.

@@ -4,6 +4,8 @@ export {
   type RecordedRequest,
 } from './fake-captcha-server';
 export type { FaultOptions } from './fake-fault';
-export type { FakeProviderName, IssueTokenOptions } from './fake-provider';
+export type { FakeWidgetProvider, FakeWidgetScriptOptions } from './fake-widget-scripts';
+export type { FakeCaptchalaServerToken } from './fake-captchala';
+export type { FakeCaptchalaTokenKind, FakeProviderName, IssueTokenOptions } from './fake-provider';
 export { CaptchaTestingModule, type CaptchaTestingOptions } from './captcha-testing.module';
 export { CAPTCHA_TEST_TOKENS, TestCaptchaProvider } from './test-captcha.provider';

@@ -28,11 +28,18 @@ export interface CaptchaVerification {
   score?: number;
   /** When the challenge was solved (or loaded, for reCAPTCHA). */
   challengeTs?: Date;
+  /**
+   * The provider's risk reasons as it names them, e.g. reCAPTCHA Enterprise's
+   * `riskAnalysis.reasons` (`AUTOMATION`, `TOO_MUCH_TRAFFIC`, …). Absent for other providers.
+   */
+  reasons?: string[];
   /** The provider's raw error codes (never containing the token). */
   errorCodes: string[];
   /**
    * `true` when the provider could not answer and the route's policy let the request through
    * anyway (`failureMode: 'open'`); `success` is then `false` and `reason` `provider_unavailable`.
+   * Also `true`, with `success: true`, for a CaptchaLa token accepted without a full verification
+   * (`captchala.acceptDegraded` or `captchala.acceptClientTokens`).
    */
   degraded?: boolean;
   /** Time spent verifying, provider call included, in milliseconds. */

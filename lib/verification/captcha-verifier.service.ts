@@ -3,6 +3,11 @@ import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type {
+  CaptchalaChallengeOptions,
+  CaptchalaProvider,
+  CaptchalaServerToken,
+} from '../providers/captchala.provider';
 import type { CaptchaProvider } from '../providers/captcha-provider.interface';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
@@ -84,6 +89,27 @@ export class CaptchaVerifier {
     }
   }
 
+  /**
+   * Issues a CaptchaLa server token (`sct_…`) for the browser SDK to start a challenge with, from
+   * the CaptchaLa provider (primary or fallback).
+   *
+   * @example
+   * ```ts
+   * const { serverToken } = await verifier.issueChallenge({ action: 'login', ttl: 300 });
+   * ```
+   * @throws Error when no CaptchaLa provider is configured; {@link CaptchaUnavailableError} when
+   *   CaptchaLa cannot answer or refuses our keys.
+   */
+  async issueChallenge(options: CaptchalaChallengeOptions): Promise<CaptchalaServerToken> {
+    const captchala = this.providers.get('captchala') as CaptchalaProvider | undefined;
+    if (!captchala) {
+      throw new Error(
+        'issueChallenge needs the CaptchaLa provider: set provider or fallback.provider to "captchala"',
+      );
+    }
+    return captchala.issueChallenge(options);
+  }
+
   private async judge(
     token: unknown,
     call: CaptchaVerifyOptions,
@@ -131,7 +157,7 @@ export class CaptchaVerifier {
     let reply;
     try {
       reply = await this.breakers.execute(provider.name, () =>
-        provider.verify(token, { remoteIp: call.remoteIp }),
+        provider.verify(token, { remoteIp: call.remoteIp, action: call.action }),
       );
     } catch (error) {
       // The provider never judged the token, so it must stay redeemable for a retry.
@@ -146,6 +172,8 @@ export class CaptchaVerifier {
       action: reply.action,
       hostname: reply.hostname,
       score: reply.score,
+      ...(reply.reasons ? { reasons: reply.reasons } : {}),
+      ...(reply.degraded ? { degraded: true } : {}),
       challengeTs: reply.challengeTs,
       errorCodes: reply.errorCodes,
       latencyMs: latencyMs(),

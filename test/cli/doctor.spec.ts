@@ -199,6 +199,72 @@ describe('runDoctor: providers with a verify endpoint', () => {
   });
 });
 
+describe('runDoctor: reCAPTCHA Enterprise, Friendly Captcha, CaptchaLa', () => {
+  const envs = () => ({
+    'recaptcha-enterprise': {
+      CAPTCHA_PROVIDER: 'recaptcha-enterprise',
+      CAPTCHA_SITE_KEY: FakeCaptchaServer.siteKeys['recaptcha-enterprise'],
+      CAPTCHA_SECRET_KEY: FakeCaptchaServer.secrets['recaptcha-enterprise'],
+      CAPTCHA_PROJECT_ID: FakeCaptchaServer.projectId,
+      CAPTCHA_VERIFY_URL: fake.verifyUrl('recaptcha-enterprise'),
+    },
+    'friendly-captcha': {
+      CAPTCHA_PROVIDER: 'friendly-captcha',
+      CAPTCHA_SITE_KEY: FakeCaptchaServer.siteKeys['friendly-captcha'],
+      CAPTCHA_SECRET_KEY: FakeCaptchaServer.secrets['friendly-captcha'],
+      CAPTCHA_VERIFY_URL: fake.verifyUrl('friendly-captcha'),
+    },
+    captchala: {
+      CAPTCHA_PROVIDER: 'captchala',
+      CAPTCHA_SITE_KEY: FakeCaptchaServer.siteKeys.captchala,
+      CAPTCHA_SECRET_KEY: FakeCaptchaServer.secrets.captchala,
+      CAPTCHA_VERIFY_URL: fake.verifyUrl('captchala'),
+    },
+  });
+
+  it.each([
+    ['recaptcha-enterprise', /"malformed" \(MALFORMED\)/],
+    ['friendly-captcha', /"invalid" \(response_invalid\)/],
+    ['captchala', /"invalid" \(token_not_found\)/],
+  ] as const)('passes %s with good keys (exit 0)', async (provider, verdict) => {
+    const report = await runDoctor(envs()[provider]);
+    expect(report).toMatchObject({ ok: true, exitCode: 0, provider });
+    expect(check(report, 'provider').message).toMatch(verdict);
+    expect(report.csp).toEqual(captchaCspDirectives(provider));
+    expectNoSecrets(report, FakeCaptchaServer.secrets[provider]);
+  });
+
+  it('fails reCAPTCHA Enterprise on a project the key may not use, pointing at CAPTCHA_PROJECT_ID', async () => {
+    const report = await runDoctor({
+      ...envs()['recaptcha-enterprise'],
+      CAPTCHA_PROJECT_ID: 'someone-elses-project',
+    });
+    expect(report.exitCode).toBe(1);
+    expect(check(report, 'provider').message).toMatch(
+      /rejected by recaptcha-enterprise: PERMISSION_DENIED.*CAPTCHA_PROJECT_ID/,
+    );
+  });
+
+  it('reports a missing CAPTCHA_PROJECT_ID as a configuration error (exit 2)', async () => {
+    const env: Record<string, string> = { ...envs()['recaptcha-enterprise'] };
+    delete env.CAPTCHA_PROJECT_ID;
+    const report = await runDoctor(env);
+    expect(report.exitCode).toBe(2);
+    expect(check(report, 'configuration').message).toContain(
+      'CAPTCHA_PROJECT_ID: not set, but provider "recaptcha-enterprise" requires it',
+    );
+  });
+
+  it('fails CaptchaLa on a wrong app secret (exit 1)', async () => {
+    const report = await runDoctor({ ...envs().captchala, CAPTCHA_SECRET_KEY: 'wrong-app-secret' });
+    expect(report.exitCode).toBe(1);
+    expect(check(report, 'provider').message).toMatch(
+      /secret or site key rejected by captchala: invalid_app_credentials/,
+    );
+    expectNoSecrets(report, 'wrong-app-secret');
+  });
+});
+
 describe('runDoctor: configuration', () => {
   it('reports a bad variable with the library message and exit code 2', async () => {
     const report = await runDoctor(turnstile(fake, { CAPTCHA_TIMEOUT_MS: 'abc' }));

@@ -26,6 +26,9 @@ const REDIS_URL = `rediss://default:${SECRET}@cache.example.com:6380/0`;
 const REDIS_URL_ACCEPTED =
   'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS';
 
+const PROJECT_ID_ACCEPTED =
+  'the Google Cloud project id of reCAPTCHA Enterprise, e.g. my-project-123 (letters, digits, ".", ":" and "-")';
+
 const TURNSTILE = {
   CAPTCHA_PROVIDER: 'turnstile',
   CAPTCHA_SITE_KEY: '0x4AAAAAAAsite',
@@ -187,8 +190,26 @@ describe('captchaOptionsFromEnv', () => {
       ).toEqual(['localhost', '127.0.0.1', 'a-b.example.co.uk']);
     });
 
-    it.each(['turnstile', 'recaptcha', 'hcaptcha', 'altcha'])('accepts provider %s', (provider) => {
-      expect(fromEnv({ ...TURNSTILE, CAPTCHA_PROVIDER: provider }).provider).toBe(provider);
+    it.each(['turnstile', 'recaptcha', 'hcaptcha', 'altcha', 'friendly-captcha', 'captchala'])(
+      'accepts provider %s',
+      (provider) => {
+        expect(fromEnv({ ...TURNSTILE, CAPTCHA_PROVIDER: provider }).provider).toBe(provider);
+      },
+    );
+
+    it('reads CAPTCHA_PROJECT_ID for recaptcha-enterprise (a variable beyond the design contract)', () => {
+      expect(
+        fromEnv({
+          ...TURNSTILE,
+          CAPTCHA_PROVIDER: 'recaptcha-enterprise',
+          CAPTCHA_PROJECT_ID: 'my-project-123',
+        }),
+      ).toEqual({
+        provider: 'recaptcha-enterprise',
+        siteKey: '0x4AAAAAAAsite',
+        secretKey: SECRET,
+        projectId: 'my-project-123',
+      });
     });
 
     it('treats empty and blank values as unset', () => {
@@ -232,27 +253,37 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_PROVIDER unknown',
         { CAPTCHA_PROVIDER: 'captcha-king' },
-        'CAPTCHA_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
         'CAPTCHA_PROVIDER in another case',
         { CAPTCHA_PROVIDER: 'Turnstile' },
-        'CAPTCHA_PROVIDER: "Turnstile" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_PROVIDER: "Turnstile" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
-        'CAPTCHA_PROVIDER recaptcha-enterprise (not yet)',
-        { CAPTCHA_PROVIDER: 'recaptcha-enterprise' },
-        'CAPTCHA_PROVIDER: "recaptcha-enterprise" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_PROVIDER recaptcha-enterprise without CAPTCHA_PROJECT_ID',
+        { ...TURNSTILE, CAPTCHA_PROVIDER: 'recaptcha-enterprise' },
+        `CAPTCHA_PROJECT_ID: not set, but provider "recaptcha-enterprise" requires it; accepted: ${PROJECT_ID_ACCEPTED}`,
       ],
       [
-        'CAPTCHA_PROVIDER friendly-captcha (not yet)',
-        { CAPTCHA_PROVIDER: 'friendly-captcha' },
-        'CAPTCHA_PROVIDER: "friendly-captcha" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_FALLBACK_PROVIDER recaptcha-enterprise without CAPTCHA_PROJECT_ID',
+        { ...TURNSTILE, CAPTCHA_FALLBACK_PROVIDER: 'recaptcha-enterprise' },
+        `CAPTCHA_PROJECT_ID: not set, but fallback provider "recaptcha-enterprise" (CAPTCHA_FALLBACK_PROVIDER) requires it; accepted: ${PROJECT_ID_ACCEPTED}`,
       ],
       [
-        'CAPTCHA_PROVIDER captchala (not yet)',
-        { CAPTCHA_PROVIDER: 'captchala' },
-        'CAPTCHA_PROVIDER: "captchala" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_PROJECT_ID with a slash',
+        { CAPTCHA_PROJECT_ID: 'my-project/assessments' },
+        `CAPTCHA_PROJECT_ID: "my-project/assessments" is not a project id; accepted: ${PROJECT_ID_ACCEPTED}`,
+      ],
+      [
+        'CAPTCHA_PROVIDER friendly-captcha without keys',
+        { CAPTCHA_PROVIDER: 'friendly-captcha', CAPTCHA_SITE_KEY: 'FCMSITE' },
+        'CAPTCHA_SECRET_KEY: not set, but provider "friendly-captcha" requires it; accepted: the secret key issued by friendly-captcha',
+      ],
+      [
+        'CAPTCHA_PROVIDER captchala without keys',
+        { CAPTCHA_PROVIDER: 'captchala', CAPTCHA_SECRET_KEY: SECRET },
+        'CAPTCHA_SITE_KEY: not set, but provider "captchala" requires it; accepted: the site key issued by captchala',
       ],
       [
         'CAPTCHA_SITE_KEY with a space',
@@ -317,7 +348,7 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_FAILURE_MODE fallback without a fallback',
         { CAPTCHA_FAILURE_MODE: 'fallback' },
-        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, hcaptcha, altcha; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
       ],
       [
         'CAPTCHA_FAILURE_MODE fallback with empty fallback variables',
@@ -326,27 +357,22 @@ describe('captchaOptionsFromEnv', () => {
           CAPTCHA_FALLBACK_PROVIDER: '',
           CAPTCHA_FALLBACK_METHOD: ' ',
         },
-        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, hcaptcha, altcha; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
       ],
       [
         'CAPTCHA_FALLBACK_PROVIDER unknown',
         { CAPTCHA_FALLBACK_PROVIDER: 'captcha-king' },
-        'CAPTCHA_FALLBACK_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
-      ],
-      [
-        'CAPTCHA_FALLBACK_PROVIDER not available yet',
-        { CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_PROVIDER: 'friendly-captcha' },
-        'CAPTCHA_FALLBACK_PROVIDER: "friendly-captcha" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_FALLBACK_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
         'CAPTCHA_FALLBACK_PROVIDER the same as CAPTCHA_PROVIDER',
         { ...TURNSTILE, CAPTCHA_FALLBACK_PROVIDER: 'turnstile' },
-        'CAPTCHA_FALLBACK_PROVIDER: "turnstile" is the same as the provider (CAPTCHA_PROVIDER); accepted: a provider other than CAPTCHA_PROVIDER: recaptcha, hcaptcha, altcha',
+        'CAPTCHA_FALLBACK_PROVIDER: "turnstile" is the same as the provider (CAPTCHA_PROVIDER); accepted: a provider other than CAPTCHA_PROVIDER: recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
         'CAPTCHA_FALLBACK_PROVIDER the same as the default provider',
         { CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_PROVIDER: 'altcha' },
-        'CAPTCHA_FALLBACK_PROVIDER: "altcha" is the same as the provider (CAPTCHA_PROVIDER, default altcha); accepted: a provider other than CAPTCHA_PROVIDER: turnstile, recaptcha, hcaptcha',
+        'CAPTCHA_FALLBACK_PROVIDER: "altcha" is the same as the provider (CAPTCHA_PROVIDER, default altcha); accepted: a provider other than CAPTCHA_PROVIDER: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, captchala',
       ],
       [
         'CAPTCHA_FALLBACK_METHOD with capitals and a dash',
@@ -495,17 +521,20 @@ describe('captchaOptionsFromEnv', () => {
     });
 
     it('does not ask for keys when the provider itself is bad', () => {
-      expect(linesOf(errorFrom({ CAPTCHA_PROVIDER: 'captchala' }))).toHaveLength(1);
+      expect(linesOf(errorFrom({ CAPTCHA_PROVIDER: 'captcha-king' }))).toHaveLength(1);
     });
 
     it('does not compare the fallback provider with a bad provider', () => {
       expect(
         linesOf(
-          errorFrom({ CAPTCHA_PROVIDER: 'captchala', CAPTCHA_FALLBACK_PROVIDER: 'captchala' }),
+          errorFrom({
+            CAPTCHA_PROVIDER: 'captcha-king',
+            CAPTCHA_FALLBACK_PROVIDER: 'captcha-king',
+          }),
         ),
       ).toEqual([
-        'CAPTCHA_PROVIDER: "captchala" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
-        'CAPTCHA_FALLBACK_PROVIDER: "captchala" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'CAPTCHA_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
+        'CAPTCHA_FALLBACK_PROVIDER: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ]);
     });
 

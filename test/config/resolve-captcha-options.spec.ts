@@ -61,8 +61,11 @@ const REDIS_URL_ACCEPTED =
   'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS';
 const REDIS_CLIENT_ACCEPTED =
   'an ioredis Redis or Cluster client (an object with the methods eval, set, get, del)';
+const PROJECT_ID_ACCEPTED =
+  'the Google Cloud project id of reCAPTCHA Enterprise, e.g. my-project-123 (letters, digits, ".", ":" and "-")';
+
 const FALLBACK_ACCEPTED =
-  "{ provider } naming a provider other than options.provider (turnstile, recaptcha, hcaptcha, altcha), with siteKey and secretKey unless it is altcha, or { method } naming a method of your app, e.g. { provider: 'altcha' } or { method: 'email_otp' }";
+  "{ provider } naming a provider other than options.provider (turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala), with siteKey and secretKey unless it is altcha, or { method } naming a method of your app, e.g. { provider: 'altcha' } or { method: 'email_otp' }";
 const METHOD_ACCEPTED =
   'a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp';
 const CIRCUIT_ACCEPTED =
@@ -425,6 +428,51 @@ describe('resolveCaptchaOptions', () => {
     });
   });
 
+  describe('provider-specific options', () => {
+    it('accepts recaptcha-enterprise with a project id, and passes it on', () => {
+      const resolved = resolveCaptchaOptions(
+        { ...TURNSTILE, provider: 'recaptcha-enterprise', projectId: 'example.com:my-project' },
+        DEV,
+      );
+      expect(resolved).toMatchObject({
+        provider: 'recaptcha-enterprise',
+        projectId: 'example.com:my-project',
+      });
+    });
+
+    it('accepts friendly-captcha with either API version', () => {
+      for (const friendlyCaptchaVersion of [1, 2] as const) {
+        const options = {
+          ...TURNSTILE,
+          provider: 'friendly-captcha' as const,
+          friendlyCaptchaVersion,
+        };
+        expect(resolveCaptchaOptions(options, DEV).friendlyCaptchaVersion).toBe(
+          friendlyCaptchaVersion,
+        );
+      }
+    });
+
+    it('passes captchala settings on as they are', () => {
+      const captchala = {
+        acceptDegraded: true,
+        acceptClientTokens: false,
+        backupUrl: 'http://127.0.0.1:4010/api/validate',
+        issueUrl: 'http://127.0.0.1:4010/v1/server/challenge/issue',
+        issueEncoding: 'form' as const,
+        challengePath: '/captcha/captchala',
+        tokenLifetimeSeconds: 300,
+        maxTokenLength: 2048,
+        errorCodes: { app_disabled: 'misconfigured' as const },
+      };
+      const resolved = resolveCaptchaOptions(
+        { ...TURNSTILE, provider: 'captchala', captchala },
+        DEV,
+      );
+      expect(resolved.captchala).toEqual(captchala);
+    });
+  });
+
   describe('ALTCHA HMAC key', () => {
     it('uses a random 32-byte key for the process outside production, with a warning', () => {
       const first = resolveCaptchaOptions({}, DEV);
@@ -503,12 +551,57 @@ describe('resolveCaptchaOptions', () => {
       [
         'an unknown provider',
         { provider: 'captcha-king' },
-        'options.provider: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'options.provider: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
-        'a provider not available yet',
-        { provider: 'captchala', siteKey: 'k', secretKey: SECRET },
-        'options.provider: "captchala" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'recaptcha-enterprise without a project id',
+        { provider: 'recaptcha-enterprise', siteKey: 'k', secretKey: SECRET },
+        `options.projectId (CAPTCHA_PROJECT_ID) is required for provider "recaptcha-enterprise"; accepted: ${PROJECT_ID_ACCEPTED}`,
+      ],
+      [
+        'a project id with a slash',
+        { ...TURNSTILE, projectId: 'p/q' },
+        `options.projectId: "p/q" is not a project id; accepted: ${PROJECT_ID_ACCEPTED}`,
+      ],
+      [
+        'a Friendly Captcha version it does not know',
+        { ...TURNSTILE, friendlyCaptchaVersion: 3 },
+        'options.friendlyCaptchaVersion: 3 is not a Friendly Captcha API version; accepted: 1 or 2',
+      ],
+      [
+        'captchala settings that are not an object',
+        { ...TURNSTILE, captchala: 'yes' },
+        'options.captchala: "yes" is not an object; accepted: an object of CaptchaLa settings, e.g. { acceptDegraded: false }',
+      ],
+      [
+        'a captchala flag that is not a boolean',
+        { ...TURNSTILE, captchala: { acceptDegraded: 'yes' } },
+        'options.captchala.acceptDegraded: "yes" is not a boolean; accepted: true or false',
+      ],
+      [
+        'a captchala backup URL that is not http(s)',
+        { ...TURNSTILE, captchala: { backupUrl: 'ftp://backup.example.com' } },
+        'options.captchala.backupUrl: "ftp://backup.example.com" is not an absolute http(s) URL; accepted: an absolute http:// or https:// URL, e.g. https://captcha-proxy.example.com/siteverify',
+      ],
+      [
+        'a captchala issue encoding it does not know',
+        { ...TURNSTILE, captchala: { issueEncoding: 'xml' } },
+        "options.captchala.issueEncoding: \"xml\" is not an encoding; accepted: 'json' or 'form'",
+      ],
+      [
+        'a captchala challenge path without a slash',
+        { ...TURNSTILE, captchala: { challengePath: 'captchala/issue' } },
+        "options.captchala.challengePath: \"captchala/issue\" does not start with '/'; accepted: a path starting with '/', e.g. /captcha/challenge, or false to serve none",
+      ],
+      [
+        'a captchala token lifetime out of range',
+        { ...TURNSTILE, captchala: { tokenLifetimeSeconds: 1 } },
+        'options.captchala.tokenLifetimeSeconds: 1 is out of range; accepted: an integer from 10 to 86400 (seconds)',
+      ],
+      [
+        'a captchala error code with an unknown meaning',
+        { ...TURNSTILE, captchala: { errorCodes: { app_disabled: 'broken' } } },
+        'options.captchala.errorCodes["app_disabled"]: "broken" is not a meaning; accepted: an object of CaptchaLa failure codes to one of malformed, invalid, expired, duplicate, misconfigured, unavailable, e.g. { app_disabled: \'misconfigured\' }',
       ],
       [
         'a missing secret key',
@@ -578,15 +671,15 @@ describe('resolveCaptchaOptions', () => {
       [
         'a fallback provider it does not know',
         { ...TURNSTILE, fallback: { provider: 'captcha-king' } },
-        'options.fallback.provider: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        'options.fallback.provider: "captcha-king" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
-        'a fallback provider not available yet',
+        'a fallback recaptcha-enterprise without a project id',
         {
           ...TURNSTILE,
           fallback: { provider: 'recaptcha-enterprise', siteKey: 'k', secretKey: SECRET },
         },
-        'options.fallback.provider: "recaptcha-enterprise" is recognised but not available in this version yet; accepted: turnstile, recaptcha, hcaptcha, altcha',
+        `options.projectId (CAPTCHA_PROJECT_ID) is required for fallback provider "recaptcha-enterprise" (it shares options.projectId); accepted: ${PROJECT_ID_ACCEPTED}`,
       ],
       [
         'a fallback provider the same as the provider',
@@ -595,12 +688,12 @@ describe('resolveCaptchaOptions', () => {
           failureMode: 'fallback',
           fallback: { provider: 'turnstile', siteKey: 'k', secretKey: SECRET },
         },
-        'options.fallback.provider: "turnstile" is the same as options.provider; accepted: a provider other than options.provider: recaptcha, hcaptcha, altcha',
+        'options.fallback.provider: "turnstile" is the same as options.provider; accepted: a provider other than options.provider: recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
         'a fallback provider the same as the default provider',
         { failureMode: 'fallback', fallback: { provider: 'altcha' } },
-        'options.fallback.provider: "altcha" is the same as options.provider; accepted: a provider other than options.provider: turnstile, recaptcha, hcaptcha',
+        'options.fallback.provider: "altcha" is the same as options.provider; accepted: a provider other than options.provider: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, captchala',
       ],
       [
         'a keyed fallback provider without its secret key',

@@ -1,0 +1,33 @@
+import type { ArgumentsHost } from '@nestjs/common';
+
+/** The parts of a GraphQL context the request can be found in, whichever server built it. */
+interface GraphqlContext {
+  /** Nest's Apollo driver (Express and Fastify), Apollo Express, most custom `context` functions. */
+  req?: unknown;
+  request?: unknown;
+  /** Mercurius: the Fastify reply, whose `request` is the request. */
+  reply?: { request?: unknown };
+}
+
+/**
+ * The HTTP request behind a controller or a GraphQL resolver: what the guard reads the token, the
+ * client IP and conditions from, and what the checkpoint's per-request state is keyed by.
+ *
+ * For GraphQL it is taken from the GraphQL context (the third resolver argument): `req` (Nest's
+ * Apollo driver, Apollo Express), `request`, or `reply.request` (Mercurius). A context without
+ * any (a subscription over WebSockets) stands in itself. This reads the context directly, so the
+ * library does not depend on `@nestjs/graphql`. Other context types (`ws`, `rpc`) get
+ * `switchToHttp().getRequest()`, their first argument.
+ */
+export function captchaRequestOf(context: ArgumentsHost): unknown {
+  if (context.getType<string>() === 'graphql') {
+    const gql = context.getArgByIndex<GraphqlContext | undefined>(2);
+    return gql?.req ?? gql?.request ?? gql?.reply?.request ?? gql;
+  }
+  return context.switchToHttp().getRequest();
+}
+
+/** A GraphQL resolver's arguments (the second resolver argument); `undefined` outside GraphQL. */
+export function graphqlArgsOf(context: ArgumentsHost): unknown {
+  return context.getType<string>() === 'graphql' ? context.getArgByIndex(1) : undefined;
+}

@@ -1,0 +1,302 @@
+import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
+import type {
+  CaptchaProvider,
+  ProviderReply,
+  ProviderVerifyRequest,
+} from './captcha-provider.interface';
+import type { ErrorCodeMeaning } from './error-code-map';
+import { reasonFromErrorCodes } from './error-code-map';
+import type { ProviderHttpClient, ProviderHttpResponse } from './provider-http-client';
+import {
+  finiteNumber,
+  hostOfUrl,
+  invertRiskScore,
+  isRecord,
+  unreadableReply,
+} from './reply-fields';
+import { resolveSecret } from './resolve-secret';
+
+/** CaptchaLa's validate endpoint. */
+export const CAPTCHALA_VERIFY_URL = 'https://apiv1.captcha.la/v1/validate';
+
+/** Where `offline_` tokens are validated. */
+export const CAPTCHALA_BACKUP_URL = 'https://fallbackapiv1.captchala.com/api/validate';
+
+const VALIDATE_PATH = '/v1/validate';
+const ISSUE_PATH = '/v1/server/challenge/issue';
+
+/**
+ * Failure codes (`data.error` or `msg`) read in our vocabulary. CaptchaLa publishes no list; these
+ * are the ones a third-party integration treats as the user's (providers.md §6).
+ */
+const CAPTCHALA_ERROR_CODES: Record<string, ErrorCodeMeaning> = {
+  token_expired: 'expired',
+  challenge_expired: 'expired',
+  token_already_used: 'duplicate',
+  token_not_found: 'invalid',
+  challenge_not_found: 'invalid',
+  invalid_answer: 'invalid',
+};
+
+/** What {@link CaptchalaProvider.issueChallenge} asks CaptchaLa for. */
+export interface CaptchalaChallengeOptions {
+  /** The scene the token is for, compared with `data.action` on validation. */
+  action: string;
+  /** Lifetime of the server token in seconds (CaptchaLa's default when absent). */
+  ttl?: number;
+  /** How many challenges the server token may start. */
+  maxUses?: number;
+  /** Bind the token to this client IP. */
+  bindIp?: string;
+  /** Bind the token to this user id; validation returns it in `data.uid`. */
+  bindUid?: string;
+}
+
+/** A CaptchaLa server token (`sct_…`) for the browser SDK to start a challenge with. */
+export interface CaptchalaServerToken {
+  serverToken: string;
+  /** Seconds the token stays usable, as CaptchaLa reported it. */
+  expiresIn?: number;
+  /** When it was issued, in Unix seconds, as CaptchaLa reported it. */
+  issuedAt?: number;
+}
+
+/**
+ * CaptchaLa (`POST /v1/validate`, JSON `{pass_token, client_ip}`, headers `X-App-Key` = site key
+ * and `X-App-Secret` = secret key). A token passes only on `code: 0` with `data.valid: true`; an
+ * envelope without `data.valid` is unreadable (an outage), never a pass.
+ *
+ * - `data.captcha_args.risk_score` (0–100, higher is riskier) becomes `score = 1 - risk / 100`,
+ *   held to `minScore` like every score; `solved_at` is the challenge time, the `referer`'s host
+ *   the hostname, and `data.action` the action (a token without one cannot match an expected one).
+ * - Token prefixes: `offline_` goes to `captchala.backupUrl`; `client_` tokens cannot be verified
+ *   and are `invalid` unless `captchala.acceptClientTokens`; a `degraded` answer (`dg_` tokens)
+ *   is an outage unless `captchala.acceptDegraded`. Accepted ones carry `degraded: true`.
+ * - HTTP 401/403 means our keys are refused (`misconfigured`); CaptchaLa documents no status
+ *   codes, so this is an assumption.
+ */
+export class CaptchalaProvider implements CaptchaProvider {
+  readonly name = 'captchala' as const;
+  readonly maxTokenLength: number;
+  readonly tokenLifetimeSeconds: number;
+  readonly replayProtection = 'verifier' as const;
+  readonly siteKey?: string;
+  private readonly verifyUrl: string;
+  private readonly backupUrl: string;
+  private readonly issueUrl: string;
+  private readonly errorCodes: Record<string, ErrorCodeMeaning>;
+
+  constructor(
+    private readonly options: ResolvedCaptchaOptions,
+    private readonly http: ProviderHttpClient,
+  ) {
+    const settings = options.captchala ?? {};
+    this.siteKey = options.siteKey;
+    this.maxTokenLength = settings.maxTokenLength ?? 4096;
+    this.tokenLifetimeSeconds = settings.tokenLifetimeSeconds ?? 600;
+    this.verifyUrl = options.verifyUrl ?? CAPTCHALA_VERIFY_URL;
+    this.backupUrl = settings.backupUrl ?? CAPTCHALA_BACKUP_URL;
+    this.issueUrl =
+      settings.issueUrl ??
+      (this.verifyUrl.endsWith(VALIDATE_PATH)
+        ? `${this.verifyUrl.slice(0, -VALIDATE_PATH.length)}${ISSUE_PATH}`
+        : new URL(ISSUE_PATH, this.verifyUrl).href);
+    this.errorCodes = { ...CAPTCHALA_ERROR_CODES, ...settings.errorCodes };
+  }
+
+  async verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply> {
+    if (token.startsWith('client_')) {
+      return this.options.captchala?.acceptClientTokens
+        ? { success: true, degraded: true, errorCodes: ['client_token_unverified'] }
+        : { success: false, reason: 'invalid', errorCodes: ['client_token'] };
+    }
+    const body: Record<string, string> = { pass_token: token };
+    if (request.remoteIp) body.client_ip = request.remoteIp;
+    const response = await this.http.post({
+      provider: this.name,
+      url: token.startsWith('offline_') ? this.backupUrl : this.verifyUrl,
+      body: { json: body },
+      headers: await this.authHeaders(),
+    });
+    return this.readValidation(response);
+  }
+
+  /**
+   * Issues a server token (`POST /v1/server/challenge/issue`). The body follows
+   * `captchala.issueEncoding`: JSON with the Go SDK's field names (default) or a form with the API
+   * docs' names (`bind_ip` instead of `binding_ip`).
+   *
+   * @throws TypeError on a bad option; {@link CaptchaUnavailableError} when CaptchaLa cannot
+   *   answer, refuses our keys (`misconfigured`) or issues no token.
+   */
+  async issueChallenge(options: CaptchalaChallengeOptions): Promise<CaptchalaServerToken> {
+    const { action, ttl, maxUses, bindIp, bindUid } = options ?? ({} as CaptchalaChallengeOptions);
+    if (typeof action !== 'string' || action === '') {
+      throw new TypeError('issueChallenge needs an action (a non-empty string)');
+    }
+    for (const [name, value] of [
+      ['ttl', ttl],
+      ['maxUses', maxUses],
+    ] as const) {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+        throw new TypeError(`issueChallenge: ${name} must be a positive whole number`);
+      }
+    }
+    const form = this.options.captchala?.issueEncoding === 'form';
+    const fields: Record<string, string | number> = { action };
+    if (ttl !== undefined) fields.ttl = ttl;
+    if (maxUses !== undefined) fields.max_uses = maxUses;
+    if (bindIp !== undefined) fields[form ? 'bind_ip' : 'binding_ip'] = bindIp;
+    if (bindUid !== undefined) fields.bind_uid = bindUid;
+    const response = await this.http.post({
+      provider: this.name,
+      url: this.issueUrl,
+      body: form
+        ? { form: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)])) }
+        : { json: fields },
+      headers: await this.authHeaders(),
+    });
+    this.refuseRejectedKeys(response);
+    const body = isRecord(response.json) ? response.json : {};
+    const data = isRecord(body.data) ? body.data : {};
+    const ok = response.status >= 200 && response.status <= 299 && body.code === 0;
+    if (!ok || typeof data.server_token !== 'string' || data.server_token === '') {
+      const msg = typeof body.msg === 'string' ? body.msg : undefined;
+      throw new CaptchaUnavailableError(
+        this.name,
+        response.status >= 400 && response.status < 500 ? 'http_4xx' : 'bad_response',
+        `${this.name} issued no server token (HTTP ${response.status}${msg ? `: ${msg}` : ''})`,
+        {
+          status: response.status,
+          latencyMs: response.latencyMs,
+          ...(msg ? { errorCodes: [msg] } : {}),
+        },
+      );
+    }
+    return {
+      serverToken: data.server_token,
+      expiresIn: finiteNumber(data.expires_in),
+      issuedAt: finiteNumber(data.issued_at),
+    };
+  }
+
+  private async authHeaders(): Promise<Record<string, string>> {
+    return {
+      'X-App-Key': this.siteKey ?? '',
+      'X-App-Secret': await resolveSecret(this.options.secretKey),
+    };
+  }
+
+  private readValidation(response: ProviderHttpResponse): ProviderReply {
+    const { status, latencyMs } = response;
+    this.refuseRejectedKeys(response);
+    const body = response.json;
+    if (!isRecord(body) || typeof body.code !== 'number') {
+      throw unreadableReply(this.name, response, 'without a readable {code, data} envelope');
+    }
+    const ok = status >= 200 && status <= 299;
+    const data = isRecord(body.data) ? body.data : undefined;
+    if (ok && data?.degraded === true) return this.readDegraded(data, status);
+    if (ok && body.code === 0) {
+      if (typeof data?.valid !== 'boolean') {
+        throw unreadableReply(this.name, response, 'without data.valid');
+      }
+      if (data.valid) {
+        return {
+          ...readPassFields(data),
+          action: readAction(data) ?? '',
+          success: true,
+          errorCodes: [],
+          httpStatus: status,
+        };
+      }
+    }
+    const error =
+      typeof data?.error === 'string' && data.error !== ''
+        ? data.error
+        : body.code !== 0 && typeof body.msg === 'string' && body.msg !== ''
+          ? body.msg
+          : undefined;
+    const errorCodes = error ? [error] : body.code !== 0 ? [`code_${body.code}`] : [];
+    // Verdicts come with HTTP 2xx; a refusal we cannot read on another status is not one.
+    if (!ok && !errorCodes.some((code) => this.errorCodes[code] !== undefined)) {
+      throw new CaptchaUnavailableError(
+        this.name,
+        'http_4xx',
+        `${this.name} answered HTTP ${status}${errorCodes.length ? `: ${errorCodes.join(', ')}` : ''}`,
+        { status, errorCodes, latencyMs },
+      );
+    }
+    return {
+      success: false,
+      errorCodes,
+      httpStatus: status,
+      reason: reasonFromErrorCodes(
+        this.name,
+        errorCodes,
+        this.errorCodes,
+        'check CAPTCHA_SITE_KEY (the app key) and CAPTCHA_SECRET_KEY (the app secret)',
+      ),
+    };
+  }
+
+  /** A degraded answer: accepted with `degraded: true` when configured, else an outage. */
+  private readDegraded(data: Record<string, unknown>, status: number): ProviderReply {
+    const errorCodes = ['degraded', ...(typeof data.reason === 'string' ? [data.reason] : [])];
+    if (this.options.captchala?.acceptDegraded) {
+      return {
+        ...readPassFields(data),
+        action: readAction(data),
+        success: true,
+        degraded: true,
+        errorCodes,
+        httpStatus: status,
+      };
+    }
+    throw new CaptchaUnavailableError(
+      this.name,
+      'http_4xx',
+      `${this.name} is degraded (${errorCodes.join(': ')}) and could not verify the token; ` +
+        'captchala.acceptDegraded accepts such tokens',
+      { status, errorCodes },
+    );
+  }
+
+  /** HTTP 401/403: our app key or secret is refused. */
+  private refuseRejectedKeys(response: ProviderHttpResponse): void {
+    if (response.status !== 401 && response.status !== 403) return;
+    const body = isRecord(response.json) ? response.json : {};
+    const msg =
+      typeof body.msg === 'string' && body.msg !== '' ? body.msg : `HTTP_${response.status}`;
+    throw new CaptchaUnavailableError(
+      this.name,
+      'misconfigured',
+      `app key or secret rejected by ${this.name}: HTTP ${response.status} ${msg} — ` +
+        'check CAPTCHA_SITE_KEY (the app key) and CAPTCHA_SECRET_KEY (the app secret)',
+      { status: response.status, errorCodes: [msg], latencyMs: response.latencyMs },
+    );
+  }
+}
+
+/** `data.action`, `null` and absent alike as `undefined`. */
+function readAction(data: Record<string, unknown>): string | undefined {
+  return typeof data.action === 'string' ? data.action : undefined;
+}
+
+/**
+ * Score, hostname and challenge time from `data.captcha_args` (an older docs revision put these
+ * fields in `data` itself, so that is read when `captcha_args` is absent).
+ */
+function readPassFields(
+  data: Record<string, unknown>,
+): Pick<ProviderReply, 'score' | 'hostname' | 'challengeTs'> {
+  const args = isRecord(data.captcha_args) ? data.captcha_args : data;
+  const risk = finiteNumber(args.risk_score);
+  const solvedAt = finiteNumber(args.solved_at);
+  return {
+    score: risk === undefined ? undefined : invertRiskScore(risk / 100),
+    hostname: hostOfUrl(args.referer),
+    challengeTs: solvedAt === undefined ? undefined : new Date(solvedAt * 1000),
+  };
+}

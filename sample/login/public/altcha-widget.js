@@ -1,0 +1,51 @@
+/* global document, navigator, Worker */
+// The ALTCHA widget for the sign-in page, loaded by nestjs-captcha/client when the API asks for
+// ALTCHA (scriptUrls.altcha). It is the `altcha` package's dist/external build: no inline
+// styles and no blob: workers, so the page's CSP stays strict; the stylesheet and the
+// proof-of-work workers come from this origin.
+import '/assets/altcha/altcha.js';
+
+const WORKERS = {
+  'SHA-256': 'sha',
+  'SHA-384': 'sha',
+  'SHA-512': 'sha',
+  'PBKDF2/SHA-256': 'pbkdf2',
+  'PBKDF2/SHA-384': 'pbkdf2',
+  'PBKDF2/SHA-512': 'pbkdf2',
+};
+for (const [algorithm, file] of Object.entries(WORKERS)) {
+  globalThis.$altcha.algorithms.set(
+    algorithm,
+    () => new Worker(`/assets/altcha/workers/${file}.js`),
+  );
+}
+
+if (!document.querySelector('link[data-altcha-css]')) {
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = '/assets/altcha/altcha.css';
+  link.dataset.altchaCss = '';
+  document.head.appendChild(link);
+}
+
+// The widget's texts in the browser's language, for the languages the API's messages come in
+// (English is built in). Set before the widget renders: the client awaits this module.
+const TRANSLATIONS = {
+  de: 'de',
+  es: 'es-es',
+  fr: 'fr-fr',
+  pt: 'pt-pt',
+  ja: 'ja',
+  zh: 'zh-cn',
+  ru: 'ru',
+};
+const language = (navigator.languages ?? [navigator.language])
+  .map((tag) => tag.toLowerCase())
+  .map((tag) =>
+    tag === 'pt-br' ? 'pt-br' : tag.startsWith('en') ? 'en' : TRANSLATIONS[tag.split('-')[0]],
+  )
+  .find(Boolean);
+if (language && language !== 'en') {
+  await import(`/assets/altcha/i18n/${language}.js`);
+  globalThis.$altcha.defaults.set({ language });
+}

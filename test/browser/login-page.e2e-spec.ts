@@ -1,0 +1,119 @@
+/**
+ * The sample's sign-in page in a real Chromium, on the sample's defaults (ALTCHA, memory store):
+ * the whole loop of `captcha_required` → widget → retry, solved by the real `altcha` widget.
+ */
+import type { INestApplication } from '@nestjs/common';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CAPTCHA_MESSAGES } from '../../lib/errors/captcha-messages';
+import {
+  artifactPath,
+  bootSample,
+  ensureClientBuilt,
+  failThreeTimes,
+  launchChromium,
+  recordPosts,
+  signIn,
+  statusText,
+} from './browser-harness';
+
+describe('sample sign-in page in Chromium (ALTCHA)', () => {
+  let browser: Browser;
+  let app: INestApplication;
+  let url: string;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    ensureClientBuilt();
+    browser = await launchChromium();
+    ({ app, url } = await bootSample());
+  }, 60_000);
+
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function open(
+    headers: Record<string, string> = {},
+    locale: string = 'en-US',
+  ): Promise<Page> {
+    context = await browser.newContext({ extraHTTPHeaders: headers, locale });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      // A CSP violation or script error would show here; 401/403 answers are expected.
+      if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) {
+        problems.push(message.text());
+      }
+    });
+    (page as Page & { problems: string[] }).problems = problems;
+    await page.goto(`${url}/`);
+    return page;
+  }
+
+  const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems;
+
+  it('three wrong passwords, then the ALTCHA widget, solved in the browser, lets the right password in', async () => {
+    const page = await open();
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    const logins = recordPosts(page, '/auth/login');
+
+    await failThreeTimes(page);
+    expect(await page.locator('altcha-widget').count()).toBe(0);
+
+    await signIn(page, 'correct-horse');
+    const widget = page.locator('#captcha-widget altcha-widget');
+    await widget.waitFor({ state: 'visible' });
+    expect(await page.textContent('#captcha-message')).toBe(CAPTCHA_MESSAGES.en.captcha_required);
+    expect(await widget.getAttribute('challenge')).toBe(`${url}/captcha/challenge`);
+    await page.screenshot({ path: artifactPath('altcha-challenged.png'), fullPage: true });
+
+    // The user ticks "I'm not a robot"; the widget solves the proof of work in its workers.
+    await page.click('altcha-widget label');
+    expect(await statusText(page)).toBe('Signed in as demo@example.com.');
+    expect(await page.isHidden('#captcha')).toBe(true);
+    expect(await page.locator('altcha-widget').count()).toBe(0);
+
+    // Four plain attempts, then the same request again with the solved payload.
+    expect(logins).toHaveLength(5);
+    const retry = logins[4];
+    expect(retry).toMatchObject({ email: 'demo@example.com', password: 'correct-horse' });
+    expect(retry.captcha).toEqual({ provider: 'altcha', token: expect.any(String) });
+    expect(logins.slice(0, 4).every((body) => !('captcha' in body))).toBe(true);
+
+    // Everything came from the app itself: no CDN.
+    expect(requested.filter((address) => !address.startsWith(url))).toEqual([]);
+    expect(requested).toContain(`${url}/assets/altcha/altcha.js`);
+    expect(problemsOf(page)).toEqual([]);
+
+    // The success reset the counter: the next sign-in needs no challenge.
+    await signIn(page, 'correct-horse');
+    expect(await statusText(page)).toBe('Signed in as demo@example.com.');
+    expect(logins).toHaveLength(6);
+  });
+
+  it('shows the API’s German message to a browser asking for German', async () => {
+    const page = await open({ 'Accept-Language': 'de' }, 'de-DE');
+    await failThreeTimes(page);
+
+    await signIn(page, 'correct-horse');
+    const widget = page.locator('#captcha-widget altcha-widget');
+    await widget.waitFor({ state: 'visible' });
+    expect(await page.textContent('#captcha-message')).toBe(CAPTCHA_MESSAGES.de.captcha_required);
+    // The widget speaks German too (the sample loads the altcha translation for the browser).
+    await expect(widget.locator('label').textContent()).resolves.toBe('Ich bin kein Roboter');
+    await page.screenshot({ path: artifactPath('altcha-challenged-de.png'), fullPage: true });
+
+    // Solve it too, which resets the counter for the other tests.
+    await page.click('altcha-widget label');
+    expect(await statusText(page)).toBe('Signed in as demo@example.com.');
+    expect(problemsOf(page)).toEqual([]);
+  });
+});

@@ -1,0 +1,685 @@
+import { Controller, HttpCode, type INestApplication, Post } from '@nestjs/common';
+import type { TestingModule } from '@nestjs/testing';
+import {
+  CaptchaResult,
+  RequireCaptcha,
+  type CaptchaModuleOptions,
+  type CaptchaReason,
+  type CaptchaVerification,
+  type CaptchaVerifier,
+} from 'nestjs-captcha';
+import {
+  FakeCaptchaServer,
+  type FakeCaptchalaTokenKind,
+  type RecordedRequest,
+} from 'nestjs-captcha/testing';
+import request from 'supertest';
+import { createCaptchaApp } from '../support/create-app';
+import { createVerifier } from '../support/create-verifier';
+import { unavailable } from '../support/expect-unavailable';
+import { hostRecordingAgent } from '../support/host-recording-agent';
+
+const APP_KEY = FakeCaptchaServer.siteKeys.captchala;
+const APP_SECRET = FakeCaptchaServer.secrets.captchala;
+const WRONG_SECRET = 'wrong-captchala-secret-do-not-leak';
+
+/** A validate answer as CaptchaLa sends it, for shapes the fake does not produce itself. */
+const envelope = (fields: Record<string, unknown>) => JSON.stringify(fields);
+const refusal = (error: string) => envelope({ code: 0, data: { valid: false, error } });
+
+@Controller()
+class CommentController {
+  @Post('login')
+  @HttpCode(200)
+  @RequireCaptcha({ action: 'login' })
+  login(@CaptchaResult() captcha: CaptchaVerification) {
+    return { captcha };
+  }
+
+  @Post('comment')
+  @HttpCode(200)
+  @RequireCaptcha({ action: 'comment', failureMode: 'open' })
+  comment(@CaptchaResult() captcha: CaptchaVerification) {
+    return { captcha };
+  }
+}
+
+describe('CaptchaLa provider', () => {
+  let fake: FakeCaptchaServer;
+  let verifier: CaptchaVerifier;
+  let moduleRef: TestingModule;
+  const extraModules: TestingModule[] = [];
+
+  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
+    provider: 'captchala',
+    siteKey: APP_KEY,
+    secretKey: APP_SECRET,
+    verifyUrl: fake.verifyUrl('captchala'),
+    timeoutMs: 300,
+    // These suites provoke many outages on one verifier; circuits have their own spec.
+    circuitBreaker: false,
+    ...overrides,
+    captchala: {
+      backupUrl: fake.endpointUrl('captchala', 'backup'),
+      ...overrides.captchala,
+    },
+  });
+
+  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
+    const built = await createVerifier(options(overrides));
+    extraModules.push(built.moduleRef);
+    return built.verifier;
+  };
+
+  const token = (
+    risk = 10,
+    action = 'login',
+    hostname = 'localhost',
+    captchalaKind: FakeCaptchalaTokenKind = 'pass',
+  ) => fake.issueToken({ provider: 'captchala', score: risk, action, hostname, captchalaKind });
+  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
+
+  beforeAll(async () => {
+    fake = await FakeCaptchaServer.start();
+    ({ verifier, moduleRef } = await createVerifier(
+      options({ expectedHostnames: ['localhost', 'app.example.com'] }),
+    ));
+  });
+  afterEach(async () => {
+    fake.reset();
+    await Promise.all(extraModules.splice(0).map((m) => m.close()));
+  });
+  afterAll(async () => {
+    await moduleRef.close();
+    await fake.close();
+  });
+
+  describe('success', () => {
+    it('accepts a pass token and reports action, referer host, score and solve time', async () => {
+      const issuedAt = Date.now();
+      const v = await verifier.verify(token(12, 'login', 'app.example.com'), {
+        action: 'login',
+        remoteIp: '203.0.113.7',
+      });
+      expect(v).toEqual({
+        success: true,
+        provider: 'captchala',
+        action: 'login',
+        hostname: 'app.example.com',
+        score: 0.88,
+        challengeTs: expect.any(Date),
+        errorCodes: [],
+        httpStatus: 200,
+        latencyMs: expect.any(Number),
+      });
+      // solved_at has whole seconds.
+      expect(v.challengeTs!.getTime() % 1000).toBe(0);
+      expect(v.challengeTs!.getTime()).toBeGreaterThan(issuedAt - 1000);
+    });
+
+    it('reads an older reply with risk_score directly in data', async () => {
+      fake.fault('captchala', {
+        status: 200,
+        body: envelope({ code: 0, data: { valid: true, action: 'login', risk_score: 30 } }),
+        times: 1,
+      });
+      const relaxed = await build();
+      expect(await relaxed.verify(token(), { action: 'login' })).toMatchObject({
+        success: true,
+        score: 0.7,
+      });
+    });
+  });
+
+  describe('wire format', () => {
+    it('posts JSON {pass_token, client_ip} with X-App-Key and X-App-Secret to /v1/validate', async () => {
+      const t = token();
+      await verifier.verify(t, { remoteIp: '203.0.113.7' });
+      const sent = lastRequest();
+      expect(sent).toMatchObject({ provider: 'captchala', method: 'POST', path: '/v1/validate' });
+      expect(sent.contentType).toBe('application/json');
+      expect(sent.headers['x-app-key']).toBe(APP_KEY);
+      expect(sent.headers['x-app-secret']).toBe(APP_SECRET);
+      // Exactly these fields: no keep_token (single use), and the secret only in its header.
+      expect(JSON.parse(sent.rawBody)).toEqual({ pass_token: t, client_ip: '203.0.113.7' });
+    });
+
+    it('leaves client_ip out when the caller has none', async () => {
+      const t = token();
+      await verifier.verify(t);
+      expect(JSON.parse(lastRequest().rawBody)).toEqual({ pass_token: t });
+    });
+
+    it('refuses a token over captchala.maxTokenLength (default 4096) without a call', async () => {
+      const before = fake.requests.length;
+      expect(await verifier.verify(`pt_${'a'.repeat(4094)}`)).toMatchObject({
+        reason: 'malformed',
+      });
+      const short = await build({ captchala: { maxTokenLength: 64 } });
+      expect(await short.verify(`pt_${'a'.repeat(62)}`)).toMatchObject({ reason: 'malformed' });
+      expect(fake.requests.length).toBe(before);
+    });
+
+    it('calls apiv1.captcha.la, and fallbackapiv1.captchala.com for offline_ tokens, by default', async () => {
+      const recorder = hostRecordingAgent();
+      const defaults = await createVerifier({
+        provider: 'captchala',
+        siteKey: APP_KEY,
+        secretKey: APP_SECRET,
+        circuitBreaker: false,
+        httpAgents: { https: recorder.agent },
+      });
+      extraModules.push(defaults.moduleRef);
+      await unavailable(defaults.verifier.verify('pt_abc'));
+      await unavailable(defaults.verifier.verify('offline_abc'));
+      await unavailable(defaults.verifier.issueChallenge({ action: 'login' }));
+      // Each call is tried twice (one retry on a network error); collapse the repeats.
+      const calls = recorder.hosts.filter((host, i, all) => host !== all[i - 1]);
+      expect(calls).toEqual([
+        'apiv1.captcha.la',
+        'fallbackapiv1.captchala.com',
+        'apiv1.captcha.la',
+      ]);
+    });
+  });
+
+  describe('failure reasons', () => {
+    it.each<[string, CaptchaReason]>([
+      ['token_expired', 'expired'],
+      ['challenge_expired', 'expired'],
+      ['token_already_used', 'duplicate'],
+      ['token_not_found', 'invalid'],
+      ['challenge_not_found', 'invalid'],
+      ['invalid_answer', 'invalid'],
+      ['a_code_added_later', 'invalid'],
+    ])('maps data.error %s to %s', async (error, reason) => {
+      fake.fault('captchala', { status: 200, body: refusal(error), times: 1 });
+      expect(await verifier.verify(token())).toMatchObject({
+        success: false,
+        provider: 'captchala',
+        reason,
+        errorCodes: [error],
+        httpStatus: 200,
+      });
+    });
+
+    it('reads the reason from msg when code is not 0', async () => {
+      fake.fault('captchala', {
+        status: 200,
+        body: envelope({ code: 1002, msg: 'token_expired', data: null }),
+        times: 1,
+      });
+      expect(await verifier.verify(token())).toMatchObject({
+        reason: 'expired',
+        errorCodes: ['token_expired'],
+      });
+    });
+
+    it('fails closed as invalid on code != 0 without a reason', async () => {
+      fake.fault('captchala', { status: 200, body: envelope({ code: 1003 }), times: 1 });
+      expect(await verifier.verify(token())).toMatchObject({
+        reason: 'invalid',
+        errorCodes: ['code_1003'],
+      });
+    });
+
+    it('never passes valid:true when code is not 0', async () => {
+      fake.fault('captchala', {
+        status: 200,
+        body: envelope({ code: 1, msg: 'invalid_answer', data: { valid: true } }),
+        times: 1,
+      });
+      expect(await verifier.verify(token())).toMatchObject({
+        success: false,
+        reason: 'invalid',
+      });
+    });
+
+    it('answers token_not_found for a forged token', async () => {
+      expect(await verifier.verify('pt_forgedTokenCaptchaLaNeverIssued')).toMatchObject({
+        reason: 'invalid',
+        errorCodes: ['token_not_found'],
+      });
+    });
+
+    it('answers token_already_used when another instance redeemed it', async () => {
+      const other = await build();
+      const t = token();
+      expect((await other.verify(t)).success).toBe(true);
+      expect(await verifier.verify(t)).toMatchObject({
+        reason: 'duplicate',
+        errorCodes: ['token_already_used'],
+      });
+    });
+
+    it('refuses a replay from its own store without a call', async () => {
+      const t = token();
+      expect((await verifier.verify(t)).success).toBe(true);
+      const before = fake.requests.length;
+      expect(await verifier.verify(t)).toMatchObject({ reason: 'duplicate', errorCodes: [] });
+      expect(fake.requests.length).toBe(before);
+    });
+
+    it('answers token_expired for a token past its lifetime', async () => {
+      const t = token();
+      fake.advanceClock(301_000);
+      expect(await verifier.verify(t)).toMatchObject({
+        reason: 'expired',
+        errorCodes: ['token_expired'],
+      });
+    });
+
+    it('reads failure codes through captchala.errorCodes over the built-in ones', async () => {
+      const custom = await build({
+        captchala: { errorCodes: { app_disabled: 'misconfigured', token_not_found: 'expired' } },
+      });
+      fake.fault('captchala', { status: 200, body: refusal('token_not_found'), times: 1 });
+      expect(await custom.verify(token())).toMatchObject({ reason: 'expired' });
+      fake.fault('captchala', {
+        status: 200,
+        body: envelope({ code: 7, msg: 'app_disabled' }),
+        times: 1,
+      });
+      const error = await unavailable(custom.verify(token()));
+      expect(error).toMatchObject({
+        kind: 'misconfigured',
+        details: { errorCodes: ['app_disabled'] },
+      });
+    });
+  });
+
+  describe('unreadable answers are outages, never a pass', () => {
+    it.each([
+      ['an envelope without data.valid', envelope({ code: 0, data: { action: 'login' } })],
+      ['data.valid as a string', envelope({ code: 0, data: { valid: 'true' } })],
+      ['code 0 without data', envelope({ code: 0, data: null })],
+      ['no code', envelope({ data: { valid: true } })],
+      ['a success field instead of the envelope', envelope({ success: true })],
+      ['an HTML page', '<html>oops</html>'],
+    ])('treats %s as bad_response', async (_what, body) => {
+      fake.fault('captchala', { status: 200, body, times: 1 });
+      const t = token();
+      const error = await unavailable(verifier.verify(t));
+      expect(error).toMatchObject({ provider: 'captchala', kind: 'bad_response' });
+      // CaptchaLa never judged it: the token stays redeemable.
+      expect((await verifier.verify(t)).success).toBe(true);
+    });
+
+    it('reads an unknown refusal on another 4xx as an http_4xx outage', async () => {
+      fake.fault('captchala', {
+        status: 400,
+        body: envelope({ code: 40002, msg: 'pass_token_required' }),
+        times: 1,
+      });
+      const error = await unavailable(verifier.verify(token()));
+      expect(error).toMatchObject({
+        kind: 'http_4xx',
+        details: { status: 400, errorCodes: ['pass_token_required'] },
+      });
+    });
+
+    it('still reads a known token refusal on a 4xx as a verdict', async () => {
+      fake.fault('captchala', { status: 410, body: refusal('token_expired'), times: 1 });
+      expect(await verifier.verify(token())).toMatchObject({ reason: 'expired', httpStatus: 410 });
+    });
+  });
+
+  describe('our own keys refused (HTTP 401/403: the fake invents this shape)', () => {
+    it('throws misconfigured on a wrong app secret, naming neither secret nor token', async () => {
+      const bad = await build({ secretKey: WRONG_SECRET });
+      const t = token();
+      const error = await unavailable(bad.verify(t));
+      expect(error).toMatchObject({
+        kind: 'misconfigured',
+        reason: 'misconfigured',
+        details: { status: 401, errorCodes: ['invalid_app_credentials'] },
+      });
+      expect(error.message).toContain('CAPTCHA_SECRET_KEY');
+      expect(error.message).not.toContain(WRONG_SECRET);
+      expect(error.message).not.toContain(t);
+      expect((await verifier.verify(t)).success).toBe(true);
+    });
+
+    it('throws misconfigured on a wrong app key', async () => {
+      const bad = await build({ siteKey: 'someone-elses-app' });
+      const error = await unavailable(bad.verify(token()));
+      expect(error.kind).toBe('misconfigured');
+    });
+
+    it('throws misconfigured on a 403 without a body', async () => {
+      fake.fault('captchala', { status: 403, body: '', times: 1 });
+      const error = await unavailable(verifier.verify(token()));
+      expect(error).toMatchObject({ kind: 'misconfigured', details: { errorCodes: ['HTTP_403'] } });
+    });
+  });
+
+  describe('policy', () => {
+    it('holds score = 1 - risk/100 to minScore (risk 60 fails the default 0.5, risk 50 passes)', async () => {
+      expect(await verifier.verify(token(60))).toMatchObject({
+        success: false,
+        reason: 'score_too_low',
+        score: 0.4,
+      });
+      expect(await verifier.verify(token(50))).toMatchObject({ success: true, score: 0.5 });
+      expect(await verifier.verify(token(0))).toMatchObject({ success: true, score: 1 });
+      expect(await verifier.verify(token(20), { minScore: 0.9 })).toMatchObject({
+        reason: 'score_too_low',
+        score: 0.8,
+      });
+    });
+
+    it('refuses a token made for another action', async () => {
+      expect(await verifier.verify(token(10, 'signup'), { action: 'login' })).toMatchObject({
+        success: false,
+        reason: 'action_mismatch',
+        action: 'signup',
+      });
+    });
+
+    it('refuses a token made without an action when the call expects one', async () => {
+      const t = token(10, '');
+      expect(await verifier.verify(t, { action: 'login' })).toMatchObject({
+        success: false,
+        reason: 'action_mismatch',
+        action: '',
+      });
+      expect((await verifier.verify(token(10, ''))).success).toBe(true);
+    });
+
+    it('refuses a token whose referer is outside expectedHostnames, or has none', async () => {
+      expect(await verifier.verify(token(10, 'login', 'evil.example.net'))).toMatchObject({
+        success: false,
+        reason: 'hostname_mismatch',
+        hostname: 'evil.example.net',
+      });
+      const v = await verifier.verify(token(10, 'login', ''));
+      expect(v).toMatchObject({ success: false, reason: 'hostname_mismatch' });
+      expect(v.hostname).toBeUndefined();
+    });
+  });
+
+  describe('token prefixes', () => {
+    it('refuses client_ tokens as invalid without a call', async () => {
+      const before = fake.requests.length;
+      expect(await verifier.verify(token(10, 'login', 'localhost', 'client'))).toEqual({
+        success: false,
+        provider: 'captchala',
+        reason: 'invalid',
+        errorCodes: ['client_token'],
+        latencyMs: expect.any(Number),
+      });
+      expect(fake.requests.length).toBe(before);
+    });
+
+    it('accepts client_ tokens unverified, marked degraded, with captchala.acceptClientTokens', async () => {
+      const lenient = await build({ captchala: { acceptClientTokens: true } });
+      const t = token(10, 'login', 'localhost', 'client');
+      const before = fake.requests.length;
+      expect(await lenient.verify(t, { action: 'login' })).toMatchObject({
+        success: true,
+        degraded: true,
+        errorCodes: ['client_token_unverified'],
+      });
+      expect(fake.requests.length).toBe(before);
+      // Still single use.
+      expect(await lenient.verify(t)).toMatchObject({ success: false, reason: 'duplicate' });
+    });
+
+    it('validates offline_ tokens at captchala.backupUrl with the same body and headers', async () => {
+      const t = token(10, 'login', 'localhost', 'offline');
+      expect(await verifier.verify(t, { action: 'login' })).toMatchObject({ success: true });
+      const sent = lastRequest();
+      expect(sent.path).toBe('/api/validate');
+      expect(sent.headers['x-app-secret']).toBe(APP_SECRET);
+      expect(JSON.parse(sent.rawBody)).toEqual({ pass_token: t });
+    });
+
+    it('does not send pt_ tokens to the backup URL', async () => {
+      await verifier.verify(token());
+      expect(lastRequest().path).toBe('/v1/validate');
+    });
+
+    it('treats a degraded answer (dg_ token) as an outage by default; the token stays redeemable', async () => {
+      const t = token(10, 'login', 'localhost', 'degraded');
+      const error = await unavailable(verifier.verify(t));
+      expect(error).toMatchObject({
+        provider: 'captchala',
+        kind: 'http_4xx',
+        reason: 'provider_unavailable',
+        details: { errorCodes: ['degraded', 'quota_exhausted'] },
+      });
+      expect(error.message).toContain('captchala.acceptDegraded');
+      const lenient = await build({ captchala: { acceptDegraded: true } });
+      expect(await lenient.verify(t)).toMatchObject({ success: true, degraded: true });
+    });
+
+    it('accepts degraded answers, marked degraded, with captchala.acceptDegraded', async () => {
+      const lenient = await build({ captchala: { acceptDegraded: true } });
+      expect(
+        await lenient.verify(token(10, 'login', 'localhost', 'degraded'), { action: 'login' }),
+      ).toEqual({
+        success: true,
+        degraded: true,
+        provider: 'captchala',
+        errorCodes: ['degraded', 'quota_exhausted'],
+        httpStatus: 200,
+        latencyMs: expect.any(Number),
+      });
+    });
+  });
+
+  describe('outages', () => {
+    it('retries a 503 once and gets the verdict', async () => {
+      fake.fault('captchala', { status: 503, times: 1 });
+      const before = fake.requests.length;
+      expect((await verifier.verify(token())).success).toBe(true);
+      expect(fake.requests.length).toBe(before + 2);
+    });
+
+    it('throws http_5xx after a 500 twice; the token survives', async () => {
+      fake.fault('captchala', { status: 500, times: 2 });
+      const t = token();
+      const error = await unavailable(verifier.verify(t));
+      expect(error).toMatchObject({ kind: 'http_5xx', details: { status: 500 } });
+      expect((await verifier.verify(t)).success).toBe(true);
+    });
+
+    it('times out into CaptchaUnavailableError(timeout)', async () => {
+      fake.fault('captchala', { hang: true, times: 1 });
+      const error = await unavailable(verifier.verify(token()));
+      expect(error).toMatchObject({ kind: 'timeout', reason: 'provider_unavailable' });
+    });
+  });
+
+  describe('issueChallenge (POST /v1/server/challenge/issue)', () => {
+    it('sends JSON with the Go SDK field names by default and returns the server token', async () => {
+      const issued = await verifier.issueChallenge({
+        action: 'login',
+        ttl: 120,
+        maxUses: 2,
+        bindIp: '203.0.113.7',
+        bindUid: 'user-42',
+      });
+      expect(issued).toEqual({
+        serverToken: expect.stringMatching(/^sct_/),
+        expiresIn: 120,
+        issuedAt: expect.any(Number),
+      });
+      const sent = lastRequest();
+      expect(sent.path).toBe('/v1/server/challenge/issue');
+      expect(sent.contentType).toBe('application/json');
+      expect(sent.headers['x-app-key']).toBe(APP_KEY);
+      expect(sent.headers['x-app-secret']).toBe(APP_SECRET);
+      expect(JSON.parse(sent.rawBody)).toEqual({
+        action: 'login',
+        ttl: 120,
+        max_uses: 2,
+        binding_ip: '203.0.113.7',
+        bind_uid: 'user-42',
+      });
+      expect(fake.captchalaServerTokens).toEqual([
+        {
+          serverToken: issued.serverToken,
+          action: 'login',
+          ttl: 120,
+          maxUses: 2,
+          bindIp: '203.0.113.7',
+          bindUid: 'user-42',
+          encoding: 'json',
+        },
+      ]);
+    });
+
+    it("sends a form with the API docs' field names with issueEncoding: 'form'", async () => {
+      const form = await build({ captchala: { issueEncoding: 'form' } });
+      await form.issueChallenge({ action: 'signup', bindIp: '198.51.100.1' });
+      const sent = lastRequest();
+      expect(sent.contentType).toBe('application/x-www-form-urlencoded');
+      expect(sent.form).toEqual({ action: 'signup', bind_ip: '198.51.100.1' });
+      expect(fake.captchalaServerTokens[0]).toMatchObject({
+        action: 'signup',
+        ttl: 300,
+        bindIp: '198.51.100.1',
+        encoding: 'form',
+      });
+    });
+
+    it('uses captchala.issueUrl when set', async () => {
+      const custom = await build({
+        verifyUrl: `${fake.url}/v1/validate?region=eu`,
+        captchala: { issueUrl: fake.endpointUrl('captchala', 'issue') },
+      });
+      await custom.issueChallenge({ action: 'login' });
+      expect(lastRequest().url).toBe('/v1/server/challenge/issue');
+    });
+
+    it('refuses bad options before calling CaptchaLa', async () => {
+      const before = fake.requests.length;
+      await expect(verifier.issueChallenge({ action: '' })).rejects.toThrow(TypeError);
+      await expect(verifier.issueChallenge({ action: 'login', ttl: 0 })).rejects.toThrow(
+        /ttl must be a positive whole number/,
+      );
+      await expect(verifier.issueChallenge({ action: 'login', maxUses: 1.5 })).rejects.toThrow(
+        TypeError,
+      );
+      expect(fake.requests.length).toBe(before);
+    });
+
+    it('throws misconfigured on a wrong secret, and an outage when no token comes back', async () => {
+      const bad = await build({ secretKey: WRONG_SECRET });
+      const error = await unavailable(bad.issueChallenge({ action: 'login' }));
+      expect(error).toMatchObject({ kind: 'misconfigured' });
+      expect(error.message).not.toContain(WRONG_SECRET);
+
+      fake.fault('captchala', {
+        status: 400,
+        body: envelope({ code: 40003, msg: 'action_required' }),
+        times: 1,
+      });
+      expect(await unavailable(verifier.issueChallenge({ action: 'login' }))).toMatchObject({
+        kind: 'http_4xx',
+        details: { errorCodes: ['action_required'] },
+      });
+      fake.fault('captchala', { status: 200, body: envelope({ code: 0, data: {} }), times: 1 });
+      expect(await unavailable(verifier.issueChallenge({ action: 'login' }))).toMatchObject({
+        kind: 'bad_response',
+      });
+      fake.fault('captchala', { status: 500, times: 2 });
+      expect(await unavailable(verifier.issueChallenge({ action: 'login' }))).toMatchObject({
+        kind: 'http_5xx',
+      });
+    });
+
+    it('works through a CaptchaLa fallback provider', async () => {
+      const built = await createVerifier({
+        provider: 'altcha',
+        fallback: {
+          provider: 'captchala',
+          siteKey: APP_KEY,
+          secretKey: APP_SECRET,
+          verifyUrl: fake.verifyUrl('captchala'),
+        },
+      });
+      extraModules.push(built.moduleRef);
+      const issued = await built.verifier.issueChallenge({ action: 'login' });
+      expect(issued.serverToken).toMatch(/^sct_/);
+    });
+
+    it('throws a clear Error when CaptchaLa is not configured', async () => {
+      const built = await createVerifier({ provider: 'altcha' });
+      extraModules.push(built.moduleRef);
+      await expect(built.verifier.issueChallenge({ action: 'login' })).rejects.toThrow(
+        'issueChallenge needs the CaptchaLa provider',
+      );
+    });
+  });
+
+  describe('guard and challenge route', () => {
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      app = await createCaptchaApp(
+        options({ logDecisions: false, captchala: { challengePath: '/captcha/captchala' } }),
+        [CommentController],
+      );
+    });
+    afterAll(() => app.close());
+
+    it('serves GET /captcha/captchala?action=… with a fresh server token', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/captcha/captchala?action=login')
+        .expect(200)
+        .expect('cache-control', 'no-store');
+      expect(res.body).toEqual({
+        serverToken: expect.stringMatching(/^sct_/),
+        expiresIn: 300,
+        issuedAt: expect.any(Number),
+      });
+      expect(fake.captchalaServerTokens.map((t) => t.action)).toEqual(['login']);
+    });
+
+    it('answers 400 without a usable action, and 503 when CaptchaLa cannot issue', async () => {
+      await request(app.getHttpServer()).get('/captcha/captchala').expect(400);
+      await request(app.getHttpServer()).get('/captcha/captchala?action=a%20b').expect(400);
+      fake.fault('captchala', { status: 500, times: 2 });
+      const res = await request(app.getHttpServer())
+        .get('/captcha/captchala?action=login')
+        .expect(503);
+      expect(res.body).toMatchObject({ error: 'captcha_unavailable' });
+    });
+
+    it('serves no route unless captchala.challengePath is set', async () => {
+      const plain = await createCaptchaApp(options({ logDecisions: false }), [CommentController]);
+      try {
+        await request(plain.getHttpServer()).get('/captcha/captchala?action=login').expect(404);
+      } finally {
+        await plain.close();
+      }
+    });
+
+    it('answers 503 for a degraded token on a closed route, and lets it through an open one', async () => {
+      const closed = await request(app.getHttpServer())
+        .post('/login')
+        .send({ captchaToken: token(10, 'login', 'localhost', 'degraded') })
+        .expect(503);
+      expect(closed.body).toMatchObject({ error: 'captcha_unavailable' });
+      const open = await request(app.getHttpServer())
+        .post('/comment')
+        .send({ captcha: { token: token(10, 'comment', 'localhost', 'degraded') } })
+        .expect(200);
+      expect(open.body.captcha).toMatchObject({
+        success: false,
+        degraded: true,
+        reason: 'provider_unavailable',
+      });
+    });
+
+    it('passes a good token from captcha.token', async () => {
+      const res = await request(app.getHttpServer())
+        .post('/login')
+        .send({ captcha: { token: token() } })
+        .expect(200);
+      expect(res.body.captcha).toMatchObject({ success: true, provider: 'captchala' });
+    });
+  });
+});
