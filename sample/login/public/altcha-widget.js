@@ -1,9 +1,31 @@
 /* global document, navigator, Worker */
 // The ALTCHA widget for the sign-in page, loaded by nestjs-captcha/client when the API asks for
 // ALTCHA (scriptUrls.altcha). It is the `altcha` package's dist/external build: no inline
-// styles and no blob: workers, so the page's CSP stays strict; the stylesheet and the
-// proof-of-work workers come from this origin.
-import '/assets/altcha/altcha.js';
+// styles and no blob: workers, so the page's CSP stays strict; the stylesheet, the
+// proof-of-work workers and the translations come from this origin.
+
+// The widget's texts in the browser's language, for the languages the API's messages come in
+// (English is built in). Loaded first: the widget element is defined only after, so the client
+// (which waits for the element's definition) never renders it in the wrong language.
+const TRANSLATIONS = {
+  de: 'de',
+  es: 'es-es',
+  fr: 'fr-fr',
+  pt: 'pt-pt',
+  ja: 'ja',
+  zh: 'zh-cn',
+  ru: 'ru',
+};
+const language = (navigator.languages ?? [navigator.language])
+  .map((tag) => tag.toLowerCase())
+  .map((tag) =>
+    tag === 'pt-br' ? 'pt-br' : tag.startsWith('en') ? 'en' : TRANSLATIONS[tag.split('-')[0]],
+  )
+  .find(Boolean);
+if (language && language !== 'en') await import(`/assets/altcha/i18n/${language}.js`);
+
+await import('/assets/altcha/altcha.js');
+if (language) globalThis.$altcha.defaults.set({ language });
 
 const WORKERS = {
   'SHA-256': 'sha',
@@ -26,26 +48,4 @@ if (!document.querySelector('link[data-altcha-css]')) {
   link.href = '/assets/altcha/altcha.css';
   link.dataset.altchaCss = '';
   document.head.appendChild(link);
-}
-
-// The widget's texts in the browser's language, for the languages the API's messages come in
-// (English is built in). Set before the widget renders: the client awaits this module.
-const TRANSLATIONS = {
-  de: 'de',
-  es: 'es-es',
-  fr: 'fr-fr',
-  pt: 'pt-pt',
-  ja: 'ja',
-  zh: 'zh-cn',
-  ru: 'ru',
-};
-const language = (navigator.languages ?? [navigator.language])
-  .map((tag) => tag.toLowerCase())
-  .map((tag) =>
-    tag === 'pt-br' ? 'pt-br' : tag.startsWith('en') ? 'en' : TRANSLATIONS[tag.split('-')[0]],
-  )
-  .find(Boolean);
-if (language && language !== 'en') {
-  await import(`/assets/altcha/i18n/${language}.js`);
-  globalThis.$altcha.defaults.set({ language });
 }
