@@ -1,0 +1,72 @@
+import { Body, Controller, ForbiddenException, HttpCode, Ip, Module, Post } from '@nestjs/common';
+import { Agent, request } from 'node:http';
+import { RECAPTCHA_TEST_SECRET } from '../support/recaptcha-keys';
+import { benchConfig, serveApp } from './serve-app';
+
+/** What the runner configures in this app. */
+export interface FloorAppConfig {
+  verifyUrl: string;
+}
+
+const config = benchConfig<FloorAppConfig>();
+const verifyUrl = new URL(config.verifyUrl);
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * The cheapest correct siteverify call Node can make: one `http.request` on a shared keep-alive
+ * agent, form body, JSON reply. No guard, no store, no retry, no metrics: the floor that any
+ * verifying checkpoint's CPU cost is compared with.
+ */
+function siteverify(token: string, remoteIp: string): Promise<boolean> {
+  const body = new URLSearchParams({
+    secret: RECAPTCHA_TEST_SECRET,
+    response: token,
+    remoteip: remoteIp,
+  }).toString();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: verifyUrl.hostname,
+        port: verifyUrl.port,
+        path: verifyUrl.pathname,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          try {
+            resolve((JSON.parse(text) as { success?: unknown }).success === true);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+@Controller()
+class FloorController {
+  @Post('verify')
+  @HttpCode(200)
+  async verify(@Body('g-recaptcha-response') token: unknown, @Ip() ip: string) {
+    if (typeof token !== 'string' || !(await siteverify(token, ip))) {
+      throw new ForbiddenException('captcha');
+    }
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [FloorController] })
+class FloorAppModule {}
+
+serveApp(FloorAppModule, {});
