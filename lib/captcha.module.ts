@@ -1,4 +1,3 @@
-import { HttpModule } from '@nestjs/axios';
 import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AltchaChallengeMiddleware } from './altcha/altcha-challenge.middleware';
@@ -49,7 +48,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
  * ```
  */
 @Module({
-  imports: [HttpModule, DiscoveryModule],
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: CAPTCHA_OPTIONS,

@@ -81,14 +81,14 @@ log "installing the tarball with NestJS 12 (npm install)"
   cd "$app"
   npm install --no-audit --no-fund \
     "$work/$tarball" \
-    @nestjs/common@12 @nestjs/core@12 @nestjs/platform-express@12 @nestjs/axios@12 \
-    @nestjs/config@12 axios reflect-metadata rxjs class-validator class-transformer prom-client
+    @nestjs/common@12 @nestjs/core@12 @nestjs/platform-express@12 \
+    @nestjs/config@12 reflect-metadata rxjs class-validator class-transformer prom-client
 ) || fail "npm install failed"
 
 core_version="$(node -p "require('$app/node_modules/@nestjs/core/package.json').version")"
 log "installed @nestjs/core $core_version"
 [[ "$core_version" == 12.* ]] || fail "expected @nestjs/core 12.x, got $core_version"
-for pkg in common core axios config platform-express; do
+for pkg in common core config platform-express; do
   [[ ! -e "$app/node_modules/nestjs-captcha/node_modules/@nestjs/$pkg" ]] ||
     fail "a nested @nestjs/$pkg was installed under nestjs-captcha: two Nest copies"
 done
