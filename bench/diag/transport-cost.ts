@@ -1,6 +1,4 @@
-import { HttpService } from '@nestjs/axios';
-import axios, { type AxiosRequestConfig } from 'axios';
-import { ConstantBackoff, handleAll, retry, timeout, TimeoutStrategy, wrap } from 'cockatiel';
+import { ConstantBackoff, handleAll, retry } from 'cockatiel';
 import { createHash, hash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Agent, request } from 'node:http';
@@ -140,43 +138,8 @@ async function transports(): Promise<TransportCost[]> {
     ),
   );
 
-  const axiosConfig: AxiosRequestConfig = {
-    adapter: 'http',
-    maxRedirects: 0,
-    httpAgent: agent,
-    responseType: 'text',
-    transformResponse: [(body: unknown) => body],
-    validateStatus: () => true,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-  };
-  const instance = axios.create();
-  candidates.push(
-    candidate("axios, the library's config (http adapter, no redirects, shared agent)", (i) =>
-      instance.post<string>(url.href, form(i), axiosConfig).then((r) => JSON.parse(r.data)),
-    ),
-  );
-
-  const cooperative = (abortOnReturn: boolean) =>
-    wrap(
-      retry(handleAll, { maxAttempts: 1, backoff: new ConstantBackoff(25) }),
-      timeout(3_000, { strategy: TimeoutStrategy.Cooperative, abortOnReturn }),
-    );
-  const asShipped = cooperative(true);
-  candidates.push(
-    candidate('axios + cockatiel retry/timeout (abortOnReturn: default true)', (i) =>
-      asShipped.execute(({ signal }) =>
-        instance.post<string>(url.href, form(i), { ...axiosConfig, signal }),
-      ),
-    ),
-  );
-  const noAbort = cooperative(false);
-  candidates.push(
-    candidate('axios + cockatiel retry/timeout, abortOnReturn: false', (i) =>
-      noAbort.execute(({ signal }) =>
-        instance.post<string>(url.href, form(i), { ...axiosConfig, signal }),
-      ),
-    ),
-  );
+  // The axios candidates of the first run (see bench/RESULTS.md) went with axios itself: the
+  // library now posts with http.request, measured below as shipped.
   candidates.push(
     candidate('raw http.request + cockatiel retry (own timer), abortOnReturn n/a', (i) =>
       retryOnly.execute(() => rawHttp(agent, form(i), 3_000).then((text) => JSON.parse(text))),
@@ -188,9 +151,9 @@ async function transports(): Promise<TransportCost[]> {
   const { ProviderHttpClient } = require(
     join(packageRoot, 'dist/lib/providers/provider-http-client'),
   ) as ProviderHttpClientModule;
-  const client = new ProviderHttpClient(new HttpService(axios.create()), {
+  const client = new ProviderHttpClient({
     timeoutMs: 3_000,
-  } as ConstructorParameters<typeof ProviderHttpClient>[1]);
+  } as ConstructorParameters<typeof ProviderHttpClient>[0]);
   candidates.push(
     candidate('ProviderHttpClient.post as shipped', (i) =>
       client.post({
