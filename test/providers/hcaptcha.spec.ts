@@ -1,5 +1,4 @@
 import {
-  CaptchaUnavailableError,
   type CaptchaModuleOptions,
   type CaptchaReason,
   type CaptchaVerifier,
@@ -7,6 +6,7 @@ import {
 import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
 import type { TestingModule } from '@nestjs/testing';
 import { createVerifier } from '../support/create-verifier';
+import { unavailable } from '../support/expect-unavailable';
 
 const SECRET = FakeCaptchaServer.secrets.hcaptcha;
 const SITE_KEY = FakeCaptchaServer.siteKeys.hcaptcha;
@@ -18,16 +18,6 @@ const OTHER_SITE_KEY = 'abcd0000-1111-4222-8333-444455556666';
 /** A failed siteverify verdict as hCaptcha sends it, for codes the fake cannot produce itself. */
 const failureBody = (...codes: string[]) =>
   JSON.stringify({ success: false, 'error-codes': codes });
-
-/** The error a verification rejected with; fails the test when it resolved instead. */
-async function unavailable(verification: Promise<unknown>): Promise<CaptchaUnavailableError> {
-  const error = await verification.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CaptchaUnavailableError);
-  return error as CaptchaUnavailableError;
-}
 
 describe('hCaptcha provider', () => {
   let fake: FakeCaptchaServer;

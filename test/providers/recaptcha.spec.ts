@@ -1,5 +1,4 @@
 import {
-  CaptchaUnavailableError,
   type CaptchaModuleOptions,
   type CaptchaReason,
   type CaptchaVerifier,
@@ -7,6 +6,7 @@ import {
 import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
 import type { TestingModule } from '@nestjs/testing';
 import { createVerifier } from '../support/create-verifier';
+import { unavailable } from '../support/expect-unavailable';
 
 const SECRET = FakeCaptchaServer.secrets.recaptcha;
 const TEST_KEYS = FakeCaptchaServer.testKeys.recaptcha;
@@ -15,16 +15,6 @@ const WRONG_SECRET = '6LwrongSecretRecaptchaDoNotLeakThis000000';
 /** A failed siteverify verdict as Google sends it, for codes the fake cannot produce itself. */
 const failureBody = (...codes: string[]) =>
   JSON.stringify({ success: false, 'error-codes': codes });
-
-/** The error a verification rejected with; fails the test when it resolved instead. */
-async function unavailable(verification: Promise<unknown>): Promise<CaptchaUnavailableError> {
-  const error = await verification.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CaptchaUnavailableError);
-  return error as CaptchaUnavailableError;
-}
 
 describe('reCAPTCHA provider', () => {
   let fake: FakeCaptchaServer;
