@@ -3,7 +3,6 @@ import proxyAddr from 'proxy-addr';
 import {
   CAPTCHA_PROVIDER_NAMES,
   type CaptchaProviderName,
-  SUPPORTED_PROVIDER_NAMES,
 } from '../providers/captcha-provider-name';
 
 /**
@@ -20,7 +19,6 @@ export interface ConfigRule {
 /** Shown instead of a secret value, which no message may contain. */
 export const HIDDEN_VALUE = 'the value (hidden)';
 
-const NOT_YET = 'is recognised but not available in this version yet';
 const MAX_SHOWN_LENGTH = 80;
 
 /**
@@ -73,17 +71,16 @@ function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** True for the providers this version can verify with. */
+/** True for a provider name this library verifies with. */
 export function isSupportedProvider(value: unknown): value is CaptchaProviderName {
-  return (SUPPORTED_PROVIDER_NAMES as readonly unknown[]).includes(value);
+  return (CAPTCHA_PROVIDER_NAMES as readonly unknown[]).includes(value);
 }
 
 /** `CAPTCHA_PROVIDER` / `provider`. */
 export const providerRule: ConfigRule = {
-  accepted: SUPPORTED_PROVIDER_NAMES.join(', '),
+  accepted: CAPTCHA_PROVIDER_NAMES.join(', '),
   problem: (value) => {
     if (isSupportedProvider(value)) return undefined;
-    if ((CAPTCHA_PROVIDER_NAMES as readonly unknown[]).includes(value)) return NOT_YET;
     return 'is not a known provider';
   },
 };

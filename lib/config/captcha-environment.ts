@@ -2,7 +2,7 @@ import { Transform } from 'class-transformer';
 import { ValidateBy, type ValidationArguments } from 'class-validator';
 import {
   type CaptchaProviderName,
-  SUPPORTED_PROVIDER_NAMES,
+  CAPTCHA_PROVIDER_NAMES,
 } from '../providers/captcha-provider-name';
 import {
   type ConfigRule,
@@ -216,7 +216,7 @@ export const CAPTCHA_ENV_SPECS = {
       if (provider === undefined || fallback !== provider) return undefined;
       return {
         problem: `is the same as the provider (CAPTCHA_PROVIDER${env.CAPTCHA_PROVIDER === undefined ? ', default altcha' : ''})`,
-        accepted: `a provider other than CAPTCHA_PROVIDER: ${SUPPORTED_PROVIDER_NAMES.filter((name) => name !== provider).join(', ')}`,
+        accepted: `a provider other than CAPTCHA_PROVIDER: ${CAPTCHA_PROVIDER_NAMES.filter((name) => name !== provider).join(', ')}`,
       };
     },
     whenUnset: (env: CaptchaEnvironment) =>

@@ -38,7 +38,7 @@ import { CaptchaConfigError } from './captcha-config.error';
 import { checkProviderOptions } from './check-provider-options';
 import {
   type CaptchaProviderName,
-  SUPPORTED_PROVIDER_NAMES,
+  CAPTCHA_PROVIDER_NAMES,
 } from '../providers/captcha-provider-name';
 import type {
   AltchaOptions,
@@ -407,7 +407,7 @@ export function resolveCaptchaOptions(
 
 /** What `fallback` accepts. */
 const FALLBACK_ACCEPTED =
-  `{ provider } naming a provider other than options.provider (${SUPPORTED_PROVIDER_NAMES.join(', ')}), ` +
+  `{ provider } naming a provider other than options.provider (${CAPTCHA_PROVIDER_NAMES.join(', ')}), ` +
   "with siteKey and secretKey unless it is altcha, or { method } naming a method of your app, e.g. { provider: 'altcha' } or { method: 'email_otp' }";
 
 /** The settings only a fallback provider has. */
@@ -473,7 +473,7 @@ function checkFallback(
       'fallback.provider',
       provider,
       'is the same as options.provider',
-      `a provider other than options.provider: ${SUPPORTED_PROVIDER_NAMES.filter((name) => name !== provider).join(', ')}`,
+      `a provider other than options.provider: ${CAPTCHA_PROVIDER_NAMES.filter((name) => name !== provider).join(', ')}`,
     );
   }
   return provider;

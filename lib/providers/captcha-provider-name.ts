@@ -11,14 +11,3 @@ export const CAPTCHA_PROVIDER_NAMES = [
 
 /** A provider's name as used in options, HTTP bodies, logs and metric labels. */
 export type CaptchaProviderName = (typeof CAPTCHA_PROVIDER_NAMES)[number];
-
-/** The providers this version can verify with. */
-export const SUPPORTED_PROVIDER_NAMES = [
-  'turnstile',
-  'recaptcha',
-  'recaptcha-enterprise',
-  'hcaptcha',
-  'friendly-captcha',
-  'altcha',
-  'captchala',
-] as const satisfies readonly CaptchaProviderName[];

@@ -31,8 +31,11 @@ export function createCaptchaProvider(
       return new FriendlyCaptchaProvider(options, http);
     case 'captchala':
       return new CaptchalaProvider(options, http);
-    default:
-      throw new Error(`provider "${options.provider}" is not available in this version`);
+    default: {
+      // Options are validated first; this only guards against a name added without a case.
+      const unknown: never = options.provider;
+      throw new Error(`provider "${String(unknown)}" has no implementation`);
+    }
   }
 }
 
