@@ -28,12 +28,9 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
         const requirement = this.reflector.get(CaptchaRequirement, handler) ?? classLevel;
         const wanted = requirement?.provider;
         if (wanted === undefined) continue;
-        const names = Array.isArray(wanted) ? wanted : [wanted];
-        const unknown = names.filter((name) => !this.providers.get(name));
-        if (unknown.length > 0 || names.length === 0) {
-          problems.push(
-            `${metatype.name}.${method}: @RequireCaptcha({ provider }) names ${unknown.join(', ') || 'no provider'}`,
-          );
+        const problem = this.providers.problemWith(wanted);
+        if (problem) {
+          problems.push(`${metatype.name}.${method}: ${problem}`);
         }
       }
     }

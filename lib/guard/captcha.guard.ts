@@ -287,17 +287,11 @@ export class CaptchaGuard implements CanActivate {
   protected routeProviders(requirement: RequireCaptchaOptions): CaptchaProviderName[] {
     const { provider } = requirement;
     if (provider === undefined) return [this.verifier.providerName];
-    const names: CaptchaProviderName[] = Array.isArray(provider)
-      ? [...provider]
-      : [provider as CaptchaProviderName];
-    const unknown = names.filter((name) => !this.providers.get(name));
-    if (unknown.length > 0 || names.length === 0) {
-      // A wiring mistake; CaptchaRouteCheck reports it at start-up for decorated controllers.
-      throw new Error(
-        `@RequireCaptcha({ provider }) names ${unknown.join(', ') || 'no provider'}; registered: ${this.providers.names.join(', ')}`,
-      );
-    }
-    return names;
+    // A wiring mistake, normally stopped at start-up by CaptchaRouteCheck; this catches routes it
+    // cannot see (a subclass resolving requirements its own way).
+    const problem = this.providers.problemWith(provider);
+    if (problem) throw new Error(`${problem}; registered: ${this.providers.names.join(', ')}`);
+    return Array.isArray(provider) ? [...provider] : [provider as CaptchaProviderName];
   }
 
   /** Which widget a challenge names: the fallback while the route's provider is down, else that provider. */

@@ -22,6 +22,19 @@ export class CaptchaProviders {
     return this.all.find((provider) => provider.name === name);
   }
 
+  /**
+   * What is wrong with a route's `@RequireCaptcha({ provider })`, or `undefined` when every name
+   * it lists is registered. Shared by the start-up check and the guard.
+   */
+  problemWith(wanted: CaptchaProviderName | readonly CaptchaProviderName[]): string | undefined {
+    const names: readonly CaptchaProviderName[] = Array.isArray(wanted)
+      ? wanted
+      : [wanted as CaptchaProviderName];
+    const unknown = names.filter((name) => !this.get(name));
+    if (unknown.length === 0 && names.length > 0) return undefined;
+    return `@RequireCaptcha({ provider }) names ${unknown.join(', ') || 'no provider'}`;
+  }
+
   /** Every registered provider's name. */
   get names(): CaptchaProviderName[] {
     return this.all.map((provider) => provider.name);
