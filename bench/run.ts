@@ -179,6 +179,7 @@ async function guardOverhead(verifyUrl: string): Promise<void> {
     ? [
         await startApp('s1-bare-intercepted', { verifyUrl }, 'apps/ours-app'),
         await startApp('s1-guard-only', { verifyUrl }, 'apps/ours-app'),
+        await startApp('s1-pass-guard', { verifyUrl }, 'apps/ours-app'),
       ]
     : [];
   const load = { connections: CONNECTIONS, body: LOGIN_BODY };
@@ -197,6 +198,12 @@ async function guardOverhead(verifyUrl: string): Promise<void> {
             label: 'diag: CaptchaGuard alone (no interceptor)',
             app: diag[1],
             path: '/guard-only',
+            load,
+          },
+          {
+            label: 'diag: a guard returning true (Nest guard machinery alone)',
+            app: diag[2],
+            path: '/pass-guard',
             load,
           },
         ]

@@ -15,6 +15,7 @@ import { CaptchaExceptionFilter } from './errors/captcha-exception.filter';
 import { CaptchaRiskService } from './conditions/captcha-risk.service';
 import { CaptchaContextFactory } from './guard/captcha-context.factory';
 import { CaptchaGuard } from './guard/captcha.guard';
+import { CaptchaOutcomeRouting } from './guard/captcha-outcome-routing';
 import { CaptchaRouteCheck } from './guard/captcha-route-check';
 import { CaptchaOutcomeInterceptor } from './guard/captcha-outcome.interceptor';
 import { ClientIpResolver } from './http/client-ip-resolver';
@@ -96,6 +97,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaRiskService,
     CaptchaGuard,
     CaptchaOutcomeInterceptor,
+    CaptchaOutcomeRouting,
     CaptchaExceptionFilter,
     AltchaChallengeMiddleware,
     CaptchalaChallengeMiddleware,

@@ -45,6 +45,14 @@ class NoopInterceptor implements NestInterceptor {
   }
 }
 
+/** Lets everything through at once: what Nest's guard machinery alone costs a route. */
+@Injectable()
+class PassGuard {
+  canActivate() {
+    return true;
+  }
+}
+
 const LOGIN_CONDITION = failedAttempts({ threshold: 3, window: '15m', per: 'ip' });
 
 /**
@@ -86,6 +94,14 @@ class BenchController {
   @HttpCode(200)
   @UseInterceptors(NoopInterceptor)
   bareIntercepted() {
+    return { ok: true };
+  }
+
+  /** Diagnostic: the bare handler behind a guard that returns `true` at once. */
+  @Post('pass-guard')
+  @HttpCode(200)
+  @UseGuards(PassGuard)
+  passGuard() {
     return { ok: true };
   }
 

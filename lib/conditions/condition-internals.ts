@@ -13,6 +13,12 @@ export interface ConditionOutcomeHooks {
   onError(context: CaptchaContext, error: unknown): Promise<void>;
   /** The handler succeeded. */
   onSuccess(context: CaptchaContext): Promise<void>;
+  /**
+   * The HTTP response went out with `status`. Present when the status alone says what the
+   * outcome was (`failedAttempts` counting statuses, not exception classes): the guard then
+   * reports it from the response's `finish` event, and HTTP routes need no interceptor.
+   */
+  onStatus?(context: CaptchaContext, status: number): Promise<void>;
 }
 
 /** A condition with the optional internals the library's own factories attach. */
@@ -35,15 +41,20 @@ export function defineCondition(
 
 /**
  * Evaluates a condition and names what fired: the condition's own name, or for `anyOf` the child
- * that fired. `undefined` when it did not fire.
+ * that fired. `undefined` when it did not fire. Synchronous when the condition is (a calm request
+ * on the memory store is decided without a promise).
  */
-export async function explainCondition(
+export function explainCondition(
   condition: CaptchaCondition,
   context: CaptchaContext,
-): Promise<string | undefined> {
+): string | undefined | Promise<string | undefined> {
   const explain = (condition as ConditionInternals)[CONDITION_EXPLAIN];
   if (explain) return explain(context);
-  return (await condition(context)) ? conditionNameOf(condition) : undefined;
+  const fired = condition(context);
+  if (typeof (fired as Partial<PromiseLike<boolean>>)?.then === 'function') {
+    return Promise.resolve(fired).then((yes) => (yes ? conditionNameOf(condition) : undefined));
+  }
+  return fired ? conditionNameOf(condition) : undefined;
 }
 
 /** A condition's stable name; `custom` for plain functions. */

@@ -1,5 +1,6 @@
 import { HttpException, type Type } from '@nestjs/common';
 import { hashStoreKey } from '../stores/hash-store-key';
+import { peekCount } from '../stores/peek-count';
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
 import { CONDITION_OUTCOME, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
@@ -33,8 +34,10 @@ export function failureCounterKey(counter: string, subject: string): string {
  * Challenge after repeated failures: the handler throwing one of `countOn` (default 401, e.g.
  * `UnauthorizedException` on a wrong password) counts one for the subject; `threshold` of them
  * within `window` put a challenge in front of the next attempts; a success resets the count.
- * The counting is done by an interceptor `@RequireCaptcha` installs; the condition itself only
- * reads the counter, so a calm request costs one read.
+ * On HTTP routes the guard counts from the response's status once it is sent; elsewhere
+ * (GraphQL resolvers, gateways) an interceptor `@RequireCaptcha` installs does. The condition
+ * itself only reads the counter, so a calm request costs one read (no promise on the memory
+ * store).
  *
  * @example
  * ```ts
@@ -50,36 +53,73 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
   }
   const windowMs = parseDuration(options.window, 'failedAttempts: window');
   const subjectOf = compileSubject(options.per ?? 'ip');
-  const keyOf = async (context: CaptchaContext) =>
-    failureCounterKey(options.counter ?? context.action ?? 'default', await subjectOf(context));
-  // Counts seen by the condition, so a success with nothing to clear writes nothing.
-  const seen = new WeakMap<object, number>();
+  const keyFor = (context: CaptchaContext, subject: string) =>
+    failureCounterKey(options.counter ?? context.action ?? 'default', subject);
+  // The key once per request: the condition computes it, the outcome hooks reuse it.
+  const keySlot = Symbol('failedAttempts:key');
+  // The count the condition saw, so a success with nothing to clear writes nothing.
+  const seenSlot = Symbol('failedAttempts:seen');
+  type Slots = { [keySlot]?: string | Promise<string>; [seenSlot]?: number };
+  const keyOf = (context: CaptchaContext): string | Promise<string> => {
+    const slots = context as CaptchaContext & Slots;
+    if (slots[keySlot] !== undefined) return slots[keySlot];
+    const subject = subjectOf(context);
+    const key =
+      typeof subject === 'string'
+        ? keyFor(context, subject)
+        : subject.then((resolved) => keyFor(context, resolved));
+    slots[keySlot] = key;
+    return key;
+  };
+  const decide = (context: CaptchaContext, count: number) => {
+    (context as CaptchaContext & Slots)[seenSlot] = count;
+    return count >= threshold;
+  };
+  const countOf = (context: CaptchaContext, key: string): boolean | Promise<boolean> => {
+    // The memory store answers at once: a calm request then costs no promise at all.
+    const now = peekCount(context.store, key);
+    if (now !== undefined) return decide(context, now);
+    return context.store.count(key).then((count) => decide(context, count));
+  };
 
+  const statuses = countOn.filter((match): match is number => typeof match === 'number');
   const isFailure = (error: unknown) =>
     countOn.some((match) =>
       typeof match === 'number'
         ? error instanceof HttpException && error.getStatus() === match
         : error instanceof match,
     );
+  const fail = async (context: CaptchaContext) => {
+    await context.store.increment(await keyOf(context), windowMs);
+  };
+  const succeed = async (context: CaptchaContext) => {
+    if (!resetOnSuccess || (context as CaptchaContext & Slots)[seenSlot] === 0) return;
+    await context.store.reset(await keyOf(context));
+  };
 
   return defineCondition(
     'failedAttempts',
-    async (context) => {
-      const count = await context.store.count(await keyOf(context));
-      if (typeof context.request === 'object' && context.request !== null)
-        seen.set(context.request, count);
-      return count >= threshold;
+    (context) => {
+      const key = keyOf(context);
+      return typeof key === 'string'
+        ? countOf(context, key)
+        : key.then((resolved) => countOf(context, resolved));
     },
     {
       [CONDITION_OUTCOME]: {
-        async onError(context, error) {
-          if (!isFailure(error)) return;
-          await context.store.increment(await keyOf(context), windowMs);
+        onError: async (context, error) => {
+          if (isFailure(error)) await fail(context);
         },
-        async onSuccess(context) {
-          if (!resetOnSuccess || seen.get(context.request as object) === 0) return;
-          await context.store.reset(await keyOf(context));
-        },
+        onSuccess: succeed,
+        // Statuses alone say what happened unless `countOn` names exception classes.
+        ...(statuses.length === countOn.length
+          ? {
+              onStatus: async (context: CaptchaContext, status: number) => {
+                if (statuses.includes(status)) await fail(context);
+                else if (status < 400) await succeed(context);
+              },
+            }
+          : {}),
       },
     },
   );

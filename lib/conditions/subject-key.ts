@@ -17,8 +17,16 @@ const SOURCES = new Set(['body', 'header', 'headers', 'query']);
 export function compileSubject(
   per: CaptchaSubject,
   { lowerCase = true }: { lowerCase?: boolean } = {},
-): (context: CaptchaContext) => Promise<string> {
-  if (typeof per === 'function') return async (context) => (await per(context)) ?? '';
+): (context: CaptchaContext) => string | Promise<string> {
+  // Synchronous for the built-in specs, so a calm request can be decided without a promise.
+  if (typeof per === 'function') {
+    return (context) => {
+      const subject = per(context);
+      return isPromiseLike(subject)
+        ? Promise.resolve(subject).then((s) => s ?? '')
+        : (subject ?? '');
+    };
+  }
   const parts = per.split('+').map((raw): Part => {
     const spec = raw.trim();
     if (spec === 'ip') return { kind: 'ip' };
@@ -31,7 +39,12 @@ export function compileSubject(
     const kind = source === 'headers' ? 'header' : (source as 'body' | 'header' | 'query');
     return { kind, path: kind === 'header' ? [path.join('.').toLowerCase()] : path };
   });
-  return async (context) => parts.map((part) => readPart(part, context, lowerCase)).join('|');
+  if (parts.length === 1) return (context) => readPart(parts[0], context, lowerCase);
+  return (context) => parts.map((part) => readPart(part, context, lowerCase)).join('|');
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function readPart(part: Part, context: CaptchaContext, lowerCase: boolean): string {

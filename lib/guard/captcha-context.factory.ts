@@ -1,7 +1,7 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CaptchaContext } from '../conditions/captcha-condition';
-import { ClientIpResolver } from '../http/client-ip-resolver';
+import { ClientIpResolver, type ClientIp } from '../http/client-ip-resolver';
 import { CaptchaStore } from '../stores/captcha-store.interface';
 
 /** Builds the {@link CaptchaContext} conditions are evaluated with. */
@@ -18,15 +18,29 @@ export class CaptchaContextFactory {
     action: string | undefined,
   ): CaptchaContext {
     const { ip, source } = this.clientIpResolver.resolve(request);
-    return {
-      requestId: requestIdOf(request),
-      executionContext,
-      request,
-      clientIp: ip,
-      clientIpSource: source,
-      action,
-      store: this.store,
-    };
+    return new RequestCaptchaContext(executionContext, request, ip, source, action, this.store);
+  }
+}
+
+/**
+ * One request's context. The request id is made on first read: only a logged decision needs it,
+ * and a calm request (no challenge due) logs nothing.
+ */
+class RequestCaptchaContext implements CaptchaContext {
+  private id: string | undefined;
+
+  constructor(
+    readonly executionContext: ExecutionContext,
+    readonly request: unknown,
+    readonly clientIp: string | undefined,
+    readonly clientIpSource: ClientIp['source'],
+    readonly action: string | undefined,
+    readonly store: CaptchaStore,
+  ) {}
+
+  get requestId(): string {
+    this.id ??= requestIdOf(this.request);
+    return this.id;
   }
 }
 

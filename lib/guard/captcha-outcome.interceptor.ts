@@ -5,11 +5,15 @@ import { collectOutcomeHooks, type ConditionOutcomeHooks } from '../conditions/c
 import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
 import { captchaRequestOf } from '../http/captcha-request';
 import { getCaptchaContext } from './captcha-request-state';
+import { reportOutcome } from './report-outcome';
 
 /**
  * Tells the route's conditions how the handler ended, so `failedAttempts` counts failures and
- * resets on success. Installed by `@RequireCaptcha`; a no-op for routes whose conditions do not
- * count. Store trouble here is logged and never changes the response: the handler already ran.
+ * resets on success. Installed by `@RequireCaptcha` where `when` counts outcomes; on HTTP routes
+ * whose hooks can judge from the status, {@link CaptchaOutcomeRouting} takes it off again at
+ * start-up and the guard reports from the response instead (Nest's interceptor machinery costs
+ * a request ~90 µs, see bench/RESULTS.md). Store trouble here is logged and never changes the
+ * response: the handler already ran.
  */
 @Injectable()
 export class CaptchaOutcomeInterceptor implements NestInterceptor {
@@ -32,7 +36,7 @@ export class CaptchaOutcomeInterceptor implements NestInterceptor {
     const report = (call: (hooks: ConditionOutcomeHooks) => Promise<void>) => {
       if (settled) return Promise.resolve();
       settled = true;
-      return this.run(hooks, call);
+      return reportOutcome(hooks, call, this.logger);
     };
     return next.handle().pipe(
       concatMap((value) => from(report((h) => h.onSuccess(captchaContext))).pipe(map(() => value))),
@@ -42,21 +46,5 @@ export class CaptchaOutcomeInterceptor implements NestInterceptor {
         ),
       ),
     );
-  }
-
-  private async run(
-    hooks: ConditionOutcomeHooks[],
-    call: (hooks: ConditionOutcomeHooks) => Promise<void>,
-  ): Promise<void> {
-    const outcomes = await Promise.allSettled(hooks.map(call));
-    for (const outcome of outcomes) {
-      if (outcome.status === 'rejected') {
-        this.logger.warn({
-          event: 'captcha.store_unavailable',
-          during: 'outcome',
-          cause: (outcome.reason as Error)?.message,
-        });
-      }
-    }
   }
 }

@@ -7,8 +7,12 @@ import type {
 } from '../config/captcha-module-options.interface';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { always } from '../conditions/always.condition';
-import type { CaptchaContext } from '../conditions/captcha-condition';
-import { explainCondition } from '../conditions/condition-internals';
+import type { CaptchaCondition, CaptchaContext } from '../conditions/captcha-condition';
+import {
+  collectOutcomeHooks,
+  explainCondition,
+  type ConditionOutcomeHooks,
+} from '../conditions/condition-internals';
 import {
   CaptchaRequirement,
   type RequireCaptchaOptions,
@@ -37,9 +41,44 @@ import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
 import { CaptchaContextFactory } from './captcha-context.factory';
+import { CaptchaOutcomeInterceptor } from './captcha-outcome.interceptor';
 import { setCaptchaContext, setCaptchaResult } from './captcha-request-state';
+import { judgedByStatus, reportOutcome } from './report-outcome';
 
 const ALWAYS = always();
+const NO_HOOKS: readonly ConditionOutcomeHooks[] = [];
+/** Nest's interceptor metadata key (`@nestjs/common/constants`; not a public export). */
+const INTERCEPTORS_METADATA = '__interceptors__';
+
+/** What the guard keeps of a route's metadata. */
+interface RouteMetadata {
+  requirement: RequireCaptchaOptions | undefined;
+  skipped: boolean;
+  /** {@link CaptchaOutcomeInterceptor} is on the handler or its class. */
+  outcomeInterceptor: boolean;
+}
+
+/** Who tells the route's conditions how the handler ended. */
+type OutcomeReporting = 'none' | 'status' | 'interceptor';
+
+/** Outcome hooks of a condition tree, collected once per tree. */
+const hooksByCondition = new WeakMap<CaptchaCondition, readonly ConditionOutcomeHooks[]>();
+function outcomeHooksOf(condition: CaptchaCondition): readonly ConditionOutcomeHooks[] {
+  let hooks = hooksByCondition.get(condition);
+  if (!hooks) hooksByCondition.set(condition, (hooks = collectOutcomeHooks(condition)));
+  return hooks;
+}
+
+/** The Node response behind an Express response or a Fastify reply (`raw`). */
+function serverResponseOf(
+  response: unknown,
+): { statusCode: number; once(event: 'finish', listener: () => void): unknown } | undefined {
+  const raw = (response as { raw?: unknown } | undefined)?.raw ?? response;
+  const candidate = raw as { statusCode?: unknown; once?: unknown } | undefined;
+  return typeof candidate?.once === 'function' && typeof candidate.statusCode === 'number'
+    ? (raw as ReturnType<typeof serverResponseOf>)
+    : undefined;
+}
 
 /** The fields of a decision known before the verdict. */
 type DecisionBase = Omit<CaptchaDecision, 'environment' | 'provider' | 'outcome'>;
@@ -51,6 +90,8 @@ type DecisionBase = Omit<CaptchaDecision, 'environment' | 'provider' | 'outcome'
 @Injectable()
 export class CaptchaGuard implements CanActivate {
   private readonly logger = new Logger('CaptchaGuard');
+  /** Route metadata by class, then handler (one handler may serve several subclasses). */
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteMetadata>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -64,16 +105,63 @@ export class CaptchaGuard implements CanActivate {
     protected readonly decisions: CaptchaDecisionLog,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const requirement = this.getRequirement(context);
-    if (!requirement || (await this.shouldSkip(context))) return true;
+    if (!requirement) return true;
+    const skip = this.shouldSkip(context);
+    if (skip === true) return true;
+    if (skip !== false) {
+      return skip.then((skipped) => skipped || this.check(context, requirement));
+    }
+    return this.check(context, requirement);
+  }
 
+  /**
+   * Condition, then (when it fires) token and verification. Synchronous while nothing needs a
+   * promise: a calm request on the memory store is let through without one.
+   */
+  private check(
+    context: ExecutionContext,
+    requirement: RequireCaptchaOptions,
+  ): boolean | Promise<boolean> {
     const request = this.getRequest(context);
     const captchaContext = this.contexts.create(context, request, requirement.action);
-    setCaptchaContext(request as object, captchaContext);
-    const condition = await this.firedCondition(requirement, captchaContext);
-    if (!condition) return true;
+    const reporting = this.outcomeReporting(context, requirement);
+    // The outcome interceptor finds the context here; status reporting keeps it in a closure.
+    if (reporting === 'interceptor') setCaptchaContext(request as object, captchaContext);
+    let fired: string | undefined | Promise<string | undefined>;
+    try {
+      fired = explainCondition(requirement.when ?? ALWAYS, captchaContext);
+    } catch (error) {
+      fired = Promise.reject(error);
+    }
+    const decide = (condition: string | undefined): boolean | Promise<boolean> => {
+      if (condition === undefined) {
+        if (reporting === 'status') this.reportStatusOnFinish(context, requirement, captchaContext);
+        return true;
+      }
+      return this.challenge(context, request, requirement, captchaContext, condition, reporting);
+    };
+    if (typeof (fired as Partial<Promise<unknown>> | undefined)?.then !== 'function') {
+      return decide(fired as string | undefined);
+    }
+    return (fired as Promise<string | undefined>).then(decide, (error: unknown) => {
+      if (!(error instanceof CaptchaStoreError)) throw error;
+      this.onStoreFailure(error, 'condition');
+      // Open: without the store's answer the request is treated as calm.
+      return decide(undefined);
+    });
+  }
 
+  /** A condition fired: the token is demanded and verified. */
+  private async challenge(
+    context: ExecutionContext,
+    request: unknown,
+    requirement: RequireCaptchaOptions,
+    captchaContext: CaptchaContext,
+    condition: string,
+    reporting: OutcomeReporting,
+  ): Promise<boolean> {
     const action = requirement.action ?? null;
     this.metrics.challenge(action ?? 'none', condition);
     const token = this.extractToken(request, context);
@@ -104,44 +192,109 @@ export class CaptchaGuard implements CanActivate {
       decision,
     );
     setCaptchaResult(request as object, verification);
-    this.decisions.record({
-      ...decision,
-      provider: verification.provider,
-      outcome: verification.degraded ? 'provider_unavailable' : (verification.reason ?? 'success'),
-      ...(verification.degraded ? { policy: 'open' as const } : {}),
-      errorCodes: verification.errorCodes,
-      latencyMs: verification.latencyMs,
-      providerStatus: verification.httpStatus,
-      tokenAgeMs: verification.challengeTs
-        ? Date.now() - verification.challengeTs.getTime()
-        : undefined,
-    });
+    const verdict = verification.degraded
+      ? 'provider_unavailable'
+      : (verification.reason ?? 'success');
+    // A success is logged at debug: the line is not even built when debug is off.
+    if (verdict !== 'success' || this.decisions.logsSuccesses()) {
+      this.decisions.record({
+        ...decision,
+        provider: verification.provider,
+        outcome: verdict,
+        ...(verification.degraded ? { policy: 'open' as const } : {}),
+        errorCodes: verification.errorCodes,
+        latencyMs: verification.latencyMs,
+        providerStatus: verification.httpStatus,
+        tokenAgeMs: verification.challengeTs
+          ? Date.now() - verification.challengeTs.getTime()
+          : undefined,
+      });
+    }
     if (!verification.success && !verification.degraded) {
       throw new CaptchaInvalidException({
         ...this.challengeDetails(requirement, provider),
         reason: verification.reason ?? 'invalid',
       });
     }
+    if (reporting === 'status') this.reportStatusOnFinish(context, requirement, captchaContext);
     return true;
   }
 
-  /** The route's `@RequireCaptcha` options; handler-level options override class-level ones. */
+  /**
+   * The route's `@RequireCaptcha` options; handler-level options override class-level ones. Read
+   * once per route: metadata does not change once the app runs.
+   */
   protected getRequirement(context: ExecutionContext): RequireCaptchaOptions | undefined {
-    return this.reflector.getAllAndOverride(CaptchaRequirement, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    return this.routeOf(context).requirement;
   }
 
-  protected async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    const skipped = this.reflector.getAllAndOverride(SkipCaptcha, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return (
-      skipped === true ||
-      (this.options.skipIf !== undefined && (await this.options.skipIf(context)))
-    );
+  /** `@SkipCaptcha()` on the route, or the module's `skipIf`. */
+  protected shouldSkip(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.routeOf(context).skipped) return true;
+    const { skipIf } = this.options;
+    if (skipIf === undefined) return false;
+    const skip = skipIf(context);
+    return typeof skip === 'boolean' ? skip : Promise.resolve(skip).then(Boolean);
+  }
+
+  /** The route's metadata, read with the reflector on first use and kept per handler. */
+  private routeOf(context: ExecutionContext): RouteMetadata {
+    const handler = context.getHandler() as object | undefined;
+    const type = context.getClass() as object | undefined;
+    const cached = handler && type ? this.routes.get(type)?.get(handler) : undefined;
+    if (cached) return cached;
+    const targets = [handler, type].filter(Boolean) as (() => void)[];
+    const route: RouteMetadata = {
+      requirement: this.reflector.getAllAndOverride(CaptchaRequirement, targets),
+      skipped: this.reflector.getAllAndOverride(SkipCaptcha, targets) === true,
+      outcomeInterceptor: targets.some((target) =>
+        (
+          (Reflect.getMetadata(INTERCEPTORS_METADATA, target) as unknown[] | undefined) ?? []
+        ).includes(CaptchaOutcomeInterceptor),
+      ),
+    };
+    if (handler && type) {
+      let byHandler = this.routes.get(type);
+      if (!byHandler) this.routes.set(type, (byHandler = new WeakMap()));
+      byHandler.set(handler, route);
+    }
+    return route;
+  }
+
+  /**
+   * Who reports the handler's outcome to the route's conditions (`failedAttempts`): the guard
+   * from the HTTP status when the hooks can judge from it and no outcome interceptor is on the
+   * route ({@link CaptchaOutcomeRouting} takes it off HTTP routes), else the interceptor.
+   */
+  private outcomeReporting(
+    context: ExecutionContext,
+    requirement: RequireCaptchaOptions,
+  ): OutcomeReporting {
+    const hooks = requirement.when ? outcomeHooksOf(requirement.when) : NO_HOOKS;
+    if (hooks.length === 0) return 'none';
+    if (
+      context.getType() === 'http' &&
+      judgedByStatus(hooks) &&
+      !this.routeOf(context).outcomeInterceptor
+    ) {
+      return 'status';
+    }
+    return 'interceptor';
+  }
+
+  /** Reports the response's status to the route's conditions once it has been sent. */
+  private reportStatusOnFinish(
+    context: ExecutionContext,
+    requirement: RequireCaptchaOptions,
+    captchaContext: CaptchaContext,
+  ): void {
+    const response = serverResponseOf(context.switchToHttp().getResponse());
+    if (!response) return;
+    const hooks = outcomeHooksOf(requirement.when!);
+    response.once('finish', () => {
+      const status = response.statusCode;
+      void reportOutcome(hooks, (hook) => hook.onStatus?.(captchaContext, status), this.logger);
+    });
   }
 
   /** The HTTP request, for controllers and GraphQL resolvers alike ({@link captchaRequestOf}). */
@@ -157,21 +310,6 @@ export class CaptchaGuard implements CanActivate {
     const fromArgs = context ? argumentToken(graphqlArgsOf(context)) : undefined;
     if (fromArgs !== undefined) return fromArgs;
     return (this.options.tokenExtractor ?? defaultTokenExtractor)(request);
-  }
-
-  /** The name of the condition that demands a challenge, or `undefined` when none does. */
-  protected async firedCondition(
-    requirement: RequireCaptchaOptions,
-    context: CaptchaContext,
-  ): Promise<string | undefined> {
-    try {
-      return await explainCondition(requirement.when ?? ALWAYS, context);
-    } catch (error) {
-      if (!(error instanceof CaptchaStoreError)) throw error;
-      this.onStoreFailure(error, 'condition');
-      // Open: without the store's answer the request is treated as calm.
-      return undefined;
-    }
   }
 
   /**

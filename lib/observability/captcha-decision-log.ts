@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type LogLevel } from '@nestjs/common';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { ClientIp } from '../http/client-ip-resolver';
@@ -40,6 +40,17 @@ export class CaptchaDecisionLog {
   private readonly logger = new Logger('CaptchaGuard');
 
   constructor(@Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions) {}
+
+  /**
+   * Whether a success would be written: `false` when decision logs are off, or when the app set
+   * its log levels (`NestFactory.create(…, { logger: [...] })`) without `debug`. A custom logger
+   * decides for itself, so then it is `true`.
+   */
+  logsSuccesses(): boolean {
+    if (this.options.logDecisions === false) return false;
+    const levels = (Logger as unknown as { logLevels?: LogLevel[] }).logLevels;
+    return !Array.isArray(levels) || Logger.isLevelEnabled('debug');
+  }
 
   record(decision: Omit<CaptchaDecision, 'environment'>): void {
     if (this.options.logDecisions === false) return;

@@ -3,6 +3,7 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import { CaptchaStoreError } from './captcha-store.error';
 import type { CaptchaStore } from './captcha-store.interface';
 import { MemoryCaptchaStore } from './memory-captcha.store';
+import { PEEK_COUNT, type PeekableStore } from './peek-count';
 import { RedisCaptchaStore } from './redis-captcha.store';
 
 /**
@@ -24,11 +25,24 @@ export function createCaptchaStore(
   return new StoreErrorBoundary(store, false);
 }
 
-class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy {
+class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<PeekableStore> {
+  [PEEK_COUNT]?: (key: string) => number;
+
   constructor(
     private readonly inner: CaptchaStore,
     private readonly owned: boolean,
-  ) {}
+  ) {
+    const peek = (inner as Partial<PeekableStore>)[PEEK_COUNT];
+    if (peek) {
+      this[PEEK_COUNT] = (key) => {
+        try {
+          return peek.call(inner, key);
+        } catch (error) {
+          throw toStoreError(error);
+        }
+      };
+    }
+  }
 
   increment(key: string, windowMs: number): Promise<number> {
     return this.guard(() => this.inner.increment(key, windowMs));
@@ -54,13 +68,23 @@ class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy {
     if (this.owned) await (this.inner as Partial<{ close(): Promise<void> }>).close?.();
   }
 
-  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+  /** One promise per call (no extra `async` layer): this sits on every guarded request. */
+  private guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      return await operation();
+      // Promise.resolve hands a native promise back as is, and copes with a custom store
+      // answering a plain value.
+      return Promise.resolve(operation()).catch((error: unknown) => {
+        throw toStoreError(error);
+      });
     } catch (error) {
-      if (error instanceof CaptchaStoreError) throw error;
-      // A custom store's message may say anything; keep only its class for the logs.
-      throw new CaptchaStoreError(`store unavailable: ${(error as Error)?.name ?? 'error'}`);
+      return Promise.reject(toStoreError(error));
     }
   }
+}
+
+/** Any failure of a store as a {@link CaptchaStoreError}. */
+function toStoreError(error: unknown): CaptchaStoreError {
+  if (error instanceof CaptchaStoreError) return error;
+  // A custom store's message may say anything; keep only its class for the logs.
+  return new CaptchaStoreError(`store unavailable: ${(error as Error)?.name ?? 'error'}`);
 }

@@ -1,4 +1,10 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/** One-shot hashing (Node ≥ 20.12) is ~3× cheaper than `createHash` for a short input. */
+const sha256: (data: string) => string =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'base64url')
+    : (data) => crypto.createHash('sha256').update(data).digest('base64url');
 
 /**
  * Builds a store key: a readable namespace and a hash of the parts that identify the subject
@@ -7,6 +13,5 @@ import { createHash } from 'node:crypto';
  * @example hashStoreKey('claim', 'turnstile', token) // 'claim:5f1c…'
  */
 export function hashStoreKey(namespace: string, ...parts: string[]): string {
-  const digest = createHash('sha256').update(parts.join('\u0000')).digest('base64url');
-  return `${namespace}:${digest}`;
+  return `${namespace}:${sha256(parts.join('\u0000'))}`;
 }

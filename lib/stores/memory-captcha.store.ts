@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { CaptchaStore } from './captcha-store.interface';
+import { PEEK_COUNT, type PeekableStore } from './peek-count';
 
 /** Options of {@link MemoryCaptchaStore}. */
 export interface MemoryCaptchaStoreOptions {
@@ -37,7 +38,7 @@ const DEFAULT_MAX_ENTRIES = 100_000;
  * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true, then false
  * ```
  */
-export class MemoryCaptchaStore implements CaptchaStore {
+export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
   private readonly entries: LRUCache<string, Entry>;
 
   constructor(options: MemoryCaptchaStoreOptions = {}) {
@@ -68,6 +69,11 @@ export class MemoryCaptchaStore implements CaptchaStore {
   }
 
   async count(key: string): Promise<number> {
+    return this[PEEK_COUNT](key);
+  }
+
+  /** {@link count} without the promise (the process's memory needs no I/O). */
+  [PEEK_COUNT](key: string): number {
     return this.live(key)?.count ?? 0;
   }
 

@@ -1,5 +1,6 @@
 import {
   Body,
+  type CanActivate,
   Controller,
   ForbiddenException,
   HttpCode,
@@ -8,12 +9,14 @@ import {
   Post,
   Req,
   UnauthorizedException,
+  UseGuards,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   allOf,
   anyOf,
+  CaptchaOutcomeInterceptor,
   CaptchaRiskService,
   failedAttempts,
   ipIn,
@@ -40,6 +43,15 @@ const reputationCalls: string[] = [];
 /** Verdicts by the last octet, so each adapter's run asks about addresses the cache has not seen. */
 const reputation: Record<string, IpVerdict> = { '66': 'bad', '7': 'good' };
 
+/** Passport's `AuthGuard('local')` in miniature: a wrong password is a 401 from a guard. */
+class PasswordGuard implements CanActivate {
+  canActivate(context: import('@nestjs/common').ExecutionContext): boolean {
+    const body = context.switchToHttp().getRequest<{ body?: { password?: string } }>().body;
+    if (body?.password !== 'right') throw new UnauthorizedException();
+    return true;
+  }
+}
+
 @Controller()
 class RiskyController {
   constructor(private readonly risk: CaptchaRiskService) {}
@@ -49,6 +61,15 @@ class RiskyController {
   @RequireCaptcha({ action: 'login', when: failedAttempts({ threshold: 2, window: '1m' }) })
   login(@Body() body: { password?: string }) {
     if (body.password !== 'right') throw new UnauthorizedException();
+    return { ok: true };
+  }
+
+  /** The checkpoint runs first (decorators apply bottom-up), then the password guard. */
+  @Post('login-guarded')
+  @HttpCode(200)
+  @UseGuards(PasswordGuard)
+  @RequireCaptcha({ action: 'login-guarded', when: failedAttempts({ threshold: 2, window: '1m' }) })
+  loginGuarded() {
     return { ok: true };
   }
 
@@ -309,6 +330,24 @@ describe.each(ADAPTERS)('%s', (adapter) => {
           .send({ code: '123456', captchaToken: CAPTCHA_TEST_TOKENS.pass })
           .expect(200);
         await post('/otp', ip, user).send({ code: '123456' }).expect(200);
+      });
+
+      it('counts a 401 from a guard that runs after the checkpoint (the Passport login pattern)', async () => {
+        const ip = newClient();
+        await post('/login-guarded', ip).send({ password: 'wrong' }).expect(401);
+        await post('/login-guarded', ip).send({ password: 'wrong' }).expect(401);
+        const challenged = await post('/login-guarded', ip).send({ password: 'right' }).expect(403);
+        expect(challenged.body.error).toBe('captcha_required');
+      });
+
+      it('counts from the HTTP status on status-counted routes: the outcome interceptor is taken off them', () => {
+        const interceptorsOf = (handler: object) =>
+          (Reflect.getMetadata('__interceptors__', handler) as unknown[] | undefined) ?? [];
+        expect(interceptorsOf(RiskyController.prototype.login)).not.toContain(
+          CaptchaOutcomeInterceptor,
+        );
+        // countOn names an exception class: only an interceptor sees the exception.
+        expect(interceptorsOf(RiskyController.prototype.pay)).toContain(CaptchaOutcomeInterceptor);
       });
 
       it('costs a calm request one counter read and no store write', async () => {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, UnauthorizedException } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import {
   Args,
@@ -15,6 +15,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   CaptchaResult,
+  failedAttempts,
   RequireCaptcha,
   SkipCaptcha,
   type CaptchaVerification,
@@ -85,6 +86,17 @@ class CommentResolver {
 }
 
 @Resolver()
+class LoginResolver {
+  /** Counted by the outcome interceptor: a resolver's failure has no HTTP status of its own. */
+  @Mutation(() => Boolean)
+  @RequireCaptcha({ action: 'gql-login', when: failedAttempts({ threshold: 2, window: '1m' }) })
+  login(@Args('password') password: string): boolean {
+    if (password !== 'right') throw new UnauthorizedException();
+    return true;
+  }
+}
+
+@Resolver()
 @RequireCaptcha({ action: 'admin' })
 class AdminResolver {
   @Mutation(() => Boolean)
@@ -130,7 +142,7 @@ describe('GraphQL resolvers (Apollo driver, real HTTP)', () => {
           includeStacktraceInErrorResponses: false,
         }),
       ],
-      providers: [CommentResolver, AdminResolver],
+      providers: [CommentResolver, AdminResolver, LoginResolver],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
@@ -253,6 +265,20 @@ describe('GraphQL resolvers (Apollo driver, real HTTP)', () => {
     expect(
       await gql('mutation { purge }', {}, { 'x-captcha-token': CAPTCHA_TEST_TOKENS.pass }),
     ).toEqual({ data: { purge: true } });
+  });
+
+  it('counts failed logins of a failedAttempts resolver and then challenges', async () => {
+    const login = (password: string) =>
+      gql(`mutation { login(password: "${password}") }`, {}, { 'x-forwarded-for': '1.1.1.1' });
+    for (let i = 0; i < 2; i++) {
+      const failed = await login('wrong');
+      expect(failed.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+    const challenged = await login('right');
+    expect(challenged.errors?.[0].extensions).toMatchObject({
+      code: 'captcha_required',
+      details: { action: 'gql-login' },
+    });
   });
 
   it('fails only the protected field of a mixed query', async () => {
