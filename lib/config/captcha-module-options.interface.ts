@@ -219,10 +219,11 @@ export interface CaptchaModuleOptions {
   /** Where audit events go. Default: Nest `Logger` (context `CaptchaAudit`). */
   auditSink?: CaptchaAuditSink;
   /**
-   * Node agents for provider calls (keep-alive pools by default), e.g. to go through a proxy or
-   * pin DNS resolution.
+   * An undici Dispatcher for provider calls (default: a keep-alive Agent owned by the module),
+   * e.g. `new ProxyAgent(url)` to go through a proxy. The module neither closes nor destroys a
+   * dispatcher given here.
    */
-  httpAgents?: { http?: import('node:http').Agent; https?: import('node:https').Agent };
+  dispatcher?: import('undici').Dispatcher;
   /** Minimum score for score-based providers (`CAPTCHA_MIN_SCORE`). Default `0.5`. */
   minScore?: number;
   /** Per-action minimum scores, e.g. `{ checkout: 0.7 }`; a handler's own `minScore` wins. */

@@ -106,7 +106,7 @@ const propertyPath = (parent: string, key: string) =>
  * `storeFailureMode` `closed`, a circuit breaker opening after 5 consecutive outages and trying
  * again after 30 000 ms, and ALTCHA with SHA-256, cost 1 (1000 for PBKDF2), counter
  * 10 000–60 000, challenges valid 600 s and served on `/captcha/challenge`. The stores' own
- * settings (`memory`, `redis`), `fallback`, `auditSink` and `httpAgents` are checked and passed
+ * settings (`memory`, `redis`), `fallback`, `auditSink` and `dispatcher` are checked and passed
  * on as they are.
  *
  * Providers other than ALTCHA need `secretKey` and `siteKey`; reCAPTCHA Enterprise (as the
@@ -273,7 +273,7 @@ export function resolveCaptchaOptions(
       report('auditSink', auditSink, 'is not an audit sink: it lacks emit', accepted);
     }
   }
-  checkHttpAgents(given.httpAgents, report);
+  checkDispatcher(given, report);
   const metrics = given.metrics;
   if (
     metrics !== undefined &&
@@ -510,28 +510,30 @@ function resolveCircuitBreaker(
   };
 }
 
-/** Checks `httpAgents`: an object whose `http` and `https`, when set, are agents. */
-function checkHttpAgents(value: unknown, report: Report): void {
-  if (value === undefined) return;
-  if (!isObject(value)) {
+const DISPATCHER_ACCEPTED =
+  "an undici Dispatcher, e.g. new Agent({ keepAliveTimeout: 30000 }) or new ProxyAgent('http://proxy:3128')";
+
+/**
+ * Checks `dispatcher`: an undici Dispatcher, i.e. an object with a `dispatch` method. The former
+ * `httpAgents` is refused rather than ignored: a proxy configured there would silently be skipped.
+ */
+function checkDispatcher(given: Record<string, unknown>, report: Report): void {
+  const value = given.dispatcher;
+  if (value !== undefined && (!isObject(value) || typeof value.dispatch !== 'function')) {
+    report(
+      'dispatcher',
+      value,
+      isObject(value) ? 'is not a dispatcher: it lacks dispatch' : 'is not a dispatcher',
+      DISPATCHER_ACCEPTED,
+    );
+  }
+  if (given.httpAgents !== undefined) {
     report(
       'httpAgents',
-      value,
-      'is not an object',
-      'an object { http?, https? } of node:http and node:https Agents',
+      given.httpAgents,
+      'is no longer supported (provider calls go through undici)',
+      `dispatcher: ${DISPATCHER_ACCEPTED}`,
     );
-    return;
-  }
-  for (const key of ['http', 'https'] as const) {
-    const agent = value[key];
-    if (agent !== undefined && !isObject(agent)) {
-      report(
-        `httpAgents.${key}`,
-        agent,
-        'is not an agent',
-        `a node:${key} Agent, e.g. new ${key}.Agent({ keepAlive: true })`,
-      );
-    }
   }
 }
 

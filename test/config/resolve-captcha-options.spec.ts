@@ -1,5 +1,5 @@
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent, Dispatcher, ProxyAgent } from 'undici';
 import { Logger } from '@nestjs/common';
 import {
   CAPTCHA_OPTION_DEFAULTS,
@@ -74,6 +74,8 @@ const THRESHOLD_ACCEPTED = 'an integer from 1 to 1000 (consecutive failures)';
 const HALF_OPEN_ACCEPTED = 'an integer from 100 to 3600000 (milliseconds)';
 const AUDIT_SINK_ACCEPTED =
   'an object with an emit(event) method, e.g. { emit: (event) => log(event) }';
+const DISPATCHER_ACCEPTED =
+  "an undici Dispatcher, e.g. new Agent({ keepAliveTimeout: 30000 }) or new ProxyAgent('http://proxy:3128')";
 const HMAC_ACCEPTED =
   'a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`';
 const KEY_PREFIX_ACCEPTED =
@@ -127,7 +129,7 @@ describe('resolveCaptchaOptions', () => {
       const skipIf = () => false;
       const secretKey = async () => SECRET;
       const auditSink = { emit: () => undefined };
-      const httpAgents = { http: new HttpAgent(), https: new HttpsAgent() };
+      const dispatcher = new Agent({ keepAliveTimeout: 1_000 });
       const fallback = {
         provider: 'hcaptcha' as const,
         siteKey: 'hc-site',
@@ -145,7 +147,7 @@ describe('resolveCaptchaOptions', () => {
           fallback,
           circuitBreaker: { threshold: 1, halfOpenAfterMs: 3_600_000 },
           auditSink,
-          httpAgents,
+          dispatcher,
           minScore: 0,
           minScoreByAction: { checkout: 0.7, 'sign-up': 1 },
           expectedHostnames: ['Example.COM', 'localhost'],
@@ -179,7 +181,7 @@ describe('resolveCaptchaOptions', () => {
         fallback,
         circuitBreaker: { threshold: 1, halfOpenAfterMs: 3_600_000 },
         auditSink,
-        httpAgents,
+        dispatcher,
         minScore: 0,
         minScoreByAction: { checkout: 0.7, 'sign-up': 1 },
         expectedHostnames: ['example.com', 'localhost'],
@@ -204,7 +206,7 @@ describe('resolveCaptchaOptions', () => {
       expect(resolved.store).toBe(store);
       expect(resolved.fallback).toBe(fallback);
       expect(resolved.auditSink).toBe(auditSink);
-      expect(resolved.httpAgents?.https).toBe(httpAgents.https);
+      expect(resolved.dispatcher).toBe(dispatcher);
     });
 
     it('has the circuit breaker defaults, and never hands out the defaults object', () => {
@@ -269,17 +271,24 @@ describe('resolveCaptchaOptions', () => {
       ).toEqual(fallback);
     });
 
-    it('accepts audit sinks and agents of any class', () => {
+    it('accepts audit sinks and dispatchers of any class', () => {
       class Sink {
         emit() {}
       }
+      class Recorder extends Dispatcher {
+        override dispatch(): boolean {
+          return false;
+        }
+      }
       const auditSink = new Sink();
-      const resolved = resolveCaptchaOptions(
-        { ...TURNSTILE, auditSink, httpAgents: { https: new HttpsAgent({ keepAlive: false }) } },
-        DEV,
-      );
+      const proxy = new ProxyAgent('http://127.0.0.1:3128');
+      const resolved = resolveCaptchaOptions({ ...TURNSTILE, auditSink, dispatcher: proxy }, DEV);
       expect(resolved.auditSink).toBe(auditSink);
-      expect(resolveCaptchaOptions({ ...TURNSTILE, httpAgents: {} }, DEV).httpAgents).toEqual({});
+      expect(resolved.dispatcher).toBe(proxy);
+      const recorder = new Recorder();
+      expect(resolveCaptchaOptions({ ...TURNSTILE, dispatcher: recorder }, DEV).dispatcher).toBe(
+        recorder,
+      );
     });
 
     it.each<[CaptchaModuleOptions['trustProxy'], unknown]>([
@@ -813,19 +822,19 @@ describe('resolveCaptchaOptions', () => {
         `options.auditSink: an object is not an audit sink: it lacks emit; accepted: ${AUDIT_SINK_ACCEPTED}`,
       ],
       [
-        'httpAgents that is a string',
-        { httpAgents: 'keep-alive' },
-        'options.httpAgents: "keep-alive" is not an object; accepted: an object { http?, https? } of node:http and node:https Agents',
+        'a dispatcher that is a string',
+        { dispatcher: 'keep-alive' },
+        `options.dispatcher: "keep-alive" is not a dispatcher; accepted: ${DISPATCHER_ACCEPTED}`,
       ],
       [
-        'httpAgents.http not an object',
-        { httpAgents: { http: true } },
-        'options.httpAgents.http: true is not an agent; accepted: a node:http Agent, e.g. new http.Agent({ keepAlive: true })',
+        'a node:http Agent as the dispatcher',
+        { dispatcher: new HttpAgent() },
+        `options.dispatcher: an object is not a dispatcher: it lacks dispatch; accepted: ${DISPATCHER_ACCEPTED}`,
       ],
       [
-        'httpAgents.https not an object',
-        { httpAgents: { http: new HttpAgent(), https: 'proxy' } },
-        'options.httpAgents.https: "proxy" is not an agent; accepted: a node:https Agent, e.g. new https.Agent({ keepAlive: true })',
+        'the former httpAgents option',
+        { httpAgents: { https: new HttpAgent() } },
+        `options.httpAgents: an object is no longer supported (provider calls go through undici); accepted: dispatcher: ${DISPATCHER_ACCEPTED}`,
       ],
       [
         'a min score above 1',

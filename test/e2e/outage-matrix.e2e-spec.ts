@@ -15,7 +15,7 @@ import { FakeCaptchaServer, type FaultOptions } from 'nestjs-captcha/testing';
 import { ADAPTERS, createCaptchaApp, type HttpAdapterName } from '../support/create-app';
 import { FaultyUpstream } from '../support/faulty-upstream';
 import { FAST_ALTCHA, solveAltcha } from '../support/solve-altcha';
-import { StubDnsAgent } from '../support/stub-dns-agent';
+import { StubDnsDispatcher } from '../support/stub-dns-dispatcher';
 
 /**
  * The outage matrix: every provider fault × every outage policy (closed, open, fallback to
@@ -140,7 +140,7 @@ const settle = async () => {
 let fake: FakeCaptchaServer;
 let refusing: FaultyUpstream;
 let resetting: FaultyUpstream;
-let dns: StubDnsAgent;
+let dns: StubDnsDispatcher;
 let secretIsWrong = false;
 
 interface Setup {
@@ -175,7 +175,7 @@ const SETUPS: Record<SetupName, Setup> = {
   dns: {
     options: () => ({
       verifyUrl: `http://captcha-provider.invalid:${new URL(fake.url).port}${VERIFY_PATH}`,
-      httpAgents: { http: dns.agent },
+      dispatcher: dns.dispatcher,
     }),
     arm: () => {
       dns.resolvesTo = undefined;
@@ -248,7 +248,7 @@ beforeAll(async () => {
   const fakePort = Number(new URL(fake.url).port);
   refusing = await FaultyUpstream.start(fakePort, 'refused');
   resetting = await FaultyUpstream.start(fakePort, 'forward');
-  dns = new StubDnsAgent();
+  dns = new StubDnsDispatcher();
   dns.resolvesTo = '127.0.0.1';
 });
 
@@ -264,7 +264,7 @@ afterAll(async () => {
   await fake?.close();
   await refusing?.close();
   await resetting?.close();
-  dns?.destroy();
+  await dns?.destroy();
   await settle();
   realProcess.off('unhandledRejection', watchRejections);
   expect(unhandled).toEqual([]);

@@ -17,7 +17,7 @@ import request from 'supertest';
 import { createCaptchaApp } from '../support/create-app';
 import { createVerifier } from '../support/create-verifier';
 import { unavailable } from '../support/expect-unavailable';
-import { hostRecordingAgent } from '../support/host-recording-agent';
+import { hostRecordingDispatcher } from '../support/host-recording-dispatcher';
 
 const APP_KEY = FakeCaptchaServer.siteKeys.captchala;
 const APP_SECRET = FakeCaptchaServer.secrets.captchala;
@@ -161,13 +161,13 @@ describe('CaptchaLa provider', () => {
     });
 
     it('calls apiv1.captcha.la, and fallbackapiv1.captchala.com for offline_ tokens, by default', async () => {
-      const recorder = hostRecordingAgent();
+      const recorder = hostRecordingDispatcher();
       const defaults = await createVerifier({
         provider: 'captchala',
         siteKey: APP_KEY,
         secretKey: APP_SECRET,
         circuitBreaker: false,
-        httpAgents: { https: recorder.agent },
+        dispatcher: recorder.dispatcher,
       });
       extraModules.push(defaults.moduleRef);
       await unavailable(defaults.verifier.verify('pt_abc'));

@@ -12,7 +12,7 @@ import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing'
 import request from 'supertest';
 import { createCaptchaApp } from '../support/create-app';
 import { createVerifier } from '../support/create-verifier';
-import { hostRecordingAgent } from '../support/host-recording-agent';
+import { hostRecordingDispatcher } from '../support/host-recording-dispatcher';
 import { unavailable } from '../support/expect-unavailable';
 
 const API_KEY = FakeCaptchaServer.secrets['friendly-captcha'];
@@ -374,11 +374,11 @@ describe('Friendly Captcha provider', () => {
       [2, 'global.frcapi.com'],
       [1, 'api.friendlycaptcha.com'],
     ])('v%i calls %s by default', async (friendlyCaptchaVersion, host) => {
-      const recorder = hostRecordingAgent();
+      const recorder = hostRecordingDispatcher();
       const defaults = await build({
         friendlyCaptchaVersion,
         verifyUrl: undefined,
-        httpAgents: { https: recorder.agent },
+        dispatcher: recorder.dispatcher,
       });
       const error = await unavailable(defaults.verify(token()));
       expect(error.kind).toBe('network');
