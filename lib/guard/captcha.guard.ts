@@ -56,6 +56,8 @@ interface RouteMetadata {
   skipped: boolean;
   /** {@link CaptchaOutcomeInterceptor} is on the handler or its class. */
   outcomeInterceptor: boolean;
+  /** Who reports the outcome, once known (per context type). */
+  reporting?: { type: string; mode: OutcomeReporting };
 }
 
 /** Who tells the route's conditions how the handler ended. */
@@ -72,10 +74,10 @@ function outcomeHooksOf(condition: CaptchaCondition): readonly ConditionOutcomeH
 /** The Node response behind an Express response or a Fastify reply (`raw`). */
 function serverResponseOf(
   response: unknown,
-): { statusCode: number; once(event: 'finish', listener: () => void): unknown } | undefined {
+): { statusCode: number; on(event: 'finish', listener: () => void): unknown } | undefined {
   const raw = (response as { raw?: unknown } | undefined)?.raw ?? response;
-  const candidate = raw as { statusCode?: unknown; once?: unknown } | undefined;
-  return typeof candidate?.once === 'function' && typeof candidate.statusCode === 'number'
+  const candidate = raw as { statusCode?: unknown; on?: unknown } | undefined;
+  return typeof candidate?.on === 'function' && typeof candidate.statusCode === 'number'
     ? (raw as ReturnType<typeof serverResponseOf>)
     : undefined;
 }
@@ -270,16 +272,21 @@ export class CaptchaGuard implements CanActivate {
     context: ExecutionContext,
     requirement: RequireCaptchaOptions,
   ): OutcomeReporting {
-    const hooks = requirement.when ? outcomeHooksOf(requirement.when) : NO_HOOKS;
-    if (hooks.length === 0) return 'none';
-    if (
-      context.getType() === 'http' &&
-      judgedByStatus(hooks) &&
-      !this.routeOf(context).outcomeInterceptor
-    ) {
-      return 'status';
+    const route = this.routeOf(context);
+    // Same requirement (not a subclass's own), same answer: worked out once per route and type.
+    const type = context.getType();
+    if (route.requirement === requirement && route.reporting?.type === type) {
+      return route.reporting.mode;
     }
-    return 'interceptor';
+    const hooks = requirement.when ? outcomeHooksOf(requirement.when) : NO_HOOKS;
+    const mode: OutcomeReporting =
+      hooks.length === 0
+        ? 'none'
+        : type === 'http' && judgedByStatus(hooks) && !route.outcomeInterceptor
+          ? 'status'
+          : 'interceptor';
+    if (route.requirement === requirement) route.reporting = { type, mode };
+    return mode;
   }
 
   /** Reports the response's status to the route's conditions once it has been sent. */
@@ -288,10 +295,11 @@ export class CaptchaGuard implements CanActivate {
     requirement: RequireCaptchaOptions,
     captchaContext: CaptchaContext,
   ): void {
-    const response = serverResponseOf(context.switchToHttp().getResponse());
+    const response = serverResponseOf(context.getArgByIndex(1));
     if (!response) return;
     const hooks = outcomeHooksOf(requirement.when!);
-    response.once('finish', () => {
+    // `finish` is emitted once per response: `on` spares `once`'s wrapper on every request.
+    response.on('finish', () => {
       const status = response.statusCode;
       void reportOutcome(hooks, (hook) => hook.onStatus?.(captchaContext, status), this.logger);
     });

@@ -142,7 +142,9 @@ function normalizeSocketAddress(address: unknown): string | undefined {
   if (typeof address !== 'string') return undefined;
   const zone = address.indexOf('%');
   const bare = zone === -1 ? address : address.slice(0, zone);
-  return isIP(bare) === 0 ? undefined : normalize(bare);
+  const kind = isIP(bare);
+  if (kind === 4) return bare; // already canonical (`isIP` refuses leading zeros)
+  return kind === 0 ? undefined : normalize(bare);
 }
 
 /** A header that must hold exactly one IP (`CF-Connecting-IP`, `X-Real-IP`). */
