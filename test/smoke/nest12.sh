@@ -142,6 +142,14 @@ expect() { # expect NAME STATUS SUBSTRING METHOD PATH [JSON]
 expect 'GET /health' 200 '"provider":"altcha"' GET /health
 expect 'POST /auth/signup without a captcha' 403 '"error":"captcha_required"' \
   POST /auth/signup '{"email":"a@example.com","password":"pw"}'
+# failedAttempts counted from the response status (the outcome interceptor is taken off HTTP
+# routes at start-up): three wrong passwords, then the right one is challenged.
+for attempt in 1 2 3; do
+  expect "POST /auth/login, wrong password #$attempt" 401 '' \
+    POST /auth/login '{"email":"demo@example.com","password":"wrong"}'
+done
+expect 'POST /auth/login after 3 failures' 403 '"error":"captcha_required"' \
+  POST /auth/login '{"email":"demo@example.com","password":"correct-horse"}'
 expect 'GET /captcha/challenge' 200 '"signature"' GET /captcha/challenge
 expect 'POST /auth/token (skipped captcha)' 200 '"access_token"' \
   POST /auth/token '{"client_id":"demo-client","client_secret":"demo-client-secret"}'
