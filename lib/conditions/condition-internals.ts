@@ -62,6 +62,15 @@ export function conditionNameOf(condition: CaptchaCondition): string {
   return condition.conditionName ?? 'custom';
 }
 
+const hooksByCondition = new WeakMap<CaptchaCondition, readonly ConditionOutcomeHooks[]>();
+
+/** {@link collectOutcomeHooks}, walked once per condition tree (routes ask on every request). */
+export function outcomeHooksOf(condition: CaptchaCondition): readonly ConditionOutcomeHooks[] {
+  let hooks = hooksByCondition.get(condition);
+  if (!hooks) hooksByCondition.set(condition, (hooks = collectOutcomeHooks(condition)));
+  return hooks;
+}
+
 /** Every outcome hook in a condition tree. */
 export function collectOutcomeHooks(condition: CaptchaCondition): ConditionOutcomeHooks[] {
   const internals = condition as ConditionInternals;

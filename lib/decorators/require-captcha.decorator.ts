@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { CaptchaFailureMode } from '../config/captcha-module-options.interface';
 import type { CaptchaCondition } from '../conditions/captcha-condition';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
-import { collectOutcomeHooks } from '../conditions/condition-internals';
+import { outcomeHooksOf } from '../conditions/condition-internals';
 import { CaptchaExceptionFilter } from '../errors/captcha-exception.filter';
 import { CaptchaGuard } from '../guard/captcha.guard';
 import { CaptchaOutcomeInterceptor } from '../guard/captcha-outcome.interceptor';
@@ -51,7 +51,7 @@ export function RequireCaptcha(
 ): MethodDecorator & ClassDecorator {
   // The outcome interceptor costs every request Nest's interceptor machinery (~90 µs measured in
   // bench/), so it is installed only where a condition counts outcomes (`failedAttempts`).
-  const countsOutcomes = options.when !== undefined && collectOutcomeHooks(options.when).length > 0;
+  const countsOutcomes = options.when !== undefined && outcomeHooksOf(options.when).length > 0;
   return applyDecorators(
     CaptchaRequirement(options),
     UseGuards(CaptchaGuard),

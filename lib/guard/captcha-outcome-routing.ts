@@ -1,6 +1,6 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { collectOutcomeHooks } from '../conditions/condition-internals';
+import { outcomeHooksOf } from '../conditions/condition-internals';
 import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
 import { CaptchaOutcomeInterceptor } from './captcha-outcome.interceptor';
 import { judgedByStatus } from './report-outcome';
@@ -41,18 +41,20 @@ function moveToGuard(controller: Type, scanner: MetadataScanner, reflector: Refl
   for (const handler of handlers) {
     if (!Reflect.hasMetadata(ROUTE_PATH_METADATA, handler)) continue;
     const own = reflector.get(CaptchaRequirement, handler as () => void);
-    if (own?.when && judgedByStatus(collectOutcomeHooks(own.when))) withoutOurs(handler);
+    if (own?.when && judgedByStatus(outcomeHooksOf(own.when))) withoutOurs(handler);
   }
   const everyHandlerHttp = handlers.every(
     (handler) => !Reflect.hasMetadata(PATTERN_METADATA, handler),
   );
-  if (
-    classLevel?.when &&
-    everyHandlerHttp &&
-    judgedByStatus(collectOutcomeHooks(classLevel.when))
-  ) {
+  if (classLevel?.when && everyHandlerHttp && judgedByStatus(outcomeHooksOf(classLevel.when))) {
     withoutOurs(controller);
   }
+}
+
+/** Whether {@link CaptchaOutcomeInterceptor} is on a handler or class (own or inherited, as Nest reads it). */
+export function hasOutcomeInterceptor(target: object): boolean {
+  const interceptors = Reflect.getMetadata(INTERCEPTORS_METADATA, target) as unknown[] | undefined;
+  return Array.isArray(interceptors) && interceptors.includes(CaptchaOutcomeInterceptor);
 }
 
 /** Removes the interceptor from a handler's or class's own list (not one it inherits), in place: Nest reads it later. */

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, map, Observable, throwError } from 'rxjs';
-import { collectOutcomeHooks, type ConditionOutcomeHooks } from '../conditions/condition-internals';
+import { outcomeHooksOf, type ConditionOutcomeHooks } from '../conditions/condition-internals';
 import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
 import { captchaRequestOf } from '../http/captcha-request';
 import { getCaptchaContext } from './captcha-request-state';
@@ -26,7 +26,7 @@ export class CaptchaOutcomeInterceptor implements NestInterceptor {
       context.getHandler(),
       context.getClass(),
     ])?.when;
-    const hooks = when ? collectOutcomeHooks(when) : [];
+    const hooks = when ? outcomeHooksOf(when) : [];
     // The guard leaves its context only when the checkpoint ran (not skipped).
     const captchaContext =
       hooks.length > 0 ? getCaptchaContext(captchaRequestOf(context) as object) : undefined;

@@ -7,10 +7,10 @@ import type {
 } from '../config/captcha-module-options.interface';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { always } from '../conditions/always.condition';
-import type { CaptchaCondition, CaptchaContext } from '../conditions/captcha-condition';
+import type { CaptchaContext } from '../conditions/captcha-condition';
 import {
-  collectOutcomeHooks,
   explainCondition,
+  outcomeHooksOf,
   type ConditionOutcomeHooks,
 } from '../conditions/condition-internals';
 import {
@@ -41,14 +41,12 @@ import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
 import { CaptchaContextFactory } from './captcha-context.factory';
-import { CaptchaOutcomeInterceptor } from './captcha-outcome.interceptor';
+import { hasOutcomeInterceptor } from './captcha-outcome-routing';
 import { setCaptchaContext, setCaptchaResult } from './captcha-request-state';
 import { judgedByStatus, reportOutcome } from './report-outcome';
 
 const ALWAYS = always();
 const NO_HOOKS: readonly ConditionOutcomeHooks[] = [];
-/** Nest's interceptor metadata key (`@nestjs/common/constants`; not a public export). */
-const INTERCEPTORS_METADATA = '__interceptors__';
 
 /** What the guard keeps of a route's metadata. */
 interface RouteMetadata {
@@ -62,14 +60,6 @@ interface RouteMetadata {
 
 /** Who tells the route's conditions how the handler ended. */
 type OutcomeReporting = 'none' | 'status' | 'interceptor';
-
-/** Outcome hooks of a condition tree, collected once per tree. */
-const hooksByCondition = new WeakMap<CaptchaCondition, readonly ConditionOutcomeHooks[]>();
-function outcomeHooksOf(condition: CaptchaCondition): readonly ConditionOutcomeHooks[] {
-  let hooks = hooksByCondition.get(condition);
-  if (!hooks) hooksByCondition.set(condition, (hooks = collectOutcomeHooks(condition)));
-  return hooks;
-}
 
 /** The Node response behind an Express response or a Fastify reply (`raw`). */
 function serverResponseOf(
@@ -249,11 +239,7 @@ export class CaptchaGuard implements CanActivate {
     const route: RouteMetadata = {
       requirement: this.reflector.getAllAndOverride(CaptchaRequirement, targets),
       skipped: this.reflector.getAllAndOverride(SkipCaptcha, targets) === true,
-      outcomeInterceptor: targets.some((target) =>
-        (
-          (Reflect.getMetadata(INTERCEPTORS_METADATA, target) as unknown[] | undefined) ?? []
-        ).includes(CaptchaOutcomeInterceptor),
-      ),
+      outcomeInterceptor: targets.some(hasOutcomeInterceptor),
     };
     if (handler && type) {
       let byHandler = this.routes.get(type);
