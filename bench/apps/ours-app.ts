@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Injectable, Module, Post, UseGuards } from '@nestjs/common';
 import { CaptchaModule, failedAttempts, RequireCaptcha } from 'nestjs-captcha';
-import { RECAPTCHA_TEST_SECRET, RECAPTCHA_TEST_SITE_KEY } from '../support/recaptcha-keys';
+import { recaptchaTestOptions } from '../support/recaptcha-keys';
 import { benchConfig, serveApp } from './serve-app';
 
 /** What the runner configures in this app. */
@@ -65,10 +65,7 @@ class BenchController {
 @Module({
   imports: [
     CaptchaModule.forRoot({
-      provider: 'recaptcha',
-      siteKey: RECAPTCHA_TEST_SITE_KEY,
-      secretKey: RECAPTCHA_TEST_SECRET,
-      verifyUrl: config.verifyUrl,
+      ...recaptchaTestOptions(config.verifyUrl),
       store: config.store ?? 'memory',
       ...(config.redisUrl ? { redis: { url: config.redisUrl } } : {}),
       memory: { maxEntries: config.maxEntries ?? 100_000 },

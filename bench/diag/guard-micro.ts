@@ -3,7 +3,7 @@ import { Controller, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { CaptchaGuard, CaptchaModule, failedAttempts, RequireCaptcha } from 'nestjs-captcha';
-import { RECAPTCHA_TEST_SECRET, RECAPTCHA_TEST_SITE_KEY } from '../support/recaptcha-keys';
+import { recaptchaTestOptions } from '../support/recaptcha-keys';
 
 /**
  * `node dist/bench/diag/guard-micro.js`: the guard's own time on a calm `failedAttempts` route,
@@ -24,12 +24,8 @@ class MicroController {
 
 @Module({
   imports: [
-    CaptchaModule.forRoot({
-      provider: 'recaptcha',
-      siteKey: RECAPTCHA_TEST_SITE_KEY,
-      secretKey: RECAPTCHA_TEST_SECRET,
-      verifyUrl: 'http://127.0.0.1:9/siteverify',
-    }),
+    // Never called: the route stays calm.
+    CaptchaModule.forRoot(recaptchaTestOptions('http://127.0.0.1:9/siteverify')),
   ],
   controllers: [MicroController],
 })

@@ -5,3 +5,13 @@
  */
 export const RECAPTCHA_TEST_SITE_KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
 export const RECAPTCHA_TEST_SECRET = '6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe';
+
+/** The bench apps' provider settings: reCAPTCHA v2 with the test keys, verified at `verifyUrl`. */
+export function recaptchaTestOptions(verifyUrl: string) {
+  return {
+    provider: 'recaptcha' as const,
+    siteKey: RECAPTCHA_TEST_SITE_KEY,
+    secretKey: RECAPTCHA_TEST_SECRET,
+    verifyUrl,
+  };
+}
