@@ -7,18 +7,22 @@ export const CONDITION_OUTCOME = Symbol('nestjs-captcha:condition-outcome');
 /** Says which condition fired, for combinators that know better than their own name. */
 export const CONDITION_EXPLAIN = Symbol('nestjs-captcha:condition-explain');
 
-/** What a condition does with the handler's outcome. */
+/**
+ * What a condition does with the handler's outcome. A hook with nothing to do returns
+ * `undefined` rather than a resolved promise: most requests end that way, and it spares them the
+ * promises.
+ */
 export interface ConditionOutcomeHooks {
   /** The handler threw `error`. */
-  onError(context: CaptchaContext, error: unknown): Promise<void>;
+  onError(context: CaptchaContext, error: unknown): Promise<void> | undefined;
   /** The handler succeeded. */
-  onSuccess(context: CaptchaContext): Promise<void>;
+  onSuccess(context: CaptchaContext): Promise<void> | undefined;
   /**
    * The HTTP response went out with `status`. Present when the status alone says what the
    * outcome was (`failedAttempts` counting statuses, not exception classes): the guard then
    * reports it from the response's `finish` event, and HTTP routes need no interceptor.
    */
-  onStatus?(context: CaptchaContext, status: number): Promise<void>;
+  onStatus?(context: CaptchaContext, status: number): Promise<void> | undefined;
 }
 
 /** A condition with the optional internals the library's own factories attach. */

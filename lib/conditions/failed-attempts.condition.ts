@@ -92,10 +92,14 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
   const fail = async (context: CaptchaContext) => {
     await context.store.increment(await keyOf(context), windowMs);
   };
-  const succeed = async (context: CaptchaContext) => {
-    if (!resetOnSuccess || (context as CaptchaContext & Slots)[seenSlot] === 0) return;
+  const reset = async (context: CaptchaContext) => {
     await context.store.reset(await keyOf(context));
   };
+  // Nothing to clear (or no clearing asked for): no store call, and no promise either.
+  const succeed = (context: CaptchaContext) =>
+    !resetOnSuccess || (context as CaptchaContext & Slots)[seenSlot] === 0
+      ? undefined
+      : reset(context);
 
   return defineCondition(
     'failedAttempts',
@@ -107,17 +111,17 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
     },
     {
       [CONDITION_OUTCOME]: {
-        onError: async (context, error) => {
-          if (isFailure(error)) await fail(context);
-        },
+        onError: (context, error) => (isFailure(error) ? fail(context) : undefined),
         onSuccess: succeed,
         // Statuses alone say what happened unless `countOn` names exception classes.
         ...(statuses.length === countOn.length
           ? {
-              onStatus: async (context: CaptchaContext, status: number) => {
-                if (statuses.includes(status)) await fail(context);
-                else if (status < 400) await succeed(context);
-              },
+              onStatus: (context: CaptchaContext, status: number) =>
+                statuses.includes(status)
+                  ? fail(context)
+                  : status < 400
+                    ? succeed(context)
+                    : undefined,
             }
           : {}),
       },

@@ -33,10 +33,10 @@ export class CaptchaOutcomeInterceptor implements NestInterceptor {
     if (!captchaContext) return next.handle();
 
     let settled = false;
-    const report = (call: (hooks: ConditionOutcomeHooks) => Promise<void>) => {
+    const report = (call: (hooks: ConditionOutcomeHooks) => Promise<void> | undefined) => {
       if (settled) return Promise.resolve();
       settled = true;
-      return reportOutcome(hooks, call, this.logger);
+      return reportOutcome(hooks, call, this.logger) ?? Promise.resolve();
     };
     return next.handle().pipe(
       concatMap((value) => from(report((h) => h.onSuccess(captchaContext))).pipe(map(() => value))),

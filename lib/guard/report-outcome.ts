@@ -2,15 +2,25 @@ import type { Logger } from '@nestjs/common';
 import type { ConditionOutcomeHooks } from '../conditions/condition-internals';
 
 /**
- * Tells every outcome hook of a route how its handler ended. Store trouble is logged and never
+ * Tells every outcome hook of a route how its handler ended; `undefined` when none had anything
+ * to do (the usual case: a calm request that succeeded). Store trouble is logged and never
  * changes the response: the handler already ran.
  */
-export async function reportOutcome(
+export function reportOutcome(
   hooks: readonly ConditionOutcomeHooks[],
   call: (hooks: ConditionOutcomeHooks) => Promise<void> | undefined,
   logger: Logger,
-): Promise<void> {
-  const outcomes = await Promise.allSettled(hooks.map(call));
+): Promise<void> | undefined {
+  let pending: Promise<void>[] | undefined;
+  for (const hook of hooks) {
+    const work = call(hook);
+    if (work) (pending ??= []).push(work);
+  }
+  return pending && logFailures(pending, logger);
+}
+
+async function logFailures(pending: Promise<void>[], logger: Logger): Promise<void> {
+  const outcomes = await Promise.allSettled(pending);
   for (const outcome of outcomes) {
     if (outcome.status === 'rejected') {
       logger.warn({
