@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { ServerResponse } from 'node:http';
 import { Reflector } from '@nestjs/core';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type {
@@ -65,6 +66,8 @@ type OutcomeReporting = 'none' | 'status' | 'interceptor';
 function serverResponseOf(
   response: unknown,
 ): { statusCode: number; on(event: 'finish', listener: () => void): unknown } | undefined {
+  // Express's response is one; a Fastify reply holds one in `raw`.
+  if (response instanceof ServerResponse) return response;
   const raw = (response as { raw?: unknown } | undefined)?.raw ?? response;
   const candidate = raw as { statusCode?: unknown; on?: unknown } | undefined;
   return typeof candidate?.on === 'function' && typeof candidate.statusCode === 'number'

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import proxyAddr from 'proxy-addr';
@@ -129,6 +129,9 @@ function compileTrust(trustProxy: boolean | number | string | string[]): TrustFu
 
 /** The Node message behind an Express request, a Fastify request (`raw`) or a bare message. */
 function messageOf(request: unknown): Partial<IncomingMessage> | undefined {
+  // Express's request is the message: say so before looking for a `raw` it does not have (a
+  // miss down its long prototype chain is the priciest step here).
+  if (request instanceof IncomingMessage) return request;
   if (typeof request !== 'object' || request === null) return undefined;
   const raw = (request as { raw?: unknown }).raw;
   if (typeof raw === 'object' && raw !== null && 'headers' in raw) {
