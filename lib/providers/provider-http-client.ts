@@ -194,7 +194,12 @@ export class ProviderHttpClient implements OnModuleDestroy {
             }
             let json: unknown;
             try {
-              json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              // A verdict is one chunk: no concatenation then.
+              const text =
+                chunks.length === 1
+                  ? chunks[0].toString('utf8')
+                  : Buffer.concat(chunks).toString('utf8');
+              json = JSON.parse(text);
             } catch {
               json = undefined;
             }
