@@ -31,6 +31,8 @@ const isRetryable = (error: unknown) =>
 
 /** Largest provider answer read; verdicts are a few hundred bytes. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Provider URLs parsed and kept at most (a module has one to a few). */
+const MAX_CACHED_URLS = 64;
 
 /**
  * undici reports a connection the server closed or reset under it as `UND_ERR_SOCKET`; Node's
@@ -80,6 +82,7 @@ function parseHttpUrl(value: string): URL | undefined {
 export class ProviderHttpClient implements OnModuleDestroy {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly targets = new Map<string, { origin: string; path: string }>();
   private readonly policy = retry(handleWhen(isRetryable), {
     maxAttempts: 1,
     backoff: new ConstantBackoff(25),
@@ -103,6 +106,22 @@ export class ProviderHttpClient implements OnModuleDestroy {
     if (this.ownsDispatcher) await this.dispatcher.destroy();
   }
 
+  /**
+   * The origin and path of a provider URL, parsed once: providers post to a handful of fixed
+   * URLs, and `new URL` is a measurable part of a call (bench/RESULTS.md).
+   */
+  private targetOf(value: string): { origin: string; path: string } | undefined {
+    let target = this.targets.get(value);
+    if (target === undefined) {
+      const url = parseHttpUrl(value);
+      if (!url) return undefined;
+      target = { origin: url.origin, path: url.pathname + url.search };
+      // Bounded, in case a custom provider builds URLs per request.
+      if (this.targets.size < MAX_CACHED_URLS) this.targets.set(value, target);
+    }
+    return target;
+  }
+
   /** Sends the request: a timeout per attempt (not retried), one retry on a network error or 5xx. */
   post(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
     return this.policy.execute(() => this.postOnce(request));
@@ -119,7 +138,7 @@ export class ProviderHttpClient implements OnModuleDestroy {
     const latency = () => Math.round(performance.now() - started);
 
     return new Promise<ProviderHttpResponse>((resolve, reject) => {
-      const url = parseHttpUrl(request.url);
+      const url = this.targetOf(request.url);
       if (!url) {
         // The URL is validated at start-up; a bad one here is a provider template gone wrong.
         throw new CaptchaUnavailableError(
@@ -212,7 +231,7 @@ export class ProviderHttpClient implements OnModuleDestroy {
         this.dispatcher,
         {
           origin: url.origin,
-          path: url.pathname + url.search,
+          path: url.path,
           method: 'POST',
           headers: {
             'content-type': isForm ? 'application/x-www-form-urlencoded' : 'application/json',
