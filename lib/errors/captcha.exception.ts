@@ -27,22 +27,33 @@ export interface CaptchaErrorBody<D> {
 /**
  * Base of the three CAPTCHA answers. They are `HttpException`s, so the body is right even where
  * {@link CaptchaExceptionFilter} is not applied; the filter adds `Retry-After` and localization.
+ *
+ * They carry no stack trace (`stack` is the name and message only). A refusal is an expected
+ * answer to the client, not a fault in the app, and Nest never logs an `HttpException`'s stack;
+ * capturing one cost ~10 µs of every refusal (bench/RESULTS.md, scenario 3).
  */
 export abstract class CaptchaException<D extends object = object> extends HttpException {
-  protected constructor(
-    readonly code: CaptchaErrorCode,
-    status: number,
-    readonly details: D,
-  ) {
-    super(
-      {
-        statusCode: status,
-        error: code,
-        message: CAPTCHA_MESSAGES.en[code],
-        details,
-      } satisfies CaptchaErrorBody<D>,
-      status,
-    );
+  readonly code: CaptchaErrorCode;
+  readonly details: D;
+
+  protected constructor(code: CaptchaErrorCode, status: number, details: D) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(
+        {
+          statusCode: status,
+          error: code,
+          message: CAPTCHA_MESSAGES.en[code],
+          details,
+        } satisfies CaptchaErrorBody<D>,
+        status,
+      );
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+    this.code = code;
+    this.details = details;
   }
 }
 
