@@ -1,6 +1,15 @@
-import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { getCaptchaResult } from '../guard/captcha-request-state';
+import {
+  createParamDecorator,
+  ExecutionContext,
+  type PipeTransform,
+  type Type,
+} from '@nestjs/common';
+import { getCaptchaResult, markReadsCaptchaResult } from '../guard/captcha-request-state';
 import { captchaRequestOf } from '../http/captcha-request';
+
+const injectCaptchaResult = createParamDecorator((_data: unknown, context: ExecutionContext) =>
+  getCaptchaResult(captchaRequestOf(context) as object),
+);
 
 /**
  * Injects the request's {@link CaptchaVerification} into a handler: `undefined` when no challenge
@@ -13,6 +22,13 @@ import { captchaRequestOf } from '../http/captcha-request';
  * }
  * ```
  */
-export const CaptchaResult = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  getCaptchaResult(captchaRequestOf(context) as object),
-);
+export function CaptchaResult(
+  ...pipes: (Type<PipeTransform> | PipeTransform)[]
+): ParameterDecorator {
+  const inject = injectCaptchaResult(undefined, ...pipes);
+  return (target, key, index) => {
+    // The guard keeps the result on the request only for handlers that read it (bench/RESULTS.md).
+    if (key !== undefined) markReadsCaptchaResult(target.constructor, key);
+    inject(target, key, index);
+  };
+}

@@ -38,3 +38,23 @@ export function setCaptchaResult(request: object, result: CaptchaVerification): 
 export function getCaptchaResult(request: object): CaptchaVerification | undefined {
   return carrierOf(request)[RESULT];
 }
+
+/** Marks a handler (by class and method name) whose parameters read the result. */
+const READS_RESULT = Symbol('nestjs-captcha:reads-result');
+
+/** Called by `@CaptchaResult()` on the handler it decorates. */
+export function markReadsCaptchaResult(type: object, method: string | symbol): void {
+  Reflect.defineMetadata(READS_RESULT, true, type, method);
+}
+
+/**
+ * Whether the guard must keep the result for `handler` of `type`: only `@CaptchaResult()` reads
+ * it, and setting it on a request costs ~2 µs (bench/RESULTS.md). `true` when unsure: a handler
+ * whose name does not lead back to it on the class (a method wrapped by another decorator) is
+ * assumed to read it.
+ */
+export function readsCaptchaResult(type: object, handler: { name: string }): boolean {
+  const prototype = (type as { prototype?: Record<string, unknown> }).prototype;
+  if (prototype?.[handler.name] !== handler) return true;
+  return Reflect.getMetadata(READS_RESULT, type, handler.name) === true;
+}

@@ -33,7 +33,10 @@ import {
   statedTokenProvider,
 } from '../http/captcha-token-extractor';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
-import { CaptchaDecisionLog, type CaptchaDecision } from '../observability/captcha-decision-log';
+import {
+  CaptchaDecisionLog,
+  type CaptchaDecisionBase,
+} from '../observability/captcha-decision-log';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
@@ -43,7 +46,7 @@ import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
 import { CaptchaContextFactory } from './captcha-context.factory';
 import { hasOutcomeInterceptor } from './captcha-outcome-routing';
-import { setCaptchaContext, setCaptchaResult } from './captcha-request-state';
+import { readsCaptchaResult, setCaptchaContext, setCaptchaResult } from './captcha-request-state';
 import { judgedByStatus, reportOutcome } from './report-outcome';
 
 const ALWAYS = always();
@@ -55,6 +58,8 @@ interface RouteMetadata {
   skipped: boolean;
   /** {@link CaptchaOutcomeInterceptor} is on the handler or its class. */
   outcomeInterceptor: boolean;
+  /** The handler may read the result (`@CaptchaResult()`), so it is kept on the request. */
+  readsResult: boolean;
   /** Who reports the outcome, once known (per context type). */
   reporting?: { type: string; mode: OutcomeReporting };
 }
@@ -74,9 +79,6 @@ function serverResponseOf(
     ? (raw as ReturnType<typeof serverResponseOf>)
     : undefined;
 }
-
-/** The fields of a decision known before the verdict. */
-type DecisionBase = Omit<CaptchaDecision, 'environment' | 'provider' | 'outcome'>;
 
 /**
  * The checkpoint: skip? → condition → token? → verify → decide. Applied by `@RequireCaptcha()`;
@@ -162,19 +164,19 @@ export class CaptchaGuard implements CanActivate {
     const token = this.extractToken(request, context);
     const provider = this.tokenProvider(request, requirement, context);
     // Fields only, never the token itself: its presence and length say enough.
-    const decision: DecisionBase = {
+    const decision: CaptchaDecisionBase = {
       requestId: captchaContext.requestId,
       action,
       condition,
       tokenPresent: token !== undefined,
-      ...(typeof token === 'string' ? { tokenLength: token.length } : {}),
+      tokenLength: typeof token === 'string' ? token.length : undefined,
       clientIp: captchaContext.clientIp ?? null,
       clientIpSource: captchaContext.clientIpSource,
     };
     if (token === undefined || provider === undefined) {
       const challenged = this.challengeProvider(requirement);
       const outcome = token === undefined ? 'missing' : 'provider_not_accepted';
-      this.decisions.record({ ...decision, provider: challenged, outcome });
+      this.decisions.record(decision, { provider: challenged, outcome });
       if (token === undefined) this.metrics.verification(challenged, action ?? 'none', 'missing');
       throw new CaptchaRequiredException(this.challengeDetails(requirement, challenged));
     }
@@ -186,17 +188,16 @@ export class CaptchaGuard implements CanActivate {
       provider,
       decision,
     );
-    setCaptchaResult(request as object, verification);
+    if (this.routeOf(context).readsResult) setCaptchaResult(request as object, verification);
     const verdict = verification.degraded
       ? 'provider_unavailable'
       : (verification.reason ?? 'success');
     // A success is logged at debug: the line is not even built when debug is off.
     if (verdict !== 'success' || this.decisions.logsSuccesses()) {
-      this.decisions.record({
-        ...decision,
+      this.decisions.record(decision, {
         provider: verification.provider,
         outcome: verdict,
-        ...(verification.degraded ? { policy: 'open' as const } : {}),
+        policy: verification.degraded ? 'open' : undefined,
         errorCodes: verification.errorCodes,
         latencyMs: verification.latencyMs,
         providerStatus: verification.httpStatus,
@@ -206,10 +207,8 @@ export class CaptchaGuard implements CanActivate {
       });
     }
     if (!verification.success && !verification.degraded) {
-      throw new CaptchaInvalidException({
-        ...this.challengeDetails(requirement, provider),
-        reason: verification.reason ?? 'invalid',
-      });
+      const details = this.challengeDetails(requirement, provider);
+      throw new CaptchaInvalidException({ reason: verification.reason ?? 'invalid', ...details });
     }
     if (reporting === 'status') this.reportStatusOnFinish(context, requirement, captchaContext);
     return true;
@@ -243,6 +242,7 @@ export class CaptchaGuard implements CanActivate {
       requirement: this.reflector.getAllAndOverride(CaptchaRequirement, targets),
       skipped: this.reflector.getAllAndOverride(SkipCaptcha, targets) === true,
       outcomeInterceptor: targets.some(hasOutcomeInterceptor),
+      readsResult: handler && type ? readsCaptchaResult(type, handler as () => void) : true,
     };
     if (handler && type) {
       let byHandler = this.routes.get(type);
@@ -318,7 +318,7 @@ export class CaptchaGuard implements CanActivate {
     requirement: RequireCaptchaOptions,
     remoteIp: string | undefined,
     provider: CaptchaProviderName,
-    decision: DecisionBase,
+    decision: CaptchaDecisionBase,
   ): Promise<CaptchaVerification> {
     try {
       return await this.verifier.verify(token, {
@@ -341,7 +341,7 @@ export class CaptchaGuard implements CanActivate {
   protected onProviderUnavailable(
     error: CaptchaUnavailableError,
     requirement: RequireCaptchaOptions,
-    decision: DecisionBase,
+    decision: CaptchaDecisionBase,
   ): CaptchaVerification {
     const mode = this.failureMode(requirement);
     const { provider } = error;
@@ -354,8 +354,7 @@ export class CaptchaGuard implements CanActivate {
     // The verification line of a fail-open is written by canActivate; outages that stop here are
     // written now.
     if (!failOpen) {
-      this.decisions.record({
-        ...decision,
+      this.decisions.record(decision, {
         provider,
         outcome: error.reason,
         policy: fallback ? 'fallback' : 'closed',
