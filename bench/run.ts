@@ -199,9 +199,13 @@ async function guardOverhead(verifyUrl: string): Promise<void> {
   console.log(
     '\n[1] Guard overhead: bare route vs @RequireCaptcha({ when: failedAttempts(...) }), condition false',
   );
-  const bare = await startApp('s1-bare', { verifyUrl }, 'apps/ours-app');
-  const guarded = await startApp('s1-guarded', { verifyUrl }, 'apps/ours-app');
-  const passGuard = await startApp('s1-pass-guard', { verifyUrl }, 'apps/ours-app');
+  const bare = await startApp('s1-bare', { verifyUrl, routes: ['bare'] }, 'apps/ours-app');
+  const guarded = await startApp('s1-guarded', { verifyUrl, routes: ['guarded'] }, 'apps/ours-app');
+  const passGuard = await startApp(
+    's1-pass-guard',
+    { verifyUrl, routes: ['pass-guard'] },
+    'apps/ours-app',
+  );
   const load = { connections: CONNECTIONS, body: LOGIN_BODY };
   const [b, g, pg] = await compare(
     '1',
@@ -259,7 +263,7 @@ async function verificationVsPeer(ours: BenchChild, verifyUrl: string): Promise<
       { label: 'ours', app: ours, path: '/verify', load },
       { label: '@nestlab/google-recaptcha', app: peer, path: '/verify', load },
       { label: 'floor: route + raw keep-alive http.request', app: floor, path: '/verify', load },
-      { label: 'floor: route + raw undici request', app: floorUndici, path: '/verify', load },
+      { label: 'floor: route + raw undici dispatch', app: floorUndici, path: '/verify', load },
     ],
     VERIFY_ROUNDS,
     VERIFY_ROUND_SECONDS,
@@ -406,12 +410,17 @@ async function outage(verifyUrl: string): Promise<void> {
   console.log('\n[4] Outage: the provider hangs; timeoutMs 300; circuit open vs the timeout path');
   const timeoutApp = await startApp(
     's4-timeout',
-    { verifyUrl, timeoutMs: 300, circuitBreaker: false },
+    { verifyUrl, timeoutMs: 300, circuitBreaker: false, routes: ['verify'] },
     'apps/ours-app',
   );
   const circuitApp = await startApp(
     's4-circuit',
-    { verifyUrl, timeoutMs: 300, circuitBreaker: { threshold: 5, halfOpenAfterMs: 120_000 } },
+    {
+      verifyUrl,
+      timeoutMs: 300,
+      circuitBreaker: { threshold: 5, halfOpenAfterMs: 120_000 },
+      routes: ['verify'],
+    },
     'apps/ours-app',
   );
   const load = { ...ONE_AT_A_TIME, freshTokens: true };
@@ -493,7 +502,7 @@ async function redisVsMemory(ours: BenchChild, verifyUrl: string): Promise<void>
   try {
     const redisApp = await startApp(
       's5-redis',
-      { verifyUrl, store: 'redis', redisUrl: redis.url },
+      { verifyUrl, store: 'redis', redisUrl: redis.url, routes: ['verify', 'guarded'] },
       'apps/ours-app',
     );
     const conditionLoad = { connections: CONNECTIONS, body: LOGIN_BODY };
@@ -646,7 +655,9 @@ async function main(): Promise<void> {
   try {
     if (wanted('1')) await guardOverhead(verifyUrl);
     const needsOurs = wanted('2') || wanted('3') || wanted('5');
-    const ours = needsOurs ? await startApp('ours', { verifyUrl }, 'apps/ours-app') : undefined;
+    const ours = needsOurs
+      ? await startApp('ours', { verifyUrl, routes: ['verify', 'guarded'] }, 'apps/ours-app')
+      : undefined;
     if (ours && wanted('2')) await verificationVsPeer(ours, verifyUrl);
     if (ours && wanted('3')) await replay(ours);
     if (wanted('4')) await outage(verifyUrl);

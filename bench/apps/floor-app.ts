@@ -9,7 +9,8 @@ export interface FloorAppConfig {
   verifyUrl: string;
   /**
    * `http` (default): Node's `http.request`, the issue's reference transport. `undici`: the
-   * transport the library uses, so `ours − floor` is the library's own work and nothing else.
+   * transport the library uses (`dispatch`), so `ours − floor` is the library's own work and
+   * nothing else.
    */
   transport?: 'http' | 'undici';
 }
@@ -30,20 +31,41 @@ function siteverify(token: string, remoteIp: string): Promise<boolean> {
     : siteverifyHttp(token, remoteIp);
 }
 
-/** The same call on undici's `request`, as the library makes it (no retry, no timer). */
-async function siteverifyUndici(token: string, remoteIp: string): Promise<boolean> {
-  const { body } = await undici.request({
-    origin: verifyUrl.origin,
-    path: verifyUrl.pathname,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      secret: RECAPTCHA_TEST_SECRET,
-      response: token,
-      remoteip: remoteIp,
-    }).toString(),
+/**
+ * The same call on undici's `dispatch` with a handler object, as the library makes it (no retry,
+ * no timer, no size limit).
+ */
+function siteverifyUndici(token: string, remoteIp: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    undici.dispatch(
+      {
+        origin: verifyUrl.origin,
+        path: verifyUrl.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          secret: RECAPTCHA_TEST_SECRET,
+          response: token,
+          remoteip: remoteIp,
+        }).toString(),
+      },
+      {
+        onConnect: () => undefined,
+        onHeaders: () => true,
+        onData: (chunk) => chunks.push(chunk) > 0,
+        onComplete: () => {
+          try {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve((JSON.parse(text) as { success?: unknown }).success === true);
+          } catch (error) {
+            reject(error);
+          }
+        },
+        onError: reject,
+      },
+    );
   });
-  return ((await body.json()) as { success?: unknown }).success === true;
 }
 
 function siteverifyHttp(token: string, remoteIp: string): Promise<boolean> {

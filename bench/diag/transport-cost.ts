@@ -129,6 +129,42 @@ function rawHttp(agent: Agent, body: string, timeoutMs: number): Promise<string>
   });
 }
 
+/** One POST through undici's lowest-level `dispatch`, the answer collected by a handler object. */
+function dispatchPost(dispatcher: UndiciAgent, body: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let status = 0;
+    dispatcher.dispatch(
+      {
+        origin: url.origin,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      },
+      {
+        onConnect: () => undefined,
+        onHeaders: (statusCode) => {
+          status = statusCode;
+          return true;
+        },
+        onData: (chunk) => {
+          chunks.push(chunk);
+          return true;
+        },
+        onComplete: () => {
+          const text =
+            chunks.length === 1
+              ? chunks[0].toString('utf8')
+              : Buffer.concat(chunks).toString('utf8');
+          resolve(status === 200 ? JSON.parse(text) : undefined);
+        },
+        onError: reject,
+      },
+    );
+  });
+}
+
 async function transports(): Promise<TransportCost[]> {
   const candidates: Candidate[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -141,7 +177,7 @@ async function transports(): Promise<TransportCost[]> {
 
   const undici = new UndiciAgent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 });
   candidates.push(
-    candidate('raw undici request, keep-alive Agent (what the library posts with)', async (i) => {
+    candidate('raw undici request, keep-alive Agent (response as a stream)', async (i) => {
       const { body } = await undici.request({
         origin: url.origin,
         path: url.pathname,
@@ -151,6 +187,12 @@ async function transports(): Promise<TransportCost[]> {
       });
       return body.json();
     }),
+  );
+
+  candidates.push(
+    candidate('raw undici dispatch, handler object (what the library posts with)', (i) =>
+      dispatchPost(undici, form(i)),
+    ),
   );
 
   // The axios candidates of the first run (see bench/RESULTS.md) went with axios itself.
