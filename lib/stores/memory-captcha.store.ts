@@ -46,9 +46,11 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`);
     }
-    // Expired entries are not swept by timers: they are dropped when read, and the size bound
-    // evicts them first anyway (they stop being read, so they become the least recently used).
-    this.entries = new LRUCache<string, Entry>({ max, ttlAutopurge: false });
+    // Expiry is ours (`expiresAt`), not lru-cache's: its TTL tracking (two clocks read and two
+    // arrays written per entry) would only repeat it. Expired entries are not swept by timers:
+    // they are dropped when read, and the size bound evicts them first anyway (they stop being
+    // read, so they become the least recently used).
+    this.entries = new LRUCache<string, Entry>({ max });
   }
 
   /** Entries held now (counters and claims, including expired ones not yet evicted); never above `maxEntries`. */
@@ -64,7 +66,7 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
       entry.count += 1;
       return entry.count;
     }
-    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl }, { ttl });
+    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl });
     return 1;
   }
 
@@ -84,7 +86,7 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const ttl = toTtl(ttlMs, 'ttlMs');
     if (this.live(key)) return false;
-    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl }, { ttl });
+    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl });
     return true;
   }
 
@@ -96,7 +98,6 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
   private live(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    // lru-cache rounds its clock to `ttlResolution`; our own expiry is the exact authority.
     if (entry.expiresAt <= performance.now()) {
       this.entries.delete(key);
       return undefined;
@@ -105,7 +106,7 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
   }
 }
 
-/** A TTL lru-cache accepts (a positive whole number of ms); rejects nonsense early and loudly. */
+/** A window or TTL as a positive whole number of ms; rejects nonsense early and loudly. */
 function toTtl(ms: number, name: string): number {
   if (!Number.isFinite(ms) || ms <= 0) {
     throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
