@@ -313,25 +313,26 @@ export class CaptchaGuard implements CanActivate {
    * Verifies, applying the outage policy. The guard decides only fail-open; the closed and
    * fallback answers are thrown as {@link CaptchaUnavailableException} for the filter to render.
    */
-  protected async verify(
+  protected verify(
     token: unknown,
     requirement: RequireCaptchaOptions,
     remoteIp: string | undefined,
     provider: CaptchaProviderName,
     decision: CaptchaDecisionBase,
   ): Promise<CaptchaVerification> {
-    try {
-      return await this.verifier.verify(token, {
+    // One promise layer (no `async`): the verifier's own, with the outage policy on rejection.
+    return this.verifier
+      .verify(token, {
         action: requirement.action,
         remoteIp,
         minScore: requirement.minScore,
         provider,
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
+        if (!(error instanceof CaptchaUnavailableError)) throw error;
+        return this.onProviderUnavailable(error, requirement, decision);
       });
-    } catch (error) {
-      if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
-      if (!(error instanceof CaptchaUnavailableError)) throw error;
-      return this.onProviderUnavailable(error, requirement, decision);
-    }
   }
 
   /**

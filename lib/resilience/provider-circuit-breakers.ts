@@ -43,42 +43,58 @@ export class ProviderCircuitBreakers {
     private readonly metrics: CaptchaMetrics,
   ) {}
 
-  /** Runs one provider verification through the provider's circuit. */
-  async execute<T>(provider: CaptchaProviderName, verify: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one provider verification through the provider's circuit. One promise layer (no
+   * `async`): it sits on every verified request.
+   */
+  execute<T>(provider: CaptchaProviderName, verify: () => Promise<T>): Promise<T> {
     const circuit = this.circuit(provider);
+    let attempt: Promise<T>;
     try {
-      return circuit.policy ? await circuit.policy.execute(verify) : await verify();
+      attempt = circuit.policy ? circuit.policy.execute(verify) : verify();
     } catch (error) {
-      if (isBrokenCircuitError(error)) {
-        this.metrics.providerFailure(provider, 'circuit_open');
-        throw new CaptchaUnavailableError(
-          provider,
-          'circuit_open',
-          `${provider} circuit is open: not called`,
-        );
-      }
-      if (isOutage(error)) {
-        circuit.lastOutageAt = Date.now();
-        const { kind, details } = error as CaptchaUnavailableError;
-        this.metrics.providerFailure(provider, kind);
-        this.audit.emit({
-          event: 'captcha.provider_unreachable',
-          provider,
-          kind,
-          latencyMs: details.latencyMs,
-          status: details.status,
-        });
-      } else if (error instanceof CaptchaUnavailableError && error.kind === 'misconfigured') {
-        this.metrics.providerFailure(provider, 'misconfigured');
-        this.audit.emit({
-          event: 'captcha.misconfigured',
-          provider,
-          cause: error.message,
-          errorCodes: error.details.errorCodes,
-        });
-      }
-      throw error;
+      attempt = Promise.reject(error);
     }
+    return attempt.catch((error: unknown) => {
+      throw this.onFailure(provider, circuit, error);
+    });
+  }
+
+  /** Accounts for a failed call (metrics, audit, the cool-down) and says what to throw. */
+  private onFailure(
+    provider: CaptchaProviderName,
+    circuit: ProviderCircuit,
+    error: unknown,
+  ): unknown {
+    if (isBrokenCircuitError(error)) {
+      this.metrics.providerFailure(provider, 'circuit_open');
+      return new CaptchaUnavailableError(
+        provider,
+        'circuit_open',
+        `${provider} circuit is open: not called`,
+      );
+    }
+    if (isOutage(error)) {
+      circuit.lastOutageAt = Date.now();
+      const { kind, details } = error as CaptchaUnavailableError;
+      this.metrics.providerFailure(provider, kind);
+      this.audit.emit({
+        event: 'captcha.provider_unreachable',
+        provider,
+        kind,
+        latencyMs: details.latencyMs,
+        status: details.status,
+      });
+    } else if (error instanceof CaptchaUnavailableError && error.kind === 'misconfigured') {
+      this.metrics.providerFailure(provider, 'misconfigured');
+      this.audit.emit({
+        event: 'captcha.misconfigured',
+        provider,
+        cause: error.message,
+        errorCodes: error.details.errorCodes,
+      });
+    }
+    return error;
   }
 
   /** `closed`, `open` or `half-open`. */

@@ -165,20 +165,22 @@ export class CaptchaVerifier {
       throw this.asUnavailable(provider, error);
     }
     const reason = judgeReply(reply, call, this.options);
-    return {
+    const verification: CaptchaVerification = {
       success: reason === undefined,
       provider: provider.name,
-      ...(reason ? { reason } : {}),
       action: reply.action,
       hostname: reply.hostname,
       score: reply.score,
-      ...(reply.reasons ? { reasons: reply.reasons } : {}),
-      ...(reply.degraded ? { degraded: true } : {}),
       challengeTs: reply.challengeTs,
       errorCodes: reply.errorCodes,
       latencyMs: latencyMs(),
-      ...(reply.httpStatus !== undefined ? { httpStatus: reply.httpStatus } : {}),
     };
+    // Optional fields only when set (no `...(x ? { x } : {})`: an object and a copy each).
+    if (reason) verification.reason = reason;
+    if (reply.reasons) verification.reasons = reply.reasons;
+    if (reply.degraded) verification.degraded = true;
+    if (reply.httpStatus !== undefined) verification.httpStatus = reply.httpStatus;
+    return verification;
   }
 
   private asUnavailable(provider: CaptchaProvider, error: unknown): unknown {

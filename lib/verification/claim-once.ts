@@ -9,15 +9,21 @@ const logger = new Logger('CaptchaVerifier');
  * store fails, `closed` rethrows (the guard answers 503) and `open` lets the token through
  * without replay protection, logged.
  */
-export async function claimOnce(
+export function claimOnce(
   store: CaptchaStore,
   key: string,
   ttlMs: number,
   storeFailureMode: 'closed' | 'open',
 ): Promise<boolean> {
+  // One promise layer (no `async`): the store's own promise, with the failure policy on its
+  // rejection (`Promise.resolve` hands a native promise back as is).
+  let claimed: Promise<boolean>;
   try {
-    return await store.claim(key, ttlMs);
+    claimed = Promise.resolve(store.claim(key, ttlMs));
   } catch (error) {
+    claimed = Promise.reject(error);
+  }
+  return claimed.catch((error: unknown) => {
     if (!(error instanceof CaptchaStoreError) || storeFailureMode === 'closed') throw error;
     logger.warn({
       event: 'captcha.store_unavailable',
@@ -26,7 +32,7 @@ export async function claimOnce(
       cause: error.message,
     });
     return true;
-  }
+  });
 }
 
 /** Releases a claim; a store failure here only costs the token its retry, so it is logged. */
