@@ -1,5 +1,5 @@
 import { HttpException, type Type } from '@nestjs/common';
-import { hashStoreKey } from '../stores/hash-store-key';
+import { subjectStoreKey } from '../stores/subject-store-key';
 import { peekCount } from '../stores/peek-count';
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
 import { CONDITION_OUTCOME, defineCondition } from './condition-internals';
@@ -27,7 +27,7 @@ export interface FailedAttemptsOptions {
 
 /** The store key of a failure counter; shared with `CaptchaRiskService`. */
 export function failureCounterKey(counter: string, subject: string): string {
-  return hashStoreKey(`failed:${counter}`, subject);
+  return subjectStoreKey(`failed:${counter}`, subject);
 }
 
 /**

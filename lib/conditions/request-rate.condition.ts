@@ -1,4 +1,4 @@
-import { hashStoreKey } from '../stores/hash-store-key';
+import { subjectStoreKey } from '../stores/subject-store-key';
 import type { CaptchaCondition } from './captcha-condition';
 import { defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
@@ -33,7 +33,7 @@ export function requestRate(options: RequestRateOptions): CaptchaCondition {
   const windowMs = parseDuration(options.window, 'requestRate: window');
   const subjectOf = compileSubject(options.per ?? 'ip');
   return defineCondition('requestRate', async (context) => {
-    const key = hashStoreKey(
+    const key = subjectStoreKey(
       `rate:${options.counter ?? context.action ?? 'default'}`,
       await subjectOf(context),
     );
