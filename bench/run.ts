@@ -126,6 +126,37 @@ async function measure(side: Side, seconds: number) {
   return { result, cpuUs: cpu1 - cpu0, calls: calls1 - calls0 };
 }
 
+/**
+ * CPU per request of each side relative to the first, with every side loaded at the same time
+ * (`connections` split evenly) so that the machine's drift, which moves one side ±20 % between
+ * sequential rounds here, hits all of them alike. Medians of per-round ratios. Throughput is not
+ * compared this way: the sides share the cores.
+ */
+async function simultaneousCpuRatios(sides: Side[], rounds: number, seconds: number) {
+  const share = Math.max(1, Math.round(CONNECTIONS / sides.length));
+  const loadAll = (duration: number) =>
+    Promise.all(
+      sides.map((side) =>
+        runLoad({
+          ...side.load,
+          connections: share,
+          url: side.app.url + side.path,
+          seconds: duration,
+        }),
+      ),
+    );
+  await loadAll(WARMUP_SECONDS);
+  const ratios = sides.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    const before = await Promise.all(sides.map((side) => side.app.cpuMicros()));
+    const results = await loadAll(seconds);
+    const after = await Promise.all(sides.map((side) => side.app.cpuMicros()));
+    const perRequest = results.map((r, i) => (after[i] - before[i]) / Math.max(1, r.requests));
+    perRequest.forEach((cpu, i) => ratios[i].push(cpu / perRequest[0]));
+  }
+  return ratios.map((r) => median(r));
+}
+
 /** Warms every side up, then runs interleaved rounds; each side's figures are round medians. */
 async function compare(
   key: string,
@@ -240,6 +271,21 @@ async function guardOverhead(verifyUrl: string): Promise<void> {
       `(+${fmt(g.cpuUs - b.cpuUs, 'µs')}); a guard returning true: ${fmt(pg.cpuUs, 'µs')}/req, ` +
       `${fmt(pairedRatio(pg))}× bare throughput (paired medians; ratio of the medians: guarded ` +
       `${fmt(g.rps / b.rps)}×, a guard returning true ${fmt(pg.rps / b.rps)}×)`,
+  );
+  const simultaneousRounds = QUICK ? 2 : 8;
+  const [, guardedCpu, passGuardCpu] = await simultaneousCpuRatios(
+    [
+      { label: 'bare', app: bare, path: '/bare', load },
+      { label: 'guarded', app: guarded, path: '/guarded', load },
+      { label: 'pass-guard', app: passGuard, path: '/pass-guard', load },
+    ],
+    simultaneousRounds,
+    2,
+  );
+  notes.push(
+    `guard overhead, all three loaded at once (the machine's drift hits them alike): app CPU per ` +
+      `request ${fmt(guardedCpu)}× bare guarded, ${fmt(passGuardCpu)}× bare behind a guard ` +
+      `returning true (medians of ${simultaneousRounds} rounds)`,
   );
   await Promise.all([bare, guarded, passGuard].map(stopApp));
 }
