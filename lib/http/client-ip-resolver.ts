@@ -140,9 +140,23 @@ function messageOf(request: unknown): Partial<IncomingMessage> | undefined {
   return request as Partial<IncomingMessage>;
 }
 
+/** The last socket address seen, and what it normalized to. */
+let lastSocketAddress: string | undefined;
+let lastSocketIp: string | undefined;
+
 /** The socket peer, normalized; a zone id (`fe80::1%eth0`) is dropped. */
 function normalizeSocketAddress(address: unknown): string | undefined {
   if (typeof address !== 'string') return undefined;
+  // Requests come in runs from one peer (a keep-alive connection, the load balancer): the last
+  // answer is kept, which spares the parse (and for IPv6, `ipaddr.js`) on most requests.
+  if (address === lastSocketAddress) return lastSocketIp;
+  const ip = parseSocketAddress(address);
+  lastSocketAddress = address;
+  lastSocketIp = ip;
+  return ip;
+}
+
+function parseSocketAddress(address: string): string | undefined {
   const zone = address.indexOf('%');
   const bare = zone === -1 ? address : address.slice(0, zone);
   const kind = isIP(bare);

@@ -549,6 +549,24 @@ describe('ClientIpResolver over real IPv6 and dual-stack sockets', () => {
 describe('ClientIpResolver on request objects without a real socket', () => {
   const loopback = new ClientIpResolver('loopback');
 
+  it('answers each peer right when peers alternate (the last one is remembered)', () => {
+    const resolver = new ClientIpResolver(false);
+    const peers: [string | undefined, string | undefined][] = [
+      ['::ffff:203.0.113.7', '203.0.113.7'],
+      ['::ffff:203.0.113.7', '203.0.113.7'],
+      ['2001:DB8:0:0::1%eth0', '2001:db8::1'],
+      ['garbage', undefined],
+      ['garbage', undefined],
+      ['198.51.100.2', '198.51.100.2'],
+      ['2001:DB8:0:0::1%eth0', '2001:db8::1'],
+      ['::ffff:203.0.113.7', '203.0.113.7'],
+    ];
+    for (const [peer, ip] of peers) {
+      expect(resolver.resolve(message(peer))).toEqual({ ip, source: 'socket' });
+      expect(loopback.resolve(message(peer))).toEqual({ ip, source: 'socket' });
+    }
+  });
+
   it.each<[string, unknown]>([
     ['undefined', undefined],
     ['null', null],
