@@ -40,6 +40,9 @@ const OVERHEAD_ROUND_SECONDS = 2;
 const VERIFY_ROUNDS = QUICK ? 1 : 7;
 const VERIFY_ROUND_SECONDS = 2;
 const ROUND_SECONDS = QUICK ? 2 : 3;
+/** Scenario 5: paired rounds of each store. */
+const STORE_ROUNDS = QUICK ? 1 : 5;
+const STORE_ROUND_SECONDS = 2;
 const WARMUP_SECONDS = QUICK ? 1 : 2;
 const CONNECTIONS = 50;
 
@@ -568,7 +571,8 @@ async function redisVsMemory(ours: BenchChild, verifyUrl: string): Promise<void>
           load: conditionLoad,
         },
       ],
-      2,
+      STORE_ROUNDS,
+      STORE_ROUND_SECONDS,
     );
     const claimLoad = { connections: CONNECTIONS, freshTokens: true };
     const [mv, rv] = await compare(
@@ -577,27 +581,32 @@ async function redisVsMemory(ours: BenchChild, verifyUrl: string): Promise<void>
         { label: 'memory store, claim + verify', app: ours, path: '/verify', load: claimLoad },
         { label: 'redis store, claim + verify', app: redisApp, path: '/verify', load: claimLoad },
       ],
-      2,
+      STORE_ROUNDS,
+      STORE_ROUND_SECONDS,
     );
+    // Medians of paired rounds, as in scenarios 1 and 2: a drift of the machine between two
+    // rounds then cancels out (run 7: the memory side's one fast round alone made 0.76×).
+    const conditionRatio = paired(rc, mc, ratio, 'rps');
+    const claimRatio = paired(rv, mv, ratio, 'rps');
     check({
       scenario: '5 redis vs memory',
-      metric: 'throughput, condition (GET): redis / memory',
+      metric: 'throughput, condition (GET): redis / memory (median of paired rounds)',
       ours: `${fmt(rc.rps)} req/s, p99 ${fmt(rc.p99, 'ms')}`,
       reference: `${fmt(mc.rps)} req/s, p99 ${fmt(mc.p99, 'ms')}`,
-      value: rc.rps / mc.rps,
+      value: conditionRatio,
       unit: '×',
       target: '≥ 0.80',
-      pass: rc.rps / mc.rps >= 0.8,
+      pass: conditionRatio >= 0.8,
     });
     check({
       scenario: '5 redis vs memory',
-      metric: 'throughput, claim (SET NX) + verify: redis / memory',
+      metric: 'throughput, claim (SET NX) + verify: redis / memory (median of paired rounds)',
       ours: `${fmt(rv.rps)} req/s, p99 ${fmt(rv.p99, 'ms')}`,
       reference: `${fmt(mv.rps)} req/s, p99 ${fmt(mv.p99, 'ms')}`,
-      value: rv.rps / mv.rps,
+      value: claimRatio,
       unit: '×',
       target: '≥ 0.80',
-      pass: rv.rps / mv.rps >= 0.8,
+      pass: claimRatio >= 0.8,
     });
     await stopApp(redisApp);
   } finally {
