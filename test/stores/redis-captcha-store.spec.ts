@@ -147,6 +147,27 @@ describe('RedisCaptchaStore', () => {
       expect(error.message).toMatch(/closed/i);
     });
 
+    it('pipelines the commands of one event-loop turn on the client it creates, correctly', async () => {
+      const store = new RedisCaptchaStore({ url: redis.url, keyPrefix: `p-${randomUUID()}:` });
+      try {
+        const client = (store as unknown as { client: Redis }).client;
+        expect(client.options.enableAutoPipelining).toBe(true);
+        // 50 claims and 50 increments at once: each claim wins once, the counter counts them all.
+        const claims = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.claim(`claim:${i % 25}`, 60_000)),
+        );
+        expect(claims.filter(Boolean)).toHaveLength(25);
+        const counts = await Promise.all(
+          Array.from({ length: 50 }, () => store.increment('fail:p', 60_000)),
+        );
+        expect([...counts].sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 50 }, (_, i) => i + 1),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
     it('answers the first operations after construction, while the client is still connecting', async () => {
       const store = new RedisCaptchaStore({ url: redis.url, keyPrefix: `s-${randomUUID()}:` });
       try {
