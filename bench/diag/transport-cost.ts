@@ -1,11 +1,12 @@
 import { ConstantBackoff, handleAll, retry } from 'cockatiel';
 import { createHash, hash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { Agent as UndiciAgent } from 'undici';
 import { hashStoreKey } from 'nestjs-captcha';
+import { dispatchFormPost, httpFormPost } from '../support/raw-posts';
 import { median } from '../support/stats';
 import { failStart, serveCalls } from '../support/ipc';
 import { RECAPTCHA_TEST_SECRET } from '../support/recaptcha-keys';
@@ -94,84 +95,13 @@ async function runCalls(call: (i: number) => Promise<unknown>, calls: number): P
   await Promise.all(Array.from({ length: config.concurrency }, worker));
 }
 
-/** One `http.request` on a keep-alive agent, with a socket-free timer for the timeout. */
-function rawHttp(agent: Agent, body: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-          accept: 'application/json',
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve(text);
-        });
-      },
-    );
-    const timer = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
-    req.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    req.end(body);
-  });
-}
-
-/** One POST through undici's lowest-level `dispatch`, the answer collected by a handler object. */
-function dispatchPost(dispatcher: UndiciAgent, body: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let status = 0;
-    dispatcher.dispatch(
-      {
-        origin: url.origin,
-        path: url.pathname,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-      },
-      {
-        onConnect: () => undefined,
-        onHeaders: (statusCode) => {
-          status = statusCode;
-          return true;
-        },
-        onData: (chunk) => {
-          chunks.push(chunk);
-          return true;
-        },
-        onComplete: () => {
-          const text =
-            chunks.length === 1
-              ? chunks[0].toString('utf8')
-              : Buffer.concat(chunks).toString('utf8');
-          resolve(status === 200 ? JSON.parse(text) : undefined);
-        },
-        onError: reject,
-      },
-    );
-  });
-}
-
 async function transports(): Promise<TransportCost[]> {
   const candidates: Candidate[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
   candidates.push(
     candidate('raw http.request, keep-alive agent (the floor)', (i) =>
-      rawHttp(agent, form(i), 3_000).then((text) => JSON.parse(text)),
+      httpFormPost(agent, url, form(i), 3_000).then((text) => JSON.parse(text)),
     ),
   );
 
@@ -191,14 +121,16 @@ async function transports(): Promise<TransportCost[]> {
 
   candidates.push(
     candidate('raw undici dispatch, handler object (what the library posts with)', (i) =>
-      dispatchPost(undici, form(i)),
+      dispatchFormPost(undici, url, form(i)).then((text) => JSON.parse(text)),
     ),
   );
 
   // The axios candidates of the first run (see bench/RESULTS.md) went with axios itself.
   candidates.push(
     candidate('raw http.request + cockatiel retry (own timer), abortOnReturn n/a', (i) =>
-      retryOnly.execute(() => rawHttp(agent, form(i), 3_000).then((text) => JSON.parse(text))),
+      retryOnly.execute(() =>
+        httpFormPost(agent, url, form(i), 3_000).then((text) => JSON.parse(text)),
+      ),
     ),
   );
 
