@@ -3,21 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import type { CaptchaRedisOptions } from '../../lib/config/captcha-module-options.interface';
+import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
 
 /**
  * The behaviour every CaptchaStore promises, run against the memory store and against Redis:
  * through a URL (the store's own client), through a `Redis` client the app passes in, and through
- * a Redis Cluster client.
+ * a Cluster client on a real three-master Redis Cluster (keys spread over the masters' slots).
  */
 
 let redis: RedisServer;
 let sharedClient: Redis;
 /**
- * A new cluster node stays read-only for 2 s: it starts in the background and only the Cluster
+ * Creating the cluster takes a few seconds: it starts in the background and only the Cluster
  * entry, which runs last, waits for it.
  */
-let cluster: Promise<{ server?: RedisServer; client?: Cluster; error?: unknown }>;
+let cluster: Promise<{ server?: RedisCluster; client?: Cluster; error?: unknown }>;
 
 beforeAll(async () => {
   cluster = startCluster().then(
@@ -32,17 +33,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await sharedClient?.quit();
   await redis?.stop();
-  const { server, client } = await cluster;
-  await client?.quit();
+  const { server } = await cluster;
   await server?.stop();
 });
 
-async function startCluster(): Promise<{ server: RedisServer; client: Cluster }> {
-  const server = await RedisServer.start({ cluster: true });
+async function startCluster(): Promise<{ server: RedisCluster; client: Cluster }> {
+  const server = await RedisCluster.start({ masters: 3 });
   // ioredis cannot run a Cluster without its offline queue (its ready check needs it): exactly
   // the kind of client the store's own command timer is for.
-  const client = new Cluster([{ host: '127.0.0.1', port: server.port }]);
-  await new Promise((resolve) => client.once('ready', resolve));
+  const client = await server.client();
   return { server, client };
 }
 
@@ -189,5 +188,29 @@ describe.each(stores)('%s', (_name, create) => {
     it('rejects a TTL that is not a positive number of ms', async () => {
       await expect(store.claim('claim:t1', -5)).rejects.toThrow(RangeError);
     });
+  });
+});
+
+describe('RedisCaptchaStore on a three-master Redis Cluster', () => {
+  it('spreads counters and claims over every master, and each answers from its own node', async () => {
+    const { server, client, error } = await cluster;
+    if (!server || !client) throw error;
+    const { store, close } = redisStore({ client });
+    try {
+      const before = await server.keysPerNode();
+      const keys = Array.from({ length: 60 }, (_, i) => `spread:${i}`);
+      await Promise.all(keys.map((key) => store.increment(`fail:${key}`, 60_000)));
+      await Promise.all(keys.map((key) => store.claim(`claim:${key}`, 60_000)));
+      const added = (await server.keysPerNode()).map((count, i) => count - before[i]);
+      // 120 keys hashed over 16384 slots split three ways: each master holds its share.
+      expect(added.reduce((sum, n) => sum + n, 0)).toBe(120);
+      for (const count of added) expect(count).toBeGreaterThan(10);
+      for (const key of keys) {
+        expect(await store.count(`fail:${key}`)).toBe(1);
+        expect(await store.claim(`claim:${key}`, 60_000)).toBe(false);
+      }
+    } finally {
+      await close();
+    }
   });
 });

@@ -4,7 +4,6 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
-import { Redis } from 'ioredis';
 
 const HOST = '127.0.0.1';
 const RUNNING = Symbol.for('nestjs-captcha.test.redis-servers');
@@ -14,11 +13,10 @@ const STOP_TIMEOUT_MS = 5_000;
 /** Options of {@link RedisServer.start}. */
 export interface RedisServerOptions {
   /**
-   * Run as a one-node Redis Cluster owning all 16384 slots, for ioredis `Cluster` clients
-   * (`new Cluster([{ host: '127.0.0.1', port }])`). Each start is a fresh cluster. Slow: Redis
-   * keeps a new cluster node read-only for 2 s after it starts.
+   * Start as a Redis Cluster node that owns no slots yet, for {@link RedisCluster} to join with
+   * others (`redis-cli --cluster create`). Each start is a fresh node.
    */
-  cluster?: boolean;
+  clusterNode?: boolean;
 }
 
 /**
@@ -45,12 +43,24 @@ export class RedisServer {
     private readonly binary: string,
     /** The port, the same across restarts. */
     readonly port: number,
+    /** A cluster node (see {@link RedisServerOptions.clusterNode}). */
     private readonly cluster: boolean,
+    /**
+     * The cluster bus port, also fixed: Redis would take `port + 10000`, past 65535 for many
+     * ephemeral ports.
+     */
+    private readonly busPort: number | undefined,
   ) {}
 
   /** Starts a server on a free port; resolves once it answers `PING` (and, for a cluster, serves all slots). */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(findRedisServer(), await freePort(), options.cluster ?? false);
+    const cluster = options.clusterNode ?? false;
+    const server = new RedisServer(
+      findRedisServer(),
+      await freePort(),
+      cluster,
+      cluster ? await freePort() : undefined,
+    );
     await server.start();
     return server;
   }
@@ -80,8 +90,9 @@ export class RedisServer {
           'yes',
           '--cluster-config-file',
           this.clusterConfigFile,
-          // A lone node never learns its own address from peers: announce it, or CLUSTER SLOTS
-          // names no host and clients cannot route.
+          '--cluster-port',
+          String(this.busPort),
+          // Announced, so CLUSTER SLOTS names an address clients can route to.
           '--cluster-announce-ip',
           HOST,
         ]
@@ -140,29 +151,6 @@ export class RedisServer {
         );
       }
       await sleep(20);
-    }
-    if (this.cluster) {
-      try {
-        await this.assignAllSlots(deadline);
-      } catch (error) {
-        await this.stop();
-        throw error;
-      }
-    }
-  }
-
-  private async assignAllSlots(deadline: number): Promise<void> {
-    const admin = new Redis({ host: HOST, port: this.port, lazyConnect: true });
-    try {
-      await admin.connect();
-      await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      while (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
-        if (Date.now() > deadline)
-          throw new Error(`redis cluster on port ${this.port} never became ok`);
-        await sleep(20);
-      }
-    } finally {
-      admin.disconnect();
     }
   }
 
