@@ -143,7 +143,7 @@ export class ClientIpResolver {
     options: ClientIpResolverOptions = {},
   ) {
     this.trust = compileTrust(trustProxy);
-    this.header = options.header?.toLowerCase() as ClientIpHeader | undefined;
+    this.header = options.header?.trim().toLowerCase() as ClientIpHeader | undefined;
     this.ipv6Prefix = options.ipv6Prefix ?? DEFAULT_IPV6_PREFIX;
   }
 

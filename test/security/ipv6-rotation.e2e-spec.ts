@@ -1,14 +1,16 @@
 import {
   Body,
   Controller,
+  Get,
   HttpCode,
   type INestApplication,
   Post,
+  Query,
   UnauthorizedException,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { failedAttempts, requestRate, RequireCaptcha } from 'nestjs-captcha';
+import { CaptchaRiskService, failedAttempts, requestRate, RequireCaptcha } from 'nestjs-captcha';
 import { CaptchaTestingModule, type CaptchaTestingOptions } from 'nestjs-captcha/testing';
 import { ADAPTERS, startApp, type HttpAdapterName } from '../support/create-app';
 import { RedisServer } from '../support/redis-server';
@@ -26,6 +28,14 @@ const GUESSES = 12;
 
 @Controller()
 class LoginController {
+  constructor(private readonly risk: CaptchaRiskService) {}
+
+  /** The login failures `CaptchaRiskService` sees for a full address, as an app would ask. */
+  @Get('failures')
+  async failures(@Query('ip') ip: string) {
+    return { failures: await this.risk.failures('login', ip) };
+  }
+
   @Post('login')
   @HttpCode(200)
   @RequireCaptcha({
@@ -99,6 +109,16 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     it(`a fresh address of one /64 per guess: challenged after ${THRESHOLD} wrong guesses, not ${GUESSES} (before the fix: ${GUESSES} of ${GUESSES})`, async () => {
       const answered = await guessesAnswered([app], () => `2001:db8:1:1:${interfaceId()}`);
       expect(answered).toBe(THRESHOLD);
+    });
+
+    it('CaptchaRiskService, given any full address of the /64, reads the same counter', async () => {
+      expect(await guessesAnswered([app], () => `2001:db8:9:9:${interfaceId()}`, THRESHOLD)).toBe(
+        THRESHOLD,
+      );
+      const failures = async (ip: string) =>
+        (await request(app.getHttpServer()).get('/failures').query({ ip }).expect(200)).body;
+      expect(await failures(`2001:db8:9:9:${interfaceId()}`)).toEqual({ failures: THRESHOLD });
+      expect(await failures(`2001:db8:9:10:${interfaceId()}`)).toEqual({ failures: 0 });
     });
 
     it('addresses in different /64s are different clients', async () => {
