@@ -125,7 +125,8 @@ const propertyPath = (parent: string, key: string) =>
  * `store: 'redis'` needs `redis.url` (a `redis://` or `rediss://` URL, never shown in messages)
  * or `redis.client` (an ioredis client), not both; a store object needs all five `CaptchaStore`
  * methods. A `trustProxy` string is split into a list at its commas; `expectedHostnames` are
- * lower-cased.
+ * lower-cased. `ipv6Prefix` defaults to 64; `clientIpHeader` (lower-cased) needs a `trustProxy`
+ * that trusts some proxy, since the header is read only from a trusted peer.
  *
  * @param env `nodeEnv` defaults to `process.env.NODE_ENV`.
  * @throws {CaptchaConfigError} listing every problem on its own line, naming the option (and its
