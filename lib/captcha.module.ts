@@ -61,7 +61,11 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     {
       provide: ClientIpResolver,
       inject: [CAPTCHA_OPTIONS],
-      useFactory: (options: ResolvedCaptchaOptions) => new ClientIpResolver(options.trustProxy),
+      useFactory: (options: ResolvedCaptchaOptions) =>
+        new ClientIpResolver(options.trustProxy, {
+          header: options.clientIpHeader,
+          ipv6Prefix: options.ipv6Prefix,
+        }),
     },
     ProviderHttpClient,
     {

@@ -10,6 +10,7 @@ import { CaptchaModule } from '../captcha.module';
 import { CaptchaConfigError } from '../config/captcha-config.error';
 import type { CaptchaModuleOptions } from '../config/captcha-module-options.interface';
 import { captchaOptionsFromEnv } from '../config/captcha-options-from-env';
+import { DEFAULT_IPV6_PREFIX } from '../http/client-ip-resolver';
 import { type CaptchaCspDirectives, captchaCspDirectives } from '../csp/captcha-csp-directives';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
@@ -23,7 +24,7 @@ export type DoctorStatus = 'pass' | 'warn' | 'fail';
 
 /** One line of the doctor's checklist. */
 export interface DoctorCheck {
-  /** `configuration`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`, `fallback` or `redis`. */
+  /** `configuration`, `client-ip`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`, `fallback` or `redis`. */
   name: string;
   status: DoctorStatus;
   /** What was found; never a secret, a token or a Redis password. */
@@ -144,6 +145,8 @@ export async function runDoctor(
       (fallback && 'method' in fallback ? `, fallback method ${fallback.method}` : '') +
       (production ? ', production' : ''),
   });
+
+  checks.push(clientIpCheck(options));
 
   const secretKey = typeof options.secretKey === 'string' ? options.secretKey : undefined;
   const testKeys = findTestKeys(provider, options.siteKey, secretKey);
@@ -453,6 +456,65 @@ async function redisCheck(url: string | undefined, commandTimeoutMs: number): Pr
   } finally {
     await store.close().catch(() => undefined);
   }
+}
+
+/**
+ * How the client IP will be read (`CAPTCHA_TRUST_PROXY`, `CAPTCHA_CLIENT_IP_HEADER`,
+ * `CAPTCHA_IPV6_PREFIX`); a warning where any client could choose its own IP, and with it its
+ * per-IP counters.
+ */
+function clientIpCheck(options: CaptchaModuleOptions): DoctorCheck {
+  const { trustProxy, clientIpHeader } = options;
+  const header = clientIpHeader?.toLowerCase();
+  const grouping = `IPv6 clients counted per /${options.ipv6Prefix ?? DEFAULT_IPV6_PREFIX}`;
+  if (trustProxy === undefined || trustProxy === false || trustProxy === 0) {
+    if (header !== undefined) {
+      return {
+        name: 'client-ip',
+        status: 'fail',
+        message: `CAPTCHA_CLIENT_IP_HEADER=${header} is set, but CAPTCHA_TRUST_PROXY trusts no proxy: the header would never be read`,
+      };
+    }
+    return {
+      name: 'client-ip',
+      status: 'pass',
+      message:
+        'client IP: the socket address (CAPTCHA_TRUST_PROXY not set: behind a proxy or load ' +
+        `balancer every client would share its address); ${grouping}`,
+    };
+  }
+  if (trustProxy === true) {
+    return {
+      name: 'client-ip',
+      status: 'warn',
+      message:
+        'CAPTCHA_TRUST_PROXY=true trusts every hop: any client can choose its IP with ' +
+        `X-Forwarded-For${header ? ` or ${header}` : ''} and so escape per-IP limits; list your ` +
+        "proxies' addresses or CIDR ranges instead",
+    };
+  }
+  if (typeof trustProxy === 'number' && header !== undefined) {
+    return {
+      name: 'client-ip',
+      status: 'warn',
+      message:
+        `CAPTCHA_TRUST_PROXY=${trustProxy} (a hop count) trusts whatever peer connects, so a ` +
+        `client reaching the app directly can set ${header}; list your proxies' addresses or ` +
+        'CIDR ranges instead',
+    };
+  }
+  const trusted = Array.isArray(trustProxy)
+    ? trustProxy.join(', ')
+    : typeof trustProxy === 'number'
+      ? `${trustProxy} hop${trustProxy === 1 ? '' : 's'}`
+      : trustProxy;
+  return {
+    name: 'client-ip',
+    status: 'pass',
+    message:
+      `client IP: ${header ? `${header}, else ` : ''}X-Forwarded-For from trusted proxies ` +
+      `(${trusted}); ${grouping}`,
+  };
 }
 
 function cspFor(

@@ -12,6 +12,13 @@ export interface CaptchaContext {
   clientIp: string | undefined;
   /** Where the client IP was read from. */
   clientIpSource: ClientIp['source'];
+  /**
+   * What per-IP counters (`per: 'ip'`) group by: the client IP for IPv4, its network under the
+   * module's `ipv6Prefix` for IPv6 (`2001:db8:1:2::/64`), so one subscriber's rotating addresses
+   * count as one client. `undefined` when the IP is unknown. Optional so that contexts built by
+   * hand (in tests) still type-check; per-IP counters then use `clientIp`.
+   */
+  clientNetwork?: string;
   /** The request's `x-request-id` (when it is a sane id) or a generated one, for the logs. */
   requestId: string;
   /** The `action` of the route's `@RequireCaptcha`. */

@@ -1,7 +1,8 @@
 import type { CaptchaContext } from './captcha-condition';
 
 /**
- * Whose requests a counter groups: `'ip'`; a request path such as `'body.email'`,
+ * Whose requests a counter groups: `'ip'` (the client's network: its IPv4 address, or its IPv6
+ * /64 under the module's `ipv6Prefix`); a request path such as `'body.email'`,
  * `'header.x-api-key'` or `'query.tenant'`; several joined with `+` (`'ip+body.email'`); or a
  * function of the context.
  */
@@ -48,7 +49,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 function readPart(part: Part, context: CaptchaContext, lowerCase: boolean): string {
-  if (part.kind === 'ip') return context.clientIp ?? '';
+  // The network, so that an IPv6 client's rotating addresses count as one subject.
+  if (part.kind === 'ip') return context.clientNetwork ?? context.clientIp ?? '';
   const request = context.request as { body?: unknown; headers?: unknown; query?: unknown };
   let value: unknown = part.kind === 'header' ? request.headers : request[part.kind];
   for (const key of part.path) {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
+import { CLIENT_IP_HEADERS } from '../http/client-ip-resolver';
 import {
   CAPTCHA_PROVIDER_NAMES,
   type CaptchaProviderName,
@@ -349,3 +350,31 @@ export const environmentRule: ConfigRule = {
       ? undefined
       : 'is not an environment name',
 };
+
+/**
+ * `CAPTCHA_CLIENT_IP_HEADER` / `clientIpHeader`: one of the known single-address client-IP
+ * headers, in any case. Arbitrary names are refused so that no setting can point the client IP at
+ * a header such as `Forwarded` or `Host` that does not hold exactly one address.
+ */
+export const clientIpHeaderRule: ConfigRule = {
+  accepted: `a client-IP header name, case-insensitive: ${CLIENT_IP_HEADERS.join(', ')}`,
+  problem: (value) => {
+    if (typeof value !== 'string') return 'is not a string';
+    return (CLIENT_IP_HEADERS as readonly string[]).includes(value.trim().toLowerCase())
+      ? undefined
+      : 'is not a supported client-IP header';
+  },
+};
+
+/** `CAPTCHA_IPV6_PREFIX` / `ipv6Prefix`: /32 groups a whole ISP allocation, /128 nothing. */
+export const ipv6PrefixRule = integerRule(32, 128, 'IPv6 prefix length; 128 = every address alone');
+
+/** True for a `trustProxy` value that trusts no proxy at all (so no proxy header is ever read). */
+export function trustsNoProxy(trustProxy: unknown): boolean {
+  return (
+    trustProxy === undefined ||
+    trustProxy === false ||
+    trustProxy === 0 ||
+    (Array.isArray(trustProxy) && trustProxy.length === 0)
+  );
+}

@@ -4,7 +4,9 @@ import {
   type CaptchaProviderName,
   CAPTCHA_PROVIDER_NAMES,
 } from '../providers/captcha-provider-name';
+import type { ClientIpHeader } from '../http/client-ip-resolver';
 import {
+  clientIpHeaderRule,
   type ConfigRule,
   fallbackMethodRule,
   fallbackProviderRule,
@@ -12,6 +14,7 @@ import {
   HIDDEN_VALUE,
   hmacKeyRule,
   hostnameRule,
+  ipv6PrefixRule,
   isSupportedProvider,
   looksLikeUrl,
   maskUrlPassword,
@@ -50,6 +53,8 @@ export const CAPTCHA_ENV_VARIABLES = [
   'CAPTCHA_MIN_SCORE',
   'CAPTCHA_EXPECTED_HOSTNAMES',
   'CAPTCHA_TRUST_PROXY',
+  'CAPTCHA_CLIENT_IP_HEADER',
+  'CAPTCHA_IPV6_PREFIX',
   'CAPTCHA_STORE',
   'CAPTCHA_REDIS_URL',
   'CAPTCHA_ALTCHA_HMAC_KEY',
@@ -156,6 +161,19 @@ function parseTrustProxy(raw: string): EnvParseResult<boolean | number | string[
   return ok(entries);
 }
 
+/** `CAPTCHA_CLIENT_IP_HEADER`: a known header name in any case, read in lower case. */
+function parseClientIpHeader(raw: string): EnvParseResult<ClientIpHeader> {
+  const problem = clientIpHeaderRule.problem(raw);
+  return problem === undefined
+    ? ok(raw.toLowerCase() as ClientIpHeader)
+    : { ok: false, problem, accepted: clientIpHeaderRule.accepted };
+}
+
+/** `CAPTCHA_IPV6_PREFIX`: `56` or `/56`. */
+function parseIpv6Prefix(raw: string): EnvParseResult<number> {
+  return wholeNumber(ipv6PrefixRule)(raw.startsWith('/') ? raw.slice(1) : raw);
+}
+
 function providerOf(env: CaptchaEnvironment): CaptchaProviderName | undefined {
   const provider = env.CAPTCHA_PROVIDER ?? 'altcha';
   return isSupportedProvider(provider) ? provider : undefined;
@@ -242,6 +260,10 @@ export const CAPTCHA_ENV_SPECS = {
   CAPTCHA_MIN_SCORE: { parse: decimalNumber(minScoreRule) },
   CAPTCHA_EXPECTED_HOSTNAMES: { parse: parseHostnames },
   CAPTCHA_TRUST_PROXY: { parse: parseTrustProxy },
+  // That a header needs CAPTCHA_TRUST_PROXY is checked on the final options (resolveCaptchaOptions):
+  // code may add `trustProxy` to the options built from the environment.
+  CAPTCHA_CLIENT_IP_HEADER: { parse: parseClientIpHeader },
+  CAPTCHA_IPV6_PREFIX: { parse: parseIpv6Prefix },
   CAPTCHA_STORE: {
     // A Redis URL put here by mistake may hold a password.
     secret: looksLikeUrl,
@@ -359,6 +381,8 @@ export class CaptchaEnvironment {
   @EnvVariable() CAPTCHA_MIN_SCORE?: string;
   @EnvVariable() CAPTCHA_EXPECTED_HOSTNAMES?: string;
   @EnvVariable() CAPTCHA_TRUST_PROXY?: string;
+  @EnvVariable() CAPTCHA_CLIENT_IP_HEADER?: string;
+  @EnvVariable() CAPTCHA_IPV6_PREFIX?: string;
   @EnvVariable() CAPTCHA_STORE?: string;
   @EnvVariable() CAPTCHA_REDIS_URL?: string;
   @EnvVariable() CAPTCHA_ALTCHA_HMAC_KEY?: string;

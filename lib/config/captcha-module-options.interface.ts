@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { ClientIpHeaderName } from '../http/client-ip-resolver';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
@@ -238,6 +239,22 @@ export interface CaptchaModuleOptions {
    * accepted by `proxy-addr`.
    */
   trustProxy?: boolean | number | string | string[];
+  /**
+   * A CDN / proxy header that holds the client IP (`CAPTCHA_CLIENT_IP_HEADER`), read only when
+   * the socket peer is trusted by `trustProxy`, before `X-Forwarded-For`; when it is missing or
+   * malformed, the `X-Forwarded-For` walk decides. Case-insensitive. Default: none, and then no
+   * vendor header is ever read (any client can send one). Set it only if every trusted proxy
+   * overwrites the header, e.g. `'cf-connecting-ip'` when all traffic comes through Cloudflare.
+   * Needs `trustProxy`: set without it, start-up fails (the header could never be read).
+   */
+  clientIpHeader?: ClientIpHeaderName;
+  /**
+   * The IPv6 prefix length per-IP counters (`per: 'ip'`) group clients by
+   * (`CAPTCHA_IPV6_PREFIX`), an integer from 32 to 128: one subscriber holds at least a /64, so
+   * counting single addresses lets it rotate through 2^64 of them. `128` counts every address
+   * alone. IPv4 addresses (and IPv4-mapped IPv6) always count alone. Default `64`.
+   */
+  ipv6Prefix?: number;
   /**
    * Where counters and single-use claims live (`CAPTCHA_STORE`): `'memory'` (default, this
    * process only), `'redis'` (shared by every instance; see `redis`), or your own

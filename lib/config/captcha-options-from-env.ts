@@ -33,6 +33,8 @@ export interface CaptchaConfigReader {
  * | `CAPTCHA_MIN_SCORE` | `minScore` (0–1) |
  * | `CAPTCHA_EXPECTED_HOSTNAMES` | `expectedHostnames` (comma-separated) |
  * | `CAPTCHA_TRUST_PROXY` | `trustProxy` (`true`, `false`, a hop count, or a comma-separated list of addresses, CIDRs and `loopback`-style names) |
+ * | `CAPTCHA_CLIENT_IP_HEADER` | `clientIpHeader` (`cf-connecting-ip`, `x-real-ip`, `true-client-ip`, `fastly-client-ip`, `x-client-ip`; any case; needs `CAPTCHA_TRUST_PROXY`) |
+ * | `CAPTCHA_IPV6_PREFIX` | `ipv6Prefix` (32–128, `56` or `/56`; default 64) |
  * | `CAPTCHA_STORE` (default `memory`) | `store` (`memory`, `redis`) |
  * | `CAPTCHA_REDIS_URL` | `redis.url` (`redis://` or `rediss://`; required with `CAPTCHA_STORE=redis`, used only with it) |
  * | `CAPTCHA_ALTCHA_HMAC_KEY` | `altcha.hmacKey` (required in production with `altcha`) |
@@ -97,6 +99,8 @@ export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModul
     minScore: read('CAPTCHA_MIN_SCORE', specs.CAPTCHA_MIN_SCORE.parse),
     expectedHostnames: read('CAPTCHA_EXPECTED_HOSTNAMES', specs.CAPTCHA_EXPECTED_HOSTNAMES.parse),
     trustProxy: read('CAPTCHA_TRUST_PROXY', specs.CAPTCHA_TRUST_PROXY.parse),
+    clientIpHeader: read('CAPTCHA_CLIENT_IP_HEADER', specs.CAPTCHA_CLIENT_IP_HEADER.parse),
+    ipv6Prefix: read('CAPTCHA_IPV6_PREFIX', specs.CAPTCHA_IPV6_PREFIX.parse),
     environment: read('CAPTCHA_ENV', specs.CAPTCHA_ENV.parse),
   };
   const hmacKey = read('CAPTCHA_ALTCHA_HMAC_KEY', specs.CAPTCHA_ALTCHA_HMAC_KEY.parse);

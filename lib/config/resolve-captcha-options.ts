@@ -4,6 +4,7 @@ import {
   ALTCHA_ALGORITHMS,
   challengePathRule,
   circuitHalfOpenAfterRule,
+  clientIpHeaderRule,
   circuitThresholdRule,
   type ConfigRule,
   environmentRule,
@@ -13,6 +14,7 @@ import {
   hmacKeyRule,
   hostnameRule,
   integerRule,
+  ipv6PrefixRule,
   isSupportedProvider,
   looksLikeUrl,
   maskUrlPassword,
@@ -32,6 +34,7 @@ import {
   timeoutMsRule,
   TRUST_PROXY_ACCEPTED,
   trustProxyEntryRule,
+  trustsNoProxy,
   verifyUrlRule,
 } from './captcha-config-rules';
 import { CaptchaConfigError } from './captcha-config.error';
@@ -48,6 +51,7 @@ import type {
   CaptchaSecret,
 } from './captcha-module-options.interface';
 import type { ResolvedCaptchaOptions } from './resolved-captcha-options';
+import { type ClientIpHeader, DEFAULT_IPV6_PREFIX } from '../http/client-ip-resolver';
 
 /** The defaults {@link resolveCaptchaOptions} fills in. */
 export const CAPTCHA_OPTION_DEFAULTS = {
@@ -121,7 +125,8 @@ const propertyPath = (parent: string, key: string) =>
  * `store: 'redis'` needs `redis.url` (a `redis://` or `rediss://` URL, never shown in messages)
  * or `redis.client` (an ioredis client), not both; a store object needs all five `CaptchaStore`
  * methods. A `trustProxy` string is split into a list at its commas; `expectedHostnames` are
- * lower-cased.
+ * lower-cased. `ipv6Prefix` defaults to 64; `clientIpHeader` (lower-cased) needs a `trustProxy`
+ * that trusts some proxy, since the header is read only from a trusted peer.
  *
  * @param env `nodeEnv` defaults to `process.env.NODE_ENV`.
  * @throws {CaptchaConfigError} listing every problem on its own line, naming the option (and its
@@ -221,6 +226,8 @@ export function resolveCaptchaOptions(
   }
 
   const trustProxy = resolveTrustProxy(given.trustProxy, report);
+  const clientIpHeader = resolveClientIpHeader(given.clientIpHeader, trustProxy, report);
+  check('ipv6Prefix', given.ipv6Prefix, ipv6PrefixRule);
 
   const store = given.store;
   if (store !== undefined && !(STORE_NAMES as readonly unknown[]).includes(store)) {
@@ -387,6 +394,8 @@ export function resolveCaptchaOptions(
     minScoreByAction: { ...typed.minScoreByAction },
     expectedHostnames: (typed.expectedHostnames ?? []).map((host) => host.toLowerCase()),
     trustProxy: trustProxy ?? false,
+    clientIpHeader,
+    ipv6Prefix: typed.ipv6Prefix ?? DEFAULT_IPV6_PREFIX,
     store: typed.store ?? defaults.store,
     storeFailureMode: typed.storeFailureMode ?? defaults.storeFailureMode,
     circuitBreaker,
@@ -595,6 +604,33 @@ function resolveRedis(value: unknown, report: Report): CaptchaRedisOptions | und
     if (problem !== undefined) report(`redis.${key}`, field, problem, rule.accepted);
   }
   return value as CaptchaRedisOptions;
+}
+
+/**
+ * Checks `clientIpHeader` (returned in lower case) and that `trustProxy` trusts some proxy: a
+ * header is read only from a trusted peer, so without one it would silently never be read.
+ */
+function resolveClientIpHeader(
+  value: unknown,
+  trustProxy: unknown,
+  report: Report,
+): ClientIpHeader | undefined {
+  if (value === undefined) return undefined;
+  const problem = clientIpHeaderRule.problem(value);
+  if (problem !== undefined) {
+    report('clientIpHeader', value, problem, clientIpHeaderRule.accepted);
+    return undefined;
+  }
+  if (trustsNoProxy(trustProxy)) {
+    report(
+      'clientIpHeader (CAPTCHA_CLIENT_IP_HEADER)',
+      value,
+      `is set, but trustProxy (CAPTCHA_TRUST_PROXY) is ${trustProxy === undefined ? 'not set' : JSON.stringify(trustProxy)} and trusts no proxy, so the header would never be read`,
+      'trustProxy set to the proxies that write the header (e.g. their addresses or CIDR ranges, or loopback), or no clientIpHeader',
+    );
+    return undefined;
+  }
+  return (value as string).trim().toLowerCase() as ClientIpHeader;
 }
 
 /** Checks `trustProxy`; a string becomes the list of its comma-separated entries. */

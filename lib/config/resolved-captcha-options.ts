@@ -1,3 +1,4 @@
+import type { ClientIpHeader } from '../http/client-ip-resolver';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 import type {
@@ -36,4 +37,8 @@ export interface ResolvedCaptchaOptions extends Omit<
   storeFailureMode: 'closed' | 'open';
   /** `false` when disabled. */
   circuitBreaker: Required<CaptchaCircuitBreakerOptions> | false;
+  /** In lower case; only ever set together with a `trustProxy` that trusts some proxy. */
+  clientIpHeader?: ClientIpHeader;
+  /** 64 unless set. */
+  ipv6Prefix: number;
 }

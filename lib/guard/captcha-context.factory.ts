@@ -18,16 +18,26 @@ export class CaptchaContextFactory {
     action: string | undefined,
   ): CaptchaContext {
     const { ip, source } = this.clientIpResolver.resolve(request);
-    return new RequestCaptchaContext(executionContext, request, ip, source, action, this.store);
+    return new RequestCaptchaContext(
+      executionContext,
+      request,
+      ip,
+      source,
+      action,
+      this.store,
+      this.clientIpResolver,
+    );
   }
 }
 
 /**
  * One request's context. The request id is made on first read: only a logged decision needs it,
- * and a calm request (no challenge due) logs nothing.
+ * and a calm request (no challenge due) logs nothing. The client network likewise: only per-IP
+ * counters need it.
  */
 class RequestCaptchaContext implements CaptchaContext {
   private id: string | undefined;
+  private network: string | undefined;
 
   constructor(
     readonly executionContext: ExecutionContext,
@@ -36,7 +46,13 @@ class RequestCaptchaContext implements CaptchaContext {
     readonly clientIpSource: ClientIp['source'],
     readonly action: string | undefined,
     readonly store: CaptchaStore,
+    private readonly clientIpResolver: ClientIpResolver,
   ) {}
+
+  get clientNetwork(): string | undefined {
+    this.network ??= this.clientIpResolver.networkOf(this.clientIp);
+    return this.network;
+  }
 
   get requestId(): string {
     this.id ??= requestIdOf(this.request);

@@ -3,13 +3,64 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import proxyAddr from 'proxy-addr';
 
+/**
+ * The single-address client-IP headers a CDN or proxy may set, one of which can be named in
+ * `clientIpHeader` (`CAPTCHA_CLIENT_IP_HEADER`): Cloudflare's `CF-Connecting-IP`, nginx's
+ * `X-Real-IP`, Cloudflare Enterprise / Akamai's `True-Client-IP`, Fastly's `Fastly-Client-IP`, and
+ * `X-Client-IP`. None is read unless named.
+ */
+export const CLIENT_IP_HEADERS = [
+  'cf-connecting-ip',
+  'x-real-ip',
+  'true-client-ip',
+  'fastly-client-ip',
+  'x-client-ip',
+] as const;
+
+/** A header of {@link CLIENT_IP_HEADERS}, in lower case. */
+export type ClientIpHeader = (typeof CLIENT_IP_HEADERS)[number];
+
+/**
+ * How a client-IP header may be named in options: lower case, or its usual spelling (header names
+ * are case-insensitive, and other spellings are accepted at run time too).
+ */
+export type ClientIpHeaderName =
+  | ClientIpHeader
+  | 'CF-Connecting-IP'
+  | 'X-Real-IP'
+  | 'True-Client-IP'
+  | 'Fastly-Client-IP'
+  | 'X-Client-IP';
+
 /** The client IP and where it was read from. */
 export interface ClientIp {
   /** A valid, normalized IP address, or `undefined` when the request carries no usable peer. */
   ip: string | undefined;
-  /** `'socket'` when no proxy header was used (including every fallback). */
-  source: 'socket' | 'x-forwarded-for' | 'cf-connecting-ip' | 'x-real-ip';
+  /**
+   * The header the IP was read from: the configured client-IP header, `'x-forwarded-for'`, or
+   * `'socket'` when no header was used (including every fallback).
+   */
+  source: 'socket' | 'x-forwarded-for' | ClientIpHeader;
 }
+
+/** Settings of {@link ClientIpResolver} beyond `trustProxy`. */
+export interface ClientIpResolverOptions {
+  /**
+   * A CDN / proxy header holding the client IP, read (before `X-Forwarded-For`) only when the
+   * socket peer is trusted. Case-insensitive. Default: none.
+   */
+  header?: ClientIpHeaderName;
+  /**
+   * IPv6 addresses are grouped into networks of this prefix length for per-IP counters
+   * ({@link ClientIpResolver.networkOf}); 128 turns grouping off. Default `64`.
+   */
+  ipv6Prefix?: number;
+}
+
+/** The default IPv6 grouping: one /64 is one subscriber line or one host's privacy addresses. */
+export const DEFAULT_IPV6_PREFIX = 64;
+/** IPv6 networks memoized per resolver at most; past it the memo starts over. */
+const MAX_NETWORKS = 10_000;
 
 /** `X-Forwarded-For` entries examined at most, counted from the right. */
 const MAX_FORWARDED_ENTRIES = 20;
@@ -36,12 +87,15 @@ type TrustFunction = (address: string, hop: number) => boolean;
  * whose address matches (compiled with `proxy-addr`).
  *
  * **Order.** When the socket peer is trusted:
- * 1. `CF-Connecting-IP`, if it holds exactly one valid IP;
- * 2. otherwise `X-Real-IP`, on the same terms;
- * 3. otherwise `X-Forwarded-For`, walked from the right as `proxy-addr` does: while the current
+ * 1. the header named in `options.header` (e.g. `CF-Connecting-IP`), if one is configured and
+ *    holds exactly one valid IP;
+ * 2. otherwise `X-Forwarded-For`, walked from the right as `proxy-addr` does: while the current
  *    hop is trusted, step to the next entry to its left; the first untrusted hop is the client.
  *
  * When the socket peer is not trusted, no header is read and the socket address is the client.
+ * Vendor headers (`CF-Connecting-IP`, `X-Real-IP`, `True-Client-IP`, …) are never read unless
+ * configured: any client can send them, and a proxy that does not strip them hands the client
+ * its choice of IP. `Forwarded` (RFC 7239) is not read.
  *
  * **Malformed values never become the client IP.** An `X-Forwarded-For` entry that is empty,
  * `unknown`, an obfuscated identifier, garbage, longer than 64 characters, or an IPv6 address
@@ -50,8 +104,8 @@ type TrustFunction = (address: string, hop: number) => boolean;
  * when that is the socket. At most 20 entries (and the last ~1.3 kB of the header) are examined;
  * past that the walk ends the same way, so a huge header costs nothing. Several
  * `X-Forwarded-For` header lines are one list, in order (RFC 9110 §5.3; Node joins them, and
- * HAProxy's `option forwardfor` relies on it). `CF-Connecting-IP` / `X-Real-IP` sent more than
- * once hold more than one IP and are ignored.
+ * HAProxy's `option forwardfor` relies on it). A configured client-IP header sent more than once
+ * holds more than one IP and is ignored.
  *
  * **Accepted forms** (headers): an IPv4 dotted quad (no leading zeros or legacy `127.1` /
  * `0x7f.0.0.1` forms), an IPv6 address, `[IPv6]`, and a port on either — `1.2.3.4:5678`,
@@ -60,22 +114,37 @@ type TrustFunction = (address: string, hop: number) => boolean;
  *
  * **Normalized output.** IPv4-mapped IPv6 (`::ffff:1.2.3.4`, what a dual-stack socket reports)
  * becomes `1.2.3.4`; IPv6 is in the canonical compressed lower-case form (`2001:db8::1`); a zone id
- * on the socket address is dropped. So one client has one IP for `per: 'ip'` limits.
+ * on the socket address is dropped. So one client has one IP for `per: 'ip'` limits, which count
+ * by {@link ClientIpResolver.networkOf}: IPv4 addresses as they are, IPv6 by their /64 network
+ * (`options.ipv6Prefix`), since one subscriber holds a whole /64 (often a /56 or /48).
  *
  * **Never throws**: a request without a socket address or headers, or any odd shape, resolves to
  * `{ ip: undefined, source: 'socket' }`.
  *
  * **Security.** Trust only proxies you run (or your CDN's published ranges), and only if they
- * overwrite or strip `CF-Connecting-IP` / `X-Real-IP` and append to `X-Forwarded-For`: a trusted
- * proxy that forwards a client's own copy of these headers lets that client pick its IP, and with
+ * append to `X-Forwarded-For` and, when a client-IP header is configured, overwrite it: a trusted
+ * proxy that forwards a client's own copy of that header lets that client pick its IP, and with
  * it its rate-limit bucket. Prefer exact ranges to `true` or a hop count larger than your real
  * proxy chain — either lets a client choose the address the walk stops at.
  */
 export class ClientIpResolver {
   private readonly trust: TrustFunction;
+  private readonly header: ClientIpHeader | undefined;
+  /** The IPv6 prefix length of {@link networkOf}; 128 = no grouping. */
+  readonly ipv6Prefix: number;
+  private readonly networks = new Map<string, string>();
 
-  constructor(trustProxy: boolean | number | string | string[]) {
+  /**
+   * @param trustProxy Express's `trust proxy` setting (see above).
+   * @param options the client-IP header to read from trusted peers, and the IPv6 grouping.
+   */
+  constructor(
+    trustProxy: boolean | number | string | string[],
+    options: ClientIpResolverOptions = {},
+  ) {
     this.trust = compileTrust(trustProxy);
+    this.header = options.header?.trim().toLowerCase() as ClientIpHeader | undefined;
+    this.ipv6Prefix = options.ipv6Prefix ?? DEFAULT_IPV6_PREFIX;
   }
 
   /** The client IP of an Express or Fastify request, or of a Node `IncomingMessage`. */
@@ -88,6 +157,32 @@ export class ClientIpResolver {
     }
   }
 
+  /**
+   * What per-IP counters group by: an IPv4 address as it is; an IPv6 address as its network
+   * under `ipv6Prefix` (`2001:db8:1:2::/64`), or as it is with prefix 128. IPv4-mapped IPv6
+   * (`::ffff:1.2.3.4`) counts as its IPv4 address. Anything that is not an IP comes back as it is.
+   *
+   * @example
+   * ```ts
+   * resolver.networkOf('2001:db8:1:2:a:b:c:d'); // '2001:db8:1:2::/64'
+   * resolver.networkOf('203.0.113.7');          // '203.0.113.7'
+   * ```
+   */
+  networkOf(ip: string): string;
+  networkOf(ip: string | undefined): string | undefined;
+  networkOf(ip: string | undefined): string | undefined {
+    // IPv4 (what most requests carry) needs no parsing at all.
+    if (ip === undefined || !ip.includes(':')) return ip;
+    let network = this.networks.get(ip);
+    if (network === undefined) {
+      network = ipv6Network(ip, this.ipv6Prefix);
+      // Bounded like the store-key memo: a flood of distinct addresses costs at most this much.
+      if (this.networks.size >= MAX_NETWORKS) this.networks.clear();
+      this.networks.set(ip, network);
+    }
+    return network;
+  }
+
   private resolveMessage(request: unknown): ClientIp {
     const message = messageOf(request);
     const socketIp = normalizeSocketAddress(message?.socket?.remoteAddress);
@@ -98,10 +193,10 @@ export class ClientIpResolver {
     }
     if (!this.trust(socketIp, 0)) return { ip: socketIp, source: 'socket' };
 
-    const cloudflare = singleIp(headers['cf-connecting-ip']);
-    if (cloudflare !== undefined) return { ip: cloudflare, source: 'cf-connecting-ip' };
-    const realIp = singleIp(headers['x-real-ip']);
-    if (realIp !== undefined) return { ip: realIp, source: 'x-real-ip' };
+    if (this.header !== undefined) {
+      const fromHeader = singleIp(headers[this.header]);
+      if (fromHeader !== undefined) return { ip: fromHeader, source: this.header };
+    }
 
     let ip = socketIp;
     let source: ClientIp['source'] = 'socket';
@@ -116,6 +211,24 @@ export class ClientIpResolver {
     }
     return { ip, source };
   }
+}
+
+/**
+ * The network of an IPv6 address under `prefix` (`2001:db8:1:2::/64`); the address itself with
+ * prefix 128; an IPv4-mapped address as its IPv4 address; anything else as it is.
+ */
+function ipv6Network(ip: string, prefix: number): string {
+  if (isIP(ip) !== 6) return ip;
+  const address = ipaddr.IPv6.parse(ip);
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
+  if (prefix >= 128) return address.toString();
+  // Masked on the parsed words (what ipaddr.IPv6.networkAddressFromCIDR does, without parsing
+  // and formatting twice: ~2.6 µs instead of ~5 µs per new address).
+  const words = address.parts.map((word, i) => {
+    const bits = Math.min(16, Math.max(0, prefix - i * 16));
+    return word & ((0xffff << (16 - bits)) & 0xffff);
+  });
+  return `${new ipaddr.IPv6(words).toString()}/${prefix}`;
 }
 
 /** Express's `trust proxy` compilation, with `proxy-addr` for address lists. */
@@ -164,7 +277,7 @@ function parseSocketAddress(address: string): string | undefined {
   return kind === 0 ? undefined : normalize(bare);
 }
 
-/** A header that must hold exactly one IP (`CF-Connecting-IP`, `X-Real-IP`). */
+/** A header that must hold exactly one IP (the configured client-IP header). */
 function singleIp(value: IncomingHttpHeaders[string]): string | undefined {
   const text = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
   return typeof text === 'string' ? parseHeaderAddress(text) : undefined;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { captchaCspDirectives } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
-import { type DoctorReport, runDoctor } from '../../lib/cli/doctor';
+import { type DoctorCheck, type DoctorReport, runDoctor } from '../../lib/cli/doctor';
 import { formatDoctorReport, formatDoctorReportJson } from '../../lib/cli/doctor-report';
 import { main, USAGE } from '../../lib/cli/main';
 import { RedisServer } from '../support/redis-server';
@@ -453,5 +453,55 @@ describe('the built CLI', () => {
       expect.any(Number),
     );
     expect(stdout).not.toContain(FakeCaptchaServer.secrets.turnstile);
+  });
+});
+
+describe('runDoctor: client IP', () => {
+  it.each<[string, Record<string, string>, DoctorCheck['status'], RegExp]>([
+    [
+      'no trusted proxy',
+      {},
+      'pass',
+      /client IP: the socket address \(CAPTCHA_TRUST_PROXY not set.*IPv6 clients counted per \/64/,
+    ],
+    [
+      'trusted proxies, a header and a prefix',
+      {
+        CAPTCHA_TRUST_PROXY: 'loopback, 10.0.0.0/8',
+        CAPTCHA_CLIENT_IP_HEADER: 'CF-Connecting-IP',
+        CAPTCHA_IPV6_PREFIX: '56',
+      },
+      'pass',
+      /client IP: cf-connecting-ip, else X-Forwarded-For from trusted proxies \(loopback, 10\.0\.0\.0\/8\); IPv6 clients counted per \/56/,
+    ],
+    [
+      'trust everyone',
+      { CAPTCHA_TRUST_PROXY: 'true' },
+      'warn',
+      /CAPTCHA_TRUST_PROXY=true trusts every hop: any client can choose its IP/,
+    ],
+    [
+      'a hop count with a header',
+      { CAPTCHA_TRUST_PROXY: '1', CAPTCHA_CLIENT_IP_HEADER: 'x-real-ip' },
+      'warn',
+      /a client reaching the app directly can set x-real-ip/,
+    ],
+  ])('%s', async (_name, vars, status, message) => {
+    const report = await runDoctor(turnstile(fake, vars));
+    const found = check(report, 'client-ip');
+    expect(found.status).toBe(status);
+    expect(found.message).toMatch(message);
+    expect(report.exitCode).toBe(0);
+  });
+
+  it('a header without a trusted proxy fails (exit 2: the module refuses it)', async () => {
+    const report = await runDoctor(
+      turnstile(fake, { CAPTCHA_CLIENT_IP_HEADER: 'cf-connecting-ip' }),
+    );
+    expect(check(report, 'client-ip')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('the header would never be read'),
+    });
+    expect(report.exitCode).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { ConfigService } from '@nestjs/config';
-import { CaptchaConfigError, captchaOptionsFromEnv } from '../../lib/config';
+import { CaptchaConfigError, captchaOptionsFromEnv, resolveCaptchaOptions } from '../../lib/config';
 
 const SECRET = 'sk_live_SUPERSECRET123';
 
@@ -649,5 +649,73 @@ describe('captchaOptionsFromEnv', () => {
       const error = errorFrom({ CAPTCHA_REDIS_URL: `http://default:${SECRET}@cache:6379` });
       expect(error.message).toContain('CAPTCHA_REDIS_URL: the value (hidden) is not a redis://');
     });
+  });
+});
+
+describe('captchaOptionsFromEnv: CAPTCHA_CLIENT_IP_HEADER and CAPTCHA_IPV6_PREFIX', () => {
+  it.each([
+    ['cf-connecting-ip', 'cf-connecting-ip'],
+    ['CF-Connecting-IP', 'cf-connecting-ip'],
+    [' x-real-ip ', 'x-real-ip'],
+    ['TRUE-CLIENT-IP', 'true-client-ip'],
+    ['Fastly-Client-IP', 'fastly-client-ip'],
+    ['x-client-ip', 'x-client-ip'],
+  ])('reads CAPTCHA_CLIENT_IP_HEADER=%j', (raw, expected) => {
+    expect(fromEnv({ CAPTCHA_TRUST_PROXY: 'loopback', CAPTCHA_CLIENT_IP_HEADER: raw })).toEqual({
+      provider: 'altcha',
+      trustProxy: ['loopback'],
+      clientIpHeader: expected,
+    });
+  });
+
+  it.each([
+    ['64', 64],
+    ['/56', 56],
+    ['48', 48],
+    ['128', 128],
+    ['32', 32],
+  ])('reads CAPTCHA_IPV6_PREFIX=%j', (raw, expected) => {
+    expect(fromEnv({ CAPTCHA_IPV6_PREFIX: raw })).toEqual({
+      provider: 'altcha',
+      ipv6Prefix: expected,
+    });
+  });
+
+  it.each<[Record<string, string>, string]>([
+    [
+      { CAPTCHA_CLIENT_IP_HEADER: 'x-forwarded-for' },
+      'CAPTCHA_CLIENT_IP_HEADER: "x-forwarded-for" is not a supported client-IP header; accepted: a client-IP header name, case-insensitive: cf-connecting-ip, x-real-ip, true-client-ip, fastly-client-ip, x-client-ip',
+    ],
+    [
+      { CAPTCHA_CLIENT_IP_HEADER: 'cloudflare' },
+      'CAPTCHA_CLIENT_IP_HEADER: "cloudflare" is not a supported client-IP header; accepted: a client-IP header name, case-insensitive: cf-connecting-ip, x-real-ip, true-client-ip, fastly-client-ip, x-client-ip',
+    ],
+    [
+      { CAPTCHA_IPV6_PREFIX: '16' },
+      'CAPTCHA_IPV6_PREFIX: "16" is out of range; accepted: an integer from 32 to 128 (IPv6 prefix length; 128 = every address alone)',
+    ],
+    [
+      { CAPTCHA_IPV6_PREFIX: '/129' },
+      'CAPTCHA_IPV6_PREFIX: "/129" is out of range; accepted: an integer from 32 to 128 (IPv6 prefix length; 128 = every address alone)',
+    ],
+    [
+      { CAPTCHA_IPV6_PREFIX: 'sixty-four' },
+      'CAPTCHA_IPV6_PREFIX: "sixty-four" is not a whole number; accepted: an integer from 32 to 128 (IPv6 prefix length; 128 = every address alone)',
+    ],
+  ])('refuses %j with one clear line', (vars, line) => {
+    expect(linesOf(errorFrom(vars))).toEqual([line]);
+  });
+
+  it('a header without CAPTCHA_TRUST_PROXY is refused at start-up (by resolveCaptchaOptions), naming both variables', () => {
+    // The environment alone does not decide: code may add trustProxy to these options.
+    const options = fromEnv({ CAPTCHA_CLIENT_IP_HEADER: 'cf-connecting-ip' });
+    expect(options).toEqual({ provider: 'altcha', clientIpHeader: 'cf-connecting-ip' });
+    expect(() => resolveCaptchaOptions(options, { nodeEnv: 'development' })).toThrow(
+      /options\.clientIpHeader \(CAPTCHA_CLIENT_IP_HEADER\): "cf-connecting-ip" is set, but trustProxy \(CAPTCHA_TRUST_PROXY\) is not set and trusts no proxy/,
+    );
+    expect(
+      resolveCaptchaOptions({ ...options, trustProxy: 'loopback' }, { nodeEnv: 'development' })
+        .clientIpHeader,
+    ).toBe('cf-connecting-ip');
   });
 });

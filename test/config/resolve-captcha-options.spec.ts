@@ -100,6 +100,7 @@ describe('resolveCaptchaOptions', () => {
         minScoreByAction: {},
         expectedHostnames: [],
         trustProxy: false,
+        ipv6Prefix: 64,
         store: 'memory',
         storeFailureMode: 'closed',
         circuitBreaker: { threshold: 5, halfOpenAfterMs: 30_000 },
@@ -187,6 +188,7 @@ describe('resolveCaptchaOptions', () => {
         expectedHostnames: ['example.com', 'localhost'],
         maxTokenAgeSeconds: 120,
         trustProxy: ['loopback', '10.0.0.0/8'],
+        ipv6Prefix: 64,
         store,
         memory: { maxEntries: 500 },
         redis: { keyPrefix: 'app:captcha:', commandTimeoutMs: 250 },
@@ -1302,5 +1304,83 @@ describe('observability options', () => {
           .metrics,
       ).toBe(metrics);
     }
+  });
+});
+
+describe('resolveCaptchaOptions: clientIpHeader and ipv6Prefix', () => {
+  const HEADER_ACCEPTED =
+    'a client-IP header name, case-insensitive: cf-connecting-ip, x-real-ip, true-client-ip, fastly-client-ip, x-client-ip';
+  const PREFIX_ACCEPTED =
+    'an integer from 32 to 128 (IPv6 prefix length; 128 = every address alone)';
+
+  it.each<[unknown, string]>([
+    ['cf-connecting-ip', 'cf-connecting-ip'],
+    ['CF-Connecting-IP', 'cf-connecting-ip'],
+    [' X-REAL-IP ', 'x-real-ip'],
+    ['True-Client-IP', 'true-client-ip'],
+    ['fastly-client-ip', 'fastly-client-ip'],
+    ['x-client-ip', 'x-client-ip'],
+  ])('accepts clientIpHeader %j with a trustProxy, in lower case', (clientIpHeader, expected) => {
+    const resolved = resolveCaptchaOptions(
+      { ...TURNSTILE, trustProxy: 'loopback', clientIpHeader } as CaptchaModuleOptions,
+      DEV,
+    );
+    expect(resolved.clientIpHeader).toBe(expected);
+  });
+
+  it('leaves clientIpHeader unset by default: no vendor header is read', () => {
+    expect(resolveCaptchaOptions(TURNSTILE, DEV).clientIpHeader).toBeUndefined();
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'an unknown header',
+      'x-forwarded-for',
+      `options.clientIpHeader: "x-forwarded-for" is not a supported client-IP header; accepted: ${HEADER_ACCEPTED}`,
+    ],
+    [
+      'Forwarded',
+      'forwarded',
+      `options.clientIpHeader: "forwarded" is not a supported client-IP header; accepted: ${HEADER_ACCEPTED}`,
+    ],
+    ['a number', 7, `options.clientIpHeader: 7 is not a string; accepted: ${HEADER_ACCEPTED}`],
+  ])('refuses %s as clientIpHeader', (_name, clientIpHeader, line) => {
+    expect(linesOf(errorFrom({ ...TURNSTILE, trustProxy: 'loopback', clientIpHeader }))).toEqual([
+      line,
+    ]);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['unset', undefined, 'not set'],
+    ['false', false, 'false'],
+    ['0', 0, '0'],
+    ['an empty list', [], '[]'],
+  ])(
+    'refuses a clientIpHeader with trustProxy %s: it could never be read',
+    (_name, trustProxy, shown) => {
+      expect(
+        linesOf(errorFrom({ ...TURNSTILE, trustProxy, clientIpHeader: 'cf-connecting-ip' })),
+      ).toEqual([
+        `options.clientIpHeader (CAPTCHA_CLIENT_IP_HEADER): "cf-connecting-ip" is set, but trustProxy (CAPTCHA_TRUST_PROXY) is ${shown} and trusts no proxy, so the header would never be read; ` +
+          'accepted: trustProxy set to the proxies that write the header (e.g. their addresses or CIDR ranges, or loopback), or no clientIpHeader',
+      ]);
+    },
+  );
+
+  it.each([32, 48, 56, 64, 96, 128])('accepts ipv6Prefix %d', (ipv6Prefix) => {
+    expect(resolveCaptchaOptions({ ...TURNSTILE, ipv6Prefix }, DEV).ipv6Prefix).toBe(ipv6Prefix);
+  });
+
+  it.each<[unknown, string]>([
+    [31, 'is out of range'],
+    [129, 'is out of range'],
+    [0, 'is out of range'],
+    [64.5, 'is not a whole number'],
+    ['64', 'is not a whole number'],
+    [Number.NaN, 'is not a whole number'],
+  ])('refuses ipv6Prefix %j', (ipv6Prefix, problem) => {
+    expect(linesOf(errorFrom({ ...TURNSTILE, ipv6Prefix }))).toEqual([
+      `options.ipv6Prefix: ${typeof ipv6Prefix === 'string' ? JSON.stringify(ipv6Prefix) : String(ipv6Prefix)} ${problem}; accepted: ${PREFIX_ACCEPTED}`,
+    ]);
   });
 });

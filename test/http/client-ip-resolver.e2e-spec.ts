@@ -57,6 +57,16 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       expect(res.body).toEqual({ ip: '127.0.0.1', source: 'socket' });
     });
 
+    it('trustProxy loopback, no clientIpHeader: CF-Connecting-IP / X-Real-IP / True-Client-IP are not read', async () => {
+      const res = await request(await trusting.getUrl())
+        .get('/ip')
+        .set('CF-Connecting-IP', '198.51.100.77')
+        .set('X-Real-IP', '198.51.100.88')
+        .set('True-Client-IP', '198.51.100.99')
+        .expect(200);
+      expect(res.body).toEqual({ ip: '127.0.0.1', source: 'socket' });
+    });
+
     it('a peer outside trustProxy: spoofed headers are ignored', async () => {
       const res = await request(await distrusting.getUrl())
         .get('/ip')

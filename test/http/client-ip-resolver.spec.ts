@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import proxyAddr from 'proxy-addr';
-import { ClientIpResolver, type ClientIp } from 'nestjs-captcha';
+import { ClientIpResolver, type ClientIp, type ClientIpHeaderName } from 'nestjs-captcha';
 
 type Trust = boolean | number | string | string[];
 
@@ -23,14 +23,16 @@ function expressTrust(trust: Trust): (address: string, hop: number) => boolean {
 }
 
 /**
- * Resolves `req` with the trust setting in `?trust=` (JSON). `?shape=fastify` wraps the message
- * the way a Fastify request does (`raw`), with a misleading `ip` of its own.
+ * Resolves `req` with the trust setting in `?trust=` (JSON) and the client-IP header in
+ * `?header=`. `?shape=fastify` wraps the message the way a Fastify request does (`raw`), with a
+ * misleading `ip` of its own.
  */
 function handle(req: IncomingMessage, res: http.ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const trust = JSON.parse(url.searchParams.get('trust') ?? 'false') as Trust;
   const subject = url.searchParams.get('shape') === 'fastify' ? { raw: req, ip: '6.6.6.6' } : req;
-  const resolved = new ClientIpResolver(trust).resolve(subject);
+  const header = (url.searchParams.get('header') ?? undefined) as ClientIpHeaderName | undefined;
+  const resolved = new ClientIpResolver(trust, { header }).resolve(subject);
   res.setHeader('content-type', 'application/json');
   res.end(
     JSON.stringify({
@@ -63,11 +65,12 @@ function send(
   server: http.Server,
   trust: Trust,
   headers: OutgoingHttpHeaders = {},
-  options: { connectTo?: string; shape?: 'fastify' } = {},
+  options: { connectTo?: string; shape?: 'fastify'; header?: ClientIpHeaderName } = {},
 ): Promise<Resolution> {
   const { port } = server.address() as AddressInfo;
   const query = new URLSearchParams({ trust: JSON.stringify(trust) });
   if (options.shape) query.set('shape', options.shape);
+  if (options.header) query.set('header', options.header);
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -106,6 +109,15 @@ const SPOOFED = {
   'X-Forwarded-For': '198.51.100.66',
   'CF-Connecting-IP': '198.51.100.77',
   'X-Real-IP': '198.51.100.88',
+};
+
+/** Every client-IP header a client could send, each with its own address. */
+const VENDOR_HEADERS = {
+  'CF-Connecting-IP': '198.51.100.77',
+  'X-Real-IP': '198.51.100.88',
+  'True-Client-IP': '198.51.100.99',
+  'Fastly-Client-IP': '198.51.100.111',
+  'X-Client-IP': '198.51.100.122',
 };
 
 /** Malformed `X-Forwarded-For` entries: none of these may ever be (part of) a client IP. */
@@ -299,46 +311,65 @@ describe('ClientIpResolver over real HTTP requests (peer 127.0.0.1)', () => {
     });
   });
 
-  describe('CF-Connecting-IP and X-Real-IP', () => {
+  describe('client-IP headers (CF-Connecting-IP, X-Real-IP, …)', () => {
     it.each<[string, Trust]>([
       ['loopback', 'loopback'],
       ['hop count 1', 1],
       ['true', true],
-    ])('from a trusted peer (%s): CF-Connecting-IP first, then X-Real-IP', async (_name, trust) => {
-      expect(await send(server, trust, SPOOFED)).toMatchObject({
-        ip: '198.51.100.77',
-        source: 'cf-connecting-ip',
+    ])('none configured, trusted peer (%s): never read', async (_name, trust) => {
+      expect(await send(server, trust, VENDOR_HEADERS)).toMatchObject({
+        ip: '127.0.0.1',
+        source: 'socket',
       });
       expect(
-        await send(server, trust, {
-          'X-Real-IP': '198.51.100.88',
-          'X-Forwarded-For': '203.0.113.7',
-        }),
-      ).toMatchObject({ ip: '198.51.100.88', source: 'x-real-ip' });
+        await send(server, trust, { ...VENDOR_HEADERS, 'X-Forwarded-For': '203.0.113.7' }),
+      ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
     });
 
-    it('from a trusted peer, normalized like any header address', async () => {
+    it.each<[ClientIpHeaderName, keyof typeof VENDOR_HEADERS]>([
+      ['cf-connecting-ip', 'CF-Connecting-IP'],
+      ['x-real-ip', 'X-Real-IP'],
+      ['true-client-ip', 'True-Client-IP'],
+      ['fastly-client-ip', 'Fastly-Client-IP'],
+      ['X-Client-IP', 'X-Client-IP'],
+    ])(
+      'configured %s, trusted peer: that header and no other, before X-Forwarded-For',
+      async (header, sent) => {
+        expect(
+          await send(
+            server,
+            'loopback',
+            { ...VENDOR_HEADERS, 'X-Forwarded-For': '203.0.113.7' },
+            { header },
+          ),
+        ).toMatchObject({ ip: VENDOR_HEADERS[sent], source: sent.toLowerCase() });
+      },
+    );
+
+    it('configured, trusted peer: normalized like any header address', async () => {
+      const header = 'cf-connecting-ip';
       expect(
-        await send(server, 'loopback', { 'CF-Connecting-IP': '2001:0DB8:0000::0001' }),
+        await send(server, 'loopback', { 'CF-Connecting-IP': '2001:0DB8:0000::0001' }, { header }),
       ).toMatchObject({ ip: '2001:db8::1', source: 'cf-connecting-ip' });
-      expect(await send(server, 'loopback', { 'X-Real-IP': '::ffff:198.51.100.88' })).toMatchObject(
-        { ip: '198.51.100.88', source: 'x-real-ip' },
-      );
+      expect(
+        await send(
+          server,
+          'loopback',
+          { 'X-Real-IP': '[::ffff:198.51.100.88]:443' },
+          { header: 'x-real-ip' },
+        ),
+      ).toMatchObject({ ip: '198.51.100.88', source: 'x-real-ip' });
     });
 
     it.each<[string, Trust]>([
       ['false', false],
       ['a CIDR that does not hold the peer', '10.0.0.0/8'],
       ['hop count 0', 0],
-    ])('from an untrusted peer (%s): ignored', async (_name, trust) => {
-      expect(await send(server, trust, { 'CF-Connecting-IP': '198.51.100.77' })).toMatchObject({
-        ip: '127.0.0.1',
-        source: 'socket',
-      });
-      expect(await send(server, trust, { 'X-Real-IP': '198.51.100.88' })).toMatchObject({
-        ip: '127.0.0.1',
-        source: 'socket',
-      });
+    ])('configured, untrusted peer (%s): ignored', async (_name, trust) => {
+      const header = 'cf-connecting-ip';
+      expect(
+        await send(server, trust, { 'CF-Connecting-IP': '198.51.100.77' }, { header }),
+      ).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
     });
 
     it.each<[string, string | string[]]>([
@@ -348,23 +379,29 @@ describe('ClientIpResolver over real HTTP requests (peer 127.0.0.1)', () => {
       ['empty', ''],
       ['unknown', 'unknown'],
       ['a zone id', 'fe80::1%eth0'],
-    ])('holding %s: ignored, the next source is used', async (_name, value) => {
+    ])('configured, holding %s: ignored, X-Forwarded-For decides', async (_name, value) => {
+      const header = 'cf-connecting-ip';
       expect(
-        await send(server, 'loopback', {
-          'CF-Connecting-IP': value,
-          'X-Real-IP': '198.51.100.88',
-        }),
-      ).toMatchObject({ ip: '198.51.100.88', source: 'x-real-ip' });
-      expect(
-        await send(server, 'loopback', {
-          'X-Real-IP': value,
-          'X-Forwarded-For': '203.0.113.7',
-        }),
+        await send(
+          server,
+          'loopback',
+          {
+            'CF-Connecting-IP': value,
+            'X-Real-IP': '198.51.100.88',
+            'X-Forwarded-For': '203.0.113.7',
+          },
+          { header },
+        ),
       ).toMatchObject({ ip: '203.0.113.7', source: 'x-forwarded-for' });
-      expect(await send(server, 'loopback', { 'CF-Connecting-IP': value })).toMatchObject({
-        ip: '127.0.0.1',
-        source: 'socket',
-      });
+      expect(
+        await send(server, 'loopback', { 'CF-Connecting-IP': value }, { header }),
+      ).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
+    });
+
+    it('Forwarded (RFC 7239) is not read', async () => {
+      expect(
+        await send(server, 'loopback', { Forwarded: 'for=198.51.100.5;proto=https' }),
+      ).toMatchObject({ ip: '127.0.0.1', source: 'socket' });
     });
   });
 
@@ -524,8 +561,8 @@ describe('ClientIpResolver over real IPv6 and dual-stack sockets', () => {
       source: 'socket',
     });
     expect(await resolveFrom('::1', { 'CF-Connecting-IP': '2001:db8::77' })).toMatchObject({
-      ip: '2001:db8::77',
-      source: 'cf-connecting-ip',
+      ip: '::1',
+      source: 'socket',
     });
   });
 
@@ -618,6 +655,12 @@ describe('ClientIpResolver on request objects without a real socket', () => {
       'x-real-ip': { ip: '198.51.100.2' },
     });
     expect(loopback.resolve(odd)).toEqual({ ip: '127.0.0.1', source: 'socket' });
+    for (const header of ['cf-connecting-ip', 'x-real-ip'] as const) {
+      expect(new ClientIpResolver('loopback', { header }).resolve(odd)).toEqual({
+        ip: '127.0.0.1',
+        source: 'socket',
+      });
+    }
     const mixedArray = message('127.0.0.1', { 'x-forwarded-for': ['203.0.113.7', 7] });
     expect(loopback.resolve(mixedArray)).toEqual({ ip: '127.0.0.1', source: 'socket' });
   });
@@ -627,12 +670,16 @@ describe('ClientIpResolver on request objects without a real socket', () => {
       'x-forwarded-for': ['198.51.100.1', '203.0.113.7'],
       'x-real-ip': ['198.51.100.88'],
     });
-    expect(new ClientIpResolver('loopback').resolve(request)).toEqual({
+    expect(new ClientIpResolver('loopback', { header: 'x-real-ip' }).resolve(request)).toEqual({
       ip: '198.51.100.88',
       source: 'x-real-ip',
     });
-    delete request.headers['x-real-ip'];
     expect(new ClientIpResolver('loopback').resolve(request)).toEqual({
+      ip: '203.0.113.7',
+      source: 'x-forwarded-for',
+    });
+    delete request.headers['x-real-ip'];
+    expect(new ClientIpResolver('loopback', { header: 'x-real-ip' }).resolve(request)).toEqual({
       ip: '203.0.113.7',
       source: 'x-forwarded-for',
     });
@@ -682,5 +729,57 @@ describe('ClientIpResolver on request objects without a real socket', () => {
       ip: '203.0.113.7',
       source: 'x-forwarded-for',
     });
+  });
+});
+
+describe('ClientIpResolver.networkOf: what per-IP counters group by', () => {
+  it.each<[number | undefined, string, string]>([
+    [undefined, '2001:db8:1:2:a:b:c:d', '2001:db8:1:2::/64'],
+    [undefined, '2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    [undefined, '2001:DB8:1:2:FFFF:FFFF:FFFF:FFFF', '2001:db8:1:2::/64'],
+    [64, '::1', '::/64'],
+    [56, '2001:db8:1:2ff:a:b:c:d', '2001:db8:1:200::/56'],
+    [48, '2001:db8:1:2ff:a:b:c:d', '2001:db8:1::/48'],
+    [32, '2001:db8:1:2ff:a:b:c:d', '2001:db8::/32'],
+    [60, '2001:db8:1:2ff:a:b:c:d', '2001:db8:1:2f0::/60'],
+    [65, '2001:db8:1:2:ffff:b:c:d', '2001:db8:1:2:8000::/65'],
+    [127, '2001:db8::ffff', '2001:db8::fffe/127'],
+    [128, '2001:0db8:0:0:0:0:0:1', '2001:db8::1'],
+    [64, '::ffff:192.0.2.1', '192.0.2.1'],
+    [64, '192.0.2.1', '192.0.2.1'],
+    [64, 'not-an-ip', 'not-an-ip'],
+    [64, 'a:b', 'a:b'],
+  ])('prefix %s: %s → %s', (ipv6Prefix, ip, network) => {
+    const resolver = new ClientIpResolver(false, { ipv6Prefix });
+    expect(resolver.networkOf(ip)).toBe(network);
+    // From the memo, the same answer.
+    expect(resolver.networkOf(ip)).toBe(network);
+  });
+
+  it('undefined stays undefined; the default prefix is 64', () => {
+    const resolver = new ClientIpResolver(false);
+    expect(resolver.networkOf(undefined)).toBeUndefined();
+    expect(resolver.ipv6Prefix).toBe(64);
+  });
+
+  it('resolvers with different prefixes do not share answers', () => {
+    const ip = '2001:db8:1:2ff::1';
+    expect(new ClientIpResolver(false, { ipv6Prefix: 64 }).networkOf(ip)).toBe(
+      '2001:db8:1:2ff::/64',
+    );
+    expect(new ClientIpResolver(false, { ipv6Prefix: 56 }).networkOf(ip)).toBe(
+      '2001:db8:1:200::/56',
+    );
+  });
+
+  it('a flood of distinct addresses keeps the memo bounded and answers right', () => {
+    const resolver = new ClientIpResolver(false);
+    for (let i = 0; i < 25_000; i++) {
+      expect(resolver.networkOf(`2001:db8:${(i % 7).toString(16)}:1::${i.toString(16)}`)).toBe(
+        `2001:db8:${(i % 7).toString(16)}:1::/64`,
+      );
+    }
+    const memo = (resolver as unknown as { networks: Map<string, string> }).networks;
+    expect(memo.size).toBeLessThanOrEqual(10_000);
   });
 });
