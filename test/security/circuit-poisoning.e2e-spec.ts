@@ -126,7 +126,8 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         const res = await post(app, '/login', user);
         expect(res.status).toBe(200);
         expect(res.body.captcha).toMatchObject({ success: true, provider: 'captchala' });
-        expect(circuitsOpened(events)).not.toContain('primary');
+        // The backup's own circuit opens on its outages (a refusal is a verdict: nothing opens).
+        expect(circuitsOpened(events)).toEqual(fault.status === 503 ? ['backup'] : []);
         expect(await circuitOpenGauge('captchala')).toBe(0);
       });
 
@@ -142,6 +143,19 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         expect([...statuses, ...garbage].filter((s) => s === 200)).toHaveLength(0);
         expect(await circuitOpenGauge('captchala')).toBe(0);
       });
+    });
+
+    it('fails an offline_ token open on an open route only while the primary endpoint is down too', async () => {
+      const app = await boot('captchala');
+      // The backup alone is down: the client picked it, so no fail-open (503).
+      fake.fault('captchala', { status: 503, endpoint: 'backup' });
+      expect((await post(app, '/comment', junk('offline_', 1))).status).toBe(503);
+      // The primary fails as well (a call and its retry): now the provider is down for everyone.
+      fake.fault('captchala', { status: 503, endpoint: 'verify', times: 2 });
+      expect((await post(app, '/comment', junk('pt_', 1))).status).toBe(200);
+      const res = await post(app, '/comment', junk('offline_', 2));
+      expect(res.status).toBe(200);
+      expect(res.body.captcha).toMatchObject({ degraded: true, reason: 'provider_unavailable' });
     });
 
     it.each([
