@@ -69,7 +69,11 @@ export interface CaptchaProvider {
    * official test keys works past the first submit; production secrets reject them anyway.
    */
   isPublicTestToken?(token: string): boolean;
-  /** The endpoint `token` is verified at (its circuit); `'primary'` when absent. */
-  endpointOf?(token: string): ProviderEndpoint;
+  /**
+   * The endpoint `token` is verified at (its circuit); `'primary'` when absent. `'local'`: the
+   * provider answers without a call (CaptchaLa `client_` tokens), so the answer says nothing of the
+   * provider's health and bypasses the circuit: a client's token must not close it either.
+   */
+  endpointOf?(token: string): ProviderEndpoint | 'local';
   verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply>;
 }

@@ -112,9 +112,13 @@ export class CaptchalaProvider implements CaptchaProvider {
     this.errorCodes = { ...CAPTCHALA_ERROR_CODES, ...settings.errorCodes };
   }
 
-  /** `offline_` tokens are validated at the backup URL, behind their own circuit. */
-  endpointOf(token: string): ProviderEndpoint {
-    return token.startsWith('offline_') ? 'backup' : 'primary';
+  /**
+   * `offline_` tokens are validated at the backup URL, behind their own circuit; `client_` tokens
+   * are answered without a call.
+   */
+  endpointOf(token: string): ProviderEndpoint | 'local' {
+    if (token.startsWith('offline_')) return 'backup';
+    return token.startsWith('client_') ? 'local' : 'primary';
   }
 
   async verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply> {

@@ -163,11 +163,12 @@ export class CaptchaVerifier {
 
     let reply;
     try {
-      reply = await this.breakers.execute(
-        provider.name,
-        () => provider.verify(token, { remoteIp: call.remoteIp, action: call.action }),
-        provider.endpointOf?.(token),
-      );
+      const endpoint = provider.endpointOf?.(token);
+      const ask = () => provider.verify(token, { remoteIp: call.remoteIp, action: call.action });
+      // A local answer says nothing of the provider's health: no circuit to count it for or against.
+      reply = await (endpoint === 'local'
+        ? ask()
+        : this.breakers.execute(provider.name, ask, endpoint));
     } catch (error) {
       // The provider never judged the token, so it must stay redeemable for a retry.
       if (claimKey) await releaseQuietly(this.store, claimKey);
@@ -201,7 +202,9 @@ export class CaptchaVerifier {
     // Optional fields only when set (no `...(x ? { x } : {})`: an object and a copy each).
     if (reason) verification.reason = reason;
     if (reply.reasons) verification.reasons = reply.reasons;
-    if (reply.degraded) verification.degraded = true;
+    // Only a reply the provider passed can be degraded: a refusal stays a plain refusal, so
+    // nothing but the guard's own fail-open reads as `degraded` with `provider_unavailable`.
+    if (reply.degraded && reply.success) verification.degraded = true;
     if (reply.httpStatus !== undefined) verification.httpStatus = reply.httpStatus;
     return verification;
   }

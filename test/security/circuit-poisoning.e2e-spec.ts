@@ -63,7 +63,10 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     });
     afterAll(() => fake.close());
 
-    const boot = async (provider: 'captchala' | 'turnstile') => {
+    const boot = async (
+      provider: 'captchala' | 'turnstile',
+      captchala: CaptchaModuleOptions['captchala'] = {},
+    ) => {
       events = [];
       registry = new Registry();
       const options: CaptchaModuleOptions = {
@@ -77,7 +80,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         metrics: 'prometheus',
         metricsRegistry: registry,
         logDecisions: false,
-        captchala: { backupUrl: fake.endpointUrl('captchala', 'backup') },
+        captchala: { backupUrl: fake.endpointUrl('captchala', 'backup'), ...captchala },
       };
       const app = await createCaptchaApp(options, [PoisonController], adapter);
       apps.push(app);
@@ -156,6 +159,21 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       const res = await post(app, '/comment', junk('offline_', 2));
       expect(res.status).toBe(200);
       expect(res.body.captcha).toMatchObject({ degraded: true, reason: 'provider_unavailable' });
+    });
+
+    it('does not let client_ tokens (answered without a call) hold a failing circuit closed', async () => {
+      const app = await boot('captchala', { acceptClientTokens: true });
+      // The primary is down: every pt_ verification fails (a call and its retry).
+      fake.fault('captchala', { status: 503, endpoint: 'verify' });
+      const statuses: number[] = [];
+      for (let i = 0; i < THRESHOLD; i++) {
+        statuses.push((await post(app, '/login', junk('pt_', i))).status);
+        // An attacker's client_ token between outages: no provider call, so not a sign of health.
+        statuses.push((await post(app, '/comment', junk('client_', i))).status);
+      }
+      expect(statuses).toEqual([503, 200, 503, 200, 503, 200]);
+      expect(circuitsOpened(events)).toEqual(['primary']);
+      expect(await circuitOpenGauge('captchala')).toBe(1);
     });
 
     it.each([
