@@ -13,6 +13,7 @@ import {
   finiteNumber,
   hostOfUrl,
   invertRiskScore,
+  isClientErrorStatus,
   isRecord,
   unreadableReply,
 } from './reply-fields';
@@ -179,9 +180,10 @@ export class CaptchalaProvider implements CaptchaProvider {
     const ok = response.status >= 200 && response.status <= 299 && body.code === 0;
     if (!ok || typeof data.server_token !== 'string' || data.server_token === '') {
       const msg = typeof body.msg === 'string' ? body.msg : undefined;
+      // A 4xx refused our request (429 is thrown earlier, as a rate limit): ours to fix.
       throw new CaptchaUnavailableError(
         this.name,
-        response.status >= 400 && response.status < 500 ? 'http_4xx' : 'bad_response',
+        isClientErrorStatus(response.status) ? 'misconfigured' : 'bad_response',
         `${this.name} issued no server token (HTTP ${response.status}${msg ? `: ${msg}` : ''})`,
         {
           status: response.status,
@@ -241,10 +243,10 @@ export class CaptchalaProvider implements CaptchaProvider {
     // would count against a circuit. Anything else on a non-2xx (a pass, an empty refusal, a
     // 3xx) is not a verdict we can read.
     const refused = body.code !== 0 || data?.valid === false;
-    if (!ok && !(status >= 400 && status <= 499 && refused)) {
+    if (!ok && !(isClientErrorStatus(status) && refused)) {
       throw new CaptchaUnavailableError(
         this.name,
-        status >= 400 && status <= 499 ? 'misconfigured' : 'bad_response',
+        isClientErrorStatus(status) ? 'misconfigured' : 'bad_response',
         `${this.name} answered HTTP ${status}${errorCodes.length ? `: ${errorCodes.join(', ')}` : ''}` +
           ' without a verdict we can read — check captchala.backupUrl, CAPTCHA_VERIFY_URL and any proxy',
         { status, errorCodes, latencyMs },

@@ -648,7 +648,7 @@ describe('CaptchaLa provider', () => {
         times: 1,
       });
       expect(await unavailable(verifier.issueChallenge({ action: 'login' }))).toMatchObject({
-        kind: 'http_4xx',
+        kind: 'misconfigured',
         details: { errorCodes: ['action_required'] },
       });
       fake.fault('captchala', { status: 200, body: envelope({ code: 0, data: {} }), times: 1 });
