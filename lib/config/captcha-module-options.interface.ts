@@ -39,17 +39,24 @@ export type CaptchalaErrorMeaning =
  */
 export interface CaptchalaOptions {
   /**
-   * Accept `dg_` tokens that CaptchaLa reports as `degraded` (e.g. `quota_exhausted`): they pass
-   * with `degraded: true`. Default `false`: such a token is an outage of the provider
-   * (`CaptchaUnavailableError`, kind `http_4xx`), answered by the failure mode (`closed`: 503).
+   * Accept `dg_` tokens that CaptchaLa reports as `degraded` (e.g. `quota_exhausted`) on routes
+   * whose `failureMode` is `'open'` (or `verify(…, { allowDegraded: true })`), once they pass the
+   * action, hostname, score and age checks: they pass with `degraded: true`. Elsewhere they are
+   * answered like an outage (503 `captcha_unavailable`). Default `false`: such a token is refused
+   * on every route (`CaptchaUnavailableError`, kind `degraded`: 503, never failed open, never
+   * counted against the circuit, since the client picks the prefix).
    */
   acceptDegraded?: boolean;
   /**
-   * Accept `client_` tokens, which CaptchaLa cannot verify (its Go SDK passes them with a warning):
-   * they pass unverified with `degraded: true`, without a provider call. Default `false`: `invalid`.
+   * Accept `client_` tokens, which CaptchaLa cannot verify (its Go SDK passes them with a warning),
+   * on routes whose `failureMode` is `'open'`: they pass unverified with `degraded: true`, without a
+   * provider call; elsewhere they are answered like an outage (503). Default `false`: `invalid`.
    */
   acceptClientTokens?: boolean;
-  /** Where `offline_` tokens are validated. Default `https://fallbackapiv1.captchala.com/api/validate`. */
+  /**
+   * Where `offline_` tokens are validated, behind a circuit breaker of its own. Default
+   * `https://fallbackapiv1.captchala.com/api/validate`.
+   */
   backupUrl?: string;
   /**
    * Where server tokens are issued. Default: `verifyUrl` with `/v1/validate` replaced by

@@ -1,9 +1,14 @@
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
 /**
- * How a provider failed to answer: no answer in time, a network error, a 5xx, a 429
- * (`http_4xx`), an unreadable answer, its circuit is open (not called at all), or it rejected our
- * own secret/site key.
+ * How a provider failed to answer: no answer in time, a network error, a 5xx, a 429 rate limit
+ * (`http_4xx`; any other 4xx is `misconfigured` or a verdict on the token), an unreadable answer,
+ * its circuit is open (not called at all), it rejected our own secret/site key or request
+ * (`misconfigured`), or it answered that it could not verify this one token (`degraded`: a
+ * CaptchaLa `dg_` or `client_` token that the route's policy does not accept).
+ *
+ * `misconfigured` and `degraded` never count against a circuit: a client can provoke both.
  */
 export type CaptchaUnavailableKind =
   | 'timeout'
@@ -12,7 +17,8 @@ export type CaptchaUnavailableKind =
   | 'http_4xx'
   | 'bad_response'
   | 'circuit_open'
-  | 'misconfigured';
+  | 'misconfigured'
+  | 'degraded';
 
 /**
  * Thrown by {@link CaptchaVerifier.verify} when the provider cannot judge the token: it timed out,
@@ -23,6 +29,11 @@ export type CaptchaUnavailableKind =
  */
 export class CaptchaUnavailableError extends Error {
   override readonly name = 'CaptchaUnavailableError';
+  /**
+   * Which of the provider's endpoints failed: `'primary'` (its verify URL), or `'backup'`
+   * (CaptchaLa's backup URL, chosen by an `offline_` token). Set by the circuit breakers.
+   */
+  endpoint: ProviderEndpoint = 'primary';
 
   constructor(
     readonly provider: CaptchaProviderName,

@@ -189,15 +189,24 @@ export class CaptchaGuard implements CanActivate {
       decision,
     );
     if (this.routeOf(context).readsResult) setCaptchaResult(request as object, verification);
-    const verdict = verification.degraded
-      ? 'provider_unavailable'
-      : (verification.reason ?? 'success');
+    // Passes: a full success, a degraded reply the verifier let through (only under policy open,
+    // and only when it passed every site check), or the fail-open of onProviderUnavailable. A
+    // degraded reply that failed a check keeps that reason and is refused.
+    const passed =
+      verification.success ||
+      (verification.degraded === true && verification.reason === 'provider_unavailable');
+    const verdict = !passed
+      ? (verification.reason ?? 'invalid')
+      : verification.degraded
+        ? 'provider_unavailable'
+        : 'success';
     // A success is logged at debug: the line is not even built when debug is off.
     if (verdict !== 'success' || this.decisions.logsSuccesses()) {
       this.decisions.record(decision, {
         provider: verification.provider,
         outcome: verdict,
-        policy: verification.degraded ? 'open' : undefined,
+        policy: passed && verification.degraded ? 'open' : undefined,
+        degraded: verification.degraded ? (passed ? 'accepted' : 'refused') : undefined,
         errorCodes: verification.errorCodes,
         latencyMs: verification.latencyMs,
         providerStatus: verification.httpStatus,
@@ -206,7 +215,7 @@ export class CaptchaGuard implements CanActivate {
           : undefined,
       });
     }
-    if (!verification.success && !verification.degraded) {
+    if (!passed) {
       const details = this.challengeDetails(requirement, provider);
       throw new CaptchaInvalidException({ reason: verification.reason ?? 'invalid', ...details });
     }
@@ -327,6 +336,8 @@ export class CaptchaGuard implements CanActivate {
         remoteIp,
         minScore: requirement.minScore,
         provider,
+        // Degraded replies only where the route's outage policy lets unverified requests through.
+        allowDegraded: this.failureMode(requirement) === 'open',
       })
       .catch((error: unknown) => {
         if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
@@ -338,6 +349,11 @@ export class CaptchaGuard implements CanActivate {
   /**
    * The provider could not answer. `open` lets the request through, marked degraded; every other
    * case (closed, fallback, and `misconfigured` always) is thrown for the filter to render.
+   *
+   * Never failed open, whatever the policy, for what a client can provoke: `misconfigured`, a
+   * `degraded` reply the verifier refused (the route does not accept them, or the provider option
+   * is off), and an outage of an endpoint the token picked (CaptchaLa's backup URL for `offline_`
+   * tokens) while the provider's primary endpoint is up.
    */
   protected onProviderUnavailable(
     error: CaptchaUnavailableError,
@@ -345,13 +361,21 @@ export class CaptchaGuard implements CanActivate {
     decision: CaptchaDecisionBase,
   ): CaptchaVerification {
     const mode = this.failureMode(requirement);
-    const { provider } = error;
+    const { provider, endpoint } = error;
     // `misconfigured` is always answered closed: it is our error, not an outage the fallback is
     // accepted for, and some of its codes (a token from another site key) can be provoked by the
     // client, so opening or switching providers on it would be a bypass.
     const misconfigured = error.kind === 'misconfigured';
-    const failOpen = mode === 'open' && !misconfigured;
-    const fallback = mode === 'fallback' && !misconfigured ? this.options.fallback : undefined;
+    const degraded = error.kind === 'degraded';
+    // Whether the provider itself is down, rather than something this client's token provoked (a
+    // degraded reply, an outage of the endpoint it picked while the primary one is up). Only then
+    // is the request failed open, or sent to a fallback provider (whose token tokenProvider()
+    // accepts only while the primary is down); a fallback method (e.g. email OTP) is fine either way.
+    const providerDown =
+      !degraded && (endpoint === 'primary' || this.breakers.isDegraded(provider));
+    const failOpen = mode === 'open' && !misconfigured && providerDown;
+    let fallback = mode === 'fallback' && !misconfigured ? this.options.fallback : undefined;
+    if (fallback && 'provider' in fallback && !providerDown) fallback = undefined;
     // The verification line of a fail-open is written by canActivate; outages that stop here are
     // written now.
     if (!failOpen) {
@@ -359,6 +383,7 @@ export class CaptchaGuard implements CanActivate {
         provider,
         outcome: error.reason,
         policy: fallback ? 'fallback' : 'closed',
+        degraded: degraded ? 'refused' : undefined,
         latencyMs: error.details.latencyMs,
         providerStatus: error.details.status,
         errorCodes: error.details.errorCodes,
@@ -379,7 +404,7 @@ export class CaptchaGuard implements CanActivate {
         errorCodes: [],
       };
     }
-    const retryAfter = this.breakers.retryAfterSeconds(provider);
+    const retryAfter = this.breakers.retryAfterSeconds(provider, endpoint);
     if (fallback && 'method' in fallback) {
       this.audit.emit({
         event: 'captcha.fallback_used',

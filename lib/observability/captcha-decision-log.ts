@@ -16,6 +16,13 @@ export interface CaptchaDecision {
   condition: string;
   /** What the outage policy did, when the provider could not answer. */
   policy?: 'open' | 'closed' | 'fallback';
+  /**
+   * For a reply that was not a full verification (a CaptchaLa degraded or client-only token, or
+   * the guard's own fail-open): `accepted` (only with `policy: 'open'`), or `refused` — with
+   * `policy: 'closed'`/`'fallback'` when the route does not accept degraded replies, or with the
+   * failed check as `outcome` (`action_mismatch`, `hostname_mismatch`, …).
+   */
+  degraded?: 'accepted' | 'refused';
   tokenPresent: boolean;
   tokenLength?: number;
   /** Milliseconds between the provider's `challenge_ts` and now. */

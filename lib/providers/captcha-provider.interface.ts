@@ -1,6 +1,13 @@
 import type { CaptchaReason } from '../verification/captcha-reason';
 import type { CaptchaProviderName } from './captcha-provider-name';
 
+/**
+ * Which of a provider's endpoints a token is verified at: `'primary'` (the verify URL) or
+ * `'backup'` (CaptchaLa's backup URL for `offline_` tokens). Each has its own circuit breaker,
+ * since the token, chosen by the client, picks the endpoint.
+ */
+export type ProviderEndpoint = 'primary' | 'backup';
+
 /** What the verifier passes to a provider for one call. */
 export interface ProviderVerifyRequest {
   remoteIp?: string;
@@ -29,7 +36,8 @@ export interface ProviderReply {
   reasons?: string[];
   /**
    * The provider verdict was not a full verification and was accepted by an explicit option
-   * (CaptchaLa degraded or client-only tokens).
+   * (CaptchaLa degraded or client-only tokens). The verifier still judges the reply (action,
+   * hostname, score, age) and lets it pass only where the caller allows degraded replies.
    */
   degraded?: boolean;
 }
@@ -61,5 +69,11 @@ export interface CaptchaProvider {
    * official test keys works past the first submit; production secrets reject them anyway.
    */
   isPublicTestToken?(token: string): boolean;
+  /**
+   * The endpoint `token` is verified at (its circuit); `'primary'` when absent. `'local'`: the
+   * provider answers without a call (CaptchaLa `client_` tokens), so the answer says nothing of the
+   * provider's health and bypasses the circuit: a client's token must not close it either.
+   */
+  endpointOf?(token: string): ProviderEndpoint | 'local';
   verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply>;
 }

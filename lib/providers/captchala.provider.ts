@@ -2,6 +2,7 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type {
   CaptchaProvider,
+  ProviderEndpoint,
   ProviderReply,
   ProviderVerifyRequest,
 } from './captcha-provider.interface';
@@ -12,6 +13,7 @@ import {
   finiteNumber,
   hostOfUrl,
   invertRiskScore,
+  isClientErrorStatus,
   isRecord,
   unreadableReply,
 } from './reply-fields';
@@ -70,11 +72,17 @@ export interface CaptchalaServerToken {
  * - `data.captcha_args.risk_score` (0–100, higher is riskier) becomes `score = 1 - risk / 100`,
  *   held to `minScore` like every score; `solved_at` is the challenge time, the `referer`'s host
  *   the hostname, and `data.action` the action (a token without one cannot match an expected one).
- * - Token prefixes: `offline_` goes to `captchala.backupUrl`; `client_` tokens cannot be verified
- *   and are `invalid` unless `captchala.acceptClientTokens`; a `degraded` answer (`dg_` tokens)
- *   is an outage unless `captchala.acceptDegraded`. Accepted ones carry `degraded: true`.
- * - HTTP 401/403 means our keys are refused (`misconfigured`); CaptchaLa documents no status
- *   codes, so this is an assumption.
+ * - Token prefixes: `offline_` goes to `captchala.backupUrl` (its own circuit: the client picks
+ *   it); `client_` tokens cannot be verified and are `invalid` unless
+ *   `captchala.acceptClientTokens`; a `degraded` answer (`dg_` tokens) is refused as an outage of
+ *   this request (kind `degraded`, never counted against a circuit, never failed open) unless
+ *   `captchala.acceptDegraded`. Accepted ones carry `degraded: true`, and the verifier lets them
+ *   pass only where the caller allows degraded replies (the guard: `failureMode: 'open'`).
+ * - HTTP 401/403 means our keys are refused (`misconfigured`). CaptchaLa documents no status
+ *   codes, so the rest is a judgement: any other 4xx with a readable refusal envelope (`code != 0`
+ *   or `data.valid: false`) is a verdict on the token (an unknown code reads `invalid`), and a 4xx
+ *   we cannot read is `misconfigured`; neither is an outage, since a client's junk token can
+ *   provoke them. 429 (rate limited), 5xx and unreadable 2xx answers are outages.
  */
 export class CaptchalaProvider implements CaptchaProvider {
   readonly name = 'captchala' as const;
@@ -103,6 +111,15 @@ export class CaptchalaProvider implements CaptchaProvider {
         ? `${this.verifyUrl.slice(0, -VALIDATE_PATH.length)}${ISSUE_PATH}`
         : new URL(ISSUE_PATH, this.verifyUrl).href);
     this.errorCodes = { ...CAPTCHALA_ERROR_CODES, ...settings.errorCodes };
+  }
+
+  /**
+   * `offline_` tokens are validated at the backup URL, behind their own circuit; `client_` tokens
+   * are answered without a call.
+   */
+  endpointOf(token: string): ProviderEndpoint | 'local' {
+    if (token.startsWith('offline_')) return 'backup';
+    return token.startsWith('client_') ? 'local' : 'primary';
   }
 
   async verify(token: string, request: ProviderVerifyRequest): Promise<ProviderReply> {
@@ -163,9 +180,10 @@ export class CaptchalaProvider implements CaptchaProvider {
     const ok = response.status >= 200 && response.status <= 299 && body.code === 0;
     if (!ok || typeof data.server_token !== 'string' || data.server_token === '') {
       const msg = typeof body.msg === 'string' ? body.msg : undefined;
+      // A 4xx refused our request (429 is thrown earlier, as a rate limit): ours to fix.
       throw new CaptchaUnavailableError(
         this.name,
-        response.status >= 400 && response.status < 500 ? 'http_4xx' : 'bad_response',
+        isClientErrorStatus(response.status) ? 'misconfigured' : 'bad_response',
         `${this.name} issued no server token (HTTP ${response.status}${msg ? `: ${msg}` : ''})`,
         {
           status: response.status,
@@ -220,12 +238,17 @@ export class CaptchalaProvider implements CaptchaProvider {
           ? body.msg
           : undefined;
     const errorCodes = error ? [error] : body.code !== 0 ? [`code_${body.code}`] : [];
-    // Verdicts come with HTTP 2xx; a refusal we cannot read on another status is not one.
-    if (!ok && !errorCodes.some((code) => this.errorCodes[code] !== undefined)) {
+    // A refusal envelope on a 4xx is CaptchaLa's verdict on this request, which the client's token
+    // decides (junk `offline_` tokens at the backup URL): read like one, never as an outage that
+    // would count against a circuit. Anything else on a non-2xx (a pass, an empty refusal, a
+    // 3xx) is not a verdict we can read.
+    const refused = body.code !== 0 || data?.valid === false;
+    if (!ok && !(isClientErrorStatus(status) && refused)) {
       throw new CaptchaUnavailableError(
         this.name,
-        'http_4xx',
-        `${this.name} answered HTTP ${status}${errorCodes.length ? `: ${errorCodes.join(', ')}` : ''}`,
+        isClientErrorStatus(status) ? 'misconfigured' : 'bad_response',
+        `${this.name} answered HTTP ${status}${errorCodes.length ? `: ${errorCodes.join(', ')}` : ''}` +
+          ' without a verdict we can read — check captchala.backupUrl, CAPTCHA_VERIFY_URL and any proxy',
         { status, errorCodes, latencyMs },
       );
     }
@@ -242,7 +265,10 @@ export class CaptchalaProvider implements CaptchaProvider {
     };
   }
 
-  /** A degraded answer: accepted with `degraded: true` when configured, else an outage. */
+  /**
+   * A degraded answer: a reply marked `degraded: true` when `captchala.acceptDegraded` (the
+   * verifier judges it and applies the caller's policy), else refused as kind `degraded`.
+   */
   private readDegraded(data: Record<string, unknown>, status: number): ProviderReply {
     const errorCodes = ['degraded', ...(typeof data.reason === 'string' ? [data.reason] : [])];
     if (this.options.captchala?.acceptDegraded) {
@@ -255,11 +281,12 @@ export class CaptchalaProvider implements CaptchaProvider {
         ...readPassFields(data),
       };
     }
+    // The client chose the `dg_` prefix: an outage of this request only, not of the provider.
     throw new CaptchaUnavailableError(
       this.name,
-      'http_4xx',
+      'degraded',
       `${this.name} is degraded (${errorCodes.join(': ')}) and could not verify the token; ` +
-        'captchala.acceptDegraded accepts such tokens',
+        'captchala.acceptDegraded accepts such tokens on fail-open routes',
       { status, errorCodes },
     );
   }

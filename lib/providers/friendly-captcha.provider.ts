@@ -4,7 +4,7 @@ import type { CaptchaProvider, ProviderReply } from './captcha-provider.interfac
 import type { ErrorCodeMeaning } from './error-code-map';
 import { reasonFromErrorCodes } from './error-code-map';
 import type { ProviderHttpClient, ProviderHttpResponse } from './provider-http-client';
-import { dateOf, hostOfUrl, isRecord, unreadableReply } from './reply-fields';
+import { dateOf, hostOfUrl, isClientErrorStatus, isRecord, unreadableReply } from './reply-fields';
 import { resolveSecret } from './resolve-secret';
 
 /** The v2 siteverify endpoint (EU: `https://eu.frcapi.com/api/v2/captcha/siteverify`). */
@@ -97,11 +97,14 @@ export class FriendlyCaptchaProvider implements CaptchaProvider {
     }
     const errorCodes = this.version === 1 ? readV1Errors(body) : readV2Error(body);
     const meanings = this.version === 1 ? V1_ERROR_CODES : V2_ERROR_CODES;
-    // Verdicts on the token come with HTTP 200; any other refusal we cannot read is not one.
+    // Verdicts on the token come with HTTP 200; any other refusal we cannot read is not one. On a
+    // 4xx Friendly Captcha refused the request itself (its 4xx codes are all request errors,
+    // providers.md §4): `misconfigured`, never an outage a client's junk could count up.
     if (!ok && !errorCodes.some((code) => meanings[code] !== undefined)) {
+      const refused = isClientErrorStatus(response.status);
       throw new CaptchaUnavailableError(
         this.name,
-        'http_4xx',
+        refused ? 'misconfigured' : 'bad_response',
         `${this.name} answered HTTP ${response.status}${errorCodes.length ? `: ${errorCodes.join(', ')}` : ''}`,
         { status: response.status, errorCodes, latencyMs: response.latencyMs },
       );

@@ -8,7 +8,7 @@ import type {
 import type { ErrorCodeMeaning } from './error-code-map';
 import { reasonFromErrorCodes } from './error-code-map';
 import type { ProviderHttpClient, ProviderHttpResponse } from './provider-http-client';
-import { dateOf, isRecord, unreadableReply } from './reply-fields';
+import { dateOf, isClientErrorStatus, isRecord, unreadableReply } from './reply-fields';
 import { resolveSecret } from './resolve-secret';
 
 /** The createAssessment endpoint; `{projectId}` is filled from `projectId`. */
@@ -129,9 +129,11 @@ export class RecaptchaEnterpriseProvider implements CaptchaProvider {
         details,
       );
     }
+    // Google answers token verdicts with 200; any other 4xx refused the request itself: ours to
+    // fix, and a client's junk must not count it as an outage (429 is thrown before this).
     throw new CaptchaUnavailableError(
       this.name,
-      response.status >= 400 && response.status < 500 ? 'http_4xx' : 'bad_response',
+      isClientErrorStatus(response.status) ? 'misconfigured' : 'bad_response',
       `${this.name} answered HTTP ${response.status} ${status}`,
       details,
     );

@@ -43,19 +43,29 @@ export function invertRiskScore(riskScore: number): number {
   return Number(Math.min(1, Math.max(0, 1 - riskScore)).toFixed(12));
 }
 
+/** A 4xx status (429 never gets this far: the HTTP client throws it as a rate limit). */
+export function isClientErrorStatus(status: number): boolean {
+  return status >= 400 && status <= 499;
+}
+
 /**
- * The outage of an answer without a readable verdict (`what` says what is missing): the provider
- * could not judge the token, so it is never a pass.
+ * The error for an answer without a readable verdict (`what` says what is missing); never a pass.
+ * On a 2xx/3xx it is an outage (`bad_response`: the provider could not judge the token). On a 4xx
+ * the provider refused our request in a way we do not recognise: `misconfigured` (a wrong URL, a
+ * proxy, a request shape it rejects), answered 503 and logged loudly but never failed open nor
+ * counted against the circuit, since a client's junk token may be what provoked it.
  */
 export function unreadableReply(
   provider: CaptchaProviderName,
   response: ProviderHttpResponse,
   what: string,
 ): CaptchaUnavailableError {
+  const refused = isClientErrorStatus(response.status);
   return new CaptchaUnavailableError(
     provider,
-    'bad_response',
-    `${provider} answered HTTP ${response.status} ${what}`,
+    refused ? 'misconfigured' : 'bad_response',
+    `${provider} answered HTTP ${response.status} ${what}` +
+      (refused ? ' — check the verify URL, any proxy on the way, and the keys' : ''),
     { status: response.status, latencyMs: response.latencyMs },
   );
 }

@@ -1,6 +1,6 @@
-import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from './captcha-provider-name';
 import type { ProviderHttpResponse } from './provider-http-client';
+import { unreadableReply } from './reply-fields';
 
 /** The fields the siteverify family (Turnstile, reCAPTCHA, hCaptcha) answers with, read defensively. */
 export interface SiteverifyReply {
@@ -15,8 +15,10 @@ export interface SiteverifyReply {
 
 /**
  * Reads a siteverify answer. Anything that is not a JSON object with a boolean `success` is an
- * unreadable answer: the provider could not judge the token, so it is an outage, never a pass.
- * So is `success: true` on a status other than 2xx; a failure's error codes are read on any status.
+ * unreadable answer, never a pass: an outage on a 2xx, `misconfigured` on a 4xx (the provider
+ * refused our request in a way we do not recognise; not an outage, so a client's junk token that
+ * provokes it cannot open the circuit). So is `success: true` on a status other than 2xx; a
+ * failure's error codes are read on any status (providers.md: verdicts come with HTTP 200).
  */
 export function readSiteverifyReply(
   provider: CaptchaProviderName,
@@ -28,23 +30,14 @@ export function readSiteverifyReply(
     body === null ||
     typeof (body as { success?: unknown }).success !== 'boolean'
   ) {
-    throw new CaptchaUnavailableError(
-      provider,
-      'bad_response',
-      `${provider} answered HTTP ${response.status} without a readable verdict`,
-      { status: response.status, latencyMs: response.latencyMs },
-    );
+    // An outage on 2xx; `misconfigured` on an unrecognised 4xx (never counted, never failed open).
+    throw unreadableReply(provider, response, 'without a readable verdict');
   }
   const fields = body as Record<string, unknown>;
   // Verdicts come with HTTP 200; a pass on any other status (a proxy, a redirect page, a rate
   // limiter echoing a cached body) is not the provider's verdict, so it never counts as one.
   if (fields.success === true && (response.status < 200 || response.status > 299)) {
-    throw new CaptchaUnavailableError(
-      provider,
-      response.status >= 400 && response.status < 500 ? 'http_4xx' : 'bad_response',
-      `${provider} answered HTTP ${response.status} with a success verdict; not trusted`,
-      { status: response.status, latencyMs: response.latencyMs },
-    );
+    throw unreadableReply(provider, response, 'with a success verdict; not trusted');
   }
   const codes = fields['error-codes'];
   const challengeTs =

@@ -14,28 +14,42 @@ import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
-/** Outages that count against a provider's circuit: not our own misconfiguration. */
+/**
+ * Outages that count against a circuit: the provider could not answer (timeout, network, 5xx,
+ * 429, unreadable answer). Not `misconfigured` (a refused request, which a client can provoke, and
+ * our own error besides) nor `degraded` (the provider answered, about one client-chosen token).
+ */
 const isOutage = (error: unknown) =>
   error instanceof CaptchaUnavailableError &&
   error.kind !== 'misconfigured' &&
+  error.kind !== 'degraded' &&
   error.kind !== 'circuit_open';
 
 interface ProviderCircuit {
+  endpoint: ProviderEndpoint;
   policy: CircuitBreakerPolicy | undefined;
   openedAt: number | undefined;
   lastOutageAt: number | undefined;
 }
 
 /**
- * One circuit breaker per provider (cockatiel): after `threshold` consecutive outages the
- * provider is not called for `halfOpenAfterMs`, and every decision in between is immediate
+ * One circuit breaker per provider endpoint (cockatiel): after `threshold` consecutive outages the
+ * endpoint is not called for `halfOpenAfterMs`, and every decision in between is immediate
  * (`CaptchaUnavailableError` of kind `circuit_open`); then one trial call decides. Also writes the
- * `provider_unreachable`, `misconfigured`, `circuit_opened` and `circuit_closed` audit events.
+ * `provider_unreachable`, `misconfigured`, `circuit_opened` and `circuit_closed` audit events
+ * (with `endpoint: 'backup'` for the backup's).
+ *
+ * Per endpoint because the client's token picks the endpoint (CaptchaLa `offline_` tokens go to
+ * the backup URL): junk tokens failing there must not stop everyone's verification at the primary
+ * one. What the rest of the library calls "the provider's circuit" is the primary endpoint's:
+ * `state`, `isDegraded` and `retryAfterSeconds` default to it, and the `captcha_circuit_open`
+ * gauge (labelled by provider only) follows it alone.
  */
 @Injectable()
 export class ProviderCircuitBreakers {
-  private readonly circuits = new Map<CaptchaProviderName, ProviderCircuit>();
+  private readonly circuits = new Map<string, ProviderCircuit>();
 
   constructor(
     @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
@@ -44,11 +58,15 @@ export class ProviderCircuitBreakers {
   ) {}
 
   /**
-   * Runs one provider verification through the provider's circuit. One promise layer (no
-   * `async`): it sits on every verified request.
+   * Runs one provider verification through the circuit of the endpoint it calls. One promise layer
+   * (no `async`): it sits on every verified request. A failure is rethrown with its `endpoint` set.
    */
-  execute<T>(provider: CaptchaProviderName, verify: () => Promise<T>): Promise<T> {
-    const circuit = this.circuit(provider);
+  execute<T>(
+    provider: CaptchaProviderName,
+    verify: () => Promise<T>,
+    endpoint: ProviderEndpoint = 'primary',
+  ): Promise<T> {
+    const circuit = this.circuit(provider, endpoint);
     let attempt: Promise<T>;
     try {
       attempt = circuit.policy ? circuit.policy.execute(verify) : verify();
@@ -66,14 +84,20 @@ export class ProviderCircuitBreakers {
     circuit: ProviderCircuit,
     error: unknown,
   ): unknown {
+    const { endpoint } = circuit;
+    // Audit events name a backup endpoint; the primary's read as they always did.
+    const where = endpoint === 'primary' ? {} : { endpoint };
     if (isBrokenCircuitError(error)) {
       this.metrics.providerFailure(provider, 'circuit_open');
-      return new CaptchaUnavailableError(
+      const open = new CaptchaUnavailableError(
         provider,
         'circuit_open',
-        `${provider} circuit is open: not called`,
+        `${provider} ${endpoint === 'primary' ? '' : `${endpoint} `}circuit is open: not called`,
       );
+      open.endpoint = endpoint;
+      return open;
     }
+    if (error instanceof CaptchaUnavailableError) error.endpoint = endpoint;
     if (isOutage(error)) {
       circuit.lastOutageAt = Date.now();
       const { kind, details } = error as CaptchaUnavailableError;
@@ -81,6 +105,7 @@ export class ProviderCircuitBreakers {
       this.audit.emit({
         event: 'captcha.provider_unreachable',
         provider,
+        ...where,
         kind,
         latencyMs: details.latencyMs,
         status: details.status,
@@ -90,6 +115,7 @@ export class ProviderCircuitBreakers {
       this.audit.emit({
         event: 'captcha.misconfigured',
         provider,
+        ...where,
         cause: error.message,
         errorCodes: error.details.errorCodes,
       });
@@ -97,31 +123,35 @@ export class ProviderCircuitBreakers {
     return error;
   }
 
-  /** `closed`, `open` or `half-open`. */
-  state(provider: CaptchaProviderName): 'closed' | 'open' | 'half-open' {
-    const state = this.circuit(provider).policy?.state;
+  /** `closed`, `open` or `half-open`, of the provider's primary endpoint unless `endpoint` says. */
+  state(
+    provider: CaptchaProviderName,
+    endpoint: ProviderEndpoint = 'primary',
+  ): 'closed' | 'open' | 'half-open' {
+    const state = this.circuit(provider, endpoint).policy?.state;
     if (state === CircuitState.Open || state === CircuitState.Isolated) return 'open';
     if (state === CircuitState.HalfOpen) return 'half-open';
     return 'closed';
   }
 
   /**
-   * Whether the provider is down right now: its circuit is not closed, or it failed within the
-   * cool-down. A fallback token is accepted only then.
+   * Whether the provider is down right now: its primary endpoint's circuit is not closed, or it
+   * failed within the cool-down. A fallback token is accepted only then. (A backup endpoint's
+   * outage does not make the provider down: a client picks that endpoint.)
    */
-  isDegraded(provider: CaptchaProviderName): boolean {
-    const { lastOutageAt } = this.circuit(provider);
+  isDegraded(provider: CaptchaProviderName, endpoint: ProviderEndpoint = 'primary'): boolean {
+    const { lastOutageAt } = this.circuit(provider, endpoint);
     return (
-      this.state(provider) !== 'closed' ||
+      this.state(provider, endpoint) !== 'closed' ||
       (lastOutageAt !== undefined && Date.now() - lastOutageAt < this.coolDownMs())
     );
   }
 
-  /** Seconds until the provider is worth trying again (`Retry-After`). */
-  retryAfterSeconds(provider: CaptchaProviderName): number {
-    const { openedAt } = this.circuit(provider);
+  /** Seconds until the provider (or its `endpoint`) is worth trying again (`Retry-After`). */
+  retryAfterSeconds(provider: CaptchaProviderName, endpoint: ProviderEndpoint = 'primary'): number {
+    const { openedAt } = this.circuit(provider, endpoint);
     const remaining =
-      openedAt !== undefined && this.state(provider) === 'open'
+      openedAt !== undefined && this.state(provider, endpoint) === 'open'
         ? this.coolDownMs() - (Date.now() - openedAt)
         : 0;
     return Math.max(
@@ -134,11 +164,15 @@ export class ProviderCircuitBreakers {
     return this.options.circuitBreaker ? this.options.circuitBreaker.halfOpenAfterMs : 10_000;
   }
 
-  private circuit(provider: CaptchaProviderName): ProviderCircuit {
-    let circuit = this.circuits.get(provider);
+  private circuit(provider: CaptchaProviderName, endpoint: ProviderEndpoint): ProviderCircuit {
+    // The primary's key is the bare provider name: no string built on every verified request.
+    const key = endpoint === 'primary' ? provider : `${provider}:${endpoint}`;
+    let circuit = this.circuits.get(key);
     if (circuit) return circuit;
     const settings = this.options.circuitBreaker;
-    circuit = { policy: undefined, openedAt: undefined, lastOutageAt: undefined };
+    const primary = endpoint === 'primary';
+    const where = primary ? {} : { endpoint };
+    circuit = { endpoint, policy: undefined, openedAt: undefined, lastOutageAt: undefined };
     if (settings) {
       const policy = circuitBreaker(handleWhen(isOutage), {
         halfOpenAfter: settings.halfOpenAfterMs,
@@ -147,23 +181,25 @@ export class ProviderCircuitBreakers {
       const current = circuit;
       policy.onBreak(() => {
         current.openedAt = Date.now();
-        this.metrics.circuitOpen(provider, true);
+        // The gauge is per provider (label contract): it shows the primary endpoint's circuit.
+        if (primary) this.metrics.circuitOpen(provider, true);
         this.audit.emit({
           event: 'captcha.circuit_opened',
           provider,
+          ...where,
           threshold: settings.threshold,
           halfOpenAfterMs: settings.halfOpenAfterMs,
         });
       });
       policy.onReset(() => {
         current.openedAt = undefined;
-        this.metrics.circuitOpen(provider, false);
+        if (primary) this.metrics.circuitOpen(provider, false);
         current.lastOutageAt = undefined;
-        this.audit.emit({ event: 'captcha.circuit_closed', provider });
+        this.audit.emit({ event: 'captcha.circuit_closed', provider, ...where });
       });
       circuit.policy = policy;
     }
-    this.circuits.set(provider, circuit);
+    this.circuits.set(key, circuit);
     return circuit;
   }
 }

@@ -107,6 +107,8 @@ export class FakeCaptchaServer {
   private readonly hcaptcha: FakeHcaptcha;
   private readonly captchala: FakeCaptchala;
   private readonly routes: Map<string, FakeProvider>;
+  /** Endpoint name by path: `'verify'`, or a key of the provider's `endpoints`. */
+  private readonly endpointNames: Map<string, string>;
   private readonly faults = new FakeFaultSchedule();
   private readonly pendingDelays = new Map<NodeJS.Timeout, () => void>();
   private clockOffsetMs = 0;
@@ -143,6 +145,12 @@ export class FakeCaptchaServer {
       Object.values(this.providers).flatMap((p) =>
         [p.verifyPath, ...Object.values(p.endpoints ?? {})].map((path) => [path, p] as const),
       ),
+    );
+    this.endpointNames = new Map(
+      Object.values(this.providers).flatMap((p) => [
+        [p.verifyPath, 'verify'] as const,
+        ...Object.entries(p.endpoints ?? {}).map(([name, path]) => [path, name] as const),
+      ]),
     );
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => this.answerCrash(res, error));
@@ -239,9 +247,18 @@ export class FakeCaptchaServer {
     this.clockOffsetMs += ms;
   }
 
-  /** Injects a fault on `provider`'s verify route; see {@link FaultOptions}. */
+  /**
+   * Injects a fault on `provider`'s routes (all of them, or `fault.endpoint` only); see
+   * {@link FaultOptions}.
+   *
+   * @throws TypeError when the provider has no endpoint named `fault.endpoint`.
+   */
   fault(provider: FakeProviderName, fault: FaultOptions): void {
-    this.faults.add(this.provider(provider).name, fault);
+    const fake = this.provider(provider);
+    if (fault.endpoint !== undefined && fault.endpoint !== 'verify') {
+      this.endpointUrl(provider, fault.endpoint);
+    }
+    this.faults.add(fake.name, fault);
   }
 
   /** Removes every injected fault. */
@@ -324,7 +341,7 @@ export class FakeCaptchaServer {
       rawBody,
     });
 
-    const fault = this.faults.take(provider.name);
+    const fault = this.faults.take(provider.name, this.endpointNames.get(path) ?? 'verify');
     const answersWithFault = fault?.status !== undefined || fault?.body !== undefined;
     const verdict: FakeVerdict | undefined =
       fault?.hang || fault?.closeConnection || answersWithFault

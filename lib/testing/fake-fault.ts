@@ -11,10 +11,14 @@ import type { FakeProviderName } from './fake-provider';
  *   is held back, like a slow network; combined with `status`/`body`, the fault is sent late.
  * - `hang`: never answer until {@link FakeCaptchaServer.close}; the request is not judged.
  * - `closeConnection`: destroy the socket without an answer; the request is not judged.
+ * - `endpoint`: only requests on that endpoint of the provider are faulted (`'verify'`, or a name of
+ *   {@link FakeCaptchaServer.endpointUrl}, e.g. CaptchaLa's `'backup'`); others pass it by.
+ *   Default: every endpoint of the provider.
  *
  * @example
  * server.fault('turnstile', { status: 503, times: 1 });       // one 503, then normal again
  * server.fault('hcaptcha', { body: '<html>oops', contentType: 'text/html' });
+ * server.fault('captchala', { status: 503, endpoint: 'backup' }); // offline_ tokens only
  */
 export interface FaultOptions {
   status?: number;
@@ -26,6 +30,8 @@ export interface FaultOptions {
   closeConnection?: boolean;
   /** Apply to the next N requests only (default: until `clearFaults()`). */
   times?: number;
+  /** Fault only this endpoint (`'verify'` or an {@link FakeCaptchaServer.endpointUrl} name). */
+  endpoint?: string;
 }
 
 interface ScheduledFault {
@@ -64,13 +70,20 @@ export class FakeFaultSchedule {
     this.faults.set(provider, queue);
   }
 
-  /** The fault to apply to the next request on `provider`'s route, counting it as used. */
-  take(provider: FakeProviderName): FaultOptions | undefined {
+  /**
+   * The fault to apply to the next request on `provider`'s `endpoint`, counting it as used: the
+   * first queued one for that endpoint or for every endpoint.
+   */
+  take(provider: FakeProviderName, endpoint = 'verify'): FaultOptions | undefined {
     const queue = this.faults.get(provider);
-    const next = queue?.[0];
-    if (!queue || !next) return undefined;
+    if (!queue) return undefined;
+    const index = queue.findIndex(
+      (fault) => fault.options.endpoint === undefined || fault.options.endpoint === endpoint,
+    );
+    if (index < 0) return undefined;
+    const next = queue[index];
     next.remaining -= 1;
-    if (next.remaining <= 0) queue.shift();
+    if (next.remaining <= 0) queue.splice(index, 1);
     return next.options;
   }
 

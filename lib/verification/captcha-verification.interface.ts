@@ -38,8 +38,10 @@ export interface CaptchaVerification {
   /**
    * `true` when the provider could not answer and the route's policy let the request through
    * anyway (`failureMode: 'open'`); `success` is then `false` and `reason` `provider_unavailable`.
-   * Also `true`, with `success: true`, for a CaptchaLa token accepted without a full verification
-   * (`captchala.acceptDegraded` or `captchala.acceptClientTokens`).
+   * Also `true` for a CaptchaLa token the provider could not fully verify (`captchala.acceptDegraded`
+   * or `captchala.acceptClientTokens`): with `success: true` when it passed every check and the
+   * caller allowed degraded replies (`allowDegraded`; the guard: `failureMode: 'open'`), or with
+   * `success: false` and the failed check's `reason` (e.g. `action_mismatch`).
    */
   degraded?: boolean;
   /** Time spent verifying, provider call included, in milliseconds. */
@@ -60,4 +62,11 @@ export interface CaptchaVerifyOptions {
   minScore?: number;
   /** Verify with this registered provider (the fallback) instead of the primary one. */
   provider?: CaptchaProviderName;
+  /**
+   * Accept a degraded reply (not a full verification: a CaptchaLa `dg_` or `client_` token the
+   * module's `captchala` options accept) that passes every check, with `degraded: true`. Default
+   * `false`: such a reply throws `CaptchaUnavailableError` of kind `degraded`, like an outage.
+   * The guard sets it on routes whose `failureMode` is `'open'`.
+   */
+  allowDegraded?: boolean;
 }

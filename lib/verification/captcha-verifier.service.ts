@@ -60,9 +60,16 @@ export class CaptchaVerifier {
    * fallback. Resolves with `success: false` and a reason for any bad token (including values
    * that are not strings); never throws for one.
    *
+   * A degraded reply (a CaptchaLa `dg_` token with `captchala.acceptDegraded`, a `client_` token
+   * with `captchala.acceptClientTokens`) is held to the same checks (action, hostname, score, age)
+   * and fails with their reason; one that passes them resolves with `success: true, degraded: true`
+   * only when `call.allowDegraded` is `true`. By default (fail-closed) it throws
+   * {@link CaptchaUnavailableError} of kind `degraded`: treat it as an outage (503).
+   *
    * @throws {@link CaptchaUnavailableError} when the provider cannot answer (timeout, network,
-   *   5xx, unreadable answer, circuit open), or rejects our own secret or site key
-   *   (`kind: 'misconfigured'`).
+   *   5xx, 429, unreadable answer, circuit open), rejects our own secret, site key or request
+   *   (`kind: 'misconfigured'`), or answered degraded without `call.allowDegraded`
+   *   (`kind: 'degraded'`).
    */
   async verify(token: unknown, call: CaptchaVerifyOptions = {}): Promise<CaptchaVerification> {
     const started = performance.now();
@@ -156,15 +163,32 @@ export class CaptchaVerifier {
 
     let reply;
     try {
-      reply = await this.breakers.execute(provider.name, () =>
-        provider.verify(token, { remoteIp: call.remoteIp, action: call.action }),
-      );
+      const endpoint = provider.endpointOf?.(token);
+      const ask = () => provider.verify(token, { remoteIp: call.remoteIp, action: call.action });
+      // A local answer says nothing of the provider's health: no circuit to count it for or against.
+      reply = await (endpoint === 'local'
+        ? ask()
+        : this.breakers.execute(provider.name, ask, endpoint));
     } catch (error) {
       // The provider never judged the token, so it must stay redeemable for a retry.
       if (claimKey) await releaseQuietly(this.store, claimKey);
       throw this.asUnavailable(provider, error);
     }
+    // A degraded reply is judged like any other: a failed site check refuses it with that reason.
     const reason = judgeReply(reply, call, this.options);
+    if (reply.degraded && reason === undefined && call.allowDegraded !== true) {
+      // Not a full verification, and this caller did not opt in: the outage it is, for this
+      // request only (kind `degraded` never counts against a circuit). Redeemable on a route that
+      // accepts it, like any token the provider could not judge.
+      if (claimKey) await releaseQuietly(this.store, claimKey);
+      throw new CaptchaUnavailableError(
+        provider.name,
+        'degraded',
+        `${provider.name} could not fully verify the token (degraded reply); ` +
+          'accepted only where degraded replies are allowed (failureMode: open)',
+        { status: reply.httpStatus, errorCodes: reply.errorCodes },
+      );
+    }
     const verification: CaptchaVerification = {
       success: reason === undefined,
       provider: provider.name,
@@ -178,7 +202,9 @@ export class CaptchaVerifier {
     // Optional fields only when set (no `...(x ? { x } : {})`: an object and a copy each).
     if (reason) verification.reason = reason;
     if (reply.reasons) verification.reasons = reply.reasons;
-    if (reply.degraded) verification.degraded = true;
+    // Only a reply the provider passed can be degraded: a refusal stays a plain refusal, so
+    // nothing but the guard's own fail-open reads as `degraded` with `provider_unavailable`.
+    if (reply.degraded && reply.success) verification.degraded = true;
     if (reply.httpStatus !== undefined) verification.httpStatus = reply.httpStatus;
     return verification;
   }

@@ -305,17 +305,34 @@ describe('CaptchaLa provider', () => {
       expect((await verifier.verify(t)).success).toBe(true);
     });
 
-    it('reads an unknown refusal on another 4xx as an http_4xx outage', async () => {
+    it('reads an unknown refusal envelope on another 4xx as a verdict (invalid), not an outage', async () => {
       fake.fault('captchala', {
         status: 400,
         body: envelope({ code: 40002, msg: 'pass_token_required' }),
         times: 1,
       });
-      const error = await unavailable(verifier.verify(token()));
-      expect(error).toMatchObject({
-        kind: 'http_4xx',
-        details: { status: 400, errorCodes: ['pass_token_required'] },
+      expect(await verifier.verify(token())).toMatchObject({
+        success: false,
+        reason: 'invalid',
+        errorCodes: ['pass_token_required'],
+        httpStatus: 400,
       });
+    });
+
+    it.each([
+      ['an HTML page', '<html>Bad Request</html>'],
+      ['a pass envelope', envelope({ code: 0, data: { valid: true, action: 'login' } })],
+      ['an empty envelope', envelope({ code: 0, data: {} })],
+    ])('reads %s on a 4xx as misconfigured, never a pass nor an outage', async (_what, body) => {
+      fake.fault('captchala', { status: 404, body, times: 1 });
+      const t = token();
+      expect(await unavailable(verifier.verify(t))).toMatchObject({
+        kind: 'misconfigured',
+        reason: 'misconfigured',
+        details: { status: 404 },
+      });
+      // CaptchaLa never judged it: the token stays redeemable.
+      expect((await verifier.verify(t)).success).toBe(true);
     });
 
     it('still reads a known token refusal on a 4xx as a verdict', async () => {
@@ -411,18 +428,33 @@ describe('CaptchaLa provider', () => {
       expect(fake.requests.length).toBe(before);
     });
 
-    it('accepts client_ tokens unverified, marked degraded, with captchala.acceptClientTokens', async () => {
+    it('accepts client_ tokens unverified, marked degraded, with captchala.acceptClientTokens and allowDegraded', async () => {
       const lenient = await build({ captchala: { acceptClientTokens: true } });
       const t = token(10, 'login', 'localhost', 'client');
       const before = fake.requests.length;
-      expect(await lenient.verify(t, { action: 'login' })).toMatchObject({
+      expect(await lenient.verify(t, { action: 'login', allowDegraded: true })).toMatchObject({
         success: true,
         degraded: true,
         errorCodes: ['client_token_unverified'],
       });
       expect(fake.requests.length).toBe(before);
       // Still single use.
-      expect(await lenient.verify(t)).toMatchObject({ success: false, reason: 'duplicate' });
+      expect(await lenient.verify(t, { allowDegraded: true })).toMatchObject({
+        success: false,
+        reason: 'duplicate',
+      });
+    });
+
+    it('refuses an accepted client_ token as a degraded outage without allowDegraded (fail-closed)', async () => {
+      const lenient = await build({ captchala: { acceptClientTokens: true } });
+      const t = token(10, 'login', 'localhost', 'client');
+      expect(await unavailable(lenient.verify(t, { action: 'login' }))).toMatchObject({
+        kind: 'degraded',
+        reason: 'provider_unavailable',
+        details: { errorCodes: ['client_token_unverified'] },
+      });
+      // Redeemable where degraded replies are allowed.
+      expect(await lenient.verify(t, { allowDegraded: true })).toMatchObject({ success: true });
     });
 
     it('validates offline_ tokens at captchala.backupUrl with the same body and headers', async () => {
@@ -439,24 +471,63 @@ describe('CaptchaLa provider', () => {
       expect(lastRequest().path).toBe('/v1/validate');
     });
 
-    it('treats a degraded answer (dg_ token) as an outage by default; the token stays redeemable', async () => {
+    it('treats a degraded answer (dg_ token) as a degraded outage by default; the token stays redeemable', async () => {
       const t = token(10, 'login', 'localhost', 'degraded');
-      const error = await unavailable(verifier.verify(t));
+      const error = await unavailable(verifier.verify(t, { allowDegraded: true }));
       expect(error).toMatchObject({
         provider: 'captchala',
-        kind: 'http_4xx',
+        kind: 'degraded',
         reason: 'provider_unavailable',
         details: { errorCodes: ['degraded', 'quota_exhausted'] },
       });
       expect(error.message).toContain('captchala.acceptDegraded');
       const lenient = await build({ captchala: { acceptDegraded: true } });
-      expect(await lenient.verify(t)).toMatchObject({ success: true, degraded: true });
+      // Accepted by the provider option, still refused unless the caller allows degraded replies.
+      expect(await unavailable(lenient.verify(t))).toMatchObject({ kind: 'degraded' });
+      expect(await lenient.verify(t, { allowDegraded: true })).toMatchObject({
+        success: true,
+        degraded: true,
+      });
     });
 
-    it('accepts degraded answers, marked degraded, with captchala.acceptDegraded', async () => {
+    it('judges a degraded answer like any other: a failed check refuses it with its reason', async () => {
+      const lenient = await build({
+        expectedHostnames: ['localhost'],
+        captchala: { acceptDegraded: true },
+      });
+      const degraded = (data: Record<string, unknown>) =>
+        envelope({
+          code: 0,
+          data: { valid: false, degraded: true, reason: 'quota_exhausted', ...data },
+        });
+      const t = token(10, 'login', 'localhost', 'degraded');
+      fake.fault('captchala', {
+        status: 200,
+        body: degraded({ action: 'signup', captcha_args: { referer: 'https://localhost/' } }),
+        times: 1,
+      });
+      expect(await lenient.verify(t, { action: 'login', allowDegraded: true })).toMatchObject({
+        success: false,
+        degraded: true,
+        reason: 'action_mismatch',
+      });
+      // No referer: the host cannot be one of expectedHostnames.
+      expect(
+        await lenient.verify(token(10, 'login', 'localhost', 'degraded'), { allowDegraded: true }),
+      ).toMatchObject({
+        success: false,
+        degraded: true,
+        reason: 'hostname_mismatch',
+      });
+    });
+
+    it('accepts degraded answers, marked degraded, with captchala.acceptDegraded and allowDegraded', async () => {
       const lenient = await build({ captchala: { acceptDegraded: true } });
       expect(
-        await lenient.verify(token(10, 'login', 'localhost', 'degraded'), { action: 'login' }),
+        await lenient.verify(token(10, 'login', 'localhost', 'degraded'), {
+          action: 'login',
+          allowDegraded: true,
+        }),
       ).toEqual({
         success: true,
         degraded: true,
@@ -577,7 +648,7 @@ describe('CaptchaLa provider', () => {
         times: 1,
       });
       expect(await unavailable(verifier.issueChallenge({ action: 'login' }))).toMatchObject({
-        kind: 'http_4xx',
+        kind: 'misconfigured',
         details: { errorCodes: ['action_required'] },
       });
       fake.fault('captchala', { status: 200, body: envelope({ code: 0, data: {} }), times: 1 });
@@ -657,21 +728,39 @@ describe('CaptchaLa provider', () => {
       }
     });
 
-    it('answers 503 for a degraded token on a closed route, and lets it through an open one', async () => {
-      const closed = await request(app.getHttpServer())
-        .post('/login')
-        .send({ captchaToken: token(10, 'login', 'localhost', 'degraded') })
-        .expect(503);
-      expect(closed.body).toMatchObject({ error: 'captcha_unavailable' });
-      const open = await request(app.getHttpServer())
-        .post('/comment')
-        .send({ captcha: { token: token(10, 'comment', 'localhost', 'degraded') } })
-        .expect(200);
-      expect(open.body.captcha).toMatchObject({
-        success: false,
-        degraded: true,
-        reason: 'provider_unavailable',
-      });
+    it('answers 503 for a degraded token without captchala.acceptDegraded, on closed and open routes alike', async () => {
+      // The client picks the dg_ prefix: without the provider option it is never failed open.
+      for (const [path, action] of [
+        ['/login', 'login'],
+        ['/comment', 'comment'],
+      ]) {
+        const res = await request(app.getHttpServer())
+          .post(path)
+          .send({ captcha: { token: token(10, action, 'localhost', 'degraded') } })
+          .expect(503);
+        expect(res.body).toMatchObject({ error: 'captcha_unavailable' });
+      }
+    });
+
+    it('with captchala.acceptDegraded, answers 503 on a closed route and lets it through an open one', async () => {
+      const lenient = await createCaptchaApp(
+        options({ logDecisions: false, captchala: { acceptDegraded: true } }),
+        [CommentController],
+      );
+      try {
+        const closed = await request(lenient.getHttpServer())
+          .post('/login')
+          .send({ captchaToken: token(10, 'login', 'localhost', 'degraded') })
+          .expect(503);
+        expect(closed.body).toMatchObject({ error: 'captcha_unavailable' });
+        const open = await request(lenient.getHttpServer())
+          .post('/comment')
+          .send({ captcha: { token: token(10, 'comment', 'localhost', 'degraded') } })
+          .expect(200);
+        expect(open.body.captcha).toMatchObject({ success: true, degraded: true });
+      } finally {
+        await lenient.close();
+      }
     });
 
     it('passes a good token from captcha.token', async () => {

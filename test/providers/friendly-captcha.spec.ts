@@ -261,17 +261,16 @@ describe('Friendly Captcha provider', () => {
       });
     });
 
-    it('reads an unknown code on a non-200 status as an http_4xx outage, not a verdict', async () => {
+    it('reads an unknown code on a 4xx as misconfigured (a refused request), not an outage nor a verdict', async () => {
       fake.fault('friendly-captcha', { status: 418, body: v2Failure('teapot'), times: 1 });
       const error = await unavailable(verifier.verify(token()));
       expect(error).toMatchObject({
-        kind: 'http_4xx',
+        kind: 'misconfigured',
         details: { status: 418, errorCodes: ['teapot'] },
       });
     });
 
     it.each([
-      ['success:true on HTTP 401', 401, '{"success":true}'],
       ['a string success', 200, '{"success":"true"}'],
       ['an HTML page', 200, '<html>oops</html>'],
       ['a JSON array', 200, '[true]'],
@@ -279,6 +278,15 @@ describe('Friendly Captcha provider', () => {
       fake.fault('friendly-captcha', { status, body, times: 1 });
       const error = await unavailable(verifier.verify(token()));
       expect(error.kind).toBe('bad_response');
+    });
+
+    it.each([
+      ['success:true on HTTP 401', 401, '{"success":true}'],
+      ['an HTML page on HTTP 400', 400, '<html>Bad Request</html>'],
+    ])('treats %s as misconfigured, never a pass nor an outage', async (_what, status, body) => {
+      fake.fault('friendly-captcha', { status, body, times: 1 });
+      const error = await unavailable(verifier.verify(token()));
+      expect(error.kind).toBe('misconfigured');
     });
 
     it('fails closed as invalid on a failure without an error object', async () => {

@@ -365,10 +365,10 @@ describe('reCAPTCHA Enterprise provider', () => {
       expect(error).toMatchObject({ kind: 'misconfigured', details: { errorCodes: ['HTTP_403'] } });
     });
 
-    it('reads another 4xx as an http_4xx outage', async () => {
+    it('reads another 4xx as misconfigured (a refused request), not an outage', async () => {
       fake.fault('recaptcha-enterprise', { status: 409, times: 1 });
       const error = await unavailable(verifier.verify(token()));
-      expect(error).toMatchObject({ kind: 'http_4xx', reason: 'provider_unavailable' });
+      expect(error).toMatchObject({ kind: 'misconfigured', reason: 'misconfigured' });
     });
 
     it('refuses to start without a project id', async () => {

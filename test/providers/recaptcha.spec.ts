@@ -454,7 +454,25 @@ describe('reCAPTCHA provider', () => {
         times: 1,
       });
       const error = await unavailable(verifier.verify(v3Token(0.9)));
-      expect(error).toMatchObject({ provider: 'recaptcha', reason: 'provider_unavailable' });
+      // A 4xx we do not recognise refused the request: never a pass, never counted as an outage.
+      expect(error).toMatchObject({
+        provider: 'recaptcha',
+        kind: 'misconfigured',
+        reason: 'misconfigured',
+      });
+    });
+
+    it('reads an unreadable 4xx as misconfigured and a 5xx as an outage', async () => {
+      fake.fault('recaptcha', { status: 400, body: '<html>Bad Request</html>', times: 1 });
+      expect(await unavailable(verifier.verify(v3Token(0.9)))).toMatchObject({
+        kind: 'misconfigured',
+        details: { status: 400 },
+      });
+      fake.fault('recaptcha', { status: 200, body: '<html>oops</html>', times: 1 });
+      expect(await unavailable(verifier.verify(v3Token(0.9)))).toMatchObject({
+        kind: 'bad_response',
+        reason: 'provider_unavailable',
+      });
     });
   });
 

@@ -501,6 +501,24 @@ describe('FakeCaptchaServer: reCAPTCHA Enterprise, Friendly Captcha, CaptchaLa',
       });
     });
 
+    it('faults one endpoint only when the fault names it, in order with the others', async () => {
+      const offline = issue({ captchalaKind: 'offline' });
+      const pass = issue();
+      const backup = server.endpointUrl('captchala', 'backup');
+      server.fault('captchala', { status: 503, endpoint: 'backup', times: 1 });
+      server.fault('captchala', { status: 422, endpoint: 'verify', times: 1 });
+      // The verify endpoint skips the backup's fault and takes its own.
+      expect((await validate({ pass_token: pass })).status).toBe(422);
+      expect((await validate({ pass_token: pass })).body).toMatchObject({ data: { valid: true } });
+      expect((await validate({ pass_token: offline }, backup)).status).toBe(503);
+      expect((await validate({ pass_token: offline }, backup)).body).toMatchObject({
+        data: { valid: true },
+      });
+      expect(() => server.fault('captchala', { status: 503, endpoint: 'nowhere' })).toThrow(
+        TypeError,
+      );
+    });
+
     it.each<[string, Record<string, string>]>([
       ['no credentials', { 'content-type': 'application/json' }],
       ['the key only', { 'content-type': 'application/json', 'x-app-key': siteKeys.captchala }],
