@@ -9,6 +9,7 @@ import {
   ConfigurableCaptchaModule,
 } from './captcha.module-definition';
 import type { CaptchaModuleOptions } from './config/captcha-module-options.interface';
+import { processEnvironmentSignals } from './config/production-environment';
 import { resolveCaptchaOptions } from './config/resolve-captcha-options';
 import type { ResolvedCaptchaOptions } from './config/resolved-captcha-options';
 import { CaptchaExceptionFilter } from './errors/captcha-exception.filter';
@@ -55,7 +56,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
       provide: CAPTCHA_OPTIONS,
       inject: [CAPTCHA_MODULE_OPTIONS],
       useFactory: (options: CaptchaModuleOptions) =>
-        resolveCaptchaOptions(options, { nodeEnv: process.env.NODE_ENV }),
+        resolveCaptchaOptions(options, processEnvironmentSignals()),
     },
     { provide: CaptchaStore, inject: [CAPTCHA_OPTIONS], useFactory: createCaptchaStore },
     {

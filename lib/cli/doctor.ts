@@ -17,6 +17,9 @@ import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { RedisCaptchaStore } from '../stores/redis-captcha.store';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
+import { MIN_HMAC_KEY_LENGTH, hmacKeyWeakness } from '../config/hmac-key-strength';
+import { urlSecretParts } from '../config/mask-url-secrets';
+import { productionSignal } from '../config/production-environment';
 import { findTestKeys } from './provider-test-keys';
 
 /** How one check ended: `warn` does not fail the run. */
@@ -123,7 +126,14 @@ export async function runDoctor(
 
   let options: CaptchaModuleOptions;
   try {
-    options = captchaOptionsFromEnv({ get: (key) => env[key] });
+    // Test keys are reported by the `test-keys` check (with the provider still probed), not as a
+    // configuration error; an invalid CAPTCHA_ALLOW_TEST_KEYS is still one.
+    const allow = env.CAPTCHA_ALLOW_TEST_KEYS?.trim().toLowerCase();
+    const allowTestKeys =
+      allow === undefined || allow === '' || allow === 'true' || allow === 'false';
+    options = captchaOptionsFromEnv({
+      get: (key) => (key === 'CAPTCHA_ALLOW_TEST_KEYS' && allowTestKeys ? 'true' : env[key]),
+    });
   } catch (error) {
     if (error instanceof CaptchaConfigError) return badConfiguration(error);
     throw error;
@@ -132,7 +142,14 @@ export async function runDoctor(
   const provider = options.provider ?? 'altcha';
   const fallback = options.fallback;
   const fallbackProvider = fallback && 'provider' in fallback ? fallback.provider : undefined;
-  const production = options.environment === 'production' || env.NODE_ENV === 'production';
+  // The module's rule: NODE_ENV or CAPTCHA_ENV is production, in any casing, trimmed.
+  const production =
+    productionSignal({
+      environment: options.environment,
+      captchaEnv: env.CAPTCHA_ENV,
+      nodeEnv: env.NODE_ENV,
+    }) !== undefined;
+  const testKeysAllowed = env.CAPTCHA_ALLOW_TEST_KEYS?.trim().toLowerCase() === 'true';
   const timeoutMs = options.timeoutMs ?? 3000;
   checks.push({
     name: 'configuration',
@@ -150,7 +167,9 @@ export async function runDoctor(
 
   const secretKey = typeof options.secretKey === 'string' ? options.secretKey : undefined;
   const testKeys = findTestKeys(provider, options.siteKey, secretKey);
-  if (provider !== 'altcha') checks.push(testKeyCheck(provider, testKeys, production));
+  if (provider !== 'altcha') {
+    checks.push(testKeyCheck(provider, testKeys, production, testKeysAllowed));
+  }
 
   let app: INestApplicationContext | undefined;
   try {
@@ -237,6 +256,7 @@ function testKeyCheck(
   provider: CaptchaProviderName,
   found: ReturnType<typeof findTestKeys>,
   production: boolean,
+  allowed: boolean,
 ): DoctorCheck {
   const problems: string[] = [];
   if (found.siteKey !== undefined) {
@@ -250,6 +270,13 @@ function testKeyCheck(
       name: 'test-keys',
       status: 'pass',
       message: 'the site key and secret are not public test keys',
+    };
+  }
+  if (production && allowed) {
+    return {
+      name: 'test-keys',
+      status: 'warn',
+      message: `${problems.join('; ')}: allowed in production by CAPTCHA_ALLOW_TEST_KEYS=true (staging only); test keys protect nothing`,
     };
   }
   return production
@@ -353,8 +380,23 @@ function slowOrPass(message: string, latencyMs: number, timeoutMs: number): Doct
 }
 
 function hmacKeyCheck(env: DoctorEnvironment, production: boolean): DoctorCheck {
-  if ((env.CAPTCHA_ALTCHA_HMAC_KEY ?? '').trim() !== '') {
-    return { name: 'altcha-hmac-key', status: 'pass', message: 'CAPTCHA_ALTCHA_HMAC_KEY is set' };
+  const key = (env.CAPTCHA_ALTCHA_HMAC_KEY ?? '').trim();
+  if (key !== '') {
+    // Length and (in production) strength were checked with the configuration; a weak key
+    // outside production is a warning. The reason never quotes the key.
+    const weakness = hmacKeyWeakness(key);
+    if (weakness !== undefined) {
+      return {
+        name: 'altcha-hmac-key',
+        status: production ? 'fail' : 'warn',
+        message: `CAPTCHA_ALTCHA_HMAC_KEY is weak (${weakness}): it is refused in production; use e.g. \`openssl rand -hex 32\``,
+      };
+    }
+    return {
+      name: 'altcha-hmac-key',
+      status: 'pass',
+      message: `CAPTCHA_ALTCHA_HMAC_KEY is set (${MIN_HMAC_KEY_LENGTH}+ characters, no placeholder or repeated pattern)`,
+    };
   }
   // Unreachable in production today (the configuration check refuses it first); kept for safety.
   return {
@@ -365,7 +407,7 @@ function hmacKeyCheck(env: DoctorEnvironment, production: boolean): DoctorCheck 
       'not survive restarts or work across instances' +
       (production
         ? '; it is required in production'
-        : '. Set it (32+ characters) before production'),
+        : `. Set it (${MIN_HMAC_KEY_LENGTH}+ random characters) before production`),
   };
 }
 
@@ -539,18 +581,14 @@ function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }
 
-/** Values that must never be printed: the secret, the HMAC key, the Redis URL and its password. */
+/** Values that must never be printed: the secret, the HMAC key, the Redis URL and the secret parts of URLs. */
 function secretsOf(env: DoctorEnvironment): string[] {
   const values = [env.CAPTCHA_SECRET_KEY, env.CAPTCHA_ALTCHA_HMAC_KEY, env.CAPTCHA_REDIS_URL]
     .map((value) => value?.trim())
     .filter((value): value is string => value !== undefined && value !== '');
+  // A URL's password, lone user name, query values (`?api_key=`) and fragment, raw and decoded.
   for (const url of [env.CAPTCHA_REDIS_URL, env.CAPTCHA_VERIFY_URL]) {
-    try {
-      const password = url ? decodeURIComponent(new URL(url.trim()).password) : '';
-      if (password) values.push(password, new URL(url!.trim()).password);
-    } catch {
-      // not a URL: nothing more to hide
-    }
+    if (url) values.push(...urlSecretParts(url.trim()));
   }
   // Longest first, so a secret containing another is hidden whole.
   return [...new Set(values)]

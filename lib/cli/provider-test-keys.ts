@@ -2,6 +2,8 @@ import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 
 /** A provider's public test keys (shared/providers.md §1–3), which must never reach production. */
 interface ProviderTestKeys {
+  /** Whose keys they are, as messages name them (e.g. `Cloudflare Turnstile`). */
+  owner: string;
   /** Test site keys, with what each does. */
   siteKeys: Readonly<Record<string, string>>;
   /** Test secrets, with what each does. */
@@ -21,6 +23,7 @@ const HCAPTCHA_TEST_TOKENS: Readonly<Record<string, string>> = {
 };
 
 const RECAPTCHA_TEST_KEYS: ProviderTestKeys = {
+  owner: 'Google reCAPTCHA',
   siteKeys: { '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI': 'every verification passes' },
   secrets: { '6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe': 'every verification passes' },
 };
@@ -29,6 +32,7 @@ const RECAPTCHA_TEST_KEYS: ProviderTestKeys = {
 export const PROVIDER_TEST_KEYS: Partial<Record<CaptchaProviderName, ProviderTestKeys>> = {
   // Cloudflare, "Turnstile > Troubleshooting > Testing".
   turnstile: {
+    owner: 'Cloudflare Turnstile',
     siteKeys: {
       '1x00000000000000000000AA': 'always passes',
       '2x00000000000000000000AB': 'always blocks',
@@ -47,6 +51,7 @@ export const PROVIDER_TEST_KEYS: Partial<Record<CaptchaProviderName, ProviderTes
   recaptcha: RECAPTCHA_TEST_KEYS,
   // hCaptcha docs, "Integration Testing: Test Keys".
   hcaptcha: {
+    owner: 'hCaptcha',
     siteKeys: {
       '10000000-ffff-ffff-ffff-000000000001': 'Publisher test key, always passes',
       '20000000-ffff-ffff-ffff-000000000002': 'Enterprise "safe end user" test key',
@@ -89,4 +94,41 @@ export function findTestKeys(
     if (token !== undefined) finding.probeToken = token;
   }
   return finding;
+}
+
+/** A key found among the public test keys of some provider. */
+export interface TestKeyMatch {
+  /** The provider whose test key it is (not necessarily the one it is configured for). */
+  provider: CaptchaProviderName;
+  /** Who publishes it, e.g. `Cloudflare Turnstile`. */
+  owner: string;
+  kind: 'site key' | 'secret';
+  /** What it does, e.g. `always passes`. */
+  use: string;
+}
+
+/**
+ * Looks `value` up among every provider's public test site keys or secrets: a test key of any
+ * provider protects nothing, whichever provider it is configured for.
+ */
+export function matchTestKey(
+  kind: 'site key' | 'secret',
+  value: unknown,
+): TestKeyMatch | undefined {
+  if (typeof value !== 'string') return undefined;
+  for (const [provider, keys] of Object.entries(PROVIDER_TEST_KEYS) as [
+    CaptchaProviderName,
+    ProviderTestKeys,
+  ][]) {
+    const table = kind === 'site key' ? keys.siteKeys : keys.secrets;
+    if (Object.prototype.hasOwnProperty.call(table, value)) {
+      return { provider, owner: keys.owner, kind, use: table[value] };
+    }
+  }
+  return undefined;
+}
+
+/** `is Cloudflare Turnstile's public test secret ("always passes")`, never the key itself. */
+export function describeTestKey(match: TestKeyMatch): string {
+  return `is ${match.owner}'s public test ${match.kind} ("${match.use}"), published for automated tests`;
 }

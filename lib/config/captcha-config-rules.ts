@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { MIN_HMAC_KEY_LENGTH } from './hmac-key-strength';
 import proxyAddr from 'proxy-addr';
 import { CLIENT_IP_HEADERS } from '../http/client-ip-resolver';
 import {
@@ -57,10 +58,7 @@ export function showValue(value: unknown): string {
   return String(value);
 }
 
-/** Masks the password of a URL's user info, for URLs that are shown but may carry one. */
-export function maskUrlPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
-}
+export { maskUrlSecrets } from './mask-url-secrets';
 
 const CONTROL_OR_SPACE = /[\s\p{Cc}]/u;
 
@@ -154,7 +152,7 @@ export const challengePathRule: ConfigRule = {
 };
 
 /** Shortest ALTCHA HMAC key accepted: a guessable key lets anyone mint easy challenges. */
-export const MIN_HMAC_KEY_LENGTH = 16;
+export { MIN_HMAC_KEY_LENGTH } from './hmac-key-strength';
 
 /** `CAPTCHA_ALTCHA_HMAC_KEY` / `altcha.hmacKey` (when a string). Its value is never shown. */
 export const hmacKeyRule = keyRule(

@@ -17,7 +17,7 @@ import {
   ipv6PrefixRule,
   isSupportedProvider,
   looksLikeUrl,
-  maskUrlPassword,
+  maskUrlSecrets,
   minScoreRule,
   problemLine,
   projectIdRule,
@@ -35,6 +35,10 @@ import {
   environmentRule,
 } from './captcha-config-rules';
 import type { CaptchaFailureMode } from './captcha-module-options.interface';
+import { TEST_KEYS_ACCEPTED } from './check-test-keys';
+import { hmacKeyWeakness } from './hmac-key-strength';
+import { productionSignal } from './production-environment';
+import { describeTestKey, matchTestKey } from '../cli/provider-test-keys';
 
 /**
  * Every environment variable of the contract, in the order problems are reported.
@@ -59,6 +63,7 @@ export const CAPTCHA_ENV_VARIABLES = [
   'CAPTCHA_REDIS_URL',
   'CAPTCHA_ALTCHA_HMAC_KEY',
   'CAPTCHA_ENV',
+  'CAPTCHA_ALLOW_TEST_KEYS',
 ] as const;
 
 /** The name of one environment variable of the contract. */
@@ -195,6 +200,38 @@ function requiredByProvider(what: string) {
   };
 }
 
+/** `NODE_ENV` or `CAPTCHA_ENV` saying production (any casing, trimmed), as a message fragment. */
+function productionOf(env: CaptchaEnvironment): string | undefined {
+  return productionSignal({ captchaEnv: env.CAPTCHA_ENV, nodeEnv: env.NODE_ENV });
+}
+
+/** A public test key in production, unless `CAPTCHA_ALLOW_TEST_KEYS=true` (staging). */
+function refuseTestKey(kind: 'site key' | 'secret') {
+  return (value: string, env: CaptchaEnvironment) => {
+    const match = matchTestKey(kind, value);
+    const production = productionOf(env);
+    if (match === undefined || production === undefined) return undefined;
+    const allowed = parseAllowTestKeys(env.CAPTCHA_ALLOW_TEST_KEYS ?? 'false');
+    if (allowed.ok && allowed.value) return undefined;
+    return {
+      problem: `${describeTestKey(match)}: test keys answer fixed verdicts and protect nothing, so they are refused in production (${production})`,
+      accepted: TEST_KEYS_ACCEPTED,
+    };
+  };
+}
+
+/** `CAPTCHA_ALLOW_TEST_KEYS`: `true` or `false`, in any casing. */
+function parseAllowTestKeys(raw: string): EnvParseResult<boolean> {
+  const value = raw.toLowerCase();
+  if (value === 'true') return ok(true);
+  if (value === 'false') return ok(false);
+  return {
+    ok: false,
+    problem: 'is not true or false',
+    accepted: 'true (staging only: public test keys are allowed in production) or false',
+  };
+}
+
 /** What the fallback variables accept, for the line asking for one of them. */
 const FALLBACK_VARIABLES_ACCEPTED =
   `CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (${fallbackProviderRule.accepted}; ` +
@@ -204,11 +241,16 @@ const FALLBACK_VARIABLES_ACCEPTED =
 /** How each variable of the contract is read. */
 export const CAPTCHA_ENV_SPECS = {
   CAPTCHA_PROVIDER: { parse: byRule<CaptchaProviderName>(providerRule) },
-  CAPTCHA_SITE_KEY: { parse: byRule(siteKeyRule), whenUnset: requiredByProvider('site key') },
+  CAPTCHA_SITE_KEY: {
+    parse: byRule(siteKeyRule),
+    whenUnset: requiredByProvider('site key'),
+    whenSet: refuseTestKey('site key'),
+  },
   CAPTCHA_SECRET_KEY: {
     secret: true,
     parse: byRule(secretKeyRule),
     whenUnset: requiredByProvider('secret key'),
+    whenSet: refuseTestKey('secret'),
   },
   CAPTCHA_PROJECT_ID: {
     parse: byRule(projectIdRule),
@@ -224,7 +266,7 @@ export const CAPTCHA_ENV_SPECS = {
       );
     },
   },
-  CAPTCHA_VERIFY_URL: { show: maskUrlPassword, parse: byRule(verifyUrlRule) },
+  CAPTCHA_VERIFY_URL: { show: maskUrlSecrets, parse: byRule(verifyUrlRule) },
   CAPTCHA_TIMEOUT_MS: { parse: wholeNumber(timeoutMsRule) },
   CAPTCHA_FAILURE_MODE: { parse: byRule<CaptchaFailureMode>(failureModeRule) },
   CAPTCHA_FALLBACK_PROVIDER: {
@@ -286,12 +328,7 @@ export const CAPTCHA_ENV_SPECS = {
     whenUnset: (env: CaptchaEnvironment) => {
       const fallback = fallbackProviderOf(env);
       if (providerOf(env) !== 'altcha' && fallback !== 'altcha') return undefined;
-      const production =
-        env.CAPTCHA_ENV === 'production'
-          ? 'CAPTCHA_ENV=production'
-          : env.NODE_ENV === 'production'
-            ? 'NODE_ENV=production'
-            : undefined;
+      const production = productionOf(env);
       if (production === undefined) return undefined;
       const who =
         providerOf(env) === 'altcha'
@@ -302,8 +339,19 @@ export const CAPTCHA_ENV_SPECS = {
         accepted: hmacKeyRule.accepted,
       };
     },
+    // In production a placeholder or patterned key is refused (the reason never quotes it).
+    whenSet: (key: string, env: CaptchaEnvironment) => {
+      const production = productionOf(env);
+      const weakness = production === undefined ? undefined : hmacKeyWeakness(key);
+      if (weakness === undefined) return undefined;
+      return {
+        problem: `is a weak key (${weakness}), refused in production (${production})`,
+        accepted: hmacKeyRule.accepted,
+      };
+    },
   },
   CAPTCHA_ENV: { parse: byRule(environmentRule) },
+  CAPTCHA_ALLOW_TEST_KEYS: { parse: parseAllowTestKeys },
 } satisfies Record<CaptchaEnvVariable, EnvVariableSpec<unknown>>;
 
 /** Trimmed text, with empty strings and absent values as `undefined` (unset). */
@@ -387,6 +435,8 @@ export class CaptchaEnvironment {
   @EnvVariable() CAPTCHA_REDIS_URL?: string;
   @EnvVariable() CAPTCHA_ALTCHA_HMAC_KEY?: string;
   @EnvVariable() CAPTCHA_ENV?: string;
+  /** Staging only: public test keys allowed in production. */
+  @EnvVariable() CAPTCHA_ALLOW_TEST_KEYS?: string;
 
   /** Read only to refuse a random ALTCHA key in production; not validated. */
   @Transform(({ value }) => normalizeEnvValue(value))

@@ -289,4 +289,10 @@ export interface CaptchaModuleOptions {
   skipIf?: (context: ExecutionContext) => boolean | Promise<boolean>;
   /** Environment name shown in logs (`CAPTCHA_ENV`). */
   environment?: string;
+  /**
+   * Staging only (`CAPTCHA_ALLOW_TEST_KEYS=true`): start in production (`NODE_ENV` or
+   * `CAPTCHA_ENV` is `production`, any casing) even though a site key or secret is a provider's
+   * public test key, which answers fixed verdicts. Default `false`: start-up stops, naming the key.
+   */
+  allowTestKeys?: boolean;
 }

@@ -39,6 +39,7 @@ export interface CaptchaConfigReader {
  * | `CAPTCHA_REDIS_URL` | `redis.url` (`redis://` or `rediss://`; required with `CAPTCHA_STORE=redis`, used only with it) |
  * | `CAPTCHA_ALTCHA_HMAC_KEY` | `altcha.hmacKey` (required in production with `altcha`) |
  * | `CAPTCHA_ENV` | `environment` |
+ * | `CAPTCHA_ALLOW_TEST_KEYS` (`true`/`false`) | `allowTestKeys` (staging only) |
  *
  * `CAPTCHA_FALLBACK_PROVIDER` and `CAPTCHA_FALLBACK_METHOD` are exclusive; `CAPTCHA_FAILURE_MODE=fallback`
  * needs one of them. Either sets `fallback` whatever the failure mode, for routes that choose
@@ -46,7 +47,9 @@ export interface CaptchaConfigReader {
  * `altcha` works as it is, others need `fallback.siteKey` and `fallback.secretKey` added to the
  * options built here (`resolveCaptchaOptions` asks for them). A `CAPTCHA_REDIS_URL` without
  * `CAPTCHA_STORE=redis` is checked but not used. Values are trimmed; an empty value counts as
- * unset.
+ * unset. In production (`NODE_ENV` or `CAPTCHA_ENV` is `production`, any casing) a provider's
+ * public test site key or secret is refused unless `CAPTCHA_ALLOW_TEST_KEYS=true`, and a weak
+ * `CAPTCHA_ALTCHA_HMAC_KEY` (a repeated pattern, placeholder words) is refused.
  *
  * @throws {CaptchaConfigError} listing every bad variable on its own line, with what it accepts.
  *   Secret values (`CAPTCHA_SECRET_KEY`, `CAPTCHA_ALTCHA_HMAC_KEY`, `CAPTCHA_REDIS_URL`) are never
@@ -105,6 +108,9 @@ export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModul
   };
   const hmacKey = read('CAPTCHA_ALTCHA_HMAC_KEY', specs.CAPTCHA_ALTCHA_HMAC_KEY.parse);
   if (hmacKey !== undefined) options.altcha = { hmacKey };
+  if (read('CAPTCHA_ALLOW_TEST_KEYS', specs.CAPTCHA_ALLOW_TEST_KEYS.parse) === true) {
+    options.allowTestKeys = true;
+  }
   const store = read('CAPTCHA_STORE', specs.CAPTCHA_STORE.parse);
   if (store !== undefined) options.store = store;
   if (store === 'redis') {

@@ -3,7 +3,7 @@ import {
   challengePathRule,
   type ConfigRule,
   integerRule,
-  maskUrlPassword,
+  maskUrlSecrets,
   projectIdRule,
   verifyUrlRule,
 } from './captcha-config-rules';
@@ -99,7 +99,7 @@ function checkCaptchala(value: unknown, report: Report): void {
     const url = value[key];
     const problem = url === undefined ? undefined : verifyUrlRule.problem(url);
     if (problem !== undefined) {
-      const shown = typeof url === 'string' ? maskUrlPassword(url) : url;
+      const shown = typeof url === 'string' ? maskUrlSecrets(url) : url;
       report(`captchala.${key}`, shown, problem, verifyUrlRule.accepted);
     }
   }

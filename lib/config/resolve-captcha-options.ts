@@ -11,13 +11,14 @@ import {
   failureModeRule,
   fallbackMethodRule,
   fallbackProviderRule,
+  HIDDEN_VALUE,
   hmacKeyRule,
   hostnameRule,
   integerRule,
   ipv6PrefixRule,
   isSupportedProvider,
   looksLikeUrl,
-  maskUrlPassword,
+  maskUrlSecrets,
   maxTokenAgeRule,
   memoryMaxEntriesRule,
   minScoreRule,
@@ -39,6 +40,9 @@ import {
 } from './captcha-config-rules';
 import { CaptchaConfigError } from './captcha-config.error';
 import { checkProviderOptions } from './check-provider-options';
+import { testKeyPaths, testKeyProblems } from './check-test-keys';
+import { hmacKeyWeakness } from './hmac-key-strength';
+import { processEnvironmentSignals, productionSignal } from './production-environment';
 import {
   type CaptchaProviderName,
   CAPTCHA_PROVIDER_NAMES,
@@ -119,8 +123,10 @@ const propertyPath = (parent: string, key: string) =>
  * `fallback`: `{ provider }` naming a supported provider other than `provider` (with its own
  * `siteKey` and `secretKey` unless it is ALTCHA), or `{ method }` naming a method of the app. A
  * `fallback` is checked the same way with any failure mode (routes may choose `fallback`). ALTCHA,
- * as the provider or the fallback provider, needs `altcha.hmacKey` in production (`environment`
- * or `env.nodeEnv` is `production`); elsewhere a random key is made for the process and a
+ * as the provider or the fallback provider, needs `altcha.hmacKey` in production (`environment`,
+ * `env.captchaEnv` or `env.nodeEnv` is `production`, in any casing, trimmed), and in production a
+ * weak key (a repeated pattern, placeholder words: see `hmacKeyWeakness`) is refused (outside
+ * production it is only warned about); elsewhere a missing key means a random one for the process and a
  * warning logged. Secrets given as functions are resolved later, on use.
  * `store: 'redis'` needs `redis.url` (a `redis://` or `rediss://` URL, never shown in messages)
  * or `redis.client` (an ioredis client), not both; a store object needs all five `CaptchaStore`
@@ -128,7 +134,11 @@ const propertyPath = (parent: string, key: string) =>
  * lower-cased. `ipv6Prefix` defaults to 64; `clientIpHeader` (lower-cased) needs a `trustProxy`
  * that trusts some proxy, since the header is read only from a trusted peer.
  *
- * @param env `nodeEnv` defaults to `process.env.NODE_ENV`.
+ * In production, a public test site key or secret of any provider (primary, fallback, named
+ * providers) is refused, naming where it is set and whose test key it is, unless `allowTestKeys`
+ * is `true` (staging; then a warning is logged).
+ *
+ * @param env `nodeEnv` and `captchaEnv` default to `process.env.NODE_ENV` and `process.env.CAPTCHA_ENV`.
  * @throws {CaptchaConfigError} listing every problem on its own line, naming the option (and its
  *   environment variable where one is required), what is wrong and what is accepted. Secret
  *   values are never shown.
@@ -142,7 +152,7 @@ const propertyPath = (parent: string, key: string) =>
  */
 export function resolveCaptchaOptions(
   options: CaptchaModuleOptions,
-  env: { nodeEnv?: string } = { nodeEnv: process.env.NODE_ENV },
+  env: { nodeEnv?: unknown; captchaEnv?: unknown } = processEnvironmentSignals(),
 ): ResolvedCaptchaOptions {
   const given: unknown = options ?? {};
   if (!isObject(given)) {
@@ -185,7 +195,7 @@ export function resolveCaptchaOptions(
     'verifyUrl',
     verifyUrl,
     verifyUrlRule,
-    typeof verifyUrl === 'string' ? maskUrlPassword(verifyUrl) : verifyUrl,
+    typeof verifyUrl === 'string' ? maskUrlSecrets(verifyUrl) : verifyUrl,
   );
   check('timeoutMs', given.timeoutMs, timeoutMsRule);
   check('failureMode', given.failureMode, failureModeRule);
@@ -307,6 +317,14 @@ export function resolveCaptchaOptions(
   const altcha = resolveAltcha(given.altcha, report, checkSecret);
   const fallbackProvider = checkFallback(given.fallback, provider, report, check, checkSecret);
   checkProviderOptions(given, { provider, fallbackProvider }, report, problems);
+  // Named providers' URLs are echoed masked, like every URL (a query may hold an API key).
+  if (Array.isArray(given.providers)) {
+    given.providers.forEach((entry: unknown, i) => {
+      const url = isObject(entry) ? entry.verifyUrl : undefined;
+      const shown = typeof url === 'string' ? maskUrlSecrets(url) : url;
+      check(`providers[${i}].verifyUrl`, url, verifyUrlRule, shown);
+    });
+  }
 
   // Cross-field rules, on a provider known to be valid.
   if (isSupportedProvider(provider) && provider !== 'altcha') {
@@ -359,13 +377,27 @@ export function resolveCaptchaOptions(
   }
   let hmacKey = altcha?.hmacKey;
   const usesAltcha = provider === 'altcha' || fallbackProvider === 'altcha';
+  // NODE_ENV, CAPTCHA_ENV or `environment` saying production, in any casing, trimmed.
+  const production = productionSignal({ environment: given.environment, ...env });
+  if (given.allowTestKeys !== undefined && typeof given.allowTestKeys !== 'boolean') {
+    report(
+      'allowTestKeys',
+      given.allowTestKeys,
+      'is not a boolean',
+      'true (staging only) or false',
+    );
+  }
+  if (production !== undefined && given.allowTestKeys !== true) {
+    problems.push(...testKeyProblems(given, production));
+  }
+  const weakHmacKey = typeof hmacKey === 'string' ? hmacKeyWeakness(hmacKey) : undefined;
+  if (weakHmacKey !== undefined && production !== undefined) {
+    problems.push(
+      `options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY): ${HIDDEN_VALUE} is a weak key (${weakHmacKey}), ` +
+        `refused in production (${production}); accepted: ${hmacKeyRule.accepted}`,
+    );
+  }
   if (usesAltcha && hmacKey === undefined) {
-    const production =
-      given.environment === 'production'
-        ? 'environment "production"'
-        : env.nodeEnv === 'production'
-          ? 'NODE_ENV=production'
-          : undefined;
     if (production !== undefined) {
       const forFallback = provider === 'altcha' ? '' : ' for the fallback provider "altcha"';
       problems.push(
@@ -377,8 +409,25 @@ export function resolveCaptchaOptions(
 
   if (problems.length > 0) throw new CaptchaConfigError(problems);
 
+  const logger = new Logger('CaptchaModule');
+  if (weakHmacKey !== undefined && usesAltcha) {
+    logger.warn(
+      `the ALTCHA HMAC key (CAPTCHA_ALTCHA_HMAC_KEY / altcha.hmacKey) is weak (${weakHmacKey}): ` +
+        'it will be refused in production; use e.g. `openssl rand -hex 32`',
+    );
+  }
+  if (production !== undefined && given.allowTestKeys === true) {
+    const paths = testKeyPaths(given);
+    if (paths.length > 0) {
+      logger.warn(
+        `public test keys in production, allowed by allowTestKeys (CAPTCHA_ALLOW_TEST_KEYS): ${paths.join(', ')}; ` +
+          'they answer fixed verdicts and protect nothing',
+      );
+    }
+  }
+
   if (hmacKey === undefined) {
-    if (usesAltcha) new Logger('CaptchaModule').warn(MISSING_HMAC_KEY_WARNING);
+    if (usesAltcha) logger.warn(MISSING_HMAC_KEY_WARNING);
     hmacKey = randomProcessHmacKey();
   }
 
@@ -459,7 +508,7 @@ function checkFallback(
       if (field === undefined) continue;
       report(
         `fallback.${key}`,
-        key === 'verifyUrl' && typeof field === 'string' ? maskUrlPassword(field) : field,
+        key === 'verifyUrl' && typeof field === 'string' ? maskUrlSecrets(field) : field,
         'is set with fallback.method',
         `${FALLBACK_PROVIDER_FIELDS.join(', ')} only with fallback.provider`,
         key === 'secretKey',
@@ -474,7 +523,7 @@ function checkFallback(
     'fallback.verifyUrl',
     verifyUrl,
     verifyUrlRule,
-    typeof verifyUrl === 'string' ? maskUrlPassword(verifyUrl) : verifyUrl,
+    typeof verifyUrl === 'string' ? maskUrlSecrets(verifyUrl) : verifyUrl,
   );
   if (!isSupportedProvider(provider)) return undefined;
   if (provider === mainProvider) {

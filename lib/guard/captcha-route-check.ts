@@ -1,14 +1,18 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
+import { captchaRouteDecorators } from '../decorators/captcha-route-decorators';
 import { CaptchaProviders } from '../providers/captcha-providers';
 
 /**
- * Checks at start-up that every `@RequireCaptcha({ provider })` names a registered provider, so
- * a wiring mistake stops the app instead of failing requests later.
+ * Checks at start-up that every `@RequireCaptcha({ provider })` names a registered provider and
+ * that no handler or class carries both `@SkipCaptcha()` and `@RequireCaptcha()`, so a wiring
+ * mistake stops the app instead of failing (or silently passing) requests later. Warns about each
+ * route where a handler's decorator overrides its class's of the other kind (the nearer one wins).
  */
 @Injectable()
 export class CaptchaRouteCheck implements OnApplicationBootstrap {
+  private readonly logger = new Logger('CaptchaRouteCheck');
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -18,26 +22,48 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const problems: string[] = [];
+    const contradictions: string[] = [];
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype || typeof instance !== 'object') continue;
       const prototype = Object.getPrototypeOf(instance) as object;
-      const classLevel = this.reflector.get(CaptchaRequirement, metatype as object as () => void);
+      const type = metatype as object as () => void;
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const handler = (prototype as Record<string, () => void>)[method];
-        const requirement = this.reflector.get(CaptchaRequirement, handler) ?? classLevel;
-        const wanted = requirement?.provider;
+        const route = `${metatype.name}.${method}`;
+        const decorators = captchaRouteDecorators(this.reflector, handler, type);
+        if (decorators.bothOn !== undefined) {
+          contradictions.push(
+            `${route}: both @SkipCaptcha() and @RequireCaptcha() on the ${decorators.bothOn}; keep one`,
+          );
+        } else if (decorators.override === 'handler-requires') {
+          this.logger.warn(
+            `${route}: @RequireCaptcha() on the handler overrides @SkipCaptcha() on ${metatype.name}: ` +
+              'the route demands a CAPTCHA (the nearer decorator wins)',
+          );
+        } else if (decorators.override === 'handler-skips') {
+          this.logger.warn(
+            `${route}: @SkipCaptcha() on the handler overrides @RequireCaptcha() on ${metatype.name}: ` +
+              'the route is exempt from the CAPTCHA (the nearer decorator wins)',
+          );
+        }
+        const wanted = decorators.requirement?.provider;
         if (wanted === undefined) continue;
         const problem = this.providers.problemWith(wanted);
-        if (problem) {
-          problems.push(`${metatype.name}.${method}: ${problem}`);
-        }
+        if (problem) problems.push(`${route}: ${problem}`);
       }
     }
+    const sections: string[] = [];
+    if (contradictions.length > 0) {
+      sections.push(
+        `CAPTCHA routes carry contradictory decorators (@SkipCaptcha() and @RequireCaptcha() on one target; put them on different levels, the nearer one wins):\n${contradictions.join('\n')}`,
+      );
+    }
     if (problems.length > 0) {
-      throw new Error(
+      sections.push(
         `CAPTCHA routes name providers that are not registered (registered: ${this.providers.names.join(', ')}):\n${problems.join('\n')}`,
       );
     }
+    if (sections.length > 0) throw new Error(sections.join('\n'));
   }
 }

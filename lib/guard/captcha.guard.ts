@@ -14,11 +14,8 @@ import {
   outcomeHooksOf,
   type ConditionOutcomeHooks,
 } from '../conditions/condition-internals';
-import {
-  CaptchaRequirement,
-  type RequireCaptchaOptions,
-} from '../decorators/require-captcha.decorator';
-import { SkipCaptcha } from '../decorators/skip-captcha.decorator';
+import { captchaRouteDecorators } from '../decorators/captcha-route-decorators';
+import { type RequireCaptchaOptions } from '../decorators/require-captcha.decorator';
 import {
   CaptchaInvalidException,
   CaptchaRequiredException,
@@ -247,9 +244,16 @@ export class CaptchaGuard implements CanActivate {
     const cached = handler && type ? this.routes.get(type)?.get(handler) : undefined;
     if (cached) return cached;
     const targets = [handler, type].filter(Boolean) as (() => void)[];
+    // The nearer decorator wins, either way: a handler's @RequireCaptcha over its class's
+    // @SkipCaptcha (a class-level skip must not silently disable it), and the reverse.
+    const decorators = captchaRouteDecorators(
+      this.reflector,
+      handler as (() => void) | undefined,
+      type as (() => void) | undefined,
+    );
     const route: RouteMetadata = {
-      requirement: this.reflector.getAllAndOverride(CaptchaRequirement, targets),
-      skipped: this.reflector.getAllAndOverride(SkipCaptcha, targets) === true,
+      requirement: decorators.requirement,
+      skipped: decorators.skipped,
       outcomeInterceptor: targets.some(hasOutcomeInterceptor),
       readsResult: handler && type ? readsCaptchaResult(type, handler as () => void) : true,
     };

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { CAPTCHA_PROVIDER } from '../captcha.module-definition';
 import { CaptchaModule } from '../captcha.module';
 import type { CaptchaModuleOptions } from '../config/captcha-module-options.interface';
+import { processEnvironmentSignals, productionSignal } from '../config/production-environment';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { TestCaptchaProvider } from './test-captcha.provider';
 
@@ -14,14 +15,18 @@ export interface CaptchaTestingOptions extends Omit<
   provider?: CaptchaProviderName;
   /** Score reported for `test-pass`. Default: none. */
   score?: number;
-  /** Load even when `NODE_ENV=production`. Never set this outside a test runner. */
+  /**
+   * Load even in production (`NODE_ENV` or `CAPTCHA_ENV` is `production`, any casing). Never set
+   * this outside a test runner.
+   */
   allowInProduction?: boolean;
 }
 
 /**
  * The real {@link CaptchaModule} (guard, decorators, filter, options) with a provider that needs
- * no network and judges {@link CAPTCHA_TEST_TOKENS}. It refuses to load under
- * `NODE_ENV=production`, so it cannot become a production bypass.
+ * no network and judges {@link CAPTCHA_TEST_TOKENS}. It refuses to load in production (`NODE_ENV`
+ * or `CAPTCHA_ENV` is `production` in any casing, or `environment: 'production'`: the rule the
+ * module's test-key check uses), so it cannot become a production bypass.
  *
  * @example
  * ```ts
@@ -34,9 +39,14 @@ export interface CaptchaTestingOptions extends Omit<
 @Module({})
 export class CaptchaTestingModule {
   static forRoot(options: CaptchaTestingOptions = {}): DynamicModule {
-    if (process.env.NODE_ENV === 'production' && !options.allowInProduction) {
+    // The module's own production rule: NODE_ENV, CAPTCHA_ENV or `environment`, any casing.
+    const production = productionSignal({
+      ...processEnvironmentSignals(),
+      environment: options.environment,
+    });
+    if (production !== undefined && !options.allowInProduction) {
       throw new Error(
-        'CaptchaTestingModule refuses to load with NODE_ENV=production: it accepts test tokens without verification.',
+        `CaptchaTestingModule refuses to load in production (${production}): it accepts test tokens without verification.`,
       );
     }
     const { provider = 'turnstile', score, allowInProduction: _allow, ...rest } = options;

@@ -21,7 +21,7 @@ const turnstile = (fake: FakeCaptchaServer, extra: Record<string, string> = {}) 
   ...extra,
 });
 
-const HMAC_KEY = 'doctor-test-altcha-hmac-key-0123456789abcdef';
+const HMAC_KEY = 'uQcBQEjbgZMBUtH6HpndwhBMj7G1eZr9'; // random: placeholder keys are refused in production
 
 function check(report: DoctorReport, name: string) {
   const found = report.checks.find((c) => c.name === name);

@@ -54,7 +54,7 @@ describe('captchaOptionsFromEnv', () => {
         CAPTCHA_TRUST_PROXY: 'loopback, 10.0.0.0/8',
         CAPTCHA_STORE: 'redis',
         CAPTCHA_REDIS_URL: 'redis://user:pw@localhost:6379/0',
-        CAPTCHA_ALTCHA_HMAC_KEY: 'a'.repeat(64),
+        CAPTCHA_ALTCHA_HMAC_KEY: '4521cc44fdab126595800456cd85411199f842baa2b61cceffd48aabff5525e3',
         CAPTCHA_ENV: 'staging',
       });
       expect(options).toEqual({
@@ -70,7 +70,7 @@ describe('captchaOptionsFromEnv', () => {
         trustProxy: ['loopback', '10.0.0.0/8'],
         store: 'redis',
         redis: { url: 'redis://user:pw@localhost:6379/0' },
-        altcha: { hmacKey: 'a'.repeat(64) },
+        altcha: { hmacKey: '4521cc44fdab126595800456cd85411199f842baa2b61cceffd48aabff5525e3' },
         environment: 'staging',
       });
     });
@@ -486,22 +486,22 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_ALTCHA_HMAC_KEY too short',
         { CAPTCHA_ALTCHA_HMAC_KEY: 'short' },
-        'CAPTCHA_ALTCHA_HMAC_KEY: the value (hidden) is too short; accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'CAPTCHA_ALTCHA_HMAC_KEY: the value (hidden) is too short; accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ],
       [
         'CAPTCHA_ALTCHA_HMAC_KEY missing in production (CAPTCHA_ENV)',
         { CAPTCHA_ENV: 'production' },
-        'CAPTCHA_ALTCHA_HMAC_KEY: not set, but provider "altcha" requires it in production (CAPTCHA_ENV=production); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'CAPTCHA_ALTCHA_HMAC_KEY: not set, but provider "altcha" requires it in production (CAPTCHA_ENV=production); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ],
       [
         'CAPTCHA_ALTCHA_HMAC_KEY missing in production (NODE_ENV)',
         { CAPTCHA_PROVIDER: 'altcha', NODE_ENV: 'production' },
-        'CAPTCHA_ALTCHA_HMAC_KEY: not set, but provider "altcha" requires it in production (NODE_ENV=production); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'CAPTCHA_ALTCHA_HMAC_KEY: not set, but provider "altcha" requires it in production (NODE_ENV=production); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ],
       [
         'CAPTCHA_ALTCHA_HMAC_KEY missing in production for an ALTCHA fallback',
         { ...TURNSTILE, CAPTCHA_FALLBACK_PROVIDER: 'altcha', NODE_ENV: 'production' },
-        'CAPTCHA_ALTCHA_HMAC_KEY: not set, but fallback provider "altcha" (CAPTCHA_FALLBACK_PROVIDER) requires it in production (NODE_ENV=production); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'CAPTCHA_ALTCHA_HMAC_KEY: not set, but fallback provider "altcha" (CAPTCHA_FALLBACK_PROVIDER) requires it in production (NODE_ENV=production); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ],
       [
         'CAPTCHA_ENV with a space',

@@ -10,7 +10,7 @@ import {
 } from '../../lib/config';
 
 const SECRET = 'sk_live_SUPERSECRET123';
-const HMAC_KEY = 'f'.repeat(64);
+const HMAC_KEY = 'e22d5b294ed2122ae8efc389a0b400d2f734cbbf41c2e0ff23ba3f2d0963b471'; // random: placeholder keys are refused in production
 const TURNSTILE: CaptchaModuleOptions = {
   provider: 'turnstile',
   siteKey: '0x4AAAAAAAsite',
@@ -77,7 +77,7 @@ const AUDIT_SINK_ACCEPTED =
 const DISPATCHER_ACCEPTED =
   "an undici Dispatcher, e.g. new Agent({ keepAliveTimeout: 30000 }) or new ProxyAgent('http://proxy:3128')";
 const HMAC_ACCEPTED =
-  'a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`';
+  'a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`';
 const KEY_PREFIX_ACCEPTED =
   "a non-empty prefix of up to 64 characters without spaces, e.g. 'myapp:captcha:'";
 
@@ -500,14 +500,14 @@ describe('resolveCaptchaOptions', () => {
 
     it('refuses to start without one when NODE_ENV is production', () => {
       expect(linesOf(errorFrom({}, { nodeEnv: 'production' }))).toEqual([
-        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (NODE_ENV=production); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (NODE_ENV=production); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ]);
       expect(warn).not.toHaveBeenCalled();
     });
 
     it('refuses to start without one when the environment is production', () => {
       expect(linesOf(errorFrom({ environment: 'production' }))).toEqual([
-        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (environment "production"); accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (environment "production"); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ]);
     });
 
@@ -1066,7 +1066,7 @@ describe('resolveCaptchaOptions', () => {
       [
         'a short HMAC key',
         { altcha: { hmacKey: 'SUPERSECRET' } },
-        'options.altcha.hmacKey: the value (hidden) is too short; accepted: a random secret of at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`, or a function returning it',
+        'options.altcha.hmacKey: the value (hidden) is too short; accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`, or a function returning it',
       ],
       [
         'an unknown ALTCHA algorithm',

@@ -23,9 +23,13 @@ class LoginController {
   open() {
     return 'open';
   }
+}
 
+/** A handler's @SkipCaptcha beats its class's @RequireCaptcha (the nearer decorator wins). */
+@Controller('protected')
+@RequireCaptcha({ action: 'protected' })
+class ProtectedController {
   @Post('skipped')
-  @RequireCaptcha({ action: 'skipped' })
   @SkipCaptcha()
   skipped() {
     return 'skipped';
@@ -44,17 +48,17 @@ describe('CaptchaGuard fast path', () => {
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [CaptchaTestingModule.forRoot()],
-      controllers: [LoginController],
+      controllers: [LoginController, ProtectedController],
     }).compile();
     guard = moduleRef.get(CaptchaGuard);
   });
   afterAll(() => moduleRef.close());
 
-  const contextFor = (handler: () => unknown, ip: string) => {
+  const contextFor = (handler: () => unknown, ip: string, type: object = LoginController) => {
     const request = { headers: {}, body: {}, socket: { remoteAddress: ip } };
     const context = new ExecutionContextHost(
       [request, {}, () => undefined],
-      LoginController,
+      type as typeof LoginController,
       handler,
     );
     context.setType('http');
@@ -74,9 +78,11 @@ describe('CaptchaGuard fast path', () => {
     expect(guard.canActivate(contextFor(LoginController.prototype.open, '198.51.100.2'))).toBe(
       true,
     );
-    expect(guard.canActivate(contextFor(LoginController.prototype.skipped, '198.51.100.2'))).toBe(
-      true,
-    );
+    expect(
+      guard.canActivate(
+        contextFor(ProtectedController.prototype.skipped, '198.51.100.2', ProtectedController),
+      ),
+    ).toBe(true);
   });
 
   it('still challenges once the counter reaches the threshold', async () => {

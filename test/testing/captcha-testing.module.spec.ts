@@ -67,7 +67,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       process.env.NODE_ENV = 'production';
       try {
         expect(() => CaptchaTestingModule.forRoot()).toThrow(
-          /refuses to load with NODE_ENV=production/,
+          /refuses to load in production \(NODE_ENV=production\)/,
         );
         expect(() => CaptchaTestingModule.forRoot({ allowInProduction: true })).not.toThrow();
       } finally {

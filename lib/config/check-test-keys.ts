@@ -1,0 +1,73 @@
+import { describeTestKey, matchTestKey } from '../cli/provider-test-keys';
+
+/** What a refused test key line accepts instead. */
+export const TEST_KEYS_ACCEPTED =
+  'the keys issued for your site, or allowTestKeys: true (CAPTCHA_ALLOW_TEST_KEYS=true) on a staging system that must run with test keys';
+
+/** One configured key: where it is set, and its value (a function secret cannot be checked). */
+interface ConfiguredKey {
+  /** e.g. `options.fallback.secretKey`. */
+  path: string;
+  kind: 'site key' | 'secret';
+  value: unknown;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Every key of the options: the primary provider's, the fallback provider's and each named provider's. */
+function configuredKeys(given: Record<string, unknown>): ConfiguredKey[] {
+  const keys: ConfiguredKey[] = [
+    { path: 'options.siteKey (CAPTCHA_SITE_KEY)', kind: 'site key', value: given.siteKey },
+    { path: 'options.secretKey (CAPTCHA_SECRET_KEY)', kind: 'secret', value: given.secretKey },
+  ];
+  if (isObject(given.fallback)) {
+    const { siteKey, secretKey } = given.fallback;
+    keys.push({ path: 'options.fallback.siteKey', kind: 'site key', value: siteKey });
+    keys.push({ path: 'options.fallback.secretKey', kind: 'secret', value: secretKey });
+  }
+  if (Array.isArray(given.providers)) {
+    given.providers.forEach((entry: unknown, i) => {
+      if (!isObject(entry)) return;
+      keys.push({
+        path: `options.providers[${i}].siteKey`,
+        kind: 'site key',
+        value: entry.siteKey,
+      });
+      keys.push({
+        path: `options.providers[${i}].secretKey`,
+        kind: 'secret',
+        value: entry.secretKey,
+      });
+    });
+  }
+  return keys;
+}
+
+/**
+ * One problem line per public test key (site key or secret, of any provider) among the primary,
+ * fallback and named providers' keys, for production (`signal` says why it is production). The
+ * line names where the key is set, whose test key it is and what it does; a secret's value is
+ * never shown (a site key's is: it is public anyway). Secrets given as functions are resolved
+ * on use and cannot be checked here.
+ */
+export function testKeyProblems(given: Record<string, unknown>, signal: string): string[] {
+  const problems: string[] = [];
+  for (const key of configuredKeys(given)) {
+    const match = matchTestKey(key.kind, key.value);
+    if (match === undefined) continue;
+    const shown = key.kind === 'site key' ? ` "${String(key.value)}"` : '';
+    problems.push(
+      `${key.path}${shown} ${describeTestKey(match)}: test keys answer fixed verdicts and protect nothing, ` +
+        `so they are refused in production (${signal}); accepted: ${TEST_KEYS_ACCEPTED}`,
+    );
+  }
+  return problems;
+}
+
+/** Where the test keys found are set (for the start-up warning when they are allowed). */
+export function testKeyPaths(given: Record<string, unknown>): string[] {
+  return configuredKeys(given)
+    .filter((key) => matchTestKey(key.kind, key.value) !== undefined)
+    .map((key) => key.path);
+}
