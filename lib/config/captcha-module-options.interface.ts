@@ -246,7 +246,13 @@ export interface CaptchaModuleOptions {
   store?: CaptchaStore | 'memory' | 'redis';
   /** Settings of the memory store. */
   memory?: {
-    /** Most entries kept; the oldest are evicted past it. Default `100_000`. */ maxEntries?: number;
+    /** Most counters kept; the least recently used are evicted past it. Default `100_000`. */
+    maxEntries?: number;
+    /**
+     * Most single-use claims kept, in a budget of their own: a live claim is never evicted, and a
+     * claim that does not fit is refused (503 `captcha_unavailable`). Default `100_000`.
+     */
+    maxClaims?: number;
   };
   /** Settings of the Redis store (`store: 'redis'`). */
   redis?: CaptchaRedisOptions;

@@ -17,6 +17,7 @@ import {
   looksLikeUrl,
   maskUrlPassword,
   maxTokenAgeRule,
+  memoryMaxClaimsRule,
   memoryMaxEntriesRule,
   minScoreRule,
   problemLine,
@@ -249,6 +250,7 @@ export function resolveCaptchaOptions(
       );
     } else {
       check('memory.maxEntries', memory.maxEntries, memoryMaxEntriesRule);
+      check('memory.maxClaims', memory.maxClaims, memoryMaxClaimsRule);
     }
   }
   check('storeFailureMode', given.storeFailureMode, storeFailureModeRule);

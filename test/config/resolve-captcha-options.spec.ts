@@ -365,6 +365,12 @@ describe('resolveCaptchaOptions', () => {
       });
     });
 
+    it.each([1, 10_000_000])('accepts memory.maxClaims %d', (maxClaims) => {
+      expect(resolveCaptchaOptions({ ...TURNSTILE, memory: { maxClaims } }, DEV).memory).toEqual({
+        maxClaims,
+      });
+    });
+
     it('does not change the options it was given', () => {
       const options: CaptchaModuleOptions = { ...TURNSTILE, expectedHostnames: ['A.example'] };
       const copy = structuredClone(options);
@@ -1030,6 +1036,11 @@ describe('resolveCaptchaOptions', () => {
         'memory.maxEntries infinite',
         { memory: { maxEntries: Infinity } },
         'options.memory.maxEntries: Infinity is not a whole number; accepted: an integer from 100 to 10000000 (entries)',
+      ],
+      [
+        'memory.maxClaims zero',
+        { memory: { maxClaims: 0 } },
+        'options.memory.maxClaims: 0 is out of range; accepted: an integer from 1 to 10000000 (claims)',
       ],
       [
         'storeFailureMode unknown',
