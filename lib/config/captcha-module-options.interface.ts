@@ -19,7 +19,10 @@ export interface AltchaOptions {
   cost?: number;
   /** Range the secret counter is drawn from: the work a client does. Default `[10_000, 60_000]`. */
   counter?: [min: number, max: number];
-  /** How long a challenge may be solved and submitted, in seconds. Default `600`. */
+  /**
+   * How long a challenge may be solved and submitted, in seconds. Default `300`: a short life
+   * limits how many solutions can be stockpiled, and how long their claims take room.
+   */
   expiresInSeconds?: number;
   /** Path serving `GET` challenges, or `false` to serve none. Default `'/captcha/challenge'`. */
   challengePath?: string | false;

@@ -486,7 +486,12 @@ export class CaptchaGuard implements CanActivate {
       action: requirement.action ?? null,
     };
     const challengePath = this.options.altcha.challengePath;
-    if (provider === 'altcha' && challengePath) details.challenge_url = challengePath;
+    // The challenge is signed for the route's action: one solved here is spent here only.
+    if (provider === 'altcha' && challengePath) {
+      details.challenge_url = requirement.action
+        ? `${challengePath}?action=${encodeURIComponent(requirement.action)}`
+        : challengePath;
+    }
     return details;
   }
 }

@@ -108,7 +108,7 @@ describe('resolveCaptchaOptions', () => {
           algorithm: 'SHA-256',
           cost: 1,
           counter: [10_000, 60_000],
-          expiresInSeconds: 600,
+          expiresInSeconds: 300,
           challengePath: '/captcha/challenge',
         },
       });
