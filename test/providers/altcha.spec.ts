@@ -39,7 +39,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     const challenge = async (action?: string): Promise<AltchaChallenge> =>
       (
         await request(app.getHttpServer())
-          .get('/captcha/challenge?action=login')
+          .get('/captcha/challenge')
           .query(action === undefined ? {} : { action })
           .expect(200)
       ).body;
@@ -75,7 +75,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     it('answers 400 for an action that is not an action name', async () => {
       for (const action of ['', 'a b', 'x'.repeat(101), 'é']) {
         const res = await request(app.getHttpServer())
-          .get('/captcha/challenge?action=login')
+          .get('/captcha/challenge')
           .query({ action })
           .expect(400);
         expect(res.headers['cache-control']).toBe('no-store');
@@ -256,7 +256,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         [SignupController],
         adapter,
       );
-      await request(app.getHttpServer()).get('/captcha/challenge?action=login').expect(404);
+      await request(app.getHttpServer()).get('/captcha/challenge').expect(404);
       await app.close();
     });
 
