@@ -15,6 +15,7 @@ import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { RedisCaptchaStore } from '../stores/redis-captcha.store';
+import { redisEvictionCheck } from './redis-eviction-check';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import { findTestKeys } from './provider-test-keys';
 
@@ -23,7 +24,10 @@ export type DoctorStatus = 'pass' | 'warn' | 'fail';
 
 /** One line of the doctor's checklist. */
 export interface DoctorCheck {
-  /** `configuration`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`, `fallback` or `redis`. */
+  /**
+   * `configuration`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`, `fallback`,
+   * `redis` or `redis-eviction`.
+   */
   name: string;
   status: DoctorStatus;
   /** What was found; never a secret, a token or a Redis password. */
@@ -87,7 +91,8 @@ const TOKEN_VERDICTS = new Set(['invalid', 'malformed', 'expired', 'duplicate'])
  * - ALTCHA, instead: `altcha-hmac-key` (set, or a warning outside production) and
  *   `altcha-round-trip` (a challenge signed, solved and verified locally);
  * - `fallback`: the fallback provider, when one is set;
- * - `redis`: with `CAPTCHA_STORE=redis`, the store answers a read.
+ * - `redis`: with `CAPTCHA_STORE=redis`, the store answers a read;
+ * - `redis-eviction`: then, whether that Redis may evict single-use claims (`maxmemory-policy`).
  *
  * @example
  * ```ts
@@ -198,7 +203,12 @@ export async function runDoctor(
   }
 
   if (options.store === 'redis') {
-    checks.push(await redisCheck(options.redis?.url, doctorOptions.redisTimeoutMs ?? 2000));
+    const timeoutMs = doctorOptions.redisTimeoutMs ?? 2000;
+    const reachable = await redisCheck(options.redis?.url, timeoutMs);
+    checks.push(reachable);
+    if (reachable.status !== 'fail' && options.redis?.url) {
+      checks.push(await redisEvictionCheck(options.redis.url, timeoutMs));
+    }
   }
 
   return finish({
