@@ -66,10 +66,7 @@ class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<Peeka
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.guard(() => this.inner.claim(key, ttlMs)).catch((error: unknown) => {
-      if (error instanceof CaptchaClaimRefusedError) this.metrics?.storeEviction('claim_refused');
-      throw error;
-    });
+    return this.guard(() => this.inner.claim(key, ttlMs));
   }
 
   release(key: string): Promise<void> {
@@ -86,11 +83,17 @@ class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<Peeka
       // Promise.resolve hands a native promise back as is, and copes with a custom store
       // answering a plain value.
       return Promise.resolve(operation()).catch((error: unknown) => {
-        throw toStoreError(error);
+        throw this.failure(error);
       });
     } catch (error) {
-      return Promise.reject(toStoreError(error));
+      return Promise.reject(this.failure(error));
     }
+  }
+
+  /** The failure as a store error; a refused claim (only `claim` refuses) is counted on the way. */
+  private failure(error: unknown): CaptchaStoreError {
+    if (error instanceof CaptchaClaimRefusedError) this.metrics?.storeEviction('claim_refused');
+    return toStoreError(error);
   }
 }
 
