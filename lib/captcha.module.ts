@@ -58,7 +58,11 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
       useFactory: (options: CaptchaModuleOptions) =>
         resolveCaptchaOptions(options, processEnvironmentSignals()),
     },
-    { provide: CaptchaStore, inject: [CAPTCHA_OPTIONS], useFactory: createCaptchaStore },
+    {
+      provide: CaptchaStore,
+      inject: [CAPTCHA_OPTIONS, CaptchaMetrics],
+      useFactory: createCaptchaStore,
+    },
     {
       provide: ClientIpResolver,
       inject: [CAPTCHA_OPTIONS],

@@ -16,6 +16,7 @@ import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { RedisCaptchaStore } from '../stores/redis-captcha.store';
+import { redisEvictionCheck } from './redis-eviction-check';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import { MIN_HMAC_KEY_LENGTH, hmacKeyWeakness } from '../config/hmac-key-strength';
 import { urlSecretParts } from '../config/mask-url-secrets';
@@ -27,7 +28,10 @@ export type DoctorStatus = 'pass' | 'warn' | 'fail';
 
 /** One line of the doctor's checklist. */
 export interface DoctorCheck {
-  /** `configuration`, `client-ip`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`, `fallback` or `redis`. */
+  /**
+   * `configuration`, `client-ip`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`,
+   * `fallback`, `redis` or `redis-eviction`.
+   */
   name: string;
   status: DoctorStatus;
   /** What was found; never a secret, a token or a Redis password. */
@@ -91,7 +95,8 @@ const TOKEN_VERDICTS = new Set(['invalid', 'malformed', 'expired', 'duplicate'])
  * - ALTCHA, instead: `altcha-hmac-key` (set, or a warning outside production) and
  *   `altcha-round-trip` (a challenge signed, solved and verified locally);
  * - `fallback`: the fallback provider, when one is set;
- * - `redis`: with `CAPTCHA_STORE=redis`, the store answers a read.
+ * - `redis`: with `CAPTCHA_STORE=redis`, the store answers a read;
+ * - `redis-eviction`: then, whether that Redis may evict single-use claims (`maxmemory-policy`).
  *
  * @example
  * ```ts
@@ -220,7 +225,12 @@ export async function runDoctor(
   }
 
   if (options.store === 'redis') {
-    checks.push(await redisCheck(options.redis?.url, doctorOptions.redisTimeoutMs ?? 2000));
+    const timeoutMs = doctorOptions.redisTimeoutMs ?? 2000;
+    const reachable = await redisCheck(options.redis?.url, timeoutMs);
+    checks.push(reachable);
+    if (reachable.status !== 'fail' && options.redis?.url) {
+      checks.push(await redisEvictionCheck(options.redis.url, timeoutMs));
+    }
   }
 
   return finish({

@@ -276,6 +276,9 @@ export const redisCommandTimeoutRule = integerRule(10, 10_000, 'milliseconds');
 /** `memory.maxEntries`. */
 export const memoryMaxEntriesRule = integerRule(100, 10_000_000, 'entries');
 
+/** `memory.maxClaims`. */
+export const memoryMaxClaimsRule = integerRule(1, 10_000_000, 'claims');
+
 /** `storeFailureMode`. */
 export const storeFailureModeRule: ConfigRule = {
   accepted: 'closed, open',

@@ -20,7 +20,10 @@ export interface AltchaOptions {
   cost?: number;
   /** Range the secret counter is drawn from: the work a client does. Default `[10_000, 60_000]`. */
   counter?: [min: number, max: number];
-  /** How long a challenge may be solved and submitted, in seconds. Default `600`. */
+  /**
+   * How long a challenge may be solved and submitted, in seconds. Default `300`: a short life
+   * limits how many solutions can be stockpiled, and how long their claims take room.
+   */
   expiresInSeconds?: number;
   /** Path serving `GET` challenges, or `false` to serve none. Default `'/captcha/challenge'`. */
   challengePath?: string | false;
@@ -270,7 +273,13 @@ export interface CaptchaModuleOptions {
   store?: CaptchaStore | 'memory' | 'redis';
   /** Settings of the memory store. */
   memory?: {
-    /** Most entries kept; the oldest are evicted past it. Default `100_000`. */ maxEntries?: number;
+    /** Most counters kept; the least recently used are evicted past it. Default `100_000`. */
+    maxEntries?: number;
+    /**
+     * Most single-use claims kept, in a budget of their own: a live claim is never evicted, and a
+     * claim that does not fit is refused (503 `captcha_unavailable`). Default `100_000`.
+     */
+    maxClaims?: number;
   };
   /** Settings of the Redis store (`store: 'redis'`). */
   redis?: CaptchaRedisOptions;

@@ -20,6 +20,7 @@ import {
   looksLikeUrl,
   maskUrlSecrets,
   maxTokenAgeRule,
+  memoryMaxClaimsRule,
   memoryMaxEntriesRule,
   minScoreRule,
   problemLine,
@@ -71,7 +72,7 @@ export const CAPTCHA_OPTION_DEFAULTS = {
     /** Iterations per attempt for SHA algorithms; PBKDF2 ones default to 1000. */
     cost: 1,
     counter: [10_000, 60_000],
-    expiresInSeconds: 600,
+    expiresInSeconds: 300,
     challengePath: '/captcha/challenge',
   },
 } as const;
@@ -113,7 +114,7 @@ const propertyPath = (parent: string, key: string) =>
  * `minScore` 0.5, no per-action scores, any hostname, `trustProxy` `false`, `store` `memory`,
  * `storeFailureMode` `closed`, a circuit breaker opening after 5 consecutive outages and trying
  * again after 30 000 ms, and ALTCHA with SHA-256, cost 1 (1000 for PBKDF2), counter
- * 10 000–60 000, challenges valid 600 s and served on `/captcha/challenge`. The stores' own
+ * 10 000–60 000, challenges valid 300 s and served on `/captcha/challenge`. The stores' own
  * settings (`memory`, `redis`), `fallback`, `auditSink` and `dispatcher` are checked and passed
  * on as they are.
  *
@@ -266,6 +267,7 @@ export function resolveCaptchaOptions(
       );
     } else {
       check('memory.maxEntries', memory.maxEntries, memoryMaxEntriesRule);
+      check('memory.maxClaims', memory.maxClaims, memoryMaxClaimsRule);
     }
   }
   check('storeFailureMode', given.storeFailureMode, storeFailureModeRule);

@@ -38,7 +38,7 @@ import { CaptchaMetrics } from '../observability/captcha-metrics';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
-import { CaptchaStoreError } from '../stores/captcha-store.error';
+import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
 import { CaptchaContextFactory } from './captcha-context.factory';
@@ -485,10 +485,19 @@ export class CaptchaGuard implements CanActivate {
     return stated === fallback && this.breakers.isDegraded(accepted[0]) ? fallback : undefined;
   }
 
-  /** The store failed: 503 when `storeFailureMode` is `closed` (the default), else log and go on. */
+  /**
+   * The store failed: 503 when `storeFailureMode` is `closed` (the default), else log and go on.
+   * A claim refused because the claim budget is full is answered 503 under either policy: going
+   * on without the claim would accept a replayed token.
+   */
   protected onStoreFailure(error: CaptchaStoreError, during: 'condition' | 'claim'): void {
-    this.logger.error({ event: 'captcha.store_unavailable', during, cause: error.message });
-    if (this.options.storeFailureMode === 'closed') {
+    const refused = error instanceof CaptchaClaimRefusedError;
+    this.logger.error({
+      event: refused ? 'captcha.claim_refused' : 'captcha.store_unavailable',
+      during,
+      cause: error.message,
+    });
+    if (refused || this.options.storeFailureMode === 'closed') {
       throw new CaptchaUnavailableException({
         provider: this.verifier.providerName,
         fallback: null,
@@ -506,7 +515,12 @@ export class CaptchaGuard implements CanActivate {
       action: requirement.action ?? null,
     };
     const challengePath = this.options.altcha.challengePath;
-    if (provider === 'altcha' && challengePath) details.challenge_url = challengePath;
+    // The challenge is signed for the route's action: one solved here is spent here only.
+    if (provider === 'altcha' && challengePath) {
+      details.challenge_url = requirement.action
+        ? `${challengePath}?action=${encodeURIComponent(requirement.action)}`
+        : challengePath;
+    }
     return details;
   }
 }

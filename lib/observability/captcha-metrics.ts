@@ -20,7 +20,16 @@ export interface CaptchaMetricsRecorder {
   providerFailure(provider: string, kind: string): void;
   /** A provider's circuit opened (`true`) or closed (`false`). */
   circuitOpen(provider: string, open: boolean): void;
+  /**
+   * The store lost or refused an entry for lack of room: `counter` (a live counter evicted by
+   * the memory store's size bound) or `claim_refused` (a single-use claim refused because the
+   * claim budget is full; the request was answered 503).
+   */
+  storeEviction(kind: CaptchaStoreEvictionKind): void;
 }
+
+/** The `kind` label of `captcha_store_evictions_total`. */
+export type CaptchaStoreEvictionKind = 'counter' | 'claim_refused';
 
 /** Which backends record metrics: `auto` uses whichever of prom-client / @opentelemetry/api is installed. */
 export type CaptchaMetricsBackend = 'auto' | 'prometheus' | 'opentelemetry' | 'both' | false;
@@ -41,7 +50,7 @@ function optional<T>(name: string): T | undefined {
  * default registry) and/or OpenTelemetry (a meter named `nestjs-captcha`; a no-op until an SDK is
  * registered). Names are a contract: `captcha_verifications_total`,
  * `captcha_verification_duration_seconds`, `captcha_challenges_total`,
- * `captcha_provider_failures_total`, `captcha_circuit_open`.
+ * `captcha_provider_failures_total`, `captcha_circuit_open`, `captcha_store_evictions_total`.
  */
 @Injectable()
 export class CaptchaMetrics implements CaptchaMetricsRecorder {
@@ -87,5 +96,9 @@ export class CaptchaMetrics implements CaptchaMetricsRecorder {
 
   circuitOpen(provider: string, open: boolean): void {
     for (const recorder of this.recorders) recorder.circuitOpen(provider, open);
+  }
+
+  storeEviction(kind: CaptchaStoreEvictionKind): void {
+    for (const recorder of this.recorders) recorder.storeEviction(kind);
   }
 }

@@ -1,5 +1,5 @@
 import type * as OpenTelemetry from '@opentelemetry/api';
-import type { CaptchaMetricsRecorder } from './captcha-metrics';
+import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics';
 import { VERIFICATION_DURATION_BUCKETS } from './prometheus-captcha-metrics';
 
 /**
@@ -11,6 +11,7 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly duration: OpenTelemetry.Histogram;
   private readonly challenges: OpenTelemetry.Counter;
   private readonly failures: OpenTelemetry.Counter;
+  private readonly evictions: OpenTelemetry.Counter;
   private readonly circuits = new Map<string, number>();
 
   constructor(api: typeof OpenTelemetry) {
@@ -28,6 +29,9 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
     });
     this.failures = meter.createCounter('captcha_provider_failures_total', {
       description: 'Provider calls that got no usable answer, by kind.',
+    });
+    this.evictions = meter.createCounter('captcha_store_evictions_total', {
+      description: 'Store entries lost for lack of room (counter) or refused (claim_refused).',
     });
     meter
       .createObservableGauge('captcha_circuit_open', {
@@ -53,5 +57,9 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
 
   circuitOpen(provider: string, open: boolean): void {
     this.circuits.set(provider, open ? 1 : 0);
+  }
+
+  storeEviction(kind: CaptchaStoreEvictionKind): void {
+    this.evictions.add(1, { kind });
   }
 }

@@ -1,5 +1,5 @@
 import type * as PromClient from 'prom-client';
-import type { CaptchaMetricsRecorder } from './captcha-metrics';
+import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics';
 
 /** Seconds: a local ALTCHA check (~5 ms) up to a provider at the 3 s timeout and beyond. */
 export const VERIFICATION_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -14,6 +14,7 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly challenges: PromClient.Counter<'action' | 'condition'>;
   private readonly failures: PromClient.Counter<'provider' | 'kind'>;
   private readonly circuit: PromClient.Gauge<'provider'>;
+  private readonly evictions: PromClient.Counter<'kind'>;
 
   constructor(client: typeof PromClient, registry: PromClient.Registry = client.register) {
     const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
@@ -59,6 +60,14 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
         labelNames: ['provider'],
         registers,
       });
+    this.evictions =
+      existing('captcha_store_evictions_total') ??
+      new client.Counter({
+        name: 'captcha_store_evictions_total',
+        help: 'Store entries lost for lack of room (counter: a live counter evicted) or refused (claim_refused: the claim budget was full, answered 503).',
+        labelNames: ['kind'],
+        registers,
+      });
   }
 
   verification(provider: string, action: string, outcome: string, seconds?: number): void {
@@ -76,5 +85,9 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
 
   circuitOpen(provider: string, open: boolean): void {
     this.circuit.set({ provider }, open ? 1 : 0);
+  }
+
+  storeEviction(kind: CaptchaStoreEvictionKind): void {
+    this.evictions.inc({ kind });
   }
 }

@@ -7,7 +7,11 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 import { hashStoreKey } from '../stores/hash-store-key';
 import { claimOnce } from '../verification/claim-once';
-import type { CaptchaProvider, ProviderReply } from './captcha-provider.interface';
+import type {
+  CaptchaProvider,
+  ProviderReply,
+  ProviderVerifyRequest,
+} from './captcha-provider.interface';
 import { resolveSecret } from './resolve-secret';
 
 /** A signed ALTCHA v2 challenge, as the `altcha` 3.x widget expects it. */
@@ -21,15 +25,27 @@ export interface AltchaChallenge {
     keyPrefix: string;
     keySignature?: string;
     expiresAt?: number;
+    /** Signed with the rest: `action` is the one action the challenge may be spent on. */
+    data?: Record<string, string | number | boolean | null>;
   };
   signature?: string;
 }
+
+/** An action name as challenges carry it: 1 to 100 printable ASCII characters, no spaces. */
+export const ALTCHA_ACTION = /^[\x21-\x7e]{1,100}$/;
 
 /**
  * ALTCHA, self-hosted proof of work (altcha-lib 2): the server signs expiring challenges, the
  * widget solves one, and the payload is verified here, with no network. altcha-lib's verification
  * is stateless, so each solved challenge is claimed in our {@link CaptchaStore} by its nonce until
  * it expires: a payload is accepted once, however it is re-encoded.
+ *
+ * Each challenge is signed for one action (`GET /captcha/challenge?action=login` puts `action`
+ * in its signed `data`) and expires after `altcha.expiresInSeconds` (300 by default): a payload
+ * is accepted only where that same action is expected (`action_mismatch` elsewhere; a challenge
+ * without action only where none is), and only before it expires. The claim is written last,
+ * after the signature, the proof of work, the expiry and the action all check out, so forged or
+ * misdirected payloads never take room in the store.
  */
 export class AltchaProvider implements CaptchaProvider {
   readonly name = 'altcha' as const;
@@ -46,8 +62,18 @@ export class AltchaProvider implements CaptchaProvider {
     this.tokenLifetimeSeconds = options.altcha.expiresInSeconds;
   }
 
-  /** Signs a fresh challenge for the widget (`GET /captcha/challenge`). */
-  async createChallenge(): Promise<AltchaChallenge> {
+  /**
+   * Signs a fresh challenge for the widget (`GET /captcha/challenge?action=…`), for `action`
+   * (matching {@link ALTCHA_ACTION}), or for routes and calls that expect no action.
+   *
+   * @throws TypeError when `action` is not an action name.
+   */
+  async createChallenge(action?: string): Promise<AltchaChallenge> {
+    if (action !== undefined && !ALTCHA_ACTION.test(action)) {
+      throw new TypeError(
+        'createChallenge: action must be 1 to 100 printable ASCII characters without spaces',
+      );
+    }
     const { algorithm, cost, counter, expiresInSeconds } = this.options.altcha;
     const secrets = await this.secrets();
     return createChallenge({
@@ -58,10 +84,11 @@ export class AltchaProvider implements CaptchaProvider {
       expiresAt: Math.floor(Date.now() / 1000) + expiresInSeconds,
       hmacSignatureSecret: secrets.signature,
       hmacKeySignatureSecret: secrets.keySignature,
+      ...(action !== undefined && { data: { action } }),
     });
   }
 
-  async verify(token: string): Promise<ProviderReply> {
+  async verify(token: string, request: ProviderVerifyRequest = {}): Promise<ProviderReply> {
     const payload = decodePayload(token);
     if (!payload)
       return { success: false, reason: 'malformed', errorCodes: ['unreadable-payload'] };
@@ -85,9 +112,23 @@ export class AltchaProvider implements CaptchaProvider {
       return { success: false, reason: 'invalid', errorCodes: ['invalid-signature'] };
     if (!result.verified)
       return { success: false, reason: 'invalid', errorCodes: ['invalid-solution'] };
+    // Every challenge we sign expires; one without `expiresAt` was not issued by this library.
+    const { expiresAt } = parameters;
+    if (typeof expiresAt !== 'number')
+      return { success: false, reason: 'invalid', errorCodes: ['no-expiry'] };
 
-    const expiresAt =
-      parameters.expiresAt ?? Math.floor(Date.now() / 1000) + this.tokenLifetimeSeconds;
+    const signed = parameters.data?.action;
+    const action = typeof signed === 'string' ? signed : undefined;
+    if (action !== request.action) {
+      // Checked before the claim, so the payload stays good for the action it was solved for.
+      return {
+        success: false,
+        reason: 'action_mismatch',
+        errorCodes: ['action-mismatch'],
+        ...(action !== undefined && { action }),
+      };
+    }
+
     const firstUse = await claimOnce(
       this.store,
       hashStoreKey('claim:altcha', parameters.nonce),
@@ -95,7 +136,9 @@ export class AltchaProvider implements CaptchaProvider {
       this.options.storeFailureMode,
     );
     if (!firstUse) return { success: false, reason: 'duplicate', errorCodes: ['already-used'] };
-    return { success: true, errorCodes: [] };
+    return action === undefined
+      ? { success: true, errorCodes: [] }
+      : { success: true, errorCodes: [], action };
   }
 
   private deriveKey(algorithm: string) {

@@ -16,7 +16,7 @@
  * ```
  */
 export class CaptchaStoreError extends Error {
-  override readonly name = 'CaptchaStoreError';
+  override readonly name: string = 'CaptchaStoreError';
 
   /** The client's error code when it had one (`ECONNREFUSED`, `ETIMEDOUT`, …). */
   readonly code?: string;
@@ -24,5 +24,20 @@ export class CaptchaStoreError extends Error {
   constructor(message: string, code?: string) {
     super(message);
     if (code !== undefined) this.code = code;
+  }
+}
+
+/**
+ * The store refused a single-use claim because its claim budget is full of live claims (the
+ * memory store's `maxClaims`, or Redis at `maxmemory` under `noeviction`). Forgetting a live
+ * claim would let a spent token through again, so the claim is refused instead, and the request
+ * answered 503 `captcha_unavailable`, whatever `storeFailureMode` says: accepting a token without
+ * its claim would silently drop replay protection for anyone who can fill the budget.
+ */
+export class CaptchaClaimRefusedError extends CaptchaStoreError {
+  override readonly name = 'CaptchaClaimRefusedError';
+
+  constructor(message = 'store refused the claim: the claim budget is full') {
+    super(message, 'ECLAIMSFULL');
   }
 }

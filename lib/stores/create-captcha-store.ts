@@ -1,6 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
-import { CaptchaStoreError } from './captcha-store.error';
+import type { CaptchaMetrics } from '../observability/captcha-metrics';
+import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
 import type { CaptchaStore } from './captcha-store.interface';
 import { MemoryCaptchaStore } from './memory-captcha.store';
 import { PEEK_COUNT, type PeekableStore } from './peek-count';
@@ -9,20 +10,27 @@ import { RedisCaptchaStore } from './redis-captcha.store';
 /**
  * Builds the configured store behind a boundary that turns any failure of it, including a
  * custom store's own errors, into {@link CaptchaStoreError}, which the store failure policy
- * understands. Closes stores the module created when the module stops.
+ * understands. Closes stores the module created when the module stops. Evictions of live
+ * counters (memory store) and refused claims (any store) go to `captcha_store_evictions_total`.
  */
 export function createCaptchaStore(
   options: ResolvedCaptchaOptions,
+  metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
 ): CaptchaStore & OnModuleDestroy {
   const { store } = options;
   if (store === 'redis')
-    return new StoreErrorBoundary(new RedisCaptchaStore(options.redis ?? {}), true);
+    return new StoreErrorBoundary(new RedisCaptchaStore(options.redis ?? {}), true, metrics);
   if (store === 'memory')
     return new StoreErrorBoundary(
-      new MemoryCaptchaStore({ maxEntries: options.memory?.maxEntries }),
+      new MemoryCaptchaStore({
+        maxEntries: options.memory?.maxEntries,
+        maxClaims: options.memory?.maxClaims,
+        onEviction: metrics && ((kind) => metrics.storeEviction(kind)),
+      }),
       true,
+      metrics,
     );
-  return new StoreErrorBoundary(store, false);
+  return new StoreErrorBoundary(store, false, metrics);
 }
 
 class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<PeekableStore> {
@@ -31,6 +39,7 @@ class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<Peeka
   constructor(
     private readonly inner: CaptchaStore,
     private readonly owned: boolean,
+    private readonly metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
   ) {
     const peek = (inner as Partial<PeekableStore>)[PEEK_COUNT];
     if (peek) {
@@ -74,11 +83,17 @@ class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<Peeka
       // Promise.resolve hands a native promise back as is, and copes with a custom store
       // answering a plain value.
       return Promise.resolve(operation()).catch((error: unknown) => {
-        throw toStoreError(error);
+        throw this.failure(error);
       });
     } catch (error) {
-      return Promise.reject(toStoreError(error));
+      return Promise.reject(this.failure(error));
     }
+  }
+
+  /** The failure as a store error; a refused claim (only `claim` refuses) is counted on the way. */
+  private failure(error: unknown): CaptchaStoreError {
+    if (error instanceof CaptchaClaimRefusedError) this.metrics?.storeEviction('claim_refused');
+    return toStoreError(error);
   }
 }
 

@@ -1,19 +1,31 @@
 import { LRUCache } from 'lru-cache';
+import { CaptchaClaimRefusedError } from './captcha-store.error';
 import type { CaptchaStore } from './captcha-store.interface';
+import { ClaimBook } from './claim-book';
 import { PEEK_COUNT, type PeekableStore } from './peek-count';
 
 /** Options of {@link MemoryCaptchaStore}. */
 export interface MemoryCaptchaStoreOptions {
   /**
-   * Most entries (counters and claims together) kept at once; the least recently used are evicted
-   * past it. Default `100_000`.
+   * Most counters kept at once; past it the least recently used are evicted. Default `100_000`.
    */
   maxEntries?: number;
+  /**
+   * Most single-use claims kept at once, in a budget of their own. A live claim is never
+   * evicted: when the budget holds only live claims, `claim` rejects with
+   * {@link CaptchaClaimRefusedError}. Default `100_000`.
+   */
+  maxClaims?: number;
+  /**
+   * Told of each live counter the size bound evicts (`'counter'`), for the
+   * `captcha_store_evictions_total` metric. Expired counters pushed out are not reported.
+   */
+  onEviction?: (kind: 'counter') => void;
 }
 
 /**
- * One entry: a counter, or a claim (a counter of one). `expiresAt` is on the monotonic clock
- * (`performance.now()`), so a wall-clock jump can neither extend nor cut a window.
+ * One counter. `expiresAt` is on the monotonic clock (`performance.now()`), so a wall-clock jump
+ * can neither extend nor cut a window.
  */
 interface Entry {
   count: number;
@@ -21,11 +33,14 @@ interface Entry {
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
+const DEFAULT_MAX_CLAIMS = 100_000;
 
 /**
- * The default {@link CaptchaStore}: process memory, bounded by an entry count and per-entry TTLs so
- * a flood of distinct tokens or IPs cannot grow it without limit (past `maxEntries` the least
- * recently used entries are evicted).
+ * The default {@link CaptchaStore}: process memory, bounded so a flood of distinct tokens or IPs
+ * cannot grow it without limit. Counters and claims have separate budgets, so no amount of
+ * other traffic can push out a claim: counters are an LRU of `maxEntries` (the least recently
+ * used evicted past it); claims are kept until they expire, at most `maxClaims` of them, and a
+ * claim that does not fit is refused ({@link CaptchaClaimRefusedError}), never made room for.
  *
  * Per-process only: several app instances need a shared store (see `RedisCaptchaStore`) to agree
  * on counters and to refuse a token replayed against another instance. Operations run
@@ -33,29 +48,42 @@ const DEFAULT_MAX_ENTRIES = 100_000;
  *
  * @example
  * ```ts
- * const store = new MemoryCaptchaStore({ maxEntries: 50_000 });
+ * const store = new MemoryCaptchaStore({ maxEntries: 50_000, maxClaims: 20_000 });
  * await store.increment(hashStoreKey('fail', ip), 15 * 60_000); // 1
  * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true, then false
  * ```
  */
 export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
   private readonly entries: LRUCache<string, Entry>;
+  private readonly claims: ClaimBook;
 
   constructor(options: MemoryCaptchaStoreOptions = {}) {
-    const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    if (!Number.isSafeInteger(max) || max < 1) {
-      throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`);
-    }
+    const max = positiveInteger(options.maxEntries ?? DEFAULT_MAX_ENTRIES, 'maxEntries');
+    const maxClaims = positiveInteger(options.maxClaims ?? DEFAULT_MAX_CLAIMS, 'maxClaims');
     // Expiry is ours (`expiresAt`), not lru-cache's: its TTL tracking (two clocks read and two
     // arrays written per entry) would only repeat it. Expired entries are not swept by timers:
     // they are dropped when read, and the size bound evicts them first anyway (they stop being
     // read, so they become the least recently used).
-    this.entries = new LRUCache<string, Entry>({ max });
+    const { onEviction } = options;
+    this.entries = new LRUCache<string, Entry>({
+      max,
+      ...(onEviction && {
+        dispose: (entry: Entry, _key: string, reason: LRUCache.DisposeReason) => {
+          if (reason === 'evict' && entry.expiresAt > performance.now()) onEviction('counter');
+        },
+      }),
+    });
+    this.claims = new ClaimBook(maxClaims);
   }
 
-  /** Entries held now (counters and claims, including expired ones not yet evicted); never above `maxEntries`. */
+  /** Counters held now (including expired ones not yet evicted); never above `maxEntries`. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Claims held now (including expired ones not yet dropped); never above `maxClaims`. */
+  get claimCount(): number {
+    return this.claims.size;
   }
 
   async increment(key: string, windowMs: number): Promise<number> {
@@ -84,14 +112,17 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
-    const ttl = toTtl(ttlMs, 'ttlMs');
-    if (this.live(key)) return false;
-    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl });
-    return true;
+    const claimed = this.claims.claim(key, toTtl(ttlMs, 'ttlMs'), performance.now());
+    if (claimed === 'full') {
+      throw new CaptchaClaimRefusedError(
+        `memory store refused the claim: ${this.claims.maxClaims} live claims (maxClaims)`,
+      );
+    }
+    return claimed;
   }
 
   async release(key: string): Promise<void> {
-    this.entries.delete(key);
+    this.claims.release(key);
   }
 
   /** The entry if its window is still open; an expired one is dropped on the way. */
@@ -104,6 +135,13 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
     }
     return entry;
   }
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 /** A window or TTL as a positive whole number of ms; rejects nonsense early and loudly. */

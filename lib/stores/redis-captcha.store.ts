@@ -5,7 +5,7 @@ import type {
   CaptchaRedisOptions,
 } from '../config/captcha-module-options.interface';
 import type { CaptchaStore } from './captcha-store.interface';
-import { CaptchaStoreError } from './captcha-store.error';
+import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
 
 const DEFAULT_KEY_PREFIX = 'captcha:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 100;
@@ -126,11 +126,24 @@ export class RedisCaptchaStore implements CaptchaStore {
     await this.run('reset', (client) => client.del(this.keyPrefix + key));
   }
 
+  /**
+   * `SET NX PX`. Redis at `maxmemory` under `noeviction` refuses the write (`OOM`): that is a
+   * full claim budget, rejected as {@link CaptchaClaimRefusedError} so it is refused under any
+   * store failure policy (see the README on `maxmemory-policy`).
+   */
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const ttl = toTtl(ttlMs, 'ttlMs');
-    const reply = await this.run('claim', (client) =>
-      client.set(this.keyPrefix + key, '1', 'PX', ttl, 'NX'),
-    );
+    let reply;
+    try {
+      reply = await this.run('claim', (client) =>
+        client.set(this.keyPrefix + key, '1', 'PX', ttl, 'NX'),
+      );
+    } catch (error) {
+      if (/\bOOM\b/.test((error as Error).message)) {
+        throw new CaptchaClaimRefusedError('redis store refused the claim: Redis is at maxmemory');
+      }
+      throw error;
+    }
     return reply === 'OK';
   }
 

@@ -174,6 +174,10 @@ export class CaptchaVerifier {
       if (claimKey) await releaseQuietly(this.store, claimKey);
       throw this.asUnavailable(provider, error);
     }
+    // The provider rejected the token itself, so it will again: its claim is dropped, and junk
+    // tokens hold a claim only while their provider call is in flight (they cannot fill the
+    // claim budget). A token the provider accepted keeps its claim, whatever the checks below say.
+    if (claimKey && !reply.success) await releaseQuietly(this.store, claimKey);
     // A degraded reply is judged like any other: a failed site check refuses it with that reason.
     const reason = judgeReply(reply, call, this.options);
     if (reply.degraded && reason === undefined && call.allowDegraded !== true) {

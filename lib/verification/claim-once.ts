@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { CaptchaStoreError } from '../stores/captcha-store.error';
+import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
 const logger = new Logger('CaptchaVerifier');
@@ -7,7 +7,10 @@ const logger = new Logger('CaptchaVerifier');
 /**
  * Claims a single-use key under the store failure policy: resolves `false` for a replay. When the
  * store fails, `closed` rethrows (the guard answers 503) and `open` lets the token through
- * without replay protection, logged.
+ * without replay protection, logged. A claim the store refused because its claim budget is full
+ * ({@link CaptchaClaimRefusedError}) is rethrown under either policy: that is no outage but a
+ * state anyone able to fill the budget can bring about, and letting tokens through then would
+ * turn it into unlimited replays.
  */
 export function claimOnce(
   store: CaptchaStore,
@@ -24,7 +27,13 @@ export function claimOnce(
     claimed = Promise.reject(error);
   }
   return claimed.catch((error: unknown) => {
-    if (!(error instanceof CaptchaStoreError) || storeFailureMode === 'closed') throw error;
+    if (
+      !(error instanceof CaptchaStoreError) ||
+      error instanceof CaptchaClaimRefusedError ||
+      storeFailureMode === 'closed'
+    ) {
+      throw error;
+    }
     logger.warn({
       event: 'captcha.store_unavailable',
       during: 'claim',

@@ -72,7 +72,7 @@ describe('sample sign-in page in Chromium (ALTCHA)', () => {
     const widget = page.locator('#captcha-widget altcha-widget');
     await widget.waitFor({ state: 'visible' });
     expect(await page.textContent('#captcha-message')).toBe(CAPTCHA_MESSAGES.en.captcha_required);
-    expect(await widget.getAttribute('challenge')).toBe(`${url}/captcha/challenge`);
+    expect(await widget.getAttribute('challenge')).toBe(`${url}/captcha/challenge?action=login`);
     await page.screenshot({ path: artifactPath('altcha-challenged.png'), fullPage: true });
 
     // The user ticks "I'm not a robot"; the widget solves the proof of work in its workers.

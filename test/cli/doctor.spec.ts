@@ -7,6 +7,7 @@ import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { type DoctorCheck, type DoctorReport, runDoctor } from '../../lib/cli/doctor';
 import { formatDoctorReport, formatDoctorReportJson } from '../../lib/cli/doctor-report';
 import { main, USAGE } from '../../lib/cli/main';
+import { Redis } from 'ioredis';
 import { RedisServer } from '../support/redis-server';
 
 const ROOT = join(__dirname, '..', '..');
@@ -332,6 +333,62 @@ describe('runDoctor: Redis', () => {
       status: 'pass',
       message: expect.stringMatching(/^Redis reachable/),
       latencyMs: expect.any(Number),
+    });
+  });
+
+  describe('maxmemory-policy', () => {
+    let admin: Redis;
+    beforeAll(() => {
+      admin = new Redis(redis.url);
+    });
+    afterEach(async () => {
+      await admin.config('SET', 'maxmemory', '0');
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.acl('DELUSER', 'doctor');
+    });
+    afterAll(() => admin.disconnect());
+
+    const evictionCheck = async (url = redis.url) =>
+      check(await runDoctor({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: url }), 'redis-eviction');
+
+    it('passes without maxmemory, or with noeviction', async () => {
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      expect(await evictionCheck()).toMatchObject({
+        status: 'pass',
+        message: expect.stringMatching(/^maxmemory-policy allkeys-lru, maxmemory unset: /),
+      });
+      await admin.config('SET', 'maxmemory', '100mb');
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      expect(await evictionCheck()).toMatchObject({
+        status: 'pass',
+        message: expect.stringMatching(/^maxmemory-policy noeviction, maxmemory 104857600: /),
+      });
+    });
+
+    it('warns about volatile-* and fails allkeys-* under a maxmemory (exit 1)', async () => {
+      await admin.config('SET', 'maxmemory', '100mb');
+      await admin.config('SET', 'maxmemory-policy', 'volatile-lru');
+      expect(await evictionCheck()).toMatchObject({ status: 'warn' });
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const report = await runDoctor({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: redis.url });
+      expect(report.exitCode).toBe(1);
+      expect(check(report, 'redis-eviction')).toMatchObject({
+        status: 'fail',
+        message: expect.stringContaining('single-use claims included'),
+      });
+    });
+
+    it('warns when CONFIG GET is not permitted, without the URL or its password', async () => {
+      const password = 'doctor-acl-p4ssw0rd';
+      await admin.acl('SETUSER', 'doctor', 'on', `>${password}`, '~*', '+@all', '-config');
+      const url = redis.url.replace('redis://', `redis://doctor:${password}@`);
+      const report = await runDoctor({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: url });
+      expect(check(report, 'redis')).toMatchObject({ status: 'pass' });
+      expect(check(report, 'redis-eviction')).toMatchObject({
+        status: 'warn',
+        message: expect.stringContaining('CONFIG GET is not permitted'),
+      });
+      expectNoSecrets(report, password, url);
     });
   });
 

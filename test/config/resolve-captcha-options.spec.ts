@@ -109,7 +109,7 @@ describe('resolveCaptchaOptions', () => {
           algorithm: 'SHA-256',
           cost: 1,
           counter: [10_000, 60_000],
-          expiresInSeconds: 600,
+          expiresInSeconds: 300,
           challengePath: '/captcha/challenge',
         },
       });
@@ -364,6 +364,12 @@ describe('resolveCaptchaOptions', () => {
     it.each([100, 10_000_000])('accepts memory.maxEntries %d', (maxEntries) => {
       expect(resolveCaptchaOptions({ ...TURNSTILE, memory: { maxEntries } }, DEV).memory).toEqual({
         maxEntries,
+      });
+    });
+
+    it.each([1, 10_000_000])('accepts memory.maxClaims %d', (maxClaims) => {
+      expect(resolveCaptchaOptions({ ...TURNSTILE, memory: { maxClaims } }, DEV).memory).toEqual({
+        maxClaims,
       });
     });
 
@@ -1032,6 +1038,11 @@ describe('resolveCaptchaOptions', () => {
         'memory.maxEntries infinite',
         { memory: { maxEntries: Infinity } },
         'options.memory.maxEntries: Infinity is not a whole number; accepted: an integer from 100 to 10000000 (entries)',
+      ],
+      [
+        'memory.maxClaims zero',
+        { memory: { maxClaims: 0 } },
+        'options.memory.maxClaims: 0 is out of range; accepted: an integer from 1 to 10000000 (claims)',
       ],
       [
         'storeFailureMode unknown',

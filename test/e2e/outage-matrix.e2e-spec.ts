@@ -304,7 +304,7 @@ function providerEvent(outcome: Outcome): Record<string, unknown> {
 /** The fallback round trip: fetch an ALTCHA challenge, solve it, post it, get through. */
 async function expectAltchaRoundTrip(testApp: TestApp): Promise<void> {
   const server = testApp.app.getHttpServer();
-  const challenge = await request(server).get('/captcha/challenge').timeout(5_000);
+  const challenge = await request(server).get('/captcha/challenge?action=login').timeout(5_000);
   expect(challenge.status).toBe(200);
   const payload = await solveAltcha(challenge.body as AltchaChallenge);
   const solved = await postLogin(testApp.app, { captcha: { provider: 'altcha', token: payload } });
@@ -418,7 +418,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
               provider: 'altcha',
               site_key: null,
               action: 'login',
-              challenge_url: '/captcha/challenge',
+              challenge_url: '/captcha/challenge?action=login',
             },
           });
           expect(res.headers).not.toHaveProperty('retry-after');

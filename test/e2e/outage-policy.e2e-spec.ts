@@ -143,7 +143,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
             provider: 'altcha',
             site_key: null,
             action: 'login',
-            challenge_url: '/captcha/challenge',
+            challenge_url: '/captcha/challenge?action=login',
           },
         });
         expect(events).toContainEqual(
@@ -158,8 +158,9 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         const fresh = await login(app).expect(403);
         expect(fresh.body.details.provider).toBe('altcha');
 
-        const challenge = (await request(app.getHttpServer()).get('/captcha/challenge').expect(200))
-          .body;
+        const challenge = (
+          await request(app.getHttpServer()).get('/captcha/challenge?action=login').expect(200)
+        ).body;
         const solved = await solveAltcha(challenge);
         const ok = await login(app, { captcha: { provider: 'altcha', token: solved } }).expect(200);
         expect(ok.body.captcha).toMatchObject({ success: true, provider: 'altcha' });
@@ -169,7 +170,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         await sleep(450);
         await login(app, { captchaToken: token() }).expect(200);
         const again = await solveAltcha(
-          (await request(app.getHttpServer()).get('/captcha/challenge')).body,
+          (await request(app.getHttpServer()).get('/captcha/challenge?action=login')).body,
         );
         const refused = await login(app, { captcha: { provider: 'altcha', token: again } }).expect(
           403,
@@ -182,8 +183,9 @@ describe.each(ADAPTERS)('%s', (adapter) => {
 
       it('never accepts the fallback while the primary is healthy', async () => {
         const app = await fallbackApp();
-        const challenge = (await request(app.getHttpServer()).get('/captcha/challenge').expect(200))
-          .body;
+        const challenge = (
+          await request(app.getHttpServer()).get('/captcha/challenge?action=login').expect(200)
+        ).body;
         const res = await login(app, { altcha: await solveAltcha(challenge) }).expect(403);
         expect(res.body.details.provider).toBe('turnstile');
       });

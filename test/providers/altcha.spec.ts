@@ -35,11 +35,19 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     });
     afterAll(() => app.close());
 
-    const challenge = async (): Promise<AltchaChallenge> =>
-      (await request(app.getHttpServer()).get('/captcha/challenge').expect(200)).body;
+    /** A challenge for `action`, or for calls that expect none. */
+    const challenge = async (action?: string): Promise<AltchaChallenge> =>
+      (
+        await request(app.getHttpServer())
+          .get('/captcha/challenge')
+          .query(action === undefined ? {} : { action })
+          .expect(200)
+      ).body;
 
     it('serves a signed, expiring v2 challenge that is never cached', async () => {
-      const res = await request(app.getHttpServer()).get('/captcha/challenge').expect(200);
+      const res = await request(app.getHttpServer())
+        .get('/captcha/challenge?action=login')
+        .expect(200);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.body.parameters).toMatchObject({ algorithm: 'SHA-256', cost: 1 });
       expect(res.body.signature).toMatch(/^[0-9a-f]{64}$/);
@@ -54,12 +62,70 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         provider: 'altcha',
         site_key: null,
         action: 'signup',
-        challenge_url: '/captcha/challenge',
+        challenge_url: '/captcha/challenge?action=signup',
+      });
+    });
+
+    it('signs the requested action into the challenge, and an action-less one without', async () => {
+      const forSignup = await challenge('signup');
+      expect(forSignup.parameters.data).toEqual({ action: 'signup' });
+      expect((await challenge()).parameters.data).toBeUndefined();
+    });
+
+    it('answers 400 for an action that is not an action name', async () => {
+      for (const action of ['', 'a b', 'x'.repeat(101), 'é']) {
+        const res = await request(app.getHttpServer())
+          .get('/captcha/challenge')
+          .query({ action })
+          .expect(400);
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'bad_request' });
+      }
+    });
+
+    it('refuses a payload solved for another action before claiming it: it stays good for its own', async () => {
+      const payload = await solveAltcha(await challenge('signup'));
+      expect(await verifier.verify(payload, { action: 'login' })).toMatchObject({
+        success: false,
+        reason: 'action_mismatch',
+        action: 'signup',
+      });
+      expect(await verifier.verify(payload)).toMatchObject({
+        success: false,
+        reason: 'action_mismatch',
+      });
+      expect(await verifier.verify(payload, { action: 'signup' })).toMatchObject({
+        success: true,
+        action: 'signup',
+      });
+    });
+
+    it('refuses a challenge without action where an action is expected', async () => {
+      const payload = await solveAltcha(await challenge());
+      expect(await verifier.verify(payload, { action: 'signup' })).toMatchObject({
+        success: false,
+        reason: 'action_mismatch',
+      });
+      expect((await verifier.verify(payload)).success).toBe(true);
+    });
+
+    it('refuses a challenge signed without expiry', async () => {
+      const forever = await createChallenge({
+        algorithm: 'SHA-256',
+        cost: 1,
+        counter: 60,
+        deriveKey,
+        hmacSignatureSecret: FAST_ALTCHA.hmacKey,
+      });
+      expect(await verifier.verify(await solveAltcha(forever))).toMatchObject({
+        success: false,
+        reason: 'invalid',
+        errorCodes: ['no-expiry'],
       });
     });
 
     it('accepts a solved challenge posted in the widget field, once', async () => {
-      const payload = await solveAltcha(await challenge());
+      const payload = await solveAltcha(await challenge('signup'));
       await request(app.getHttpServer()).post('/signup').send({ altcha: payload }).expect(201);
       const replay = await request(app.getHttpServer())
         .post('/signup')
@@ -159,6 +225,19 @@ describe.each(ADAPTERS)('%s', (adapter) => {
   });
 
   describe('ALTCHA challenge route options', () => {
+    it('signs challenges that expire after 300 s by default', async () => {
+      const app = await createCaptchaApp(
+        { provider: 'altcha', altcha: FAST_ALTCHA },
+        [SignupController],
+        adapter,
+      );
+      const res = await request(app.getHttpServer()).get('/captcha/challenge?action=signup');
+      const now = Math.floor(Date.now() / 1000);
+      expect(res.body.parameters.expiresAt).toBeGreaterThan(now + 290);
+      expect(res.body.parameters.expiresAt).toBeLessThanOrEqual(now + 301);
+      await app.close();
+    });
+
     it('serves the challenge on a configured path', async () => {
       const app = await createCaptchaApp(
         { provider: 'altcha', altcha: { ...FAST_ALTCHA, challengePath: '/api/altcha' } },
@@ -167,7 +246,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       );
       await request(app.getHttpServer()).get('/api/altcha').expect(200);
       const res = await request(app.getHttpServer()).post('/signup').send({}).expect(403);
-      expect(res.body.details.challenge_url).toBe('/api/altcha');
+      expect(res.body.details.challenge_url).toBe('/api/altcha?action=signup');
       await app.close();
     });
 

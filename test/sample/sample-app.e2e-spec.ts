@@ -62,7 +62,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
           provider: 'altcha',
           site_key: null,
           action: 'login',
-          challenge_url: '/captcha/challenge',
+          challenge_url: '/captcha/challenge?action=login',
         },
       });
 
@@ -84,7 +84,9 @@ describe.each(ADAPTERS)('%s', (adapter) => {
 
     it('keeps answering 401 for a wrong password once the captcha is solved', async () => {
       for (let i = 0; i < 3; i++) await http().post('/auth/login').send(WRONG).expect(401);
-      const payload = await solveAltcha((await http().get('/captcha/challenge').expect(200)).body);
+      const payload = await solveAltcha(
+        (await http().get('/captcha/challenge?action=login').expect(200)).body,
+      );
       await http()
         .post('/auth/login')
         .send({ ...WRONG, altcha: payload })
@@ -97,7 +99,9 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .send({ email: 'new@example.com', password: 'pw' })
         .expect(403);
       expect(res.body.error).toBe('captcha_required');
-      const payload = await solveAltcha((await http().get('/captcha/challenge').expect(200)).body);
+      const payload = await solveAltcha(
+        (await http().get('/captcha/challenge?action=signup').expect(200)).body,
+      );
       const created = await http()
         .post('/auth/signup')
         .send({ email: 'new@example.com', password: 'pw', altcha: payload })
@@ -106,7 +110,9 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     });
 
     it('rejects a bad sign-up body with 400 after the captcha passed', async () => {
-      const payload = await solveAltcha((await http().get('/captcha/challenge').expect(200)).body);
+      const payload = await solveAltcha(
+        (await http().get('/captcha/challenge?action=signup').expect(200)).body,
+      );
       await http()
         .post('/auth/signup')
         .send({ email: 'not-an-email', password: 'pw', altcha: payload })

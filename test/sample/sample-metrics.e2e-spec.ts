@@ -22,7 +22,9 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .post('/auth/signup')
         .send({ email: 'a@example.com', password: 'pw' })
         .expect(403);
-      const payload = await solveAltcha((await http().get('/captcha/challenge')).body);
+      const payload = await solveAltcha(
+        (await http().get('/captcha/challenge?action=signup')).body,
+      );
       await http()
         .post('/auth/signup')
         .send({ email: 'a@example.com', password: 'pw', altcha: payload })

@@ -150,7 +150,7 @@ for attempt in 1 2 3; do
 done
 expect 'POST /auth/login after 3 failures' 403 '"error":"captcha_required"' \
   POST /auth/login '{"email":"demo@example.com","password":"correct-horse"}'
-expect 'GET /captcha/challenge' 200 '"signature"' GET /captcha/challenge
+expect 'GET /captcha/challenge?action=login' 200 '"signature"' GET '/captcha/challenge?action=login'
 expect 'POST /auth/token (skipped captcha)' 200 '"access_token"' \
   POST /auth/token '{"client_id":"demo-client","client_secret":"demo-client-secret"}'
 expect 'GET /metrics (after the challenge above)' 200 \
@@ -164,8 +164,9 @@ const { deriveKey: deriveSha } = require('altcha-lib/algorithms/sha');
 const { deriveKey: derivePbkdf2 } = require('altcha-lib/algorithms/pbkdf2');
 
 async function main(base) {
-  const res = await fetch(`${base}/captcha/challenge`);
-  if (res.status !== 200) throw new Error(`GET /captcha/challenge: ${res.status}`);
+  // Challenges are signed for one action: this one is spent on sign-up.
+  const res = await fetch(`${base}/captcha/challenge?action=signup`);
+  if (res.status !== 200) throw new Error(`GET /captcha/challenge?action=signup: ${res.status}`);
   const challenge = await res.json();
   const algorithm = challenge.parameters.algorithm;
   const deriveKey = algorithm.startsWith('PBKDF2/') ? derivePbkdf2 : deriveSha;

@@ -1,4 +1,9 @@
-import { type CaptchaStore, CaptchaStoreError, RedisCaptchaStore } from 'nestjs-captcha';
+import {
+  type CaptchaStore,
+  CaptchaClaimRefusedError,
+  CaptchaStoreError,
+  RedisCaptchaStore,
+} from 'nestjs-captcha';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runInThisContext } from 'node:vm';
@@ -64,6 +69,31 @@ async function clientCount(): Promise<number> {
 }
 
 describe('RedisCaptchaStore', () => {
+  describe('a full Redis (maxmemory, noeviction)', () => {
+    afterEach(async () => {
+      await raw.config('SET', 'maxmemory', '0');
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+    });
+
+    it('refuses claims with CaptchaClaimRefusedError; other writes fail as store errors', async () => {
+      const store = new RedisCaptchaStore({ url: redis.url });
+      expect(await store.claim(`claim:${randomUUID()}`, 60_000)).toBe(true);
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', '1'); // anything is over the limit now
+
+      const refused = await store.claim(`claim:${randomUUID()}`, 60_000).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(CaptchaClaimRefusedError);
+      expect(refused).toMatchObject({
+        code: 'ECLAIMSFULL',
+        message: 'redis store refused the claim: Redis is at maxmemory',
+      });
+      const counted = await store.increment(`fail:${randomUUID()}`, 60_000).catch((e) => e);
+      expect(counted).toBeInstanceOf(CaptchaStoreError);
+      expect(counted).not.toBeInstanceOf(CaptchaClaimRefusedError);
+      await store.close();
+    });
+  });
+
   describe('keys in Redis', () => {
     it('prefixes keys with "captcha:" by default and gives a counter its window as TTL', async () => {
       const store = new RedisCaptchaStore({ url: redis.url });
