@@ -28,6 +28,7 @@ export class CaptchaContextFactory {
  */
 class RequestCaptchaContext implements CaptchaContext {
   private id: string | undefined;
+  verified = false;
 
   constructor(
     readonly executionContext: ExecutionContext,

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CaptchaStore } from './captcha-store.interface';
 import { PEEK_COUNT, type PeekableStore } from './peek-count';
+import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-counter';
 
 /** Options of {@link MemoryCaptchaStore}. */
 export interface MemoryCaptchaStoreOptions {
@@ -38,7 +39,7 @@ const DEFAULT_MAX_ENTRIES = 100_000;
  * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true, then false
  * ```
  */
-export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
+export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCounterStore {
   private readonly entries: LRUCache<string, Entry>;
 
   constructor(options: MemoryCaptchaStoreOptions = {}) {
@@ -59,6 +60,11 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
   }
 
   async increment(key: string, windowMs: number): Promise<number> {
+    return this[INCREMENT_NOW](key, windowMs);
+  }
+
+  /** {@link increment} without the promise. */
+  [INCREMENT_NOW](key: string, windowMs: number): number {
     const ttl = toTtl(windowMs, 'windowMs');
     const entry = this.live(key);
     if (entry) {
@@ -68,6 +74,25 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore {
     }
     this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl });
     return 1;
+  }
+
+  async decrement(key: string): Promise<number> {
+    return this[DECREMENT_NOW](key);
+  }
+
+  /**
+   * {@link decrement} without the promise. A counter back at 0 is deleted: calm traffic (counted,
+   * then refunded) leaves no entry behind, and the next failure opens a fresh window.
+   */
+  [DECREMENT_NOW](key: string): number {
+    const entry = this.live(key);
+    if (entry === undefined) return 0;
+    if (entry.count <= 1) {
+      this.entries.delete(key);
+      return 0;
+    }
+    entry.count -= 1;
+    return entry.count;
   }
 
   async count(key: string): Promise<number> {
