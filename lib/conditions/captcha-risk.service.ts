@@ -10,12 +10,15 @@ import { failureCounterKey } from './failed-attempts.condition';
  * body or header path, parts joined with `|` for composites (`'ip+body.email'` →
  * `'203.0.113.7|ana@example.com'`).
  *
- * Routes that count this way declare `failedAttempts({ …, resetOnSuccess: false })`, since their
- * handler answers 200 for a failure too.
+ * Routes that count this way declare `failedAttempts({ …, resetOn: 'never' })`, since their
+ * handler answers 200 for a failure too (clear the count yourself with {@link reset} when your
+ * code sees a real success). The condition still holds one count per attempt in flight and gives
+ * it back when the handler answers, so a burst cannot race past `threshold` on these routes
+ * either: the failures you record are what remains.
  *
  * @example
  * ```ts
- * // @RequireCaptcha({ action: 'otp', when: failedAttempts({ threshold: 5, window: '10m', resetOnSuccess: false }) })
+ * // @RequireCaptcha({ action: 'otp', when: failedAttempts({ threshold: 5, window: '10m', resetOn: 'never' }) })
  * await this.risk.recordFailure('otp', clientIp, '10m');
  * ```
  */

@@ -52,6 +52,17 @@ class PasswordGuard implements CanActivate {
   }
 }
 
+/** A throttler that runs after the checkpoint, refusing before the handler (and its interceptors). */
+class ThrottleGuard implements CanActivate {
+  canActivate(context: import('@nestjs/common').ExecutionContext): boolean {
+    const headers = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string> }>().headers;
+    if (headers['x-throttle'] === 'yes') throw new HttpException('Too many requests', 429);
+    return true;
+  }
+}
+
 @Controller()
 class RiskyController {
   constructor(private readonly risk: CaptchaRiskService) {}
@@ -110,6 +121,19 @@ class RiskyController {
   pay(@Body() body: { outcome?: string }) {
     if (body.outcome === 'declined') throw new PaymentDeclined();
     if (body.outcome === 'forbidden') throw new ForbiddenException();
+    return { ok: true };
+  }
+
+  /** Counted by the interceptor (countOn names a class); a later guard may refuse first. */
+  @Post('pay-throttled')
+  @HttpCode(200)
+  @UseGuards(ThrottleGuard)
+  @RequireCaptcha({
+    action: 'pay-throttled',
+    when: failedAttempts({ threshold: 1, window: '1m', countOn: [PaymentDeclined] }),
+  })
+  payThrottled(@Body() body: { outcome?: string }) {
+    if (body.outcome === 'declined') throw new PaymentDeclined();
     return { ok: true };
   }
 
@@ -362,6 +386,16 @@ describe.each(ADAPTERS)('%s', (adapter) => {
           .send({ outcome: 'ok', captchaToken: CAPTCHA_TEST_TOKENS.pass })
           .expect(200);
         await post('/pay', ip).send({ outcome: 'ok' }).expect(403);
+      });
+
+      it('refunds an attempt refused after the checkpoint, before the outcome interceptor saw it', async () => {
+        const ip = newClient();
+        const throttled = { ...BROWSER, 'x-throttle': 'yes' };
+        for (let i = 0; i < 3; i++) {
+          await post('/pay-throttled', ip, throttled).send({ outcome: 'ok' }).expect(429);
+        }
+        await post('/pay-throttled', ip).send({ outcome: 'declined' }).expect(402);
+        await post('/pay-throttled', ip).send({ outcome: 'ok' }).expect(403);
       });
 
       it('reads counters fed by CaptchaRiskService', async () => {

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { ADAPTERS } from '../support/create-app';
 import {
@@ -71,6 +72,27 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       const again = await burst(ip);
       expect(again.filter((r) => r.status === 401)).toHaveLength(0);
     });
+
+    if (setup.store === 'redis') {
+      it('a count Redis does not answer in time is a store failure (503), never an unchecked guess', async () => {
+        const admin = new Redis(redis!.url);
+        try {
+          // Redis holds every write (the count's EVAL) for 400 ms: far past the 100 ms timeout.
+          await admin.client('PAUSE', 400, 'WRITE');
+          const ip = newClient();
+          const responses = await Promise.all(
+            apps.map((app) => attempt(app, ip, { email: VICTIM.email, password: 'stalled' })),
+          );
+          for (const res of responses) {
+            expect(res.status).toBe(503);
+            expect(res.body.error).toBe('captcha_unavailable');
+          }
+        } finally {
+          await admin.client('UNPAUSE');
+          await admin.quit();
+        }
+      });
+    }
 
     it('a burst from one IP does not spend another IP’s attempts', async () => {
       await burst(newClient());
