@@ -39,7 +39,10 @@ export class CaptchaRiskService {
     return this.store.reset(failureCounterKey(counter, normalize(subject)));
   }
 
-  /** Failures counted in the current window. */
+  /**
+   * The count in the current window: the failures, plus the attempts `failedAttempts` holds for
+   * requests still in flight (given back when they answer without failing).
+   */
   failures(counter: string, subject: string): Promise<number> {
     return this.store.count(failureCounterKey(counter, normalize(subject)));
   }

@@ -7,6 +7,7 @@ import {
   attempt,
   bootLoginApps,
   bruteForceOptions,
+  REPORTING_PATHS,
   THRESHOLD,
   VICTIM,
 } from '../support/brute-force-login';
@@ -45,33 +46,36 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     });
 
     /** `BURST` wrong guesses from one IP, all at once, spread over the instances. */
-    const burst = (ip: string) =>
+    const burst = (ip: string, path = '/login') =>
       Promise.all(
         Array.from({ length: BURST }, (_, i) =>
-          attempt(apps[i % apps.length], ip, { email: VICTIM.email, password: `guess-${i}` }),
+          attempt(apps[i % apps.length], ip, { email: VICTIM.email, password: `guess-${i}` }, path),
         ),
       );
 
-    it(`answers at most ${THRESHOLD} of ${BURST} simultaneous wrong guesses; the rest are challenged`, async () => {
-      const ip = newClient();
-      const responses = await burst(ip);
-      const answered = responses.filter((r) => r.status === 401).length;
-      const challenged = responses.filter(
-        (r) => r.status === 403 && r.body.error === 'captcha_required',
-      ).length;
-      expect({ answered, challenged }).toEqual({
-        answered: THRESHOLD,
-        challenged: BURST - THRESHOLD,
-      });
-      // The refused guesses were refunded, the answered ones kept: the next guess, on any
-      // instance, is challenged, and a second burst gets nothing.
-      for (const app of apps) {
-        const next = await attempt(app, ip, { email: VICTIM.email, password: 'one-more' });
-        expect(next.status).toBe(403);
-      }
-      const again = await burst(ip);
-      expect(again.filter((r) => r.status === 401)).toHaveLength(0);
-    });
+    it.each(REPORTING_PATHS)(
+      `answers at most ${THRESHOLD} of ${BURST} simultaneous wrong guesses; the rest are challenged (outcome reported by $reporting)`,
+      async ({ path }) => {
+        const ip = newClient();
+        const responses = await burst(ip, path);
+        const answered = responses.filter((r) => r.status === 401).length;
+        const challenged = responses.filter(
+          (r) => r.status === 403 && r.body.error === 'captcha_required',
+        ).length;
+        expect({ answered, challenged }).toEqual({
+          answered: THRESHOLD,
+          challenged: BURST - THRESHOLD,
+        });
+        // The refused guesses were refunded, the answered ones kept: the next guess, on any
+        // instance, is challenged, and a second burst gets nothing.
+        for (const app of apps) {
+          const next = await attempt(app, ip, { email: VICTIM.email, password: 'one-more' }, path);
+          expect(next.status).toBe(403);
+        }
+        const again = await burst(ip, path);
+        expect(again.filter((r) => r.status === 401)).toHaveLength(0);
+      },
+    );
 
     if (setup.store === 'redis') {
       it('a count Redis does not answer in time is a store failure (503), never an unchecked guess', async () => {

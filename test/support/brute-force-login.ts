@@ -40,7 +40,32 @@ export class BruteForceLoginController {
     }
     return { ok: true };
   }
+
+  @Post('login-by-exception')
+  @HttpCode(200)
+  @RequireCaptcha({
+    action: 'login',
+    when: failedAttempts({
+      threshold: THRESHOLD,
+      window: '15m',
+      per: 'ip',
+      countOn: [UnauthorizedException],
+    }),
+  })
+  loginByException(@Body() body: { email?: string; password?: string }) {
+    return this.login(body);
+  }
 }
+
+/**
+ * The two ways the outcome reaches the condition: the guard reading the response's status (the
+ * default `countOn: [401]`), and the outcome interceptor (a `countOn` naming an exception class,
+ * as on GraphQL resolvers and gateways).
+ */
+export const REPORTING_PATHS = [
+  { reporting: 'status', path: '/login' },
+  { reporting: 'interceptor', path: '/login-by-exception' },
+] as const;
 
 /** Module options for an app verifying with the fake Turnstile, on memory or a real Redis. */
 export function bruteForceOptions(
@@ -77,6 +102,7 @@ export function attempt(
   app: INestApplication,
   ip: string,
   body: Record<string, unknown>,
+  path = '/login',
 ): Promise<request.Response> {
-  return request(app.getHttpServer()).post('/login').set('x-forwarded-for', ip).send(body);
+  return request(app.getHttpServer()).post(path).set('x-forwarded-for', ip).send(body);
 }
