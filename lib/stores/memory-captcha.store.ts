@@ -18,7 +18,8 @@ export interface MemoryCaptchaStoreOptions {
  */
 interface Entry {
   count: number;
-  readonly expiresAt: number;
+  /** Reopened when a counter back at 0 counts again (see `DECREMENT_NOW`). */
+  expiresAt: number;
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
@@ -66,13 +67,21 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   /** {@link increment} without the promise. */
   [INCREMENT_NOW](key: string, windowMs: number): number {
     const ttl = toTtl(windowMs, 'windowMs');
-    const entry = this.live(key);
-    if (entry) {
+    // One clock read: this runs on every request of a `failedAttempts` route.
+    const now = performance.now();
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      this.entries.set(key, { count: 1, expiresAt: now + ttl });
+      return 1;
+    }
+    if (entry.expiresAt > now && entry.count > 0) {
       // Mutating in place keeps the window's original expiry: a fixed window, not a sliding one.
       entry.count += 1;
       return entry.count;
     }
-    this.entries.set(key, { count: 1, expiresAt: performance.now() + ttl });
+    // Expired, or refunded back to 0 (as good as gone): the entry opens a fresh window in place.
+    entry.count = 1;
+    entry.expiresAt = now + ttl;
     return 1;
   }
 
@@ -81,17 +90,19 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   }
 
   /**
-   * {@link decrement} without the promise. A counter back at 0 is deleted: calm traffic (counted,
-   * then refunded) leaves no entry behind, and the next failure opens a fresh window.
+   * {@link decrement} without the promise. A counter back at 0 reads as absent and the next
+   * increment opens a fresh window. It is deleted, so calm traffic (counted, then refunded) leaves
+   * no trace, except when it is the cache's last entry: lru-cache empties itself on deleting its
+   * last entry by refilling arrays of `maxEntries` slots (~180 µs at 100 000), which a lone
+   * subject's calm requests would then pay on every request.
    */
   [DECREMENT_NOW](key: string): number {
-    const entry = this.live(key);
-    if (entry === undefined) return 0;
-    if (entry.count <= 1) {
-      this.entries.delete(key);
-      return 0;
-    }
+    // No clock read (a third of a calm request's store cost): a refund of an expired counter is
+    // harmless, every read checks the expiry anyway.
+    const entry = this.entries.peek(key);
+    if (entry === undefined || entry.count === 0) return 0;
     entry.count -= 1;
+    if (entry.count === 0 && this.entries.size > 1) this.entries.delete(key);
     return entry.count;
   }
 
