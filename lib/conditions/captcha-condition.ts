@@ -25,6 +25,12 @@ export interface CaptchaContext {
   action: string | undefined;
   /** The module's store, for conditions that count. */
   store: CaptchaStore;
+  /**
+   * `true` once the guard has verified a CAPTCHA token on this request (a solved challenge; a
+   * degraded fail-open pass does not count). Set after the condition ran, for outcome hooks:
+   * `failedAttempts` clears its count on a success only when this is set (`resetOn: 'verified'`).
+   */
+  verified: boolean;
 }
 
 /**

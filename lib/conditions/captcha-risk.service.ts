@@ -13,12 +13,15 @@ import { failureCounterKey } from './failed-attempts.condition';
  * `'203.0.113.7|ana@example.com'`). An IPv6 address (alone or as a part) is grouped into its
  * network under the module's `ipv6Prefix`, as `per: 'ip'` does, so pass the full address.
  *
- * Routes that count this way declare `failedAttempts({ …, resetOnSuccess: false })`, since their
- * handler answers 200 for a failure too.
+ * Routes that count this way declare `failedAttempts({ …, resetOn: 'never' })`, since their
+ * handler answers 200 for a failure too (clear the count yourself with {@link reset} when your
+ * code sees a real success). The condition still holds one count per attempt in flight and gives
+ * it back when the handler answers, so a burst cannot race past `threshold` on these routes
+ * either: the failures you record are what remains.
  *
  * @example
  * ```ts
- * // @RequireCaptcha({ action: 'otp', when: failedAttempts({ threshold: 5, window: '10m', resetOnSuccess: false }) })
+ * // @RequireCaptcha({ action: 'otp', when: failedAttempts({ threshold: 5, window: '10m', resetOn: 'never' }) })
  * await this.risk.recordFailure('otp', clientIp, '10m');
  * ```
  */
@@ -42,7 +45,10 @@ export class CaptchaRiskService {
     return this.store.reset(failureCounterKey(counter, this.normalize(subject)));
   }
 
-  /** Failures counted in the current window. */
+  /**
+   * The count in the current window: the failures, plus the attempts `failedAttempts` holds for
+   * requests still in flight (given back when they answer without failing).
+   */
   failures(counter: string, subject: string): Promise<number> {
     return this.store.count(failureCounterKey(counter, this.normalize(subject)));
   }

@@ -23,6 +23,12 @@ export interface ConditionOutcomeHooks {
    * reports it from the response's `finish` event, and HTTP routes need no interceptor.
    */
   onStatus?(context: CaptchaContext, status: number): Promise<void> | undefined;
+  /**
+   * The checkpoint itself refused the request (a challenge demanded or failed, an outage or store
+   * answer): the handler never ran. Called by the guard on every route with hooks, whoever
+   * reports the handler's outcome.
+   */
+  onRefused(context: CaptchaContext): Promise<void> | undefined;
 }
 
 /** A condition with the optional internals the library's own factories attach. */

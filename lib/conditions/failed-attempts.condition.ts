@@ -1,18 +1,31 @@
 import { HttpException, type Type } from '@nestjs/common';
 import { subjectStoreKey } from '../stores/subject-store-key';
-import { peekCount } from '../stores/peek-count';
+import { decrementNow, incrementNow } from '../stores/sync-counter';
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
 import { CONDITION_OUTCOME, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
 import { compileSubject, type CaptchaSubject } from './subject-key';
 
+/**
+ * Which successes clear a `failedAttempts` count:
+ * - `'verified'` (default): only a success on a request that passed a verified challenge (a user
+ *   who just solved one and signed in starts clean);
+ * - `'success'`: any success, for subjects that name the account (`'body.email'`,
+ *   `'ip+body.email'`, a function); refused for `per: 'ip'`, where a success to the attacker's own
+ *   account would clear the count of their guesses at everyone else's;
+ * - `'never'`: successes never clear it, the window does (apps counting with `CaptchaRiskService`).
+ */
+export type FailedAttemptsResetOn = 'verified' | 'success' | 'never';
+
+const RESET_ON: readonly FailedAttemptsResetOn[] = ['verified', 'success', 'never'];
+
 /** Options of {@link failedAttempts}. */
 export interface FailedAttemptsOptions {
-  /** Challenge once this many failures are counted in the window. */
+  /** At most this many attempts per subject and window get through without a challenge. */
   threshold: number;
   /** How long failures count, from the first one (a fixed window), e.g. `'15m'`. */
   window: Duration;
-  /** Whose failures are counted together. Default `'ip'`. */
+  /** Whose attempts are counted together. Default `'ip'`. */
   per?: CaptchaSubject;
   /**
    * The counter's name, shared by routes (and `CaptchaRiskService`) that count the same thing.
@@ -21,8 +34,8 @@ export interface FailedAttemptsOptions {
   counter?: string;
   /** What counts as a failure: HTTP statuses or exception classes. Default `[401]`. */
   countOn?: ReadonlyArray<number | Type<unknown>>;
-  /** A success clears the counter. Default `true`. */
-  resetOnSuccess?: boolean;
+  /** Which successes clear the count ({@link FailedAttemptsResetOn}). Default `'verified'`. */
+  resetOn?: FailedAttemptsResetOn;
 }
 
 /** The store key of a failure counter; shared with `CaptchaRiskService`. */
@@ -32,12 +45,21 @@ export function failureCounterKey(counter: string, subject: string): string {
 
 /**
  * Challenge after repeated failures: the handler throwing one of `countOn` (default 401, e.g.
- * `UnauthorizedException` on a wrong password) counts one for the subject; `threshold` of them
- * within `window` put a challenge in front of the next attempts; a success resets the count.
- * On HTTP routes the guard counts from the response's status once it is sent; elsewhere
- * (GraphQL resolvers, gateways) an interceptor `@RequireCaptcha` installs does. The condition
- * itself only reads the counter, so a calm request costs one read (no promise on the memory
- * store).
+ * `UnauthorizedException` on a wrong password) is a failure; once `threshold` are counted for the
+ * subject within `window`, later attempts meet a challenge.
+ *
+ * Every attempt is counted atomically when the condition is evaluated (one store round trip that
+ * increments and returns the count; the condition fires when it exceeds `threshold`), and refunded
+ * when its outcome is not a failure: a success, any other status or exception, or the checkpoint's
+ * own refusal. So at most `threshold` attempts per subject and window get past the condition
+ * without a challenge, however many are sent at once, on one instance or many sharing Redis. The
+ * flip side: more than `threshold` simultaneous attempts of one subject are challenged too, even
+ * calm ones. A success clears the count only as `resetOn` says (default: after a verified
+ * challenge).
+ *
+ * On HTTP routes the guard learns the outcome from the response's status once it is sent;
+ * elsewhere (GraphQL resolvers, gateways) from an interceptor `@RequireCaptcha` installs. A calm
+ * request on the memory store is counted and refunded without a promise.
  *
  * @example
  * ```ts
@@ -45,21 +67,34 @@ export function failureCounterKey(counter: string, subject: string): string {
  * ```
  */
 export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition {
-  const { threshold, countOn = [401], resetOnSuccess = true } = options;
+  const { threshold, countOn = [401] } = options;
+  if ((options as { resetOnSuccess?: unknown }).resetOnSuccess !== undefined) {
+    throw new TypeError(
+      "failedAttempts: resetOnSuccess is no longer supported; use resetOn: 'verified' (the default: only a success after a solved challenge clears the count), 'success' (any success, for subjects that name the account) or 'never'",
+    );
+  }
   if (!Number.isInteger(threshold) || threshold < 1) {
     throw new TypeError(
       `failedAttempts: threshold ${JSON.stringify(threshold)} must be a positive integer`,
     );
   }
+  const per = options.per ?? 'ip';
+  const resetOn = checkResetOn(options.resetOn ?? 'verified', per);
   const windowMs = parseDuration(options.window, 'failedAttempts: window');
-  const subjectOf = compileSubject(options.per ?? 'ip');
+  const subjectOf = compileSubject(per);
   const keyFor = (context: CaptchaContext, subject: string) =>
     failureCounterKey(options.counter ?? context.action ?? 'default', subject);
-  // The key once per request: the condition computes it, the outcome hooks reuse it.
+  // Per-request state, on the context (one condition serves every request of its routes):
+  // the key, computed once; and, while this request holds a counted attempt, its key and the
+  // count it got, so only an attempt actually counted is ever refunded, and at most once.
   const keySlot = Symbol('failedAttempts:key');
-  // The count the condition saw, so a success with nothing to clear writes nothing.
-  const seenSlot = Symbol('failedAttempts:seen');
-  type Slots = { [keySlot]?: string | Promise<string>; [seenSlot]?: number };
+  const countedSlot = Symbol('failedAttempts:counted');
+  const countSlot = Symbol('failedAttempts:count');
+  type Slots = {
+    [keySlot]?: string | Promise<string>;
+    [countedSlot]?: string;
+    [countSlot]?: number;
+  };
   const keyOf = (context: CaptchaContext): string | Promise<string> => {
     const slots = context as CaptchaContext & Slots;
     if (slots[keySlot] !== undefined) return slots[keySlot];
@@ -71,15 +106,22 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
     slots[keySlot] = key;
     return key;
   };
-  const decide = (context: CaptchaContext, count: number) => {
-    (context as CaptchaContext & Slots)[seenSlot] = count;
-    return count >= threshold;
+  const counted = (context: CaptchaContext, key: string, count: number) => {
+    const slots = context as CaptchaContext & Slots;
+    slots[countedSlot] = key;
+    slots[countSlot] = count;
+    return count > threshold;
   };
-  const countOf = (context: CaptchaContext, key: string): boolean | Promise<boolean> => {
-    // The memory store answers at once: a calm request then costs no promise at all.
-    const now = peekCount(context.store, key);
-    if (now !== undefined) return decide(context, now);
-    return context.store.count(key).then((count) => decide(context, count));
+  const countAttempt = (context: CaptchaContext, key: string): boolean | Promise<boolean> => {
+    const slots = context as CaptchaContext & Slots;
+    // Evaluated twice for one request (a subclassed guard, a combinator): counted once.
+    if (slots[countSlot] !== undefined) return slots[countSlot] > threshold;
+    // The memory store answers at once: a calm request then costs no promise at all. A store
+    // failure rejects (or throws) here and reaches the guard's `storeFailureMode`; the attempt is
+    // then not counted, and not refunded either.
+    const now = incrementNow(context.store, key, windowMs);
+    if (now !== undefined) return counted(context, key, now);
+    return context.store.increment(key, windowMs).then((count) => counted(context, key, count));
   };
 
   const statuses = countOn.filter((match): match is number => typeof match === 'number');
@@ -89,30 +131,61 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
         ? error instanceof HttpException && error.getStatus() === match
         : error instanceof match,
     );
-  const fail = async (context: CaptchaContext) => {
+  /** Takes back this request's attempt, if it holds one. `undefined` when nothing is left to wait for. */
+  const refund = (context: CaptchaContext): Promise<void> | undefined => {
+    const slots = context as CaptchaContext & Slots;
+    const key = slots[countedSlot];
+    if (key === undefined) return undefined;
+    slots[countedSlot] = undefined;
+    try {
+      if (decrementNow(context.store, key) !== undefined) return undefined;
+    } catch (error) {
+      // Hooks never throw: the guard calls some from a response's `finish` event.
+      return Promise.reject(error);
+    }
+    return context.store.decrement(key).then(ignore);
+  };
+  const fail = (context: CaptchaContext): Promise<void> | undefined => {
+    const slots = context as CaptchaContext & Slots;
+    if (slots[countedSlot] !== undefined) {
+      // Counted at evaluation: the attempt stays counted, nothing to write.
+      slots[countedSlot] = undefined;
+      return undefined;
+    }
+    // Never counted (a combinator decided without evaluating this condition, or the store failed
+    // under `storeFailureMode: 'open'`): count the failure now, late but not lost.
+    return countLate(context);
+  };
+  const countLate = async (context: CaptchaContext) => {
     await context.store.increment(await keyOf(context), windowMs);
   };
-  const reset = async (context: CaptchaContext) => {
+  const clear = async (context: CaptchaContext) => {
     await context.store.reset(await keyOf(context));
   };
-  // Nothing to clear (or no clearing asked for): no store call, and no promise either.
-  const succeed = (context: CaptchaContext) =>
-    !resetOnSuccess || (context as CaptchaContext & Slots)[seenSlot] === 0
-      ? undefined
-      : reset(context);
+  const succeed = (context: CaptchaContext): Promise<void> | undefined => {
+    const clears = resetOn === 'success' || (resetOn === 'verified' && context.verified);
+    if (!clears) return refund(context);
+    const slots = context as CaptchaContext & Slots;
+    // Ours was the only attempt in the window: the refund clears it (without a promise on the
+    // memory store) and cannot wipe failures counted meanwhile by other requests.
+    if (slots[countedSlot] !== undefined && slots[countSlot] === 1) return refund(context);
+    slots[countedSlot] = undefined;
+    return clear(context);
+  };
 
   return defineCondition(
     'failedAttempts',
     (context) => {
       const key = keyOf(context);
       return typeof key === 'string'
-        ? countOf(context, key)
-        : key.then((resolved) => countOf(context, resolved));
+        ? countAttempt(context, key)
+        : key.then((resolved) => countAttempt(context, resolved));
     },
     {
       [CONDITION_OUTCOME]: {
-        onError: (context, error) => (isFailure(error) ? fail(context) : undefined),
+        onError: (context, error) => (isFailure(error) ? fail(context) : refund(context)),
         onSuccess: succeed,
+        onRefused: refund,
         // Statuses alone say what happened unless `countOn` names exception classes.
         ...(statuses.length === countOn.length
           ? {
@@ -121,10 +194,34 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
                   ? fail(context)
                   : status < 400
                     ? succeed(context)
-                    : undefined,
+                    : refund(context),
             }
           : {}),
       },
     },
   );
 }
+
+/**
+ * `resetOn`, checked: `'success'` is refused for a subject that is only the client's address,
+ * where a success proves nothing about the attempts counted (they were at other accounts).
+ */
+function checkResetOn(resetOn: unknown, per: CaptchaSubject): FailedAttemptsResetOn {
+  if (!RESET_ON.includes(resetOn as FailedAttemptsResetOn)) {
+    throw new TypeError(
+      `failedAttempts: resetOn ${JSON.stringify(resetOn)} is not one of ${RESET_ON.map((v) => `'${v}'`).join(', ')}`,
+    );
+  }
+  if (
+    resetOn === 'success' &&
+    typeof per === 'string' &&
+    per.split('+').every((part) => part.trim() === 'ip')
+  ) {
+    throw new TypeError(
+      `failedAttempts: resetOn 'success' cannot be used with per ${JSON.stringify(per)}: a successful sign-in to the attacker's own account would clear the count of their guesses at everyone else's. Use resetOn 'verified' (the default) or a per that names the account, e.g. 'ip+body.email'`,
+    );
+  }
+  return resetOn as FailedAttemptsResetOn;
+}
+
+function ignore(): void {}

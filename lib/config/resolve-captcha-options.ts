@@ -96,7 +96,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The methods every `CaptchaStore` has. */
-const STORE_METHODS = ['increment', 'count', 'reset', 'claim', 'release'] as const;
+const STORE_METHODS = ['increment', 'decrement', 'count', 'reset', 'claim', 'release'] as const;
 
 /** The methods of an ioredis client the Redis store calls. */
 const REDIS_CLIENT_METHODS = ['eval', 'set', 'get', 'del'] as const;

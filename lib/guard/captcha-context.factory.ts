@@ -38,6 +38,7 @@ export class CaptchaContextFactory {
 class RequestCaptchaContext implements CaptchaContext {
   private id: string | undefined;
   private network: string | undefined;
+  verified = false;
 
   constructor(
     readonly executionContext: ExecutionContext,

@@ -131,20 +131,39 @@ export class CaptchaGuard implements CanActivate {
     }
     const decide = (condition: string | undefined): boolean | Promise<boolean> => {
       if (condition === undefined) {
-        if (reporting === 'status') this.reportStatusOnFinish(context, requirement, captchaContext);
+        if (reporting !== 'none')
+          this.reportOnFinish(context, requirement, captchaContext, reporting);
         return true;
       }
       return this.challenge(context, request, requirement, captchaContext, condition, reporting);
     };
-    if (typeof (fired as Partial<Promise<unknown>> | undefined)?.then !== 'function') {
-      return decide(fired as string | undefined);
-    }
-    return (fired as Promise<string | undefined>).then(decide, (error: unknown) => {
-      if (!(error instanceof CaptchaStoreError)) throw error;
-      this.onStoreFailure(error, 'condition');
-      // Open: without the store's answer the request is treated as calm.
-      return decide(undefined);
-    });
+    const decided =
+      typeof (fired as Partial<Promise<unknown>> | undefined)?.then !== 'function'
+        ? decide(fired as string | undefined)
+        : (fired as Promise<string | undefined>).then(decide, (error: unknown) => {
+            if (!(error instanceof CaptchaStoreError)) throw error;
+            this.onStoreFailure(error, 'condition');
+            // Open: without the store's answer the request is treated as calm.
+            return decide(undefined);
+          });
+    // A calm request is decided synchronously and let through; only refusals reject.
+    if (reporting === 'none' || typeof decided === 'boolean') return decided;
+    return decided.catch((error: unknown) => this.onRefused(requirement, captchaContext, error));
+  }
+
+  /**
+   * The checkpoint refused the request (the handler will not run): the route's conditions give
+   * back what they counted for it (`failedAttempts` refunds the attempt), before the refusal is
+   * answered, so the client's next request sees the count without it.
+   */
+  private async onRefused(
+    requirement: RequireCaptchaOptions,
+    captchaContext: CaptchaContext,
+    error: unknown,
+  ): Promise<never> {
+    const hooks = outcomeHooksOf(requirement.when!);
+    await reportOutcome(hooks, (hook) => hook.onRefused(captchaContext), this.logger);
+    throw error;
   }
 
   /** A condition fired: the token is demanded and verified. */
@@ -216,7 +235,9 @@ export class CaptchaGuard implements CanActivate {
       const details = this.challengeDetails(requirement, provider);
       throw new CaptchaInvalidException({ reason: verification.reason ?? 'invalid', ...details });
     }
-    if (reporting === 'status') this.reportStatusOnFinish(context, requirement, captchaContext);
+    // A solved challenge (not a degraded pass): `failedAttempts` may clear its count on success.
+    if (verification.success) captchaContext.verified = true;
+    if (reporting !== 'none') this.reportOnFinish(context, requirement, captchaContext, reporting);
     return true;
   }
 
@@ -291,20 +312,37 @@ export class CaptchaGuard implements CanActivate {
     return mode;
   }
 
-  /** Reports the response's status to the route's conditions once it has been sent. */
-  private reportStatusOnFinish(
+  /**
+   * Once the HTTP response has been sent: with status reporting, tells the route's conditions its
+   * status; with the interceptor on an HTTP route, gives back what a request the interceptor never
+   * saw still holds (a guard or middleware after the checkpoint refused it; the hook does nothing
+   * when the interceptor reported). A response that never finishes (the client went away) reports
+   * nothing: a counted attempt then stays counted until its window closes, which fails safe.
+   */
+  private reportOnFinish(
     context: ExecutionContext,
     requirement: RequireCaptchaOptions,
     captchaContext: CaptchaContext,
+    reporting: 'status' | 'interceptor',
   ): void {
+    if (reporting === 'interceptor' && context.getType() !== 'http') return;
     const response = serverResponseOf(context.getArgByIndex(1));
     if (!response) return;
     const hooks = outcomeHooksOf(requirement.when!);
     // `finish` is emitted once per response: `on` spares `once`'s wrapper on every request.
-    response.on('finish', () => {
-      const status = response.statusCode;
-      void reportOutcome(hooks, (hook) => hook.onStatus?.(captchaContext, status), this.logger);
-    });
+    response.on(
+      'finish',
+      reporting === 'status'
+        ? () => {
+            const status = response.statusCode;
+            void reportOutcome(
+              hooks,
+              (hook) => hook.onStatus?.(captchaContext, status),
+              this.logger,
+            );
+          }
+        : () => void reportOutcome(hooks, (hook) => hook.onRefused(captchaContext), this.logger),
+    );
   }
 
   /** The HTTP request, for controllers and GraphQL resolvers alike ({@link captchaRequestOf}). */

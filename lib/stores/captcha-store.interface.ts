@@ -14,6 +14,12 @@ export interface CaptchaStore {
    * `windowMs`; the counter disappears when it closes (a fixed window).
    */
   increment(key: string, windowMs: number): Promise<number>;
+  /**
+   * Takes one back from the counter `key` (a refund of an attempt counted with {@link increment})
+   * and returns the new count. Never goes below 0 (a counter that reaches 0 is deleted), never
+   * creates a counter and never changes its window.
+   */
+  decrement(key: string): Promise<number>;
   /** The counter's current value; `0` when it does not exist or its window has closed. */
   count(key: string): Promise<number>;
   /** Deletes the counter `key`. */

@@ -6,6 +6,7 @@ import type { CaptchaStore } from './captcha-store.interface';
 import { MemoryCaptchaStore } from './memory-captcha.store';
 import { PEEK_COUNT, type PeekableStore } from './peek-count';
 import { RedisCaptchaStore } from './redis-captcha.store';
+import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-counter';
 
 /**
  * Builds the configured store behind a boundary that turns any failure of it, including a
@@ -33,8 +34,12 @@ export function createCaptchaStore(
   return new StoreErrorBoundary(store, false, metrics);
 }
 
-class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<PeekableStore> {
+class StoreErrorBoundary
+  implements CaptchaStore, OnModuleDestroy, Partial<PeekableStore>, Partial<SyncCounterStore>
+{
   [PEEK_COUNT]?: (key: string) => number;
+  [INCREMENT_NOW]?: (key: string, windowMs: number) => number;
+  [DECREMENT_NOW]?: (key: string) => number;
 
   constructor(
     private readonly inner: CaptchaStore,
@@ -51,10 +56,32 @@ class StoreErrorBoundary implements CaptchaStore, OnModuleDestroy, Partial<Peeka
         }
       };
     }
+    const { [INCREMENT_NOW]: increment, [DECREMENT_NOW]: decrement } =
+      inner as Partial<SyncCounterStore>;
+    if (increment && decrement) {
+      this[INCREMENT_NOW] = (key, windowMs) => {
+        try {
+          return increment.call(inner, key, windowMs);
+        } catch (error) {
+          throw toStoreError(error);
+        }
+      };
+      this[DECREMENT_NOW] = (key) => {
+        try {
+          return decrement.call(inner, key);
+        } catch (error) {
+          throw toStoreError(error);
+        }
+      };
+    }
   }
 
   increment(key: string, windowMs: number): Promise<number> {
     return this.guard(() => this.inner.increment(key, windowMs));
+  }
+
+  decrement(key: string): Promise<number> {
+    return this.guard(() => this.inner.decrement(key));
   }
 
   count(key: string): Promise<number> {

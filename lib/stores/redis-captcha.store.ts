@@ -29,9 +29,24 @@ return count
 `;
 
 /**
+ * A refund: DECR unless that would reach 0, in which case the counter is deleted. A missing (or
+ * expired) counter is left missing, so a refund never creates a key, let alone one without a TTL;
+ * DECR keeps the window's expiry. One key, so it runs unchanged on Redis Cluster.
+ */
+const DECREMENT_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]))
+if count == nil then return 0 end
+if count <= 1 then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+return redis.call('DECR', KEYS[1])
+`;
+
+/**
  * {@link CaptchaStore} in Redis, shared by every app instance: counters and replay protection hold
- * across the fleet. Each operation is one atomic command (a Lua `EVAL` for `increment`,
- * `SET NX PX` for `claim`, `GET`, `DEL`), on one key, so it works unchanged on Redis Cluster.
+ * across the fleet. Each operation is one atomic command (a Lua `EVAL` for `increment` and
+ * `decrement`, `SET NX PX` for `claim`, `GET`, `DEL`), on one key, so it works unchanged on Redis Cluster.
  *
  * Built for outages: every operation settles within `commandTimeoutMs` (default 100 ms), rejecting
  * with a {@link CaptchaStoreError} while Redis is down or slow, rather than queueing requests until
@@ -112,6 +127,17 @@ export class RedisCaptchaStore implements CaptchaStore {
     const count = Number(reply);
     if (!Number.isSafeInteger(count)) {
       throw new CaptchaStoreError('redis store unavailable: increment returned no count');
+    }
+    return count;
+  }
+
+  async decrement(key: string): Promise<number> {
+    const reply = await this.run('decrement', (client) =>
+      client.eval(DECREMENT_SCRIPT, 1, this.keyPrefix + key),
+    );
+    const count = Number(reply);
+    if (!Number.isSafeInteger(count)) {
+      throw new CaptchaStoreError('redis store unavailable: decrement returned no count');
     }
     return count;
   }

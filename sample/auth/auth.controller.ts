@@ -25,7 +25,9 @@ const body = new ValidationPipe({ whitelist: true });
 export class AuthController {
   /**
    * Sign-in: a challenge only after 3 failed attempts (401s) from the IP in 15 minutes; the
-   * library counts them and a successful sign-in resets the count.
+   * library counts every attempt as it arrives (so a burst cannot race past 3) and keeps the
+   * failed ones; only a sign-in that passed a solved challenge clears the count (resetOn
+   * 'verified', the default), so signing in to one's own account between guesses does not.
    */
   @Post('login')
   @HttpCode(200)

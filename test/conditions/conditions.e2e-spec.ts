@@ -52,6 +52,17 @@ class PasswordGuard implements CanActivate {
   }
 }
 
+/** A throttler that runs after the checkpoint, refusing before the handler (and its interceptors). */
+class ThrottleGuard implements CanActivate {
+  canActivate(context: import('@nestjs/common').ExecutionContext): boolean {
+    const headers = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string> }>().headers;
+    if (headers['x-throttle'] === 'yes') throw new HttpException('Too many requests', 429);
+    return true;
+  }
+}
+
 @Controller()
 class RiskyController {
   constructor(private readonly risk: CaptchaRiskService) {}
@@ -84,6 +95,18 @@ class RiskyController {
     return { ok: true };
   }
 
+  /** Counted per account: any success to that account proves its password, and clears it. */
+  @Post('login-account')
+  @HttpCode(200)
+  @RequireCaptcha({
+    action: 'login-account',
+    when: failedAttempts({ threshold: 2, window: '1m', per: 'body.email', resetOn: 'success' }),
+  })
+  loginAccount(@Body() body: { password?: string }) {
+    if (body.password !== 'right') throw new UnauthorizedException();
+    return { ok: true };
+  }
+
   @Post('pay')
   @HttpCode(200)
   @RequireCaptcha({
@@ -92,7 +115,7 @@ class RiskyController {
       threshold: 1,
       window: '1m',
       countOn: [PaymentDeclined],
-      resetOnSuccess: false,
+      resetOn: 'never',
     }),
   })
   pay(@Body() body: { outcome?: string }) {
@@ -101,16 +124,29 @@ class RiskyController {
     return { ok: true };
   }
 
+  /** Counted by the interceptor (countOn names a class); a later guard may refuse first. */
+  @Post('pay-throttled')
+  @HttpCode(200)
+  @UseGuards(ThrottleGuard)
+  @RequireCaptcha({
+    action: 'pay-throttled',
+    when: failedAttempts({ threshold: 1, window: '1m', countOn: [PaymentDeclined] }),
+  })
+  payThrottled(@Body() body: { outcome?: string }) {
+    if (body.outcome === 'declined') throw new PaymentDeclined();
+    return { ok: true };
+  }
+
   @Post('otp')
   @HttpCode(200)
   @RequireCaptcha({
     action: 'otp',
-    // The app counts (and resets) itself, so the interceptor must not reset on a 200.
+    // The app counts (and resets) itself, so a 200 must not clear the count.
     when: failedAttempts({
       threshold: 2,
       window: '1m',
       per: 'header.x-user',
-      resetOnSuccess: false,
+      resetOn: 'never',
     }),
   })
   async otp(@Req() req: { headers: Record<string, string> }, @Body() body: { code?: string }) {
@@ -218,6 +254,10 @@ class RecordingStore implements CaptchaStore {
     this.calls.push('count');
     return this.inner.count(key);
   }
+  decrement(key: string) {
+    this.calls.push('decrement');
+    return this.inner.decrement(key);
+  }
   reset(key: string) {
     this.calls.push('reset');
     return this.inner.reset(key);
@@ -307,7 +347,35 @@ describe.each(ADAPTERS)('%s', (adapter) => {
           .expect(200);
       });
 
-      it('counts only what countOn names, and keeps the count on success when resetOnSuccess is false', async () => {
+      it('a calm success does not clear the per-IP count; only one after a solved challenge does', async () => {
+        const ip = newClient();
+        await post('/login', ip).send({ password: 'wrong' }).expect(401);
+        await post('/login', ip).send({ password: 'right' }).expect(200);
+        await post('/login', ip).send({ password: 'wrong' }).expect(401);
+        await post('/login', ip).send({ password: 'right' }).expect(403);
+        await post('/login', ip)
+          .send({ password: 'right', captchaToken: CAPTCHA_TEST_TOKENS.pass })
+          .expect(200);
+        await post('/login', ip).send({ password: 'wrong' }).expect(401);
+        await post('/login', ip).send({ password: 'wrong' }).expect(401);
+        await post('/login', ip).send({ password: 'wrong' }).expect(403);
+      });
+
+      it("resetOn 'success' on an account subject: a success to that account clears its count", async () => {
+        const ip = newClient();
+        const email = `user-${ip}@example.com`;
+        await post('/login-account', ip).send({ email, password: 'x' }).expect(401);
+        await post('/login-account', ip).send({ email, password: 'right' }).expect(200);
+        await post('/login-account', ip).send({ email, password: 'x' }).expect(401);
+        await post('/login-account', ip).send({ email, password: 'x' }).expect(401);
+        await post('/login-account', ip).send({ email, password: 'right' }).expect(403);
+        // Another account from the same IP is counted apart.
+        await post('/login-account', ip)
+          .send({ email: `other-${email}`, password: 'right' })
+          .expect(200);
+      });
+
+      it("counts only what countOn names, and keeps the count on success with resetOn 'never'", async () => {
         const ip = newClient();
         await post('/pay', ip).send({ outcome: 'forbidden' }).expect(403);
         await post('/pay', ip).send({ outcome: 'ok' }).expect(200);
@@ -318,6 +386,16 @@ describe.each(ADAPTERS)('%s', (adapter) => {
           .send({ outcome: 'ok', captchaToken: CAPTCHA_TEST_TOKENS.pass })
           .expect(200);
         await post('/pay', ip).send({ outcome: 'ok' }).expect(403);
+      });
+
+      it('refunds an attempt refused after the checkpoint, before the outcome interceptor saw it', async () => {
+        const ip = newClient();
+        const throttled = { ...BROWSER, 'x-throttle': 'yes' };
+        for (let i = 0; i < 3; i++) {
+          await post('/pay-throttled', ip, throttled).send({ outcome: 'ok' }).expect(429);
+        }
+        await post('/pay-throttled', ip).send({ outcome: 'declined' }).expect(402);
+        await post('/pay-throttled', ip).send({ outcome: 'ok' }).expect(403);
       });
 
       it('reads counters fed by CaptchaRiskService', async () => {
@@ -350,11 +428,13 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         expect(interceptorsOf(RiskyController.prototype.pay)).toContain(CaptchaOutcomeInterceptor);
       });
 
-      it('costs a calm request one counter read and no store write', async () => {
+      it('counts a calm request when it is evaluated and refunds it once it succeeded', async () => {
         const ip = newClient();
         store.calls.length = 0;
         await post('/login', ip).send({ password: 'right' }).expect(200);
-        expect(store.calls).toEqual(['count']);
+        // The refund runs on the response's `finish`, just after the client has its answer.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(store.calls).toEqual(['increment', 'decrement']);
       });
     });
 
@@ -455,6 +535,24 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       expect(() => failedAttempts({ threshold: 1, window: '1m', per: 'cookie.sid' })).toThrow(
         /not a subject/,
       );
+      // A calm success to the attacker's own account must never clear a per-IP count.
+      for (const per of [undefined, 'ip', ' ip ']) {
+        expect(() =>
+          failedAttempts({ threshold: 1, window: '1m', per, resetOn: 'success' }),
+        ).toThrow(/resetOn 'success' cannot be used with per/);
+      }
+      for (const per of ['ip+body.email', 'body.email', () => 'account-42']) {
+        expect(() =>
+          failedAttempts({ threshold: 1, window: '1m', per, resetOn: 'success' }),
+        ).not.toThrow();
+      }
+      expect(() =>
+        failedAttempts({ threshold: 1, window: '1m', resetOn: 'always' as never }),
+      ).toThrow(/resetOn "always" is not one of 'verified', 'success', 'never'/);
+      // The former option is refused, not ignored.
+      expect(() =>
+        failedAttempts({ threshold: 1, window: '1m', resetOnSuccess: false } as never),
+      ).toThrow(/resetOnSuccess is no longer supported; use resetOn/);
     });
   });
 });

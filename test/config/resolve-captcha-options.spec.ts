@@ -23,6 +23,7 @@ const REDIS_URL = `rediss://default:${SECRET}@cache.example.com:6380/0`;
 function fakeStore() {
   return {
     increment: async () => 1,
+    decrement: async () => 0,
     count: async () => 0,
     reset: async () => undefined,
     claim: async () => true,
@@ -56,7 +57,7 @@ function linesOf(error: CaptchaConfigError): string[] {
 }
 
 const STORE_ACCEPTED =
-  'memory, redis, or a CaptchaStore: an object with the methods increment, count, reset, claim, release';
+  'memory, redis, or a CaptchaStore: an object with the methods increment, decrement, count, reset, claim, release';
 const REDIS_URL_ACCEPTED =
   'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS';
 const REDIS_CLIENT_ACCEPTED =
@@ -311,6 +312,9 @@ describe('resolveCaptchaOptions', () => {
     it('accepts a class instance as the store', () => {
       class Store {
         increment = async () => 1;
+        async decrement() {
+          return 0;
+        }
         async count() {
           return 0;
         }
@@ -902,7 +906,7 @@ describe('resolveCaptchaOptions', () => {
       [
         'a store without the counter methods',
         { store: { claim: async () => true, release: async () => undefined } },
-        `options.store: an object is not a CaptchaStore: it lacks increment, count, reset; accepted: ${STORE_ACCEPTED}`,
+        `options.store: an object is not a CaptchaStore: it lacks increment, decrement, count, reset; accepted: ${STORE_ACCEPTED}`,
       ],
       [
         'a store whose methods are not functions',

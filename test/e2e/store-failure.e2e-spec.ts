@@ -34,6 +34,10 @@ class SwitchableStore implements CaptchaStore {
     this.check();
     return this.inner.increment(key, windowMs);
   }
+  async decrement(key: string) {
+    this.check();
+    return this.inner.decrement(key);
+  }
   async count(key: string) {
     this.check();
     return this.inner.count(key);

@@ -148,6 +148,44 @@ describe.each(stores)('%s', (_name, create) => {
       expect(await store.count('rate:burst')).toBe(100);
     });
 
+    it('decrement takes one back and returns the new count; at 0 the counter is gone', async () => {
+      await store.increment('fail:a', 60_000);
+      await store.increment('fail:a', 60_000);
+      expect(await store.decrement('fail:a')).toBe(1);
+      expect(await store.count('fail:a')).toBe(1);
+      expect(await store.decrement('fail:a')).toBe(0);
+      expect(await store.count('fail:a')).toBe(0);
+      // Gone, not stuck at 0: the next increment opens a fresh window at 1.
+      expect(await store.increment('fail:a', 60_000)).toBe(1);
+    });
+
+    it('decrement never goes below 0 and never creates a counter', async () => {
+      expect(await store.decrement('fail:none')).toBe(0);
+      expect(await store.decrement('fail:none')).toBe(0);
+      expect(await store.count('fail:none')).toBe(0);
+      expect(await store.increment('fail:none', 60_000)).toBe(1);
+    });
+
+    it('decrement keeps the window: the counter still closes when it would have', async () => {
+      await store.increment('fail:a', 300);
+      await store.increment('fail:a', 300);
+      await sleep(150);
+      expect(await store.decrement('fail:a')).toBe(1);
+      await sleep(250); // 400 ms after the window opened
+      expect(await store.count('fail:a')).toBe(0);
+      expect(await store.decrement('fail:a')).toBe(0);
+    });
+
+    it('100 concurrent increments and refunds of all but 3 leave exactly 3', async () => {
+      const counts = await Promise.all(
+        Array.from({ length: 100 }, () => store.increment('fail:race', 60_000)),
+      );
+      await Promise.all(
+        counts.filter((count) => count > 3).map(() => store.decrement('fail:race')),
+      );
+      expect(await store.count('fail:race')).toBe(3);
+    });
+
     it('rejects a window that is not a positive number of ms', async () => {
       await expect(store.increment('fail:a', 0)).rejects.toThrow(RangeError);
       await expect(store.increment('fail:a', Number.NaN)).rejects.toThrow(RangeError);

@@ -88,6 +88,33 @@ describe('MemoryCaptchaStore', () => {
     expect(await store.claim('claim:a', 60_000)).toBe(true);
   });
 
+  it('a refunded counter leaves no entry behind, except as the last one (kept at 0, reading 0)', async () => {
+    // lru-cache 11 refills one slot per maxEntries when its last entry is deleted: a lone
+    // client's calm request (counted, then refunded) would pay that on every request.
+    const store = new MemoryCaptchaStore();
+    await store.increment('fail:other', 60_000);
+    await store.increment('fail:calm', 60_000);
+    expect(await store.decrement('fail:calm')).toBe(0);
+    expect(store.size).toBe(1);
+    await store.reset('fail:other');
+    await store.increment('fail:lone', 60_000);
+    expect(await store.decrement('fail:lone')).toBe(0);
+    expect(store.size).toBe(1);
+    expect(await store.count('fail:lone')).toBe(0);
+    expect(await store.decrement('fail:lone')).toBe(0);
+    expect(await store.increment('fail:lone', 60_000)).toBe(1);
+  });
+
+  it('a counter kept at 0 opens a fresh window when it counts again', async () => {
+    const store = new MemoryCaptchaStore();
+    await store.increment('fail:lone', 200);
+    await store.decrement('fail:lone');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await store.increment('fail:lone', 200)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // 250 ms after the first window
+    expect(await store.count('fail:lone')).toBe(1);
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('refuses maxEntries and maxClaims %p', (value) => {
     expect(() => new MemoryCaptchaStore({ maxEntries: value })).toThrow(RangeError);
     expect(() => new MemoryCaptchaStore({ maxClaims: value })).toThrow(RangeError);

@@ -31,6 +31,7 @@ afterAll(async () => {
 /** Every store operation, for "each one fails fast" assertions. */
 const operations: [string, (store: CaptchaStore) => Promise<unknown>][] = [
   ['increment', (store) => store.increment('fail:x', 60_000)],
+  ['decrement', (store) => store.decrement('fail:x')],
   ['count', (store) => store.count('fail:x')],
   ['reset', (store) => store.reset('fail:x')],
   ['claim', (store) => store.claim('claim:x', 60_000)],
@@ -139,6 +140,22 @@ describe('RedisCaptchaStore', () => {
       const store = new RedisCaptchaStore({ client: raw, keyPrefix: prefix });
       expect(await store.increment('fail:a', 10_000)).toBe(6);
       expect(await raw.pttl(`${prefix}fail:a`)).toBeGreaterThan(9_000);
+    });
+
+    it('a refund keeps the TTL, deletes the key at 0, never creates one, and leaves a non-number alone', async () => {
+      const prefix = `d-${randomUUID()}:`;
+      const store = new RedisCaptchaStore({ client: raw, keyPrefix: prefix });
+      await store.increment('fail:a', 10_000);
+      await store.increment('fail:a', 10_000);
+      expect(await store.decrement('fail:a')).toBe(1);
+      expect(await raw.pttl(`${prefix}fail:a`)).toBeGreaterThan(9_000);
+      expect(await store.decrement('fail:a')).toBe(0);
+      expect(await raw.exists(`${prefix}fail:a`)).toBe(0);
+      expect(await store.decrement('fail:a')).toBe(0);
+      expect(await raw.exists(`${prefix}fail:a`)).toBe(0);
+      await raw.set(`${prefix}fail:b`, 'garbage');
+      expect(await store.decrement('fail:b')).toBe(0);
+      expect(await raw.get(`${prefix}fail:b`)).toBe('garbage');
     });
 
     it('counts a value that is not a number as 0', async () => {
