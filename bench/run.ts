@@ -630,11 +630,10 @@ async function memoryBound(): Promise<void> {
     config,
     execArgv: ['--expose-gc'],
   });
-  const { readings, seconds } = await probe.call<{
-    readings: MemoryReading[];
-    seconds: number;
-  }>('result');
-  await probe.stop();
+  // Stopped whatever the probe answers: a probe left running keeps the runner from exiting.
+  const { readings, seconds } = await probe
+    .call<{ readings: MemoryReading[]; seconds: number }>('result')
+    .finally(() => probe.stop());
   const [base, full, refilled] = [readings[0], readings[1], readings[2] ?? readings[1]];
   const last = readings.at(-1)!;
   for (const r of readings) {
