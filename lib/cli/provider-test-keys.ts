@@ -1,6 +1,9 @@
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 
-/** A provider's public test keys (shared/providers.md §1–3), which must never reach production. */
+/**
+ * A provider's public test keys, as Cloudflare, Google and hCaptcha publish them: they must never
+ * reach production.
+ */
 interface ProviderTestKeys {
   /** Whose keys they are, as messages name them (e.g. `Cloudflare Turnstile`). */
   owner: string;

@@ -834,7 +834,7 @@ const BUILT_IN_RENDERERS: Record<CaptchaProviderName, CaptchaRenderer | undefine
     return token;
   },
 
-  // CaptchaLa publishes no widget script URL or browser API (providers.md §6): pass
+  // CaptchaLa publishes no widget script URL or browser API: pass
   // options.renderers.captchala, which may use context.loadScript(context.scriptUrl).
   captchala: undefined,
 };

@@ -41,8 +41,7 @@ import { productionSignal } from './production-environment';
 import { describeTestKey, matchTestKey } from '../cli/provider-test-keys';
 
 /**
- * Every environment variable of the contract, in the order problems are reported.
- * `CAPTCHA_PROJECT_ID` (reCAPTCHA Enterprise) was added beyond the design's list.
+ * Every `CAPTCHA_*` environment variable the library reads, in the order problems are reported.
  */
 export const CAPTCHA_ENV_VARIABLES = [
   'CAPTCHA_PROVIDER',
@@ -419,7 +418,7 @@ export class CaptchaEnvironment {
   @EnvVariable() CAPTCHA_PROVIDER?: string;
   @EnvVariable() CAPTCHA_SITE_KEY?: string;
   @EnvVariable() CAPTCHA_SECRET_KEY?: string;
-  /** Beyond the design's contract: reCAPTCHA Enterprise's Google Cloud project. */
+  /** reCAPTCHA Enterprise's Google Cloud project. */
   @EnvVariable() CAPTCHA_PROJECT_ID?: string;
   @EnvVariable() CAPTCHA_VERIFY_URL?: string;
   @EnvVariable() CAPTCHA_TIMEOUT_MS?: string;

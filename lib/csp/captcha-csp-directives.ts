@@ -65,14 +65,14 @@ const PROVIDER_DIRECTIVES: Record<
     'frame-src': [TURNSTILE_ORIGIN],
     'connect-src': [TURNSTILE_ORIGIN],
   }),
-  // Google reCAPTCHA FAQ, "I'm using Content-Security-Policy (CSP) on my website. How can I
-  // configure it to work with reCAPTCHA?" (developers.google.com/recaptcha/docs/faq): script-src
-  // https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/, frame-src
+  // Google reCAPTCHA FAQ (https://developers.google.com/recaptcha/docs/faq), "I'm using
+  // Content-Security-Policy (CSP) on my website. How can I configure it to work with reCAPTCHA?":
+  // script-src https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/, frame-src
   // https://www.google.com/recaptcha/ https://recaptcha.google.com/recaptcha/ (Google prefers a
   // nonce-based CSP3 policy). No connect-src is listed. Sites using the www.recaptcha.net mirror
   // add https://www.recaptcha.net/recaptcha/ through `extra`.
   recaptcha: () => copy(RECAPTCHA_DIRECTIVES),
-  // Google Cloud reCAPTCHA FAQ (cloud.google.com/recaptcha/docs/faq) gives the same lists;
+  // Google Cloud reCAPTCHA FAQ (https://cloud.google.com/recaptcha/docs/faq) gives the same lists;
   // enterprise.js is served from https://www.google.com/recaptcha/ as well.
   'recaptcha-enterprise': () => copy(RECAPTCHA_DIRECTIVES),
   // hCaptcha docs, "Content Security Policy Settings" (docs.hcaptcha.com): script-src, frame-src,
@@ -84,13 +84,13 @@ const PROVIDER_DIRECTIVES: Record<
     'connect-src': [...HCAPTCHA_SOURCES],
     'style-src': [...HCAPTCHA_SOURCES],
   }),
-  // Friendly Captcha v2 (developer.friendlycaptcha.com, repository FriendlyCaptcha/friendly-docs):
-  // docs/sdk/advanced/csp.md asks for frame-src *.frcapi.com; the SDK script comes from jsDelivr
-  // (https://cdn.jsdelivr.net/npm/@friendlycaptcha/sdk@…/site.min.js, providers.md §4b) or your
-  // own bundle; the widget calls global.frcapi.com, or eu.frcapi.com with the EU endpoint
-  // (docs/guides/self-hosted-endpoint.md); worker-src blob: for the proof-of-work solver
-  // (docs/v1/guides/csp: "worker-src blob:; child-src blob:"). A self-hosted endpoint is your own
-  // origin: add it through `extra`.
+  // Friendly Captcha v2's CSP guide (https://developer.friendlycaptcha.com) asks for frame-src
+  // *.frcapi.com; the SDK script comes from jsDelivr
+  // (https://cdn.jsdelivr.net/npm/@friendlycaptcha/sdk@…/site.min.js) or your own bundle; the
+  // widget calls global.frcapi.com, or eu.frcapi.com with the EU endpoint (its self-hosted
+  // endpoint guide); worker-src blob: for the proof-of-work solver (its v1 CSP guide:
+  // "worker-src blob:; child-src blob:"). A self-hosted endpoint is your own origin: add it
+  // through `extra`.
   'friendly-captcha': (options) => ({
     'script-src': [options.selfHostedScripts ? SELF : FRIENDLY_CAPTCHA_CDN],
     'frame-src': ['https://*.frcapi.com'],
@@ -110,7 +110,7 @@ const PROVIDER_DIRECTIVES: Record<
     'connect-src': [SELF],
     'worker-src': [SELF, BLOB],
   }),
-  // CaptchaLa's client script URL is not documented (providers.md §6): nothing is known to add.
+  // CaptchaLa's client script URL is not documented: nothing is known to add.
   // Pass the loader's origin through `extra`, e.g. { 'script-src': ['https://…'] }.
   captchala: () => ({ 'script-src': [], 'frame-src': [], 'connect-src': [] }),
 };

@@ -27,7 +27,7 @@ export function CaptchaResult(
 ): ParameterDecorator {
   const inject = injectCaptchaResult(undefined, ...pipes);
   return (target, key, index) => {
-    // The guard keeps the result on the request only for handlers that read it (bench/RESULTS.md).
+    // The guard keeps the result on the request only for handlers that read it (benchmarked).
     if (key !== undefined) markReadsCaptchaResult(target.constructor, key);
     inject(target, key, index);
   };

@@ -49,8 +49,8 @@ export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOption
 export function RequireCaptcha(
   options: RequireCaptchaOptions = {},
 ): MethodDecorator & ClassDecorator {
-  // The outcome interceptor costs every request Nest's interceptor machinery (~90 µs measured in
-  // bench/), so it is installed only where a condition counts outcomes (`failedAttempts`).
+  // The outcome interceptor costs every request Nest's interceptor machinery (~90 µs in the
+  // benchmark), so it is installed only where a condition counts outcomes (`failedAttempts`).
   const countsOutcomes = options.when !== undefined && outcomeHooksOf(options.when).length > 0;
   return applyDecorators(
     CaptchaRequirement(options),

@@ -30,7 +30,7 @@ export interface CaptchaErrorBody<D> {
  *
  * They carry no stack trace (`stack` is the name and message only). A refusal is an expected
  * answer to the client, not a fault in the app, and Nest never logs an `HttpException`'s stack;
- * capturing one cost ~10 µs of every refusal (bench/RESULTS.md, scenario 3).
+ * capturing one cost ~10 µs of every refusal (benchmark scenario 3).
  */
 export abstract class CaptchaException<D extends object = object> extends HttpException {
   readonly code: CaptchaErrorCode;

@@ -15,7 +15,7 @@ const PATTERN_METADATA = 'microservices:pattern';
  * Takes {@link CaptchaOutcomeInterceptor} off HTTP routes whose outcome the status says
  * (`failedAttempts` counting statuses, the default): there the guard reports the outcome from the
  * response's `finish` event instead, which spares every request Nest's interceptor machinery
- * (~90 µs, bench/RESULTS.md). GraphQL resolvers, gateways and routes counting exception classes
+ * (~90 µs, benchmarked). GraphQL resolvers, gateways and routes counting exception classes
  * keep the interceptor.
  *
  * Runs in its constructor: providers are created before Nest builds the HTTP routes, and routes

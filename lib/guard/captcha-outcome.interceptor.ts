@@ -12,7 +12,7 @@ import { reportOutcome } from './report-outcome';
  * resets on success. Installed by `@RequireCaptcha` where `when` counts outcomes; on HTTP routes
  * whose hooks can judge from the status, {@link CaptchaOutcomeRouting} takes it off again at
  * start-up and the guard reports from the response instead (Nest's interceptor machinery costs
- * a request ~90 µs, see bench/RESULTS.md). Store trouble here is logged and never changes the
+ * a request ~90 µs, benchmarked). Store trouble here is logged and never changes the
  * response: the handler already ran.
  */
 @Injectable()

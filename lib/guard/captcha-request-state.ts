@@ -11,7 +11,7 @@ type Carrier = { [CONTEXT]?: CaptchaContext; [RESULT]?: CaptchaVerification };
  * What the checkpoint learned about a request: the context its conditions saw (reused by the
  * outcome interceptor) and the verification result (read by `@CaptchaResult()`). It goes with
  * the request. Kept in symbol-keyed properties rather than `WeakMap`s: a `WeakMap` entry per
- * request cost ~2 µs of a verified request (bench/RESULTS.md). A frozen request (never seen in
+ * request cost ~2 µs of a verified request (benchmarked). A frozen request (never seen in
  * practice) falls back to a `WeakMap`.
  */
 const frozen = new WeakMap<object, Carrier>();
@@ -49,7 +49,7 @@ export function markReadsCaptchaResult(type: object, method: string | symbol): v
 
 /**
  * Whether the guard must keep the result for `handler` of `type`: only `@CaptchaResult()` reads
- * it, and setting it on a request costs ~2 µs (bench/RESULTS.md). `true` when unsure: a handler
+ * it, and setting it on a request costs ~2 µs (benchmarked). `true` when unsure: a handler
  * whose name does not lead back to it on the class (a method wrapped by another decorator) is
  * assumed to read it.
  */

@@ -30,7 +30,7 @@ const ISSUE_PATH = '/v1/server/challenge/issue';
 
 /**
  * Failure codes (`data.error` or `msg`) read in our vocabulary. CaptchaLa publishes no list; these
- * are the ones a third-party integration treats as the user's (providers.md §6).
+ * are the ones a third-party integration treats as the user's.
  */
 const CAPTCHALA_ERROR_CODES: Record<string, ErrorCodeMeaning> = {
   token_expired: 'expired',
@@ -221,7 +221,7 @@ export class CaptchalaProvider implements CaptchaProvider {
         throw unreadableReply(this.name, response, 'without data.valid');
       }
       if (data.valid) {
-        // Spread last: V8 11 (Node 20) adds fields after a spread ~1 µs each (bench/RESULTS.md).
+        // Spread last: V8 11 (Node 20) adds fields after a spread ~1 µs each (benchmarked).
         return {
           action: readAction(data) ?? '',
           success: true,

@@ -87,7 +87,7 @@ export class FriendlyCaptchaProvider implements CaptchaProvider {
     const ok = response.status >= 200 && response.status <= 299;
     if (body.success === true) {
       if (!ok) throw unreadableReply(this.name, response, 'with a success verdict; not trusted');
-      // Spread last: V8 11 (Node 20) adds fields after a spread ~1 µs each (bench/RESULTS.md).
+      // Spread last: V8 11 (Node 20) adds fields after a spread ~1 µs each (benchmarked).
       return {
         success: true,
         errorCodes: [],
@@ -98,8 +98,8 @@ export class FriendlyCaptchaProvider implements CaptchaProvider {
     const errorCodes = this.version === 1 ? readV1Errors(body) : readV2Error(body);
     const meanings = this.version === 1 ? V1_ERROR_CODES : V2_ERROR_CODES;
     // Verdicts on the token come with HTTP 200; any other refusal we cannot read is not one. On a
-    // 4xx Friendly Captcha refused the request itself (its 4xx codes are all request errors,
-    // providers.md §4): `misconfigured`, never an outage a client's junk could count up.
+    // 4xx Friendly Captcha refused the request itself (its documented 4xx codes are all request
+    // errors): `misconfigured`, never an outage a client's junk could count up.
     if (!ok && !errorCodes.some((code) => meanings[code] !== undefined)) {
       const refused = isClientErrorStatus(response.status);
       throw new CaptchaUnavailableError(

@@ -64,7 +64,7 @@ function parseHttpUrl(value: string): URL | undefined {
  * Callers make the retry safe (Turnstile resends the same `idempotency_key`).
  *
  * Why undici, and why `dispatch`: the provider call is the largest CPU cost of a verified request
- * (bench/RESULTS.md). With 50 calls in flight to a local keep-alive server, one bare call cost
+ * (benchmarked). With 50 calls in flight to a local keep-alive server, one bare call cost
  * ~71 µs of CPU on `http.request` with a keep-alive `http.Agent` against ~26–29 µs on undici's
  * `request` (axios, used before, ~255 µs). `request` also builds a response stream, an async
  * resource and a header object per call; a handler object needs none of them (~4 µs less per
@@ -100,7 +100,7 @@ export class ProviderHttpClient implements OnModuleDestroy {
 
   /**
    * The origin and path of a provider URL, parsed once: providers post to a handful of fixed
-   * URLs, and `new URL` is a measurable part of a call (bench/RESULTS.md).
+   * URLs, and `new URL` is a measurable part of a call (benchmarked).
    */
   private targetOf(value: string): { origin: string; path: string } | undefined {
     let target = this.targets.get(value);

@@ -18,7 +18,7 @@ export interface SiteverifyReply {
  * unreadable answer, never a pass: an outage on a 2xx, `misconfigured` on a 4xx (the provider
  * refused our request in a way we do not recognise; not an outage, so a client's junk token that
  * provokes it cannot open the circuit). So is `success: true` on a status other than 2xx; a
- * failure's error codes are read on any status (providers.md: verdicts come with HTTP 200).
+ * failure's error codes are read on any status (the providers answer verdicts with HTTP 200).
  */
 export function readSiteverifyReply(
   provider: CaptchaProviderName,

@@ -311,7 +311,7 @@ function createClient(url: string, commandTimeoutMs: number): Redis {
     // Reconnect forever, quickly: 50 ms, 100 ms, … capped at 500 ms.
     retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
     // Commands issued in one event-loop turn (concurrent requests' claims and counters) go out
-    // in one write: fewer syscalls per command under load (bench/RESULTS.md, scenario 5).
+    // in one write: fewer syscalls per command under load (benchmark scenario 5).
     enableAutoPipelining: true,
   };
   return new RedisClient(url, options);

@@ -11,7 +11,7 @@ let size = 0;
  * {@link hashStoreKey} of a subject (an IP, a user id, an e-mail), memoized. The same subjects come
  * back request after request, and a SHA-256 through OpenSSL costs ~4 µs inside a busy app (0.4 µs
  * in a tight loop) against ~0.1 µs for two `Map` lookups: on a calm `failedAttempts` route the
- * hash was the largest part of the checkpoint (bench/RESULTS.md, scenario 1). Bounded: past
+ * hash was the largest part of the checkpoint (benchmark scenario 1). Bounded: past
  * {@link MAX_SUBJECTS} the memo is cleared, so a flood of distinct subjects costs at most that
  * many entries. Never for tokens, which come once each.
  */

@@ -51,9 +51,9 @@ const DEFAULT_FAULT_BODY = JSON.stringify({ success: false, 'error-codes': ['int
 /**
  * A real local HTTP server speaking the Turnstile, reCAPTCHA and hCaptcha siteverify protocols,
  * reCAPTCHA Enterprise's createAssessment, Friendly Captcha's siteverify (v2 and v1) and
- * CaptchaLa's validate and issue calls (providers.md §1–4, §6, §8), on 127.0.0.1 with a random port. Point a provider's `verifyUrl`
- * at {@link FakeCaptchaServer.verifyUrl}, mint tokens with {@link FakeCaptchaServer.issueToken},
- * and steer time and failures with {@link FakeCaptchaServer.advanceClock} and
+ * CaptchaLa's validate and issue calls, on 127.0.0.1 with a random port. Point a provider's
+ * `verifyUrl` at {@link FakeCaptchaServer.verifyUrl}, mint tokens with
+ * {@link FakeCaptchaServer.issueToken}, and steer time and failures with {@link FakeCaptchaServer.advanceClock} and
  * {@link FakeCaptchaServer.fault}.
  *
  * @example

@@ -50,7 +50,7 @@ function refusal(error: string): FakeVerdict {
 }
 
 /**
- * CaptchaLa (providers.md §6, §8). `POST /v1/validate` takes JSON `{pass_token, client_ip,
+ * CaptchaLa's API. `POST /v1/validate` takes JSON `{pass_token, client_ip,
  * keep_token}` with headers `X-App-Key` and `X-App-Secret`; a valid `pt_` token answers `code: 0`,
  * `data.valid: true`, `action` and `captcha_args` (`risk_score`, `solved_at`, `referer`, …); a
  * reuse answers `token_already_used` and a token past 300 s `token_expired` (the fake's lifetime);

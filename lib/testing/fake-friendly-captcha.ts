@@ -26,7 +26,7 @@ function v1Failure(status: number, code: string): FakeVerdict {
 }
 
 /**
- * Friendly Captcha siteverify (providers.md §4, §8), both API versions.
+ * Friendly Captcha siteverify, both API versions.
  *
  * v2 (`POST /api/v2/captcha/siteverify`, JSON or form, `X-API-Key`): no key → 401
  * `auth_required`, a wrong key → 401 `auth_invalid`, an empty or unreadable body or a `response`

@@ -10,7 +10,10 @@ import {
 } from './fake-provider';
 import { FakeTokenLedger } from './fake-token-ledger';
 
-/** hCaptcha's official test keys (providers.md §3): one secret, three site key / token pairs. */
+/**
+ * hCaptcha's official test keys (https://docs.hcaptcha.com/#integration-testing-test-keys): one
+ * secret, three site key / token pairs.
+ */
 export const HCAPTCHA_TEST_KEYS = Object.freeze({
   secret: '0x0000000000000000000000000000000000000000',
   publisher: Object.freeze({
@@ -44,7 +47,7 @@ const TEST_TOKENS: readonly {
 ];
 
 /**
- * hCaptcha's siteverify (providers.md §3, §8): form-urlencoded only; tokens valid 120 s and
+ * hCaptcha's siteverify: form-urlencoded only; tokens valid 120 s and
  * verifiable once (`already-seen-response`, or the legacy `invalid-or-already-seen-response` when
  * {@link FakeHcaptcha.legacyDuplicateCode} is on); `sitekey` and `remoteip` checked; Enterprise
  * tokens (minted with a score) answer `score` and `score_reason`. Every verdict is HTTP 200.

@@ -46,7 +46,7 @@ function googleError(code: number, message: string, reason?: string): FakeVerdic
 }
 
 /**
- * reCAPTCHA Enterprise `projects.assessments.create` (providers.md §2b, §8) on
+ * reCAPTCHA Enterprise `projects.assessments.create` on
  * `POST /v1/projects/{project}/assessments?key=API_KEY`, JSON only. Auth and request errors use
  * Google's error envelope: no key → 403 `PERMISSION_DENIED`, a wrong key → 400
  * `INVALID_ARGUMENT` (`API_KEY_INVALID`, as Google answers it), a Bearer token → 401

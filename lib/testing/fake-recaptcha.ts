@@ -9,7 +9,10 @@ import {
 } from './fake-provider';
 import { FakeTokenLedger } from './fake-token-ledger';
 
-/** Google's official reCAPTCHA v2 test keys (providers.md §2a); v3 has none. */
+/**
+ * Google's official reCAPTCHA v2 test keys (https://developers.google.com/recaptcha/docs/faq);
+ * v3 has none.
+ */
 export const RECAPTCHA_TEST_KEYS = Object.freeze({
   siteKey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
   /** Every siteverify with this secret passes, for any token, any number of times. */
@@ -19,7 +22,7 @@ export const RECAPTCHA_TEST_KEYS = Object.freeze({
 const TOKEN_LIFETIME_SECONDS = 120;
 
 /**
- * Google reCAPTCHA v2/v3 siteverify (providers.md §2a, §8): form-urlencoded bodies only; tokens
+ * Google reCAPTCHA v2/v3 siteverify: form-urlencoded bodies only; tokens
  * valid 120 s and verifiable once; v3 tokens (minted with a score) answer `score` and `action`, v2
  * tokens neither; the test secret passes anything. Every verdict is HTTP 200.
  */

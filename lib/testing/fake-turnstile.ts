@@ -9,7 +9,8 @@ import {
 } from './fake-provider';
 import { FakeTokenLedger } from './fake-token-ledger';
 
-/** Cloudflare's official Turnstile test keys (providers.md §1). */
+/** Cloudflare's official Turnstile test keys
+ * (https://developers.cloudflare.com/turnstile/troubleshooting/testing/). */
 export const TURNSTILE_TEST_KEYS = Object.freeze({
   siteKeys: Object.freeze({
     alwaysPasses: '1x00000000000000000000AA',
@@ -38,7 +39,7 @@ interface IdempotentVerdict {
 }
 
 /**
- * Cloudflare Turnstile's siteverify (providers.md §1, §8): form, multipart or JSON bodies;
+ * Cloudflare Turnstile's siteverify: form, multipart or JSON bodies;
  * single-use tokens valid 300 s; `idempotency_key` retries replay the first verdict; the dummy
  * test secrets and token behave as documented. Every verdict is HTTP 200.
  */
