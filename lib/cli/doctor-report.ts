@@ -65,7 +65,7 @@ export function formatDoctorReport(report: DoctorReport): string {
 /** Which variables came from where; names only. */
 function envFileLine(report: DoctorReport): string {
   const file = report.envFile;
-  if (!file) return 'variables: the process environment (no .env file read)';
+  if (!file) return 'read the process environment only (no .env file)';
   const taken = file.variables.length
     ? ` (${file.variables.join(', ')})`
     : ' (no CAPTCHA_* variable)';

@@ -513,7 +513,7 @@ describe('main', () => {
     // --no-dotenv: the process environment only (ALTCHA by default), and the report says so.
     const none = await run(['doctor', '--no-dotenv'], {}, dir);
     expect(none.stdout).toMatch(/^nestjs-captcha doctor: provider altcha\n/);
-    expect(none.stdout).toContain('variables: the process environment (no .env file read)');
+    expect(none.stdout).toContain('read the process environment only (no .env file)');
     const noneJson = await run(['doctor', '--json', '--no-dotenv'], {}, dir);
     expect((JSON.parse(noneJson.stdout) as DoctorReport).envFile).toBeNull();
     expect((await run(['doctor', '--no-dotenv', '--dotenv', '.env'], {}, dir)).code).toBe(2);
