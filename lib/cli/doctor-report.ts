@@ -10,6 +10,7 @@ const SYMBOLS: Record<DoctorStatus, string> = { pass: '✓', warn: '⚠', fail: 
  * @example
  * ```text
  * nestjs-captcha doctor: provider turnstile
+ * read /app/.env (CAPTCHA_PROVIDER, CAPTCHA_SECRET_KEY, CAPTCHA_SITE_KEY) under the process environment
  *
  * ✓ configuration      CAPTCHA_* variables are valid: provider turnstile, memory store, …
  * ✓ test-keys          the site key and secret are not public test keys
@@ -29,7 +30,7 @@ export function formatDoctorReport(report: DoctorReport): string {
       (report.fallbackProvider ? `, fallback ${report.fallbackProvider}` : '') +
       (report.production ? ' (production)' : '')
     : 'configuration unreadable';
-  lines.push(`nestjs-captcha doctor: ${who}`, '');
+  lines.push(`nestjs-captcha doctor: ${who}`, envFileLine(report), '');
 
   const width = Math.max(...report.checks.map((check) => check.name.length)) + 2;
   for (const check of report.checks) {
@@ -59,6 +60,19 @@ export function formatDoctorReport(report: DoctorReport): string {
         : 'FAILED (exit code 1)';
   lines.push('', `${verdict}: ${summary}.`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Which variables came from where; names only. */
+function envFileLine(report: DoctorReport): string {
+  const file = report.envFile;
+  if (!file) return 'read the process environment only (no .env file)';
+  const taken = file.variables.length
+    ? ` (${file.variables.join(', ')})`
+    : ' (no CAPTCHA_* variable)';
+  const overridden = file.overridden.length
+    ? `; the process environment overrides ${file.overridden.join(', ')}`
+    : '';
+  return `read ${file.path}${taken} under the process environment${overridden}`;
 }
 
 function formatCsp(csp: CaptchaCspDirectives, provider: string): string[] {

@@ -22,6 +22,7 @@ import { MIN_HMAC_KEY_LENGTH, hmacKeyWeakness } from '../config/hmac-key-strengt
 import { urlSecretParts } from '../config/mask-url-secrets';
 import { productionSignal } from '../config/production-environment';
 import { findTestKeys } from './provider-test-keys';
+import { unknownCaptchaVariables, unknownVariableMessage } from '../config/unknown-env-variables';
 
 /** How one check ended: `warn` does not fail the run. */
 export type DoctorStatus = 'pass' | 'warn' | 'fail';
@@ -29,7 +30,7 @@ export type DoctorStatus = 'pass' | 'warn' | 'fail';
 /** One line of the doctor's checklist. */
 export interface DoctorCheck {
   /**
-   * `configuration`, `client-ip`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`,
+   * `configuration`, `variables`, `client-ip`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`,
    * `fallback`, `redis` or `redis-eviction`.
    */
   name: string;
@@ -62,6 +63,18 @@ export interface DoctorReport {
   checks: DoctorCheck[];
   /** The CSP sources the widget(s) need; `null` when the configuration could not be read. */
   csp: CaptchaCspDirectives | null;
+  /** The .env file read besides the process environment; `null` when none was. */
+  envFile: DoctorEnvFile | null;
+}
+
+/** A .env file the doctor read (the CLI reads `./.env` by default, as `@nestjs/config` does). */
+export interface DoctorEnvFile {
+  /** The file's path, as resolved. */
+  path: string;
+  /** `CAPTCHA_*` and `NODE_ENV` variables taken from the file (names only, never values). */
+  variables: string[];
+  /** Those also set in the process environment, which wins over the file. */
+  overridden: string[];
 }
 
 /** Options of {@link runDoctor}. */
@@ -70,6 +83,8 @@ export interface DoctorOptions {
   redisTimeoutMs?: number;
   /** How long solving the ALTCHA test challenge may take. Default `30_000` ms. */
   altchaSolveTimeoutMs?: number;
+  /** The .env file `env` includes, to name in the report. */
+  envFile?: DoctorEnvFile;
 }
 
 /** Environment variables, as `process.env` holds them. */
@@ -87,7 +102,10 @@ const TOKEN_VERDICTS = new Set(['invalid', 'malformed', 'expired', 'duplicate'])
  * provider is exercised through the real module (`CaptchaModule.forRoot` in a Nest application
  * context, circuit breaker off, memory store), so the checks see what the app would see:
  *
- * - `configuration`: the `CAPTCHA_*` variables are valid (exit code 2 when not);
+ * - `configuration`: the `CAPTCHA_*` variables are valid (exit code 2 when not), with the app's
+ *   rules and messages (blank values, keys without `CAPTCHA_PROVIDER`, did-you-mean);
+ * - `variables`: a warning naming each `CAPTCHA_*` variable the library does not read, with a
+ *   did-you-mean (only when there is one);
  * - `test-keys`: no public test site key or secret (a failure in production, a warning elsewhere);
  * - `provider`: one verification of a made-up token (or, for a test secret, the provider's test
  *   token), which the provider must judge as a token (`invalid`, `duplicate`, …): a rejected
@@ -110,7 +128,11 @@ export async function runDoctor(
 ): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const secrets = secretsOf(env);
-  const finish = (report: Omit<DoctorReport, 'ok' | 'exitCode' | 'checks'>, config = true) => {
+  const envFile = doctorOptions.envFile ?? null;
+  const finish = (
+    report: Omit<DoctorReport, 'ok' | 'exitCode' | 'checks' | 'envFile'>,
+    config = true,
+  ): DoctorReport => {
     const failed = checks.some((check) => check.status === 'fail');
     const exitCode: DoctorExitCode = !config
       ? DOCTOR_EXIT_CODES.badConfiguration
@@ -122,6 +144,7 @@ export async function runDoctor(
       exitCode,
       ...report,
       checks: checks.map((check) => ({ ...check, message: redact(check.message, secrets) })),
+      envFile,
     };
   };
   const badConfiguration = (error: CaptchaConfigError) => {
@@ -133,12 +156,14 @@ export async function runDoctor(
   try {
     // Test keys are reported by the `test-keys` check (with the provider still probed), not as a
     // configuration error; an invalid CAPTCHA_ALLOW_TEST_KEYS is still one.
+    // A blank one is too, as in the app.
     const allow = env.CAPTCHA_ALLOW_TEST_KEYS?.trim().toLowerCase();
-    const allowTestKeys =
-      allow === undefined || allow === '' || allow === 'true' || allow === 'false';
-    options = captchaOptionsFromEnv({
-      get: (key) => (key === 'CAPTCHA_ALLOW_TEST_KEYS' && allowTestKeys ? 'true' : env[key]),
-    });
+    const allowTestKeys = allow === undefined || allow === 'true' || allow === 'false';
+    options = captchaOptionsFromEnv(
+      { get: (key) => (key === 'CAPTCHA_ALLOW_TEST_KEYS' && allowTestKeys ? 'true' : env[key]) },
+      // Unknown variables become the `variables` check (and lines of a configuration error).
+      { variableNames: Object.keys(env), logger: false },
+    );
   } catch (error) {
     if (error instanceof CaptchaConfigError) return badConfiguration(error);
     throw error;
@@ -167,6 +192,15 @@ export async function runDoctor(
       (fallback && 'method' in fallback ? `, fallback method ${fallback.method}` : '') +
       (production ? ', production' : ''),
   });
+
+  const unknown = unknownCaptchaVariables(Object.keys(env));
+  if (unknown.length > 0) {
+    checks.push({
+      name: 'variables',
+      status: 'warn',
+      message: unknown.map(unknownVariableMessage).join('\n'),
+    });
+  }
 
   checks.push(clientIpCheck(options));
 

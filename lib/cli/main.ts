@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import * as util from 'node:util';
-import { DOCTOR_EXIT_CODES, type DoctorEnvironment, runDoctor } from './doctor';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DOCTOR_EXIT_CODES, type DoctorEnvFile, type DoctorEnvironment, runDoctor } from './doctor';
+import { DotenvFileError, withDotenvFile } from './dotenv-file';
 import { formatDoctorReport, formatDoctorReportJson } from './doctor-report';
 
 /** `nestjs-captcha --help`. */
-export const USAGE = `Usage: nestjs-captcha doctor [--json] [--env-file <path>]
+export const USAGE = `Usage: nestjs-captcha doctor [--json] [--dotenv <path> | --no-dotenv]
        nestjs-captcha --help
 
 doctor  Checks this environment's CAPTCHA configuration the way the app reads it
         (the CAPTCHA_* variables of the README):
-        - the variables are valid (the same validation and messages as captchaOptionsFromEnv);
+        - the variables are valid (the same validation and messages as captchaOptionsFromEnv),
+          and none is unknown (a typo such as CAPTCHA_SECERT_KEY: warned, with a did-you-mean);
         - the provider accepts the secret and site key: one verification of a made-up token,
           which it must refuse as a bad token, not as a bad secret; round-trip latency;
         - ALTCHA instead: the HMAC key is set, and a challenge is signed, solved and verified
@@ -21,8 +23,12 @@ doctor  Checks this environment's CAPTCHA configuration the way the app reads it
 
 Options:
   --json             print one JSON object (for CI pipelines) instead of the checklist:
-                     { ok, exitCode, provider, checks: [{ name, status, message, latencyMs? }], csp }
-  --env-file <path>  also read variables from a .env file (the environment wins)
+                     { ok, exitCode, provider, checks: [{ name, status, message, latencyMs? }],
+                       csp, envFile }
+  --dotenv <path>    read variables from this .env file instead of ./.env
+  --no-dotenv        read the process environment only
+                     By default ./.env is read when it exists (the process environment wins
+                     over it, as with @nestjs/config), and the report names the file.
   -h, --help         show this help
 
 Exit codes:
@@ -38,53 +44,59 @@ export interface CliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   env: DoctorEnvironment;
+  /** Where `./.env` is looked for; default `process.cwd()`. */
+  cwd?: string;
 }
 
 interface ParsedArgs {
   command?: string;
   json: boolean;
   help: boolean;
-  envFile?: string;
+  /** `--dotenv <path>`: the .env file to read instead of ./.env. */
+  dotenv?: string;
+  /** `--no-dotenv`. */
+  noDotenv: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(args: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { json: false, help: false };
+  const parsed: ParsedArgs = { json: false, help: false, noDotenv: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--json') parsed.json = true;
     else if (arg === '--help' || arg === '-h') parsed.help = true;
-    else if (arg === '--env-file') {
-      const path = args[++i];
-      if (path === undefined || path === '') throw new UsageError('--env-file needs a path');
-      parsed.envFile = path;
-    } else if (arg.startsWith('--env-file=')) {
-      const path = arg.slice('--env-file='.length);
-      if (path === '') throw new UsageError('--env-file needs a path');
-      parsed.envFile = path;
+    else if (arg === '--no-dotenv') parsed.noDotenv = true;
+    else if (arg === '--dotenv' || arg.startsWith('--dotenv=')) {
+      const path = arg === '--dotenv' ? args[++i] : arg.slice('--dotenv='.length);
+      if (path === undefined || path === '') throw new UsageError('--dotenv needs a path');
+      parsed.dotenv = path;
+    } else if (arg === '--env-file' || arg.startsWith('--env-file=')) {
+      // Node 20 reads --env-file itself even after the script name (and exits with code 9 when
+      // the file is missing, before this code runs), so the option cannot work reliably here.
+      throw new UsageError(
+        '--env-file is a Node.js option (Node 20 reads it itself and exits with code 9 when ' +
+          'the file is missing): use --dotenv <path> (./.env is read by default)',
+      );
     } else if (arg.startsWith('-')) throw new UsageError(`unknown option: ${arg}`);
     else if (parsed.command === undefined) parsed.command = arg;
     else throw new UsageError(`unexpected argument: ${arg}`);
   }
+  if (parsed.noDotenv && parsed.dotenv !== undefined) {
+    throw new UsageError('--dotenv and --no-dotenv exclude each other');
+  }
   return parsed;
 }
 
-/** Reads a .env file with Node's own parser (Node 20.12+); the environment wins over it. */
-function withEnvFile(env: DoctorEnvironment, path: string): DoctorEnvironment {
-  const parseEnv = (util as { parseEnv?: (content: string) => Record<string, string | undefined> })
-    .parseEnv;
-  if (typeof parseEnv !== 'function') {
-    throw new UsageError('--env-file needs Node.js 20.12 or later');
-  }
-  let content: string;
-  try {
-    content = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unreadable';
-    throw new UsageError(`--env-file: cannot read ${path} (${code})`);
-  }
-  return { ...parseEnv(content), ...env };
+/**
+ * The .env file to read: `--dotenv`'s, else `./.env` when it exists (as `ConfigModule.forRoot()`
+ * reads it), none with `--no-dotenv`.
+ */
+function dotenvPath(parsed: ParsedArgs, cwd: string): string | undefined {
+  if (parsed.noDotenv) return undefined;
+  if (parsed.dotenv !== undefined) return resolve(cwd, parsed.dotenv);
+  const path = resolve(cwd, '.env');
+  return existsSync(path) ? path : undefined;
 }
 
 /**
@@ -97,6 +109,7 @@ export async function main(
 ): Promise<number> {
   let parsed: ParsedArgs;
   let env = io.env;
+  let envFile: DoctorEnvFile | undefined;
   try {
     parsed = parseArgs(args);
     if (parsed.help || parsed.command === 'help') {
@@ -105,14 +118,19 @@ export async function main(
     }
     if (parsed.command === undefined) throw new UsageError('no command given');
     if (parsed.command !== 'doctor') throw new UsageError(`unknown command: ${parsed.command}`);
-    if (parsed.envFile !== undefined) env = withEnvFile(env, parsed.envFile);
+    const path = dotenvPath(parsed, io.cwd ?? process.cwd());
+    if (path !== undefined) ({ env, file: envFile } = withDotenvFile(env, path));
   } catch (error) {
+    if (error instanceof DotenvFileError) {
+      io.stderr.write(`nestjs-captcha: ${error.message}\n`);
+      return DOCTOR_EXIT_CODES.badConfiguration;
+    }
     if (!(error instanceof UsageError)) throw error;
     io.stderr.write(`nestjs-captcha: ${error.message}\n\n${USAGE}`);
     return DOCTOR_EXIT_CODES.badConfiguration;
   }
 
-  const report = await runDoctor(env);
+  const report = await runDoctor(env, { envFile });
   io.stdout.write(parsed.json ? formatDoctorReportJson(report) : formatDoctorReport(report));
   return report.exitCode;
 }

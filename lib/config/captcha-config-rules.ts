@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { MIN_HMAC_KEY_LENGTH } from './hmac-key-strength';
 import proxyAddr from 'proxy-addr';
 import { CLIENT_IP_HEADERS } from '../http/client-ip-resolver';
+import { didYouMeanHint } from './did-you-mean';
 import {
   CAPTCHA_PROVIDER_NAMES,
   type CaptchaProviderName,
@@ -75,12 +76,21 @@ export function isSupportedProvider(value: unknown): value is CaptchaProviderNam
   return (CAPTCHA_PROVIDER_NAMES as readonly unknown[]).includes(value);
 }
 
-/** `CAPTCHA_PROVIDER` / `provider`. */
+/** Names people use for a provider, for the did-you-mean of an unknown one. */
+const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
+  cloudflare: 'turnstile',
+  'cloudflare-turnstile': 'turnstile',
+  google: 'recaptcha',
+  'google-recaptcha': 'recaptcha',
+  friendlycaptcha: 'friendly-captcha',
+};
+
+/** `CAPTCHA_PROVIDER` / `provider`; an unknown name gets a did-you-mean (`turnstil`). */
 export const providerRule: ConfigRule = {
   accepted: CAPTCHA_PROVIDER_NAMES.join(', '),
   problem: (value) => {
     if (isSupportedProvider(value)) return undefined;
-    return 'is not a known provider';
+    return `is not a known provider${didYouMeanHint(value, CAPTCHA_PROVIDER_NAMES, PROVIDER_ALIASES)}`;
   },
 };
 
@@ -231,7 +241,9 @@ export const FAILURE_MODES = ['closed', 'open', 'fallback'] as const;
 export const failureModeRule: ConfigRule = {
   accepted: FAILURE_MODES.join(', '),
   problem: (value) =>
-    (FAILURE_MODES as readonly unknown[]).includes(value) ? undefined : 'is not a failure mode',
+    (FAILURE_MODES as readonly unknown[]).includes(value)
+      ? undefined
+      : `is not a failure mode${didYouMeanHint(value, FAILURE_MODES)}`,
 };
 
 /** `circuitBreaker.threshold`. */
@@ -250,7 +262,9 @@ export type CaptchaStoreName = (typeof STORE_NAMES)[number];
 export const storeNameRule: ConfigRule = {
   accepted: STORE_NAMES.join(', '),
   problem: (value) =>
-    (STORE_NAMES as readonly unknown[]).includes(value) ? undefined : 'is not a store',
+    (STORE_NAMES as readonly unknown[]).includes(value)
+      ? undefined
+      : `is not a store${looksLikeUrl(value) ? '' : didYouMeanHint(value, STORE_NAMES)}`,
 };
 
 /** True for text that starts like a URL (`scheme:`), which may carry a password. */

@@ -231,6 +231,38 @@ function parseAllowTestKeys(raw: string): EnvParseResult<boolean> {
   };
 }
 
+/** A variable holding a value (blank ones are reported on their own). */
+function isSet(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
+}
+
+/**
+ * `CAPTCHA_PROVIDER` unset while keys are set: without it the provider is ALTCHA, which uses
+ * neither key, so the keys would be ignored silently.
+ */
+function providerForKeys(env: CaptchaEnvironment) {
+  const keys = (['CAPTCHA_SITE_KEY', 'CAPTCHA_SECRET_KEY'] as const).filter((name) =>
+    isSet(env[name]),
+  );
+  if (keys.length === 0) return undefined;
+  const which = keys.length === 2 ? `${keys[0]} and ${keys[1]} are` : `${keys[0]} is`;
+  return {
+    problem: `not set, but ${which}: without it the provider would be altcha, which uses no site or secret key`,
+    accepted: `the provider that issued the keys: ${CAPTCHA_PROVIDER_NAMES.filter((name) => name !== 'altcha').join(', ')}`,
+  };
+}
+
+/** A site or secret key with `CAPTCHA_PROVIDER=altcha` set explicitly: ALTCHA would ignore it. */
+function keyUnusedByAltcha(kind: 'site key' | 'secret') {
+  return (_value: string, env: CaptchaEnvironment) =>
+    env.CAPTCHA_PROVIDER === 'altcha'
+      ? {
+          problem: `is set, but provider "altcha" uses no ${kind} (its key is CAPTCHA_ALTCHA_HMAC_KEY)`,
+          accepted: `no value with CAPTCHA_PROVIDER=altcha, or CAPTCHA_PROVIDER set to the provider that issued the ${kind}`,
+        }
+      : undefined;
+}
+
 /** What the fallback variables accept, for the line asking for one of them. */
 const FALLBACK_VARIABLES_ACCEPTED =
   `CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (${fallbackProviderRule.accepted}; ` +
@@ -239,17 +271,22 @@ const FALLBACK_VARIABLES_ACCEPTED =
 
 /** How each variable of the contract is read. */
 export const CAPTCHA_ENV_SPECS = {
-  CAPTCHA_PROVIDER: { parse: byRule<CaptchaProviderName>(providerRule) },
+  CAPTCHA_PROVIDER: {
+    parse: byRule<CaptchaProviderName>(providerRule),
+    whenUnset: providerForKeys,
+  },
   CAPTCHA_SITE_KEY: {
     parse: byRule(siteKeyRule),
     whenUnset: requiredByProvider('site key'),
-    whenSet: refuseTestKey('site key'),
+    whenSet: (value: string, env: CaptchaEnvironment) =>
+      keyUnusedByAltcha('site key')(value, env) ?? refuseTestKey('site key')(value, env),
   },
   CAPTCHA_SECRET_KEY: {
     secret: true,
     parse: byRule(secretKeyRule),
     whenUnset: requiredByProvider('secret key'),
-    whenSet: refuseTestKey('secret'),
+    whenSet: (value: string, env: CaptchaEnvironment) =>
+      keyUnusedByAltcha('secret')(value, env) ?? refuseTestKey('secret')(value, env),
   },
   CAPTCHA_PROJECT_ID: {
     parse: byRule(projectIdRule),
@@ -290,7 +327,7 @@ export const CAPTCHA_ENV_SPECS = {
   CAPTCHA_FALLBACK_METHOD: {
     parse: byRule(fallbackMethodRule),
     whenSet: (_method: string, env: CaptchaEnvironment) =>
-      env.CAPTCHA_FALLBACK_PROVIDER === undefined
+      !isSet(env.CAPTCHA_FALLBACK_PROVIDER)
         ? undefined
         : {
             problem: 'is set together with CAPTCHA_FALLBACK_PROVIDER',
@@ -353,15 +390,23 @@ export const CAPTCHA_ENV_SPECS = {
   CAPTCHA_ALLOW_TEST_KEYS: { parse: parseAllowTestKeys },
 } satisfies Record<CaptchaEnvVariable, EnvVariableSpec<unknown>>;
 
-/** Trimmed text, with empty strings and absent values as `undefined` (unset). */
+/**
+ * Trimmed text; absent values are `undefined` (unset). A blank value (empty or whitespace only)
+ * stays `''`, which validation refuses: `CAPTCHA_SECRET_KEY=` is a mistake (an unset shell
+ * variable in a compose file, a half-filled .env), not a request for the default.
+ */
 function normalizeEnvValue(value: unknown): unknown {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return String(value);
   }
-  if (typeof value !== 'string') return value;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
+  return typeof value === 'string' ? value.trim() : value;
+}
+
+/** `NODE_ENV`, which is only read: blank means unset. */
+function normalizeNodeEnv(value: unknown): unknown {
+  const normalized = normalizeEnvValue(value);
+  return normalized === '' ? undefined : normalized;
 }
 
 /** The message line for one variable, or `undefined` when its value is fine. */
@@ -380,6 +425,10 @@ export function envProblem(
     return `${name}: ${shown} is not text; accepted: a string`;
   }
   const result = spec.parse(value);
+  if (value === '') {
+    const accepted = result.ok ? 'a value' : result.accepted;
+    return `${name}: is set but blank, which is not the same as unset: give it a value or remove it; accepted: ${accepted}`;
+  }
   const problem = result.ok ? spec.whenSet?.(result.value, env) : result;
   if (problem === undefined) return undefined;
   const shown = spec.show ? spec.show(value) : value;
@@ -410,8 +459,8 @@ function EnvVariable(): PropertyDecorator {
 }
 
 /**
- * The environment schema: the variables of the contract as `plainToInstance` reads them (trimmed,
- * empty meaning unset) and `validateSync` checks them, one message line per bad variable. Parsed
+ * The environment schema: the variables of the contract as `plainToInstance` reads them (trimmed;
+ * a blank value is an error, not unset) and `validateSync` checks them, one message line per bad variable. Parsed
  * values come from {@link CAPTCHA_ENV_SPECS}. Internal: use `captchaOptionsFromEnv`.
  */
 export class CaptchaEnvironment {
@@ -438,6 +487,6 @@ export class CaptchaEnvironment {
   @EnvVariable() CAPTCHA_ALLOW_TEST_KEYS?: string;
 
   /** Read only to refuse a random ALTCHA key in production; not validated. */
-  @Transform(({ value }) => normalizeEnvValue(value))
+  @Transform(({ value }) => normalizeNodeEnv(value))
   NODE_ENV?: string;
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { CaptchaConfigError } from './captcha-config.error';
@@ -10,10 +11,25 @@ import {
 } from './captcha-environment';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaFallback, CaptchaModuleOptions } from './captcha-module-options.interface';
+import { unknownCaptchaVariables, unknownVariableMessage } from './unknown-env-variables';
 
 /** Anything that reads configuration values by name; `ConfigService` from `@nestjs/config` fits. */
 export interface CaptchaConfigReader {
   get(key: string): unknown;
+}
+
+/** Settings of {@link captchaOptionsFromEnv}. */
+export interface CaptchaOptionsFromEnvSettings {
+  /**
+   * The names of the variables set, looked at for unknown `CAPTCHA_*` ones (typos). Default: the
+   * names in `process.env`, where `ConfigModule.forRoot()` also puts the variables of `.env`.
+   */
+  variableNames?: Iterable<string>;
+  /**
+   * Where the warning about unknown `CAPTCHA_*` variables goes: default Nest's `Logger` (context
+   * `CaptchaModule`); `false` for none (the doctor reports them itself).
+   */
+  logger?: { warn(message: string): unknown } | false;
 }
 
 /**
@@ -46,8 +62,13 @@ export interface CaptchaConfigReader {
  * `failureMode: 'fallback'` themselves. No variable holds a fallback provider's keys: only
  * `altcha` works as it is, others need `fallback.siteKey` and `fallback.secretKey` added to the
  * options built here (`resolveCaptchaOptions` asks for them). A `CAPTCHA_REDIS_URL` without
- * `CAPTCHA_STORE=redis` is checked but not used. Values are trimmed; an empty value counts as
- * unset. In production (`NODE_ENV` or `CAPTCHA_ENV` is `production`, any casing) a provider's
+ * `CAPTCHA_STORE=redis` is checked but not used. Values are trimmed; a blank value (empty or
+ * whitespace only) is an error naming the variable, not the default. `CAPTCHA_SITE_KEY` or
+ * `CAPTCHA_SECRET_KEY` without `CAPTCHA_PROVIDER` is an error (the default, ALTCHA, would ignore
+ * them), as is either key with `CAPTCHA_PROVIDER=altcha`. An unknown provider name gets a
+ * did-you-mean (`turnstil` → `turnstile`). A `CAPTCHA_*` variable that is not one of the above is
+ * warned about at start-up (Nest `Logger`, with a did-you-mean such as `CAPTCHA_SECERT_KEY` →
+ * `CAPTCHA_SECRET_KEY`), and listed in the error when the configuration is invalid. In production (`NODE_ENV` or `CAPTCHA_ENV` is `production`, any casing) a provider's
  * public test site key or secret is refused unless `CAPTCHA_ALLOW_TEST_KEYS=true`, and a weak
  * `CAPTCHA_ALTCHA_HMAC_KEY` (a repeated pattern, placeholder words) is refused.
  *
@@ -64,9 +85,19 @@ export interface CaptchaConfigReader {
  * });
  * ```
  */
-export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModuleOptions {
+export function captchaOptionsFromEnv(
+  config: CaptchaConfigReader,
+  settings: CaptchaOptionsFromEnvSettings = {},
+): CaptchaModuleOptions {
   const plain: Record<string, unknown> = { NODE_ENV: config.get('NODE_ENV') };
   for (const name of CAPTCHA_ENV_VARIABLES) plain[name] = config.get(name);
+
+  // Names only: a typo'd variable is never read, so a value it holds cannot leak from here.
+  const unknown = unknownCaptchaVariables(settings.variableNames ?? Object.keys(process.env));
+  const logger = settings.logger ?? new Logger('CaptchaModule');
+  if (logger !== false) {
+    for (const variable of unknown) logger.warn(unknownVariableMessage(variable));
+  }
 
   const env = plainToInstance(CaptchaEnvironment, plain);
   const errors = validateSync(env, { validationError: { target: false, value: false } });
@@ -75,7 +106,8 @@ export function captchaOptionsFromEnv(config: CaptchaConfigReader): CaptchaModul
     const problems = errors
       .sort((a, b) => order(a.property) - order(b.property))
       .flatMap((error) => Object.values(error.constraints ?? {}));
-    throw new CaptchaConfigError(problems);
+    // A typo is often why a variable looks unset: say so next to the error.
+    throw new CaptchaConfigError([...problems, ...unknown.map(unknownVariableMessage)]);
   }
 
   const read = <T>(name: CaptchaEnvVariable, parse: (raw: string) => EnvParseResult<T>) => {

@@ -14,6 +14,10 @@ export type {
   CaptchaSecret,
   CaptchaTokenExtractor,
 } from './captcha-module-options.interface';
-export { captchaOptionsFromEnv, type CaptchaConfigReader } from './captcha-options-from-env';
+export {
+  captchaOptionsFromEnv,
+  type CaptchaConfigReader,
+  type CaptchaOptionsFromEnvSettings,
+} from './captcha-options-from-env';
 export { CAPTCHA_OPTION_DEFAULTS, resolveCaptchaOptions } from './resolve-captcha-options';
 export type { ResolvedCaptchaOptions } from './resolved-captcha-options';

@@ -189,6 +189,17 @@ export function resolveCaptchaOptions(
 
   const provider = given.provider ?? CAPTCHA_OPTION_DEFAULTS.provider;
   check('provider', provider, providerRule);
+  if (
+    given.provider === undefined &&
+    (given.siteKey !== undefined || given.secretKey !== undefined)
+  ) {
+    // The default, ALTCHA, would ignore the keys: a forgotten provider, not a wish for ALTCHA.
+    const keys = ['siteKey', 'secretKey'].filter((key) => given[key] !== undefined);
+    problems.push(
+      `options.provider (CAPTCHA_PROVIDER) is not set, but options.${keys.join(' and options.')} ${keys.length === 2 ? 'are' : 'is'}: ` +
+        `the default provider, altcha, uses no site or secret key; accepted: the provider that issued the keys: ${CAPTCHA_PROVIDER_NAMES.filter((name) => name !== 'altcha').join(', ')}`,
+    );
+  }
   check('siteKey', given.siteKey, siteKeyRule);
   checkSecret('secretKey', given.secretKey, secretKeyRule);
   const verifyUrl = given.verifyUrl;

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { captchaCspDirectives } from 'nestjs-captcha';
@@ -408,15 +408,28 @@ describe('runDoctor: Redis', () => {
 });
 
 describe('main', () => {
-  const run = async (args: string[], env: Record<string, string | undefined> = {}) => {
+  const run = async (
+    args: string[],
+    env: Record<string, string | undefined> = {},
+    cwd = join(BUILD_DIR, 'no-dotenv-here'),
+  ) => {
     let stdout = '';
     let stderr = '';
     const code = await main(args, {
       stdout: { write: (text: string) => (stdout += text) },
       stderr: { write: (text: string) => (stderr += text) },
       env,
+      cwd,
     });
     return { code, stdout, stderr };
+  };
+
+  /** A directory holding `.env` with `content`. */
+  const appDir = (name: string, content: string) => {
+    const dir = join(BUILD_DIR, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '.env'), content);
+    return dir;
   };
 
   it('prints the usage for --help (exit 0), and for bad usage on stderr (exit 2)', async () => {
@@ -433,19 +446,110 @@ describe('main', () => {
     expect(USAGE).toMatch(/2 +bad configuration/);
   });
 
-  it('reads --env-file, the environment winning over it', async () => {
-    const dir = join(BUILD_DIR, 'env');
-    mkdirSync(dir, { recursive: true });
+  it('reads --dotenv <path>, the environment winning over it, and names the file', async () => {
+    const dir = appDir('dotenv', 'CAPTCHA_TIMEOUT_MS=abc\nCAPTCHA_ENV=staging\nDATABASE_URL=x\n');
     const file = join(dir, '.env');
-    writeFileSync(file, 'CAPTCHA_TIMEOUT_MS=abc\nCAPTCHA_ENV=staging\n');
-    const bad = await run(['doctor', '--json', '--env-file', file]);
+    const bad = await run(['doctor', '--json', '--dotenv', file]);
     expect(bad.code).toBe(2);
-    expect(JSON.parse(bad.stdout).checks[0].message).toContain('CAPTCHA_TIMEOUT_MS');
-    const fixed = await run(['doctor', `--env-file=${file}`], { CAPTCHA_TIMEOUT_MS: '2000' });
+    const badReport = JSON.parse(bad.stdout) as DoctorReport;
+    expect(badReport.checks[0].message).toContain('CAPTCHA_TIMEOUT_MS');
+    expect(badReport.envFile).toEqual({
+      path: file,
+      variables: ['CAPTCHA_ENV', 'CAPTCHA_TIMEOUT_MS'],
+      overridden: [],
+    });
+    const fixed = await run(['doctor', `--dotenv=${file}`], { CAPTCHA_TIMEOUT_MS: '2000' });
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toMatch(/^OK: /m);
-    const missing = await run(['doctor', '--env-file', join(dir, 'nope.env')]);
+    expect(fixed.stdout).toContain(
+      `read ${file} (CAPTCHA_ENV) under the process environment; the process environment overrides CAPTCHA_TIMEOUT_MS`,
+    );
+    const missing = await run(['doctor', '--dotenv', join(dir, 'nope.env')]);
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read') });
+    expect((await run(['doctor', '--dotenv'])).stderr).toContain('--dotenv needs a path');
+  });
+
+  it('refuses --env-file (Node 20 swallows it) with a pointer to --dotenv', async () => {
+    const dir = appDir('env-file', 'CAPTCHA_TIMEOUT_MS=2000\n');
+    for (const args of [
+      ['doctor', '--env-file', join(dir, '.env')],
+      ['doctor', `--env-file=${join(dir, '.env')}`],
+    ]) {
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('--env-file is a Node.js option');
+      expect(result.stderr).toContain('use --dotenv <path>');
+    }
+    expect(USAGE).not.toContain('--env-file');
+  });
+
+  it("reads the app's ./.env by default (as @nestjs/config does), never printing its secrets", async () => {
+    const dir = appDir(
+      'default-dotenv',
+      [
+        'CAPTCHA_PROVIDER=turnstile',
+        `CAPTCHA_SITE_KEY=${FakeCaptchaServer.siteKeys.turnstile}`,
+        `CAPTCHA_SECRET_KEY=${FakeCaptchaServer.secrets.turnstile}`,
+        `CAPTCHA_VERIFY_URL=${fake.verifyUrl('turnstile')}`,
+        'CAPTCHA_TIMEOUT_MS=abc',
+      ].join('\n'),
+    );
+    const env = { CAPTCHA_TIMEOUT_MS: '2500' };
+    const text = await run(['doctor'], env, dir);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^nestjs-captcha doctor: provider turnstile\n/);
+    expect(text.stdout).toContain(
+      `read ${join(dir, '.env')} (CAPTCHA_PROVIDER, CAPTCHA_SECRET_KEY, CAPTCHA_SITE_KEY, CAPTCHA_VERIFY_URL) under the process environment; the process environment overrides CAPTCHA_TIMEOUT_MS`,
+    );
+    expect(text.stdout).toMatch(/timeout 2500 ms/);
+    const json = JSON.parse((await run(['doctor', '--json'], env, dir)).stdout) as DoctorReport;
+    expect(json).toMatchObject({ exitCode: 0, provider: 'turnstile' });
+    expect(json.envFile?.path).toBe(join(dir, '.env'));
+    for (const output of [text.stdout, JSON.stringify(json)]) {
+      expect(output).not.toContain(FakeCaptchaServer.secrets.turnstile);
+    }
+
+    // --no-dotenv: the process environment only (ALTCHA by default), and the report says so.
+    const none = await run(['doctor', '--no-dotenv'], {}, dir);
+    expect(none.stdout).toMatch(/^nestjs-captcha doctor: provider altcha\n/);
+    expect(none.stdout).toContain('read the process environment only (no .env file)');
+    const noneJson = await run(['doctor', '--json', '--no-dotenv'], {}, dir);
+    expect((JSON.parse(noneJson.stdout) as DoctorReport).envFile).toBeNull();
+    expect((await run(['doctor', '--no-dotenv', '--dotenv', '.env'], {}, dir)).code).toBe(2);
+  });
+
+  it("reports the app's rules: a typo'd variable, a blank value, keys without a provider", async () => {
+    const typo = appDir('typo', 'CAPTCHA_ALTCHA_HMAC_KEYS=abc\n');
+    const warned = JSON.parse((await run(['doctor', '--json'], {}, typo)).stdout) as DoctorReport;
+    expect(warned.exitCode).toBe(0);
+    expect(check(warned, 'variables')).toEqual({
+      name: 'variables',
+      status: 'warn',
+      message:
+        'CAPTCHA_ALTCHA_HMAC_KEYS is set but is not a variable nestjs-captcha reads (did you mean CAPTCHA_ALTCHA_HMAC_KEY?)',
+    });
+
+    const blank = await run(['doctor'], {}, appDir('blank', 'CAPTCHA_PROVIDER=\n'));
+    expect(blank.code).toBe(2);
+    expect(blank.stdout).toContain('CAPTCHA_PROVIDER: is set but blank');
+
+    const keys = await run(
+      ['doctor'],
+      { CAPTCHA_SECRET_KEY: FakeCaptchaServer.secrets.turnstile },
+      appDir('keys', `CAPTCHA_SITE_KEY=${FakeCaptchaServer.siteKeys.turnstile}\n`),
+    );
+    expect(keys.code).toBe(2);
+    expect(keys.stdout).toContain(
+      'CAPTCHA_PROVIDER: not set, but CAPTCHA_SITE_KEY and CAPTCHA_SECRET_KEY are',
+    );
+    expect(keys.stdout).not.toContain(FakeCaptchaServer.secrets.turnstile);
+
+    const provider = await run(['doctor'], { CAPTCHA_PROVIDER: 'turnstil' });
+    expect(provider.code).toBe(2);
+    expect(provider.stdout).toContain(
+      '"turnstil" is not a known provider (did you mean "turnstile"?)',
+    );
   });
 });
 
@@ -510,6 +614,47 @@ describe('the built CLI', () => {
       expect.any(Number),
     );
     expect(stdout).not.toContain(FakeCaptchaServer.secrets.turnstile);
+  });
+
+  /** Runs the built bin the way `npx nestjs-captcha …` does: `node main.js …`. */
+  const spawnCli = async (args: string[], env: Record<string, string | undefined>, cwd: string) => {
+    const child = spawn(process.execPath, [join(BUILD_DIR, 'lib/cli/main.js'), ...args], {
+      env,
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, stdout, stderr };
+  };
+
+  it('reads ./.env by default and --dotenv <path> as a bin (Node does not take them), and refuses --env-file', async () => {
+    const dir = join(BUILD_DIR, 'bin-app');
+    mkdirSync(dir, { recursive: true });
+    const lines = Object.entries(turnstile(fake)).map(([name, value]) => `${name}=${value}`);
+    writeFileSync(join(dir, '.env'), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, 'staging.env'), 'CAPTCHA_TIMEOUT_MS=2500\n');
+    const env = { PATH: process.env.PATH };
+    const real = realpathSync(dir); // node_modules may be a symlink; the child's cwd is real
+
+    const byDefault = await spawnCli(['doctor', '--json'], env, dir);
+    expect(byDefault).toMatchObject({ code: 0, stderr: '' });
+    const report = JSON.parse(byDefault.stdout) as DoctorReport;
+    expect(report).toMatchObject({ provider: 'turnstile', envFile: { path: join(real, '.env') } });
+    expect(byDefault.stdout).not.toContain(FakeCaptchaServer.secrets.turnstile);
+
+    const chosen = await spawnCli(['doctor', '--dotenv', 'staging.env'], env, dir);
+    expect(chosen).toMatchObject({ code: 0, stderr: '' });
+    expect(chosen.stdout).toContain(`read ${join(real, 'staging.env')} (CAPTCHA_TIMEOUT_MS)`);
+    expect(chosen.stdout).toContain('provider altcha');
+
+    // The file exists, so Node 20 does not exit 9 first; the doctor points at --dotenv.
+    const nodeOption = await spawnCli(['doctor', '--env-file', 'staging.env'], env, dir);
+    expect(nodeOption.code).toBe(2);
+    expect(nodeOption.stderr).toContain('use --dotenv <path>');
   });
 });
 

@@ -29,6 +29,9 @@ const REDIS_URL_ACCEPTED =
 const PROJECT_ID_ACCEPTED =
   'the Google Cloud project id of reCAPTCHA Enterprise, e.g. my-project-123 (letters, digits, ".", ":" and "-")';
 
+const PROVIDERS =
+  'turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala';
+
 const TURNSTILE = {
   CAPTCHA_PROVIDER: 'turnstile',
   CAPTCHA_SITE_KEY: '0x4AAAAAAAsite',
@@ -120,14 +123,18 @@ describe('captchaOptionsFromEnv', () => {
       },
     );
 
-    it('treats an empty fallback variable as unset', () => {
+    it('refuses a blank fallback variable next to a set one (blank is not unset)', () => {
       expect(
-        fromEnv({
-          CAPTCHA_FAILURE_MODE: 'fallback',
-          CAPTCHA_FALLBACK_PROVIDER: ' ',
-          CAPTCHA_FALLBACK_METHOD: 'email_otp',
-        }).fallback,
-      ).toEqual({ method: 'email_otp' });
+        linesOf(
+          errorFrom({
+            CAPTCHA_FAILURE_MODE: 'fallback',
+            CAPTCHA_FALLBACK_PROVIDER: ' ',
+            CAPTCHA_FALLBACK_METHOD: 'email_otp',
+          }),
+        ),
+      ).toEqual([
+        `CAPTCHA_FALLBACK_PROVIDER: is set but blank, which is not the same as unset: give it a value or remove it; accepted: ${PROVIDERS}`,
+      ]);
     });
 
     it.each([
@@ -193,7 +200,8 @@ describe('captchaOptionsFromEnv', () => {
     it.each(['turnstile', 'recaptcha', 'hcaptcha', 'altcha', 'friendly-captcha', 'captchala'])(
       'accepts provider %s',
       (provider) => {
-        expect(fromEnv({ ...TURNSTILE, CAPTCHA_PROVIDER: provider }).provider).toBe(provider);
+        const keys = provider === 'altcha' ? {} : TURNSTILE;
+        expect(fromEnv({ ...keys, CAPTCHA_PROVIDER: provider }).provider).toBe(provider);
       },
     );
 
@@ -212,16 +220,10 @@ describe('captchaOptionsFromEnv', () => {
       });
     });
 
-    it('treats empty and blank values as unset', () => {
-      expect(
-        fromEnv({
-          CAPTCHA_PROVIDER: '',
-          CAPTCHA_TIMEOUT_MS: '   ',
-          CAPTCHA_SECRET_KEY: '',
-          CAPTCHA_ALTCHA_HMAC_KEY: '',
-          CAPTCHA_TRUST_PROXY: '',
-        }),
-      ).toEqual({ provider: 'altcha' });
+    it('treats absent (undefined or null) values as unset', () => {
+      expect(fromEnv({ CAPTCHA_PROVIDER: undefined, CAPTCHA_TIMEOUT_MS: null })).toEqual({
+        provider: 'altcha',
+      });
     });
 
     it('trims values', () => {
@@ -258,7 +260,7 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_PROVIDER in another case',
         { CAPTCHA_PROVIDER: 'Turnstile' },
-        'CAPTCHA_PROVIDER: "Turnstile" is not a known provider; accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
+        'CAPTCHA_PROVIDER: "Turnstile" is not a known provider (did you mean "turnstile"?); accepted: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
         'CAPTCHA_PROVIDER recaptcha-enterprise without CAPTCHA_PROJECT_ID',
@@ -343,7 +345,7 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_FAILURE_MODE in another case',
         { CAPTCHA_FAILURE_MODE: 'Fallback', CAPTCHA_FALLBACK_METHOD: 'email_otp' },
-        'CAPTCHA_FAILURE_MODE: "Fallback" is not a failure mode; accepted: closed, open, fallback',
+        'CAPTCHA_FAILURE_MODE: "Fallback" is not a failure mode (did you mean "fallback"?); accepted: closed, open, fallback',
       ],
       [
         'CAPTCHA_FAILURE_MODE fallback without a fallback',
@@ -351,13 +353,17 @@ describe('captchaOptionsFromEnv', () => {
         'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
       ],
       [
-        'CAPTCHA_FAILURE_MODE fallback with empty fallback variables',
+        'CAPTCHA_FAILURE_MODE fallback with blank fallback variables',
         {
           CAPTCHA_FAILURE_MODE: 'fallback',
           CAPTCHA_FALLBACK_PROVIDER: '',
-          CAPTCHA_FALLBACK_METHOD: ' ',
         },
-        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+        `CAPTCHA_FALLBACK_PROVIDER: is set but blank, which is not the same as unset: give it a value or remove it; accepted: ${PROVIDERS}`,
+      ],
+      [
+        'CAPTCHA_FALLBACK_METHOD blank',
+        { CAPTCHA_FALLBACK_METHOD: ' ' },
+        'CAPTCHA_FALLBACK_METHOD: is set but blank, which is not the same as unset: give it a value or remove it; accepted: a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
       ],
       [
         'CAPTCHA_FALLBACK_PROVIDER unknown',
@@ -456,7 +462,7 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_STORE in another case',
         { CAPTCHA_STORE: 'Redis', CAPTCHA_REDIS_URL: REDIS_URL },
-        'CAPTCHA_STORE: "Redis" is not a store; accepted: memory, redis',
+        'CAPTCHA_STORE: "Redis" is not a store (did you mean "redis"?); accepted: memory, redis',
       ],
       [
         'CAPTCHA_STORE a Redis URL (hidden)',
@@ -469,9 +475,9 @@ describe('captchaOptionsFromEnv', () => {
         `CAPTCHA_REDIS_URL: not set, but CAPTCHA_STORE=redis requires it; accepted: ${REDIS_URL_ACCEPTED}`,
       ],
       [
-        'CAPTCHA_STORE redis with an empty CAPTCHA_REDIS_URL',
+        'CAPTCHA_STORE redis with a blank CAPTCHA_REDIS_URL',
         { CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: '  ' },
-        `CAPTCHA_REDIS_URL: not set, but CAPTCHA_STORE=redis requires it; accepted: ${REDIS_URL_ACCEPTED}`,
+        `CAPTCHA_REDIS_URL: is set but blank, which is not the same as unset: give it a value or remove it; accepted: ${REDIS_URL_ACCEPTED}`,
       ],
       [
         'CAPTCHA_STORE redis with a bad CAPTCHA_REDIS_URL',
