@@ -12,7 +12,9 @@ import request from 'supertest';
 import {
   CaptchaExceptionFilter,
   CaptchaModule,
+  CaptchaStoreError,
   CaptchaVerifier,
+  MemoryCaptchaStore,
   type CaptchaModuleOptions,
 } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
@@ -48,6 +50,13 @@ class CommentController {
   @HttpCode(200)
   strict(@Body() body: { token?: unknown }) {
     return this.comments.strict(body.token);
+  }
+}
+
+/** A store whose single-use claims fail, as Redis down would. */
+class ClaimlessStore extends MemoryCaptchaStore {
+  override claim(): Promise<boolean> {
+    return Promise.reject(new CaptchaStoreError('redis store unavailable: connection refused'));
   }
 }
 
@@ -208,6 +217,15 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       it('answers an outage 503 even without the global filter (no Retry-After then)', async () => {
         const app = await boot({}, false);
         fake.fault('turnstile', { status: 503 });
+        const res = await post(app, '/strict', { token: token() }).expect(503);
+        expect(res.body).toMatchObject({
+          error: 'captcha_unavailable',
+          details: { provider: 'turnstile', fallback: null },
+        });
+      });
+
+      it('answers a store failure 503 captcha_unavailable (storeFailureMode closed)', async () => {
+        const app = await boot({ store: new ClaimlessStore() });
         const res = await post(app, '/strict', { token: token() }).expect(503);
         expect(res.body).toMatchObject({
           error: 'captcha_unavailable',
