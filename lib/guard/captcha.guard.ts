@@ -111,7 +111,9 @@ export class CaptchaGuard implements CanActivate {
     const requirement = this.getRequirement(context);
     if (!requirement) return true;
     const skip = this.shouldSkip(context);
-    if (skip === true) return this.letThrough(context);
+    // A `@SkipCaptcha()` handler is exempt: its body is left as it came. A request `skipIf`
+    // bypasses keeps the route's body shape (the same DTO, whatever the risk).
+    if (skip === true) return this.routeOf(context).skipped ? true : this.letThrough(context);
     if (skip !== false) {
       return skip.then((skipped) =>
         skipped ? this.letThrough(context) : this.check(context, requirement),

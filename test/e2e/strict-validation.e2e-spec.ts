@@ -6,6 +6,7 @@ import {
   CaptchaModule,
   CaptchaResult,
   RequireCaptcha,
+  SkipCaptcha,
   type CaptchaModuleOptions,
   type CaptchaVerification,
 } from 'nestjs-captcha';
@@ -24,14 +25,28 @@ class SignupDto {
 class SignupController {
   @Post('signup')
   @RequireCaptcha({ action: 'signup' })
-  signup(@Body() dto: SignupDto, @CaptchaResult() captcha: CaptchaVerification) {
+  signup(@Body() dto: SignupDto, @CaptchaResult() captcha?: CaptchaVerification) {
     // Echo what the handler received: the DTO must hold the app's fields only.
-    return { dto, captcha: { success: captcha.success, provider: captcha.provider } };
+    return {
+      dto,
+      captcha: captcha ? { success: captcha.success, provider: captcha.provider } : null,
+    };
   }
 
   @Post('calm')
   @RequireCaptcha({ action: 'signup', when: () => false })
   calm(@Body() dto: SignupDto) {
+    return { dto };
+  }
+}
+
+/** A `@SkipCaptcha()` handler in a checkpointed controller: exempt, its body left alone. */
+@Controller('exempt')
+@RequireCaptcha({ action: 'signup' })
+class ExemptController {
+  @Post()
+  @SkipCaptcha()
+  create(@Body() dto: SignupDto) {
     return { dto };
   }
 }
@@ -43,7 +58,7 @@ async function bootStrict(
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [CaptchaModule.forRoot(options)],
-    controllers: [SignupController],
+    controllers: [SignupController, ExemptController],
   }).compile();
   const app = moduleRef.createNestApplication(createHttpAdapter(adapter), { logger: false });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }));
@@ -126,6 +141,28 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .send({ ...USER, altcha: 'stale-payload' })
         .expect(201);
       expect(res.body).toEqual({ dto: USER });
+    });
+
+    it('removes them from a request skipIf bypasses (same body shape whatever the risk)', async () => {
+      const app = await boot({
+        skipIf: (context) =>
+          context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers[
+            'x-internal'
+          ] === 'yes',
+      });
+      const res = await signup(app, { ...USER, captchaToken: 'not-checked' })
+        .set('x-internal', 'yes')
+        .expect(201);
+      expect(res.body).toEqual({ dto: USER, captcha: null });
+    });
+
+    it('leaves the body of a @SkipCaptcha() handler alone', async () => {
+      const app = await boot();
+      await request(app.getHttpServer())
+        .post('/exempt')
+        .send({ ...USER, captchaToken: 'x' })
+        .expect(400);
+      await request(app.getHttpServer()).post('/exempt').send(USER).expect(201);
     });
 
     it('keeps the fields with stripTokenFields: false (the DTO must declare them)', async () => {
