@@ -294,6 +294,18 @@ export interface CaptchaModuleOptions {
   captchala?: CaptchalaOptions;
   /** Replaces the built-in token lookup (body `captcha.token`, `captchaToken`, widget fields, header). */
   tokenExtractor?: CaptchaTokenExtractor;
+  /**
+   * Once `@RequireCaptcha()` lets a request through (calm, verified, or bypassed by `skipIf`;
+   * not on a `@SkipCaptcha()` handler), remove the CAPTCHA fields from its body (a plain-object
+   * body only), so the app's DTO need not declare them and a strict
+   * `ValidationPipe({ whitelist: true, forbidNonWhitelisted: true })` accepts the request: `true`
+   * (default) removes `captcha`, `captchaToken` and the widget fields (`cf-turnstile-response`,
+   * `g-recaptcha-response`, `h-captcha-response`, `frc-captcha-response`,
+   * `frc-captcha-solution`, `altcha`); a list removes those top-level fields instead (for a
+   * custom `tokenExtractor`); `false` keeps the body as it came. `@CaptchaResult()` is
+   * unaffected (it reads the verification). GraphQL arguments are left alone.
+   */
+  stripTokenFields?: boolean | readonly string[];
   /** Bypass the checkpoint for some requests (e.g. machine-to-machine clients). */
   skipIf?: (context: ExecutionContext) => boolean | Promise<boolean>;
   /** Environment name shown in logs (`CAPTCHA_ENV`). */

@@ -287,6 +287,19 @@ export function resolveCaptchaOptions(
     given.tokenExtractor,
     'a function (request) => token | undefined',
   );
+  const strip = given.stripTokenFields;
+  if (
+    strip !== undefined &&
+    typeof strip !== 'boolean' &&
+    !(Array.isArray(strip) && strip.every((field) => typeof field === 'string'))
+  ) {
+    report(
+      'stripTokenFields',
+      strip,
+      'is not a boolean or a list of field names',
+      "true, false, or the body fields to remove, e.g. ['recaptcha']",
+    );
+  }
   checkFunction(
     'skipIf',
     given.skipIf,

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Inject, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { throwError, type Observable } from 'rxjs';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { captchaRequestOf } from '../http/captcha-request';
@@ -10,6 +11,7 @@ import {
   CaptchaUnavailableException,
   type CaptchaErrorCode,
 } from './captcha.exception';
+import { CaptchaUnavailableError } from './captcha-unavailable.error';
 
 /** The `extensions` of a {@link CaptchaGraphQLError}: the HTTP answer's fields. */
 export interface CaptchaGraphQLErrorExtensions {
@@ -49,38 +51,55 @@ export class CaptchaGraphQLError extends Error {
 /**
  * Renders the CAPTCHA answers (`captcha_required`, `captcha_invalid`, `captcha_unavailable` with
  * `Retry-After`), including the outage policy's closed and fallback answers: a fallback provider
- * becomes `captcha_required` naming it, a fallback method a 503 with `details.fallback`. It catches only this library's exceptions: a rate limit, CSRF or validation
- * error elsewhere passes through to the app's own handling untouched.
+ * becomes `captcha_required` naming it, a fallback method a 503 with `details.fallback`. It
+ * catches only this library's exceptions: a rate limit, CSRF or validation error elsewhere passes
+ * through to the app's own handling untouched.
+ *
+ * A {@link CaptchaUnavailableError} that a service's `CaptchaVerifier.verify()` let through is
+ * answered as the outage contract says (503 `captcha_unavailable`, `Retry-After`,
+ * `details: { provider, fallback }` with the module's fallback), not as a 500.
  *
  * For GraphQL resolvers it writes no response: it returns a {@link CaptchaGraphQLError} with the same
- * code and details, which the GraphQL server reports in `errors[]`.
+ * code and details, which the GraphQL server reports in `errors[]`. On other transports (a global
+ * filter also sees WebSocket gateways and microservices) it never touches the HTTP adapter: a
+ * gateway's client gets Nest's `exception` event, a message handler the error as an observable.
  *
  * `@RequireCaptcha()` applies it to the route; register it globally with
- * `app.useGlobalFilters(new CaptchaExceptionFilter(app.get(HttpAdapterHost)))` if you throw the
- * exceptions yourself.
+ * `app.useGlobalFilters(new CaptchaExceptionFilter(app.get(HttpAdapterHost)))` (or
+ * `app.get(CaptchaExceptionFilter)`, which also reads the module's `messages`) for services
+ * that verify themselves.
  *
  * The `message` is localized from `Accept-Language` (en, es, fr, de, pt, ja, zh, ru, and the
  * module's `messages` overrides), with `Content-Language` set; the rest of the body never changes.
  */
-@Catch(CaptchaException)
-export class CaptchaExceptionFilter implements ExceptionFilter<CaptchaException> {
+@Catch(CaptchaException, CaptchaUnavailableError)
+export class CaptchaExceptionFilter implements ExceptionFilter<
+  CaptchaException | CaptchaUnavailableError
+> {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(CAPTCHA_OPTIONS) private readonly options?: ResolvedCaptchaOptions,
   ) {}
 
-  catch(exception: CaptchaException, host: ArgumentsHost): CaptchaGraphQLError | void {
+  catch(
+    thrown: CaptchaException | CaptchaUnavailableError,
+    host: ArgumentsHost,
+  ): CaptchaGraphQLError | Observable<never> | void {
+    const exception =
+      thrown instanceof CaptchaUnavailableError ? CaptchaUnavailableException.from(thrown) : thrown;
     // A fallback provider is answered as `captcha_required` naming it: the client renders that
     // widget and retries at once.
     const fallback =
       exception instanceof CaptchaUnavailableException ? exception.fallbackChallenge : undefined;
     const answer = fallback ? new CaptchaRequiredException(fallback) : exception;
+    const type = host.getType<string>();
     const { language, message } = captchaMessage(
       answer.code,
-      acceptLanguageOf(captchaRequestOf(host)),
+      acceptLanguageOf(type === 'http' || type === 'graphql' ? captchaRequestOf(host) : undefined),
       this.options?.messages,
     );
-    if (host.getType<string>() === 'graphql') return new CaptchaGraphQLError(answer, message);
+    if (type === 'graphql') return new CaptchaGraphQLError(answer, message);
+    if (type !== 'http') return answerOffHttp(answer, message, host);
 
     const { httpAdapter } = this.adapterHost;
     const response = host.switchToHttp().getResponse();
@@ -92,6 +111,24 @@ export class CaptchaExceptionFilter implements ExceptionFilter<CaptchaException>
     }
     const body = { ...(answer.getResponse() as object), message };
     httpAdapter.reply(response, body, answer.getStatus());
+  }
+}
+
+/**
+ * A global filter also catches for WebSocket gateways and microservice handlers, where there is
+ * no HTTP response. Kept minimal: what Nest's own base filters do with an error there (a
+ * gateway's `exception` event, a failed observable for a message handler), with the same body.
+ */
+function answerOffHttp(
+  answer: CaptchaException,
+  message: string,
+  host: ArgumentsHost,
+): Observable<never> | void {
+  const body = { status: 'error', ...(answer.getResponse() as object), message };
+  if (host.getType<string>() === 'rpc') return throwError(() => body);
+  const client = host.getArgByIndex<{ emit?: unknown } | undefined>(0);
+  if (typeof client?.emit === 'function') {
+    (client.emit as (event: string, data: unknown) => void)('exception', body);
   }
 }
 

@@ -34,6 +34,21 @@ export class CaptchaUnavailableError extends Error {
    * (CaptchaLa's backup URL, chosen by an `offline_` token). Set by the circuit breakers.
    */
   endpoint: ProviderEndpoint = 'primary';
+  /**
+   * Seconds until the provider is worth asking again (the answer's `Retry-After`): set by
+   * {@link CaptchaVerifier.verify} from the provider's circuit; `undefined` on an error built
+   * elsewhere (then 10 is answered).
+   */
+  retryAfterSeconds?: number;
+  /**
+   * The module's outage policy for a caller outside the guard (a service): the fallback method
+   * (`fallback: { method }`), or the fallback provider while this one is down, that the client
+   * should switch to; `null` when there is none, or the failure is one no fallback is accepted
+   * for (`misconfigured`; a fallback provider for a `degraded` reply). Set by
+   * {@link CaptchaVerifier.verify}; {@link CaptchaExceptionFilter} answers it in
+   * `details.fallback`. `failureMode: 'open'` cannot apply to a service call: the service decides.
+   */
+  fallback?: string | null;
 
   constructor(
     readonly provider: CaptchaProviderName,

@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaReason } from '../verification/captcha-reason';
+import type { CaptchaUnavailableError } from './captcha-unavailable.error';
 import { CAPTCHA_MESSAGES } from './captcha-messages';
 
 /** The `error` field of the three CAPTCHA answers. */
@@ -92,5 +93,17 @@ export class CaptchaUnavailableException extends CaptchaException<{
     readonly fallbackChallenge?: CaptchaChallengeDetails,
   ) {
     super('captcha_unavailable', 503, details);
+  }
+
+  /**
+   * The answer to a {@link CaptchaUnavailableError} thrown by `CaptchaVerifier.verify()` outside
+   * the guard: 503 naming the provider, with the module's fallback (`error.fallback`) and the
+   * circuit's `Retry-After` (`error.retryAfterSeconds`, 10 when unknown).
+   */
+  static from(error: CaptchaUnavailableError): CaptchaUnavailableException {
+    return new CaptchaUnavailableException(
+      { provider: error.provider, fallback: error.fallback ?? null },
+      error.retryAfterSeconds ?? 10,
+    );
   }
 }

@@ -26,8 +26,10 @@ import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { captchaRequestOf, graphqlArgsOf } from '../http/captcha-request';
 import {
   argumentToken,
+  CAPTCHA_BODY_FIELDS,
   defaultTokenExtractor,
   statedTokenProvider,
+  stripBodyFields,
 } from '../http/captcha-token-extractor';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
 import {
@@ -39,6 +41,7 @@ import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
+import { challengeDetailsFor } from '../verification/challenge-details';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
 import { CaptchaContextFactory } from './captcha-context.factory';
@@ -86,6 +89,8 @@ export class CaptchaGuard implements CanActivate {
   private readonly logger = new Logger('CaptchaGuard');
   /** Route metadata by class, then handler (one handler may serve several subclasses). */
   private readonly routes = new WeakMap<object, WeakMap<object, RouteMetadata>>();
+  /** The body fields removed from a request the checkpoint lets through (`stripTokenFields`). */
+  private readonly strippedFields: readonly string[];
 
   constructor(
     protected readonly reflector: Reflector,
@@ -97,17 +102,36 @@ export class CaptchaGuard implements CanActivate {
     @Inject(CAPTCHA_AUDIT_SINK) protected readonly audit: CaptchaAuditSink,
     protected readonly metrics: CaptchaMetrics,
     protected readonly decisions: CaptchaDecisionLog,
-  ) {}
+  ) {
+    const strip = options.stripTokenFields ?? true;
+    this.strippedFields = strip === true ? CAPTCHA_BODY_FIELDS : strip === false ? [] : [...strip];
+  }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const requirement = this.getRequirement(context);
     if (!requirement) return true;
     const skip = this.shouldSkip(context);
-    if (skip === true) return true;
+    // A `@SkipCaptcha()` handler is exempt: its body is left as it came. A request `skipIf`
+    // bypasses keeps the route's body shape (the same DTO, whatever the risk).
+    if (skip === true) return this.routeOf(context).skipped ? true : this.letThrough(context);
     if (skip !== false) {
-      return skip.then((skipped) => skipped || this.check(context, requirement));
+      return skip.then((skipped) =>
+        skipped ? this.letThrough(context) : this.check(context, requirement),
+      );
     }
     return this.check(context, requirement);
+  }
+
+  /**
+   * The checkpoint lets the request through: its CAPTCHA fields are removed from the body
+   * (`stripTokenFields`), so the app's DTO and a strict `ValidationPipe` see only the app's own
+   * fields. Controllers only: GraphQL arguments are the schema's business.
+   */
+  protected letThrough(context: ExecutionContext, request?: unknown): true {
+    if (this.strippedFields.length > 0 && context.getType() === 'http') {
+      stripBodyFields(request ?? this.getRequest(context), this.strippedFields);
+    }
+    return true;
   }
 
   /**
@@ -133,7 +157,7 @@ export class CaptchaGuard implements CanActivate {
       if (condition === undefined) {
         if (reporting !== 'none')
           this.reportOnFinish(context, requirement, captchaContext, reporting);
-        return true;
+        return this.letThrough(context, request);
       }
       return this.challenge(context, request, requirement, captchaContext, condition, reporting);
     };
@@ -238,7 +262,7 @@ export class CaptchaGuard implements CanActivate {
     // A solved challenge (not a degraded pass): `failedAttempts` may clear its count on success.
     if (verification.success) captchaContext.verified = true;
     if (reporting !== 'none') this.reportOnFinish(context, requirement, captchaContext, reporting);
-    return true;
+    return this.letThrough(context, request);
   }
 
   /**
@@ -547,18 +571,6 @@ export class CaptchaGuard implements CanActivate {
     requirement: RequireCaptchaOptions,
     provider: CaptchaProviderName,
   ): CaptchaChallengeDetails {
-    const details: CaptchaChallengeDetails = {
-      provider,
-      site_key: this.providers.get(provider)?.siteKey ?? null,
-      action: requirement.action ?? null,
-    };
-    const challengePath = this.options.altcha.challengePath;
-    // The challenge is signed for the route's action: one solved here is spent here only.
-    if (provider === 'altcha' && challengePath) {
-      details.challenge_url = requirement.action
-        ? `${challengePath}?action=${encodeURIComponent(requirement.action)}`
-        : challengePath;
-    }
-    return details;
+    return challengeDetailsFor(this.providers, this.options, provider, requirement.action ?? null);
   }
 }

@@ -15,6 +15,33 @@ export const WIDGET_TOKEN_FIELDS = [
   'altcha',
 ] as const;
 
+/**
+ * The body fields the checkpoint reads and, once it let the request through, removes
+ * (`stripTokenFields`): `captcha` (`{ token, provider }`), `captchaToken` and the widgets' own
+ * fields. The app's DTO never has to declare them, so a strict
+ * `ValidationPipe({ whitelist: true, forbidNonWhitelisted: true })` accepts the request.
+ */
+export const CAPTCHA_BODY_FIELDS: readonly string[] = [
+  'captcha',
+  'captchaToken',
+  ...WIDGET_TOKEN_FIELDS,
+];
+
+/**
+ * Removes `fields` from the request's body when it is a plain object (parsed JSON or a form);
+ * any other body (a string, a buffer, a stream, a class instance) is left alone. Never throws: a
+ * field that cannot be deleted (a frozen body) stays.
+ */
+export function stripBodyFields(request: unknown, fields: readonly string[]): void {
+  const body = (request as { body?: unknown } | undefined)?.body;
+  if (typeof body !== 'object' || body === null) return;
+  const prototype = Object.getPrototypeOf(body) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return;
+  for (const field of fields) {
+    if (Object.prototype.hasOwnProperty.call(body, field)) Reflect.deleteProperty(body, field);
+  }
+}
+
 /** The header clients without a body (or with a JSON API of their own) send the token in. */
 export const TOKEN_HEADER = 'x-captcha-token';
 

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import {
+  CaptchaInvalidException,
+  CaptchaRequiredException,
+  CaptchaUnavailableException,
+} from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type {
@@ -17,6 +22,7 @@ import { CaptchaStore } from '../stores/captcha-store.interface';
 import { hashStoreKey } from '../stores/hash-store-key';
 import type { CaptchaReason } from './captcha-reason';
 import type { CaptchaVerification, CaptchaVerifyOptions } from './captcha-verification.interface';
+import { challengeDetailsFor } from './challenge-details';
 import { claimOnce, releaseQuietly } from './claim-once';
 import { judgeReply } from './judge-reply';
 
@@ -31,8 +37,12 @@ const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
  * ```ts
  * constructor(private readonly captcha: CaptchaVerifier) {}
  *
+ * // In an HTTP service: the guard's answers (403 captcha_required / captcha_invalid, 503).
+ * await this.captcha.verifyOrThrow(dto.captcha?.token, { action: 'comment', remoteIp });
+ *
+ * // Anywhere else (gateways, message handlers): the verdict, to answer in your own protocol.
  * const v = await this.captcha.verify(token, { action: 'comment', remoteIp });
- * if (!v.success) throw new ForbiddenException(v.reason);
+ * if (!v.success) return { error: v.reason };
  * ```
  */
 @Injectable()
@@ -91,9 +101,76 @@ export class CaptchaVerifier {
           error.reason,
           (performance.now() - started) / 1000,
         );
+        this.applyOutagePolicy(error);
       }
       throw error;
     }
+  }
+
+  /**
+   * {@link verify} for HTTP services: resolves with the verification when it passed, and throws
+   * the answers the guard gives otherwise, so one line gives a service the guard's contract.
+   * {@link CaptchaExceptionFilter} (applied globally) adds `Retry-After` and the localized message;
+   * without it Nest still answers the same status and body.
+   *
+   * - no token → {@link CaptchaRequiredException} (403 `captcha_required`, naming the provider: its
+   *   `site_key`, or for ALTCHA the `challenge_url` for `call.action`);
+   * - a bad token → {@link CaptchaInvalidException} (403 `captcha_invalid` with `details.reason`);
+   * - the provider cannot answer, or the store fails under `storeFailureMode: 'closed'` →
+   *   {@link CaptchaUnavailableException} (503 `captcha_unavailable` with `details.fallback` from
+   *   the module's outage policy and `Retry-After`). `failureMode: 'open'` does not apply here:
+   *   catch the exception to let a request through.
+   *
+   * @example
+   * ```ts
+   * await this.captcha.verifyOrThrow(dto.captcha?.token, { action: 'comment', remoteIp });
+   * ```
+   */
+  async verifyOrThrow(
+    token: unknown,
+    call: CaptchaVerifyOptions = {},
+  ): Promise<CaptchaVerification> {
+    let verification: CaptchaVerification;
+    try {
+      verification = await this.verify(token, call);
+    } catch (error) {
+      if (error instanceof CaptchaUnavailableError) throw CaptchaUnavailableException.from(error);
+      if (error instanceof CaptchaStoreError) {
+        throw new CaptchaUnavailableException({ provider: this.providerName, fallback: null });
+      }
+      throw error;
+    }
+    if (verification.success) return verification;
+    const details = challengeDetailsFor(
+      this.providers,
+      this.options,
+      call.provider ?? this.providerName,
+      call.action ?? null,
+    );
+    if (verification.reason === 'missing') throw new CaptchaRequiredException(details);
+    throw new CaptchaInvalidException({ reason: verification.reason ?? 'invalid', ...details });
+  }
+
+  /**
+   * Marks an outage with what a caller outside the guard answers: the circuit's `Retry-After`,
+   * and the module's fallback under `failureMode: 'fallback'` (never for `misconfigured`, which a
+   * client can provoke; a fallback provider only while this provider is down, as the guard does).
+   */
+  private applyOutagePolicy(error: CaptchaUnavailableError): void {
+    const { provider, endpoint, kind } = error;
+    error.retryAfterSeconds = this.breakers.retryAfterSeconds(provider, endpoint);
+    const fallback =
+      this.options.failureMode === 'fallback' && kind !== 'misconfigured'
+        ? this.options.fallback
+        : undefined;
+    if (fallback && 'method' in fallback) {
+      error.fallback = fallback.method;
+      return;
+    }
+    const providerDown =
+      kind !== 'degraded' && (endpoint === 'primary' || this.breakers.isDegraded(provider));
+    error.fallback =
+      fallback && providerDown && fallback.provider !== provider ? fallback.provider : null;
   }
 
   /**

@@ -119,6 +119,93 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .expect(400);
     });
 
+    it("signs in under the strict ValidationPipe with the browser client's captcha: { provider, token }", async () => {
+      // Fail until challenged (earlier tests may have left failures counted).
+      for (let i = 0; i < 4; i++) {
+        const res = await http().post('/auth/login').send(WRONG);
+        if (res.status === 403) break;
+        expect(res.status).toBe(401);
+      }
+      await http().post('/auth/login').send(RIGHT).expect(403);
+      const payload = await solveAltcha(
+        (await http().get('/captcha/challenge?action=login').expect(200)).body,
+      );
+      const res = await http()
+        .post('/auth/login')
+        .send({ ...RIGHT, captcha: { provider: 'altcha', token: payload } })
+        .expect(200);
+      expect(res.body.captcha).toEqual({ provider: 'altcha', success: true });
+    });
+
+    it('keeps the ValidationPipe strict: an unknown field is a 400', async () => {
+      const res = await http()
+        .post('/auth/token')
+        .send({ client_id: 'demo-client', client_secret: 'demo-client-secret', scope: 'all' })
+        .expect(400);
+      expect(JSON.stringify(res.body)).toContain('scope');
+    });
+
+    describe('POST /comments (a service verifying with CaptchaVerifier)', () => {
+      const comment = (body: object) => http().post('/comments').send(body);
+
+      it('answers a comment without a token 403 captcha_required with the challenge for `comment`', async () => {
+        const res = await comment({ text: 'hello' }).expect(403);
+        expect(res.body).toMatchObject({
+          statusCode: 403,
+          error: 'captcha_required',
+          details: {
+            provider: 'altcha',
+            site_key: null,
+            action: 'comment',
+            challenge_url: '/captcha/challenge?action=comment',
+          },
+        });
+      });
+
+      it('creates the comment with a solved challenge (201), once', async () => {
+        const payload = await solveAltcha(
+          (await http().get('/captcha/challenge?action=comment').expect(200)).body,
+        );
+        const res = await comment({ text: 'hello', captcha: { token: payload } }).expect(201);
+        expect(res.body).toEqual({ id: expect.any(Number), text: 'hello' });
+        const replay = await comment({ text: 'again', captcha: { token: payload } }).expect(403);
+        expect(replay.body).toMatchObject({
+          error: 'captcha_invalid',
+          details: { reason: 'duplicate', provider: 'altcha', action: 'comment' },
+        });
+      });
+
+      it('answers a bad token 403 captcha_invalid with the reason, as the guard does', async () => {
+        const res = await comment({ text: 'hello', captcha: { token: 'not-a-payload' } }).expect(
+          403,
+        );
+        expect(res.body).toEqual({
+          statusCode: 403,
+          error: 'captcha_invalid',
+          message: expect.any(String),
+          details: {
+            reason: expect.stringMatching(/^(malformed|invalid)$/),
+            provider: 'altcha',
+            site_key: null,
+            action: 'comment',
+            challenge_url: '/captcha/challenge?action=comment',
+          },
+        });
+      });
+
+      it('refuses a challenge solved for another action', async () => {
+        const payload = await solveAltcha(
+          (await http().get('/captcha/challenge?action=login').expect(200)).body,
+        );
+        const res = await comment({ text: 'hello', captcha: { token: payload } }).expect(403);
+        expect(res.body.error).toBe('captcha_invalid');
+      });
+
+      it('validates the comment strictly (400 for an unknown field)', async () => {
+        await comment({ text: 'hello', extra: 1 }).expect(400);
+      });
+    });
+
     it('never challenges the machine-to-machine token endpoint', async () => {
       const res = await http()
         .post('/auth/token')
@@ -169,6 +256,30 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .send({ email: 'a@example.com', password: 'pw', 'cf-turnstile-response': token })
         .expect(201);
       expect(fake.requests.length).toBe(before + 1);
+    });
+
+    it("answers POST /comments 503 captcha_unavailable with Retry-After while Turnstile is down (the service's own verification; was 500)", async () => {
+      const http = () => request(app.getHttpServer());
+      const token = () => fake.issueToken({ provider: 'turnstile', action: 'comment' });
+      await http()
+        .post('/comments')
+        .send({ text: 'up', captcha: { token: token() } })
+        .expect(201);
+      fake.fault('turnstile', { status: 503 });
+      try {
+        const res = await http()
+          .post('/comments')
+          .send({ text: 'down', captcha: { token: token() } })
+          .expect(503);
+        expect(res.body).toMatchObject({
+          statusCode: 503,
+          error: 'captcha_unavailable',
+          details: { provider: 'turnstile', fallback: null },
+        });
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      } finally {
+        fake.clearFaults();
+      }
     });
   });
 
