@@ -10,6 +10,7 @@ import {
   REPORTING_PATHS,
   THRESHOLD,
   VICTIM,
+  STORE_COMMAND_TIMEOUT_MS,
 } from '../support/brute-force-login';
 import { RedisServer } from '../support/redis-server';
 
@@ -81,8 +82,8 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       it('a count Redis does not answer in time is a store failure (503), never an unchecked guess', async () => {
         const admin = new Redis(redis!.url);
         try {
-          // Redis holds every write (the count's EVAL) for 400 ms: far past the 100 ms timeout.
-          await admin.client('PAUSE', 400, 'WRITE');
+          // Redis holds every write (the count's EVAL) well past the store's command timeout.
+          await admin.client('PAUSE', STORE_COMMAND_TIMEOUT_MS + 500, 'WRITE');
           const ip = newClient();
           const responses = await Promise.all(
             apps.map((app) => attempt(app, ip, { email: VICTIM.email, password: 'stalled' })),

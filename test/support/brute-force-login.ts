@@ -67,6 +67,9 @@ export const REPORTING_PATHS = [
   { reporting: 'interceptor', path: '/login-by-exception' },
 ] as const;
 
+/** The Redis store's command timeout in these apps (see {@link bruteForceOptions}). */
+export const STORE_COMMAND_TIMEOUT_MS = 1_000;
+
 /** Module options for an app verifying with the fake Turnstile, on memory or a real Redis. */
 export function bruteForceOptions(
   fake: FakeCaptchaServer,
@@ -79,7 +82,16 @@ export function bruteForceOptions(
     verifyUrl: fake.verifyUrl('turnstile'),
     trustProxy: 'loopback',
     ...(redis
-      ? { store: 'redis', redis: { url: redis.server.url, keyPrefix: redis.keyPrefix } }
+      ? {
+          store: 'redis',
+          // Generous: a busy test machine must not turn a slow scheduler into a store failure
+          // (503) in the middle of a burst. The 100 ms default is held to in redis-captcha-store.spec.
+          redis: {
+            url: redis.server.url,
+            keyPrefix: redis.keyPrefix,
+            commandTimeoutMs: STORE_COMMAND_TIMEOUT_MS,
+          },
+        }
       : { store: 'memory' }),
   };
 }
