@@ -44,7 +44,16 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .send({ captchaToken: CAPTCHA_TEST_TOKENS.pass })
         .expect(200);
       expect(ok.body).toMatchObject({ success: true, provider: 'turnstile', score: 0.9 });
-      await http().post('/comment').send({ captchaToken: CAPTCHA_TEST_TOKENS.pass }).expect(200);
+      // Single-use like a real provider's token: the replay is refused by the verifier's claim.
+      const replay = await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.pass })
+        .expect(403);
+      expect(replay.body.details.reason).toBe('duplicate');
+      await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.freshPass() })
+        .expect(200);
       const dup = await http()
         .post('/comment')
         .send({ captchaToken: CAPTCHA_TEST_TOKENS.fail('duplicate') })
