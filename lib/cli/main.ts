@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as util from 'node:util';
 import { DOCTOR_EXIT_CODES, type DoctorEnvironment, runDoctor } from './doctor';
 import { formatDoctorReport, formatDoctorReportJson } from './doctor-report';
+import { runFakeProvider } from './fake-provider';
 
 /** `nestjs-captcha --help`. */
 export const USAGE = `Usage: nestjs-captcha doctor [--json] [--env-file <path>]
@@ -31,6 +32,9 @@ Exit codes:
   2  bad configuration (a CAPTCHA_* variable is invalid) or bad usage
 
 Secrets, tokens and Redis passwords are never printed.
+
+fake-provider  A local stand-in for every provider's verify endpoint, with official test keys
+               and a token mint: nestjs-captcha fake-provider --help
 `;
 
 /** Where the CLI writes and what it reads; the process's own by default. */
@@ -95,6 +99,8 @@ export async function main(
   args: readonly string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
 ): Promise<number> {
+  // A long-running command with its own options; it returns when stopped.
+  if (args[0] === 'fake-provider') return runFakeProvider(args.slice(1), io);
   let parsed: ParsedArgs;
   let env = io.env;
   try {
