@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, HttpCode, Logger, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
@@ -31,6 +31,8 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     };
 
     it('runs the real guard with test tokens and no network', async () => {
+      // Loud levels, to prove the module writes its decisions and audit events at debug only.
+      const loud = (['warn', 'error'] as const).map((level) => jest.spyOn(Logger.prototype, level));
       const app = await boot();
       const http = () => request(app.getHttpServer());
       const missing = await http().post('/comment').send({}).expect(403);
@@ -69,6 +71,13 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .expect(503);
       expect((await app.get(CaptchaVerifier).verify('anything-else')).reason).toBe('invalid');
       await app.close();
+      const loudCaptchaLines = loud.flatMap((spy) =>
+        spy.mock.contexts.filter((logger) =>
+          String((logger as unknown as { context?: string }).context).startsWith('Captcha'),
+        ),
+      );
+      loud.forEach((spy) => spy.mockRestore());
+      expect(loudCaptchaLines).toEqual([]);
     });
 
     it('refuses to load under NODE_ENV=production unless explicitly allowed', () => {
