@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { DOCTOR_EXIT_CODES, type DoctorEnvFile, type DoctorEnvironment, runDoctor } from './doctor';
 import { DotenvFileError, withDotenvFile } from './dotenv-file';
 import { formatDoctorReport, formatDoctorReportJson } from './doctor-report';
+import { runFakeProvider } from './fake-provider';
 
 /** `nestjs-captcha --help`. */
 export const USAGE = `Usage: nestjs-captcha doctor [--json] [--dotenv <path> | --no-dotenv]
@@ -37,6 +38,9 @@ Exit codes:
   2  bad configuration (a CAPTCHA_* variable is invalid) or bad usage
 
 Secrets, tokens and Redis passwords are never printed.
+
+fake-provider  A local stand-in for every provider's verify endpoint, with official test keys
+               and a token mint: nestjs-captcha fake-provider --help
 `;
 
 /** Where the CLI writes and what it reads; the process's own by default. */
@@ -107,6 +111,8 @@ export async function main(
   args: readonly string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
 ): Promise<number> {
+  // A long-running command with its own options; it returns when stopped.
+  if (args[0] === 'fake-provider') return runFakeProvider(args.slice(1), io);
   let parsed: ParsedArgs;
   let env = io.env;
   let envFile: DoctorEnvFile | undefined;

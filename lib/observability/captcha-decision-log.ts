@@ -95,8 +95,15 @@ export class CaptchaDecisionLog {
     copyDefined(line, base);
     copyDefined(line, verdict);
     line.environment = this.options.environment ?? null;
-    if (OUTAGES.has(verdict.outcome)) this.logger.error(line);
-    else if (verdict.outcome === 'success') this.logger.debug(line);
-    else this.logger.warn(line);
+    this.logger[this.levelOf(verdict.outcome)](line);
+  }
+
+  /**
+   * The level a decision is written at: error for outages and `misconfigured`, debug for
+   * successes, warn for the rest. `CaptchaTestingModule` writes every decision at debug.
+   */
+  protected levelOf(outcome: string): 'error' | 'warn' | 'debug' {
+    if (OUTAGES.has(outcome)) return 'error';
+    return outcome === 'success' ? 'debug' : 'warn';
   }
 }

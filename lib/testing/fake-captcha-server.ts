@@ -13,6 +13,7 @@ import type {
 import { RECAPTCHA_TEST_KEYS, FakeRecaptcha } from './fake-recaptcha';
 import { FakeRecaptchaEnterprise } from './fake-recaptcha-enterprise';
 import { parseFakeRequestBody, readRequestBody } from './fake-request-body';
+import { FAKE_MINT_TOKEN_PATH, parseMintRequest } from './fake-mint-request';
 import { FakeTurnstile, TURNSTILE_TEST_KEYS } from './fake-turnstile';
 import {
   fakeWidgetScriptUrl,
@@ -25,6 +26,15 @@ import {
 export interface FakeCaptchaServerOptions {
   /** The clock (ms since epoch) tokens are issued and judged by; default `Date.now`. */
   now?: () => number;
+  /** The port to listen on; default `0`, a random free port. */
+  port?: number;
+  /** The address to listen on; default `127.0.0.1` (only this machine can reach it). */
+  host?: string;
+  /**
+   * Keep every verify request in {@link FakeCaptchaServer.requests}; default `true`. A long-running
+   * server (`nestjs-captcha fake-provider`) turns it off so memory stays flat.
+   */
+  recordRequests?: boolean;
 }
 
 /** One verify request the fake received, for asserting the library's wire format. */
@@ -45,6 +55,9 @@ export interface RecordedRequest {
 
 /** Largest body the fake reads; larger ones get 413. */
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Largest body the mint route reads. */
+const MAX_MINT_BYTES = 16 * 1024;
 
 const DEFAULT_FAULT_BODY = JSON.stringify({ success: false, 'error-codes': ['internal-error'] });
 
@@ -117,9 +130,10 @@ export class FakeCaptchaServer {
   private constructor(
     private readonly server: Server,
     private readonly baseNow: () => number,
+    private readonly recordRequests: boolean,
   ) {
-    const { port } = server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    const { port, address, family } = server.address() as AddressInfo;
+    this.url = `http://${urlHost(address, family)}:${port}`;
     this.hcaptcha = new FakeHcaptcha(
       FakeCaptchaServer.secrets.hcaptcha,
       FakeCaptchaServer.siteKeys.hcaptcha,
@@ -157,17 +171,17 @@ export class FakeCaptchaServer {
     });
   }
 
-  /** Starts a server on 127.0.0.1 with a random free port. */
+  /** Starts a server on 127.0.0.1 (or `host`) with a random free port (or `port`). */
   static async start(options: FakeCaptchaServerOptions = {}): Promise<FakeCaptchaServer> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
     });
-    return new FakeCaptchaServer(server, options.now ?? Date.now);
+    return new FakeCaptchaServer(server, options.now ?? Date.now, options.recordRequests ?? true);
   }
 
   /**
@@ -303,6 +317,10 @@ export class FakeCaptchaServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const path = url.pathname;
+    if (path === FAKE_MINT_TOKEN_PATH) {
+      await this.mint(req, res);
+      return;
+    }
     // Widget scripts and their token endpoint (fake-widget-scripts.ts), before the verify routes.
     if (await handleFakeWidgetRequest(req, res, url, (options) => this.issueToken(options))) return;
     const provider =
@@ -330,16 +348,18 @@ export class FakeCaptchaServer {
     const contentType = req.headers['content-type'] ?? '';
     const body = parseFakeRequestBody(contentType, read.body);
     const rawBody = read.body.toString('utf8');
-    this.requests.push({
-      provider: provider.name,
-      method: req.method,
-      path,
-      url: `${path}${url.search}`,
-      contentType,
-      headers: { ...req.headers },
-      form: body.fields === null ? null : { ...body.fields },
-      rawBody,
-    });
+    if (this.recordRequests) {
+      this.requests.push({
+        provider: provider.name,
+        method: req.method,
+        path,
+        url: `${path}${url.search}`,
+        contentType,
+        headers: { ...req.headers },
+        form: body.fields === null ? null : { ...body.fields },
+        rawBody,
+      });
+    }
 
     const fault = this.faults.take(provider.name, this.endpointNames.get(path) ?? 'verify');
     const answersWithFault = fault?.status !== undefined || fault?.body !== undefined;
@@ -374,6 +394,37 @@ export class FakeCaptchaServer {
     res.end(fault?.body ?? faultBody ?? DEFAULT_FAULT_BODY);
   }
 
+  /**
+   * `POST /__fake/token` with a JSON {@link IssueTokenOptions} → `200 {"token": "…"}`, the same as
+   * {@link FakeCaptchaServer.issueToken}; a bad request → 400 `{error, message}`.
+   */
+  private async mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      sendJson(res, 405, { error: 'method_not_allowed', message: 'Use POST' });
+      return;
+    }
+    const read = await readRequestBody(req, MAX_MINT_BYTES);
+    if (read.tooLarge) {
+      sendJson(res, 413, { error: 'payload_too_large', limitBytes: MAX_MINT_BYTES });
+      return;
+    }
+    const parsed = parseMintRequest(read.body.toString('utf8'));
+    if ('error' in parsed) {
+      sendJson(res, 400, { error: 'bad_request', message: parsed.error });
+      return;
+    }
+    let token: string;
+    try {
+      token = this.issueToken(parsed.options);
+    } catch (error) {
+      if (!(error instanceof RangeError || error instanceof TypeError)) throw error;
+      sendJson(res, 400, { error: 'bad_request', message: error.message });
+      return;
+    }
+    sendJson(res, 200, { token });
+  }
+
   private delay(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -392,6 +443,13 @@ export class FakeCaptchaServer {
     const message = error instanceof Error ? error.message : String(error);
     sendJson(res, 500, { error: 'fake_server_error', message });
   }
+}
+
+/** The host part of a URL reaching `address` (an unspecified address: this machine's loopback). */
+function urlHost(address: string, family: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::') return '[::1]';
+  return family === 'IPv6' ? `[${address}]` : address;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

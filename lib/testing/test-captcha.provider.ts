@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import type { CaptchaProvider, ProviderReply } from '../providers/captcha-provider.interface';
@@ -8,13 +9,18 @@ import { CAPTCHA_REASONS, type CaptchaReason } from '../verification/captcha-rea
  *
  * | token | verdict |
  * |---|---|
- * | `test-pass` | success |
- * | `test-fail:<reason>` (e.g. `test-fail:duplicate`) | failure with that reason |
+ * | `test-pass`, `test-pass:<anything>` | success, once: a replay is `duplicate` (the real single-use claim) |
+ * | `test-fail:<reason>` (e.g. `test-fail:duplicate`) | failure with that reason, as often as sent |
  * | `test-unavailable` | the provider is down (`CaptchaUnavailableError`) |
  * | `test-misconfigured` | the provider rejects our secret |
+ *
+ * A passing token is spent like a real one, so a test that passes several requests needs a new
+ * token for each: `CAPTCHA_TEST_TOKENS.freshPass()`, or a literal `test-pass:1`, `test-pass:2`.
  */
 export const CAPTCHA_TEST_TOKENS = {
   pass: 'test-pass',
+  /** A passing token never used before (`test-pass:<uuid>`). */
+  freshPass: () => `test-pass:${randomUUID()}`,
   fail: (reason: CaptchaReason) => `test-fail:${reason}`,
   unavailable: 'test-unavailable',
   misconfigured: 'test-misconfigured',
@@ -24,8 +30,9 @@ export const CAPTCHA_TEST_TOKENS = {
 export class TestCaptchaProvider implements CaptchaProvider {
   readonly maxTokenLength = 4096;
   readonly tokenLifetimeSeconds = 300;
-  // Test tokens stay reusable: one constant token serves a whole suite.
-  readonly replayProtection = 'provider' as const;
+  // The verifier's single-use claim, as for the real providers: a regression in claims shows up
+  // in users' tests too.
+  readonly replayProtection = 'verifier' as const;
 
   constructor(
     readonly name: CaptchaProviderName,
@@ -34,7 +41,7 @@ export class TestCaptchaProvider implements CaptchaProvider {
   ) {}
 
   async verify(token: string): Promise<ProviderReply> {
-    if (token === CAPTCHA_TEST_TOKENS.pass)
+    if (token === CAPTCHA_TEST_TOKENS.pass || token.startsWith(`${CAPTCHA_TEST_TOKENS.pass}:`))
       return { success: true, errorCodes: [], score: this.score };
     if (token === CAPTCHA_TEST_TOKENS.unavailable) {
       throw new CaptchaUnavailableError(

@@ -310,7 +310,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         // Another IP is not affected.
         await post('/login', newClient()).send({ password: 'right' }).expect(200);
         await post('/login', ip)
-          .send({ password: 'right', captchaToken: CAPTCHA_TEST_TOKENS.pass })
+          .send({ password: 'right', captchaToken: CAPTCHA_TEST_TOKENS.freshPass() })
           .expect(200);
         await post('/login', ip).send({ password: 'right' }).expect(200);
       });
@@ -326,7 +326,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         }
         // Still two failures: one success with a captcha clears them.
         await post('/login', ip)
-          .send({ password: 'right', captchaToken: CAPTCHA_TEST_TOKENS.pass })
+          .send({ password: 'right', captchaToken: CAPTCHA_TEST_TOKENS.freshPass() })
           .expect(200);
         await post('/login', ip).send({ password: 'wrong' }).expect(401);
       });
@@ -354,7 +354,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         await post('/login', ip).send({ password: 'wrong' }).expect(401);
         await post('/login', ip).send({ password: 'right' }).expect(403);
         await post('/login', ip)
-          .send({ password: 'right', captchaToken: CAPTCHA_TEST_TOKENS.pass })
+          .send({ password: 'right', captchaToken: CAPTCHA_TEST_TOKENS.freshPass() })
           .expect(200);
         await post('/login', ip).send({ password: 'wrong' }).expect(401);
         await post('/login', ip).send({ password: 'wrong' }).expect(401);
@@ -383,7 +383,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         const res = await post('/pay', ip).send({ outcome: 'ok' }).expect(403);
         expect(res.body.error).toBe('captcha_required');
         await post('/pay', ip)
-          .send({ outcome: 'ok', captchaToken: CAPTCHA_TEST_TOKENS.pass })
+          .send({ outcome: 'ok', captchaToken: CAPTCHA_TEST_TOKENS.freshPass() })
           .expect(200);
         await post('/pay', ip).send({ outcome: 'ok' }).expect(403);
       });
@@ -405,7 +405,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         await post('/otp', ip, user).send({ code: '000000' }).expect(200);
         await post('/otp', ip, user).send({ code: '123456' }).expect(403);
         await post('/otp', ip, user)
-          .send({ code: '123456', captchaToken: CAPTCHA_TEST_TOKENS.pass })
+          .send({ code: '123456', captchaToken: CAPTCHA_TEST_TOKENS.freshPass() })
           .expect(200);
         await post('/otp', ip, user).send({ code: '123456' }).expect(200);
       });
@@ -443,7 +443,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       for (let i = 0; i < 3; i++) await post('/burst', ip).send({}).expect(200);
       await post('/burst', ip).send({}).expect(403);
       await post('/burst', newClient()).send({}).expect(200);
-      await post('/burst', ip).send({ captchaToken: CAPTCHA_TEST_TOKENS.pass }).expect(200);
+      await post('/burst', ip).send({ captchaToken: CAPTCHA_TEST_TOKENS.freshPass() }).expect(200);
     });
 
     describe('ipIn', () => {

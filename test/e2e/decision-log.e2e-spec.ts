@@ -29,7 +29,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     it('log the condition, outcome, client IP and its source, never the token', async () => {
       const logger = new RecordingLogger();
       const moduleRef = await Test.createTestingModule({
-        imports: [CaptchaTestingModule.forRoot({ trustProxy: 'loopback' })],
+        imports: [CaptchaTestingModule.forRoot({ trustProxy: 'loopback', verboseLogs: true })],
         controllers: [LoggedController],
       }).compile();
       const app = await startApp(moduleRef, adapter, { logger, listen: false });

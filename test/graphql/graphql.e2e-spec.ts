@@ -190,14 +190,14 @@ describe('GraphQL resolvers (Apollo driver, real HTTP)', () => {
   });
 
   it('accepts the token as the captchaToken argument and exposes @CaptchaResult()', async () => {
-    const body = await gql(COMMENT, { token: CAPTCHA_TEST_TOKENS.pass });
+    const body = await gql(COMMENT, { token: CAPTCHA_TEST_TOKENS.freshPass() });
     expect(body).toEqual({
       data: { comment: { text: 'hi', provider: 'turnstile', success: true } },
     });
   });
 
   it('accepts the token in the x-captcha-token header when the argument is left out', async () => {
-    const body = await gql(COMMENT, {}, { 'x-captcha-token': CAPTCHA_TEST_TOKENS.pass });
+    const body = await gql(COMMENT, {}, { 'x-captcha-token': CAPTCHA_TEST_TOKENS.freshPass() });
     expect(body.errors).toBeUndefined();
     expect(body.data).toEqual({ comment: { text: 'hi', provider: 'turnstile', success: true } });
   });
@@ -206,7 +206,7 @@ describe('GraphQL resolvers (Apollo driver, real HTTP)', () => {
     const body = await gql(
       COMMENT,
       { token: CAPTCHA_TEST_TOKENS.fail('expired') },
-      { 'x-captcha-token': CAPTCHA_TEST_TOKENS.pass },
+      { 'x-captcha-token': CAPTCHA_TEST_TOKENS.freshPass() },
     );
     expect(body.errors![0].extensions).toMatchObject({
       code: 'captcha_invalid',
@@ -217,12 +217,12 @@ describe('GraphQL resolvers (Apollo driver, real HTTP)', () => {
   it('accepts a captcha: { token, provider } input argument', async () => {
     const signup = `mutation ($captcha: CaptchaInput!) { signup(captcha: $captcha) { provider success } }`;
     const ok = await gql(signup, {
-      captcha: { token: CAPTCHA_TEST_TOKENS.pass, provider: 'turnstile' },
+      captcha: { token: CAPTCHA_TEST_TOKENS.freshPass(), provider: 'turnstile' },
     });
     expect(ok).toEqual({ data: { signup: { provider: 'turnstile', success: true } } });
     // A provider the route does not accept is answered like a missing token, naming the right one.
     const other = await gql(signup, {
-      captcha: { token: CAPTCHA_TEST_TOKENS.pass, provider: 'hcaptcha' },
+      captcha: { token: CAPTCHA_TEST_TOKENS.freshPass(), provider: 'hcaptcha' },
     });
     expect(other.errors![0].extensions).toMatchObject({
       code: 'captcha_required',
@@ -263,7 +263,7 @@ describe('GraphQL resolvers (Apollo driver, real HTTP)', () => {
       details: { action: 'admin' },
     });
     expect(
-      await gql('mutation { purge }', {}, { 'x-captcha-token': CAPTCHA_TEST_TOKENS.pass }),
+      await gql('mutation { purge }', {}, { 'x-captcha-token': CAPTCHA_TEST_TOKENS.freshPass() }),
     ).toEqual({ data: { purge: true } });
   });
 

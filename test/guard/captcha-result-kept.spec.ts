@@ -58,7 +58,8 @@ class SubController extends BaseController {}
  */
 describe.each(ADAPTERS)('%s', (adapter) => {
   describe('the verification result is kept where @CaptchaResult() reads it', () => {
-    const pass = { captchaToken: CAPTCHA_TEST_TOKENS.pass };
+    // A fresh token per request: a passing test token is single-use, like a real one.
+    const pass = () => ({ captchaToken: CAPTCHA_TEST_TOKENS.freshPass() });
     let app: Awaited<ReturnType<typeof startApp>>;
 
     beforeAll(async () => {
@@ -77,7 +78,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       ['/sub/ignores', { injected: null, onRequest: null }],
       ['/wrapped', { injected: true, onRequest: true }],
     ])('%s', async (path, expected) => {
-      const response = await request(app.getHttpServer()).post(path).send(pass).expect(200);
+      const response = await request(app.getHttpServer()).post(path).send(pass()).expect(200);
       expect(response.body).toEqual(expected);
     });
   });

@@ -7,6 +7,7 @@ import {
 } from 'nestjs-captcha';
 import { CaptchaTestingModule, FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { runDoctor } from '../../lib/cli/doctor';
+import { runFakeProvider } from '../../lib/cli/fake-provider';
 import { PROVIDER_TEST_KEYS } from '../../lib/cli/provider-test-keys';
 
 /**
@@ -215,6 +216,33 @@ describe('public test keys in production', () => {
       );
     });
   });
+
+  it.each(PRODUCTION)('CaptchaTestingModule.override refuses under %s', async (_label, signals) => {
+    await withEnv(signals, async () => {
+      const builder = {
+        overrideProvider: () => {
+          throw new Error('must refuse before overriding anything');
+        },
+      };
+      expect(() =>
+        CaptchaTestingModule.override(builder, { environment: signals.environment }),
+      ).toThrow(/CaptchaTestingModule refuses to load in production/);
+    });
+  });
+
+  it.each(PRODUCTION.filter(([, signals]) => signals.environment === undefined))(
+    'nestjs-captcha fake-provider (a token minter) refuses to start under %s',
+    async (_label, signals) => {
+      let stderr = '';
+      const code = await runFakeProvider(['--port', '0'], {
+        stdout: { write: () => undefined },
+        stderr: { write: (text: string) => (stderr += text) },
+        env: { NODE_ENV: signals.NODE_ENV, CAPTCHA_ENV: signals.CAPTCHA_ENV },
+      });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/refuses to start in production/);
+    },
+  );
 
   it('doctor fails the test-keys check under the same rule, and only warns with the staging switch', async () => {
     const turnstile = PROVIDER_TEST_KEYS.turnstile!;

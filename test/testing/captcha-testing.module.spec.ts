@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, HttpCode, Logger, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
@@ -31,6 +31,8 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     };
 
     it('runs the real guard with test tokens and no network', async () => {
+      // Loud levels, to prove the module writes its decisions and audit events at debug only.
+      const loud = (['warn', 'error'] as const).map((level) => jest.spyOn(Logger.prototype, level));
       const app = await boot();
       const http = () => request(app.getHttpServer());
       const missing = await http().post('/comment').send({}).expect(403);
@@ -44,7 +46,16 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .send({ captchaToken: CAPTCHA_TEST_TOKENS.pass })
         .expect(200);
       expect(ok.body).toMatchObject({ success: true, provider: 'turnstile', score: 0.9 });
-      await http().post('/comment').send({ captchaToken: CAPTCHA_TEST_TOKENS.pass }).expect(200);
+      // Single-use like a real provider's token: the replay is refused by the verifier's claim.
+      const replay = await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.pass })
+        .expect(403);
+      expect(replay.body.details.reason).toBe('duplicate');
+      await http()
+        .post('/comment')
+        .send({ captchaToken: CAPTCHA_TEST_TOKENS.freshPass() })
+        .expect(200);
       const dup = await http()
         .post('/comment')
         .send({ captchaToken: CAPTCHA_TEST_TOKENS.fail('duplicate') })
@@ -60,6 +71,13 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         .expect(503);
       expect((await app.get(CaptchaVerifier).verify('anything-else')).reason).toBe('invalid');
       await app.close();
+      const loudCaptchaLines = loud.flatMap((spy) =>
+        spy.mock.contexts.filter((logger) =>
+          String((logger as unknown as { context?: string }).context).startsWith('Captcha'),
+        ),
+      );
+      loud.forEach((spy) => spy.mockRestore());
+      expect(loudCaptchaLines).toEqual([]);
     });
 
     it('refuses to load under NODE_ENV=production unless explicitly allowed', () => {

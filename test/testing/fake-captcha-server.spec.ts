@@ -88,6 +88,50 @@ describe('FakeCaptchaServer', () => {
       expect(server.verifyUrl('hcaptcha')).toBe(`${server.url}/siteverify`);
     });
 
+    it('listens where asked (port, host) and can leave requests unrecorded', async () => {
+      const quiet = await FakeCaptchaServer.start({ host: '127.0.0.1', recordRequests: false });
+      try {
+        const port = Number(new URL(quiet.url).port);
+        const again = FakeCaptchaServer.start({ port });
+        await expect(again).rejects.toMatchObject({ code: 'EADDRINUSE' });
+        const token = quiet.issueToken({ provider: 'turnstile' });
+        const answer = await fetch(quiet.verifyUrl('turnstile'), {
+          method: 'POST',
+          body: new URLSearchParams({
+            secret: FakeCaptchaServer.secrets.turnstile,
+            response: token,
+          }),
+        });
+        expect(await answer.json()).toMatchObject({ success: true });
+        expect(quiet.requests).toEqual([]);
+      } finally {
+        await quiet.close();
+      }
+    });
+
+    it('mints over HTTP: POST /__fake/token answers a token the verify route accepts once', async () => {
+      const minted = await fetch(`${server.url}/__fake/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ provider: 'recaptcha', action: 'login', score: 0.7 }),
+      });
+      expect(minted.status).toBe(200);
+      const { token } = (await minted.json()) as { token: string };
+      const first = await postForm('recaptcha', {
+        secret: FakeCaptchaServer.secrets.recaptcha,
+        response: token,
+      });
+      expect(first.body).toMatchObject({ success: true, action: 'login', score: 0.7 });
+      const replay = await postForm('recaptcha', {
+        secret: FakeCaptchaServer.secrets.recaptcha,
+        response: token,
+      });
+      expect(replay.body).toMatchObject({
+        success: false,
+        'error-codes': ['timeout-or-duplicate'],
+      });
+    });
+
     it('answers unknown paths with a 404 JSON body', async () => {
       const answer = await read(await fetch(`${server.url}/nope`, { method: 'POST' }));
       expect(answer.status).toBe(404);
