@@ -150,6 +150,38 @@ JSON
 }
 JSON
   log "nest $major: files from the README: $(extract_blocks "$app")"
+  # The user's own glue, not a CAPTCHA snippet: a controller in front of the README's service, and
+  # its registration in the README's AppModule.
+  cat >"$app/src/comments.controller.ts" <<'TS'
+import { Body, Controller, Ip, Post } from '@nestjs/common';
+import { CommentsService, CreateCommentDto } from './comments.service';
+
+@Controller('comments')
+export class CommentsController {
+  constructor(private readonly comments: CommentsService) {}
+
+  @Post()
+  create(@Body() dto: CreateCommentDto, @Ip() ip: string) {
+    return this.comments.create(dto, ip);
+  }
+}
+TS
+  node - "$app/src/app.module.ts" <<'JS' || fail "nest $major: cannot register the comments route in the README's AppModule"
+const { readFileSync, writeFileSync } = require('node:fs');
+const file = process.argv[2];
+const source = readFileSync(file, 'utf8');
+const patched = source.replace(
+  /controllers: \[ContactController\],/,
+  'controllers: [ContactController, CommentsController],\n  providers: [CommentsService],',
+);
+if (patched === source) throw new Error('no `controllers: [ContactController],` in app.module.ts');
+writeFileSync(
+  file,
+  "import { CommentsController } from './comments.controller';\n" +
+    "import { CommentsService } from './comments.service';\n" +
+    patched,
+);
+JS
 
   log "nest $major: npm install (the tarball, NestJS $major, @nestjs/config $config_major)"
   (
@@ -215,6 +247,30 @@ JSON
     fi
   }
 
+  check_retry_after() {
+    if grep -qi '^retry-after: [0-9]' "$work/headers"; then
+      log "nest $major: ok   the 503 carries Retry-After"
+    else
+      log "nest $major: FAIL the 503 has no Retry-After header"
+      failures=$((failures + 1))
+    fi
+  }
+  # expect_output NAME CODE WANTED_CODE FILE SUBSTRING...: an exit code and pieces of the output.
+  expect_output() {
+    local name="$1" code="$2" want="$3" file="$4" needle missing=""
+    shift 4
+    for needle in "$@"; do
+      grep -qF -- "$needle" "$file" || missing+=" '$needle'"
+    done
+    if [[ "$code" == "$want" && -z "$missing" ]]; then
+      log "nest $major: ok   $name"
+    else
+      log "nest $major: FAIL $name: exit $code (expected $want), missing:${missing:- nothing}"
+      sed 's/^/    | /' "$file" >&2
+      failures=$((failures + 1))
+    fi
+  }
+
   check 'GET / (the form, with the site key)' 200 'data-sitekey="1x00000000000000000000AA"' "$base/"
   check 'POST /contact without a token' 403 '"error":"captcha_required"' \
     "$base/contact" -d 'email=a@example.com&message=hi'
@@ -228,19 +284,70 @@ JSON
   check 'POST /contact with a bad e-mail' 400 'email must be an email' \
     "$base/contact" -d 'email=nope&message=hi&cf-turnstile-response=XXXX.DUMMY.TOKEN.XXXX'
 
-  # Provider gone: the module's default policy (closed) answers 503 with Retry-After, not 500.
+  # The README's "any service" pattern: a service calls verifyOrThrow, the global filter answers.
+  local json=(-H 'content-type: application/json')
+  check 'POST /comments (service) without a token' 403 '"error":"captcha_required"' \
+    "$base/comments" "${json[@]}" -d '{"text":"hi"}'
+  check 'POST /comments (service) with the test token' 201 '"text":"hi"' \
+    "$base/comments" "${json[@]}" -d '{"text":"hi","captcha":{"token":"XXXX.DUMMY.TOKEN.XXXX"}}'
+  check 'POST /comments (service) with an unknown field' 400 'property admin should not exist' \
+    "$base/comments" "${json[@]}" -d '{"text":"hi","admin":1,"captcha":{"token":"XXXX.DUMMY.TOKEN.XXXX"}}'
+
+  # `doctor` in the app's directory reads its .env by default and says so; test keys against the
+  # fake provider: the keys are a warning outside production, the provider check passes (exit 0).
+  local doctor_out="$work/nest$major-doctor.log" doctor_code=0
+  logs+=("$doctor_out")
+  (cd "$app" && env -i PATH="$PATH" HOME="${HOME:-$work}" timeout 30 npx nestjs-captcha doctor) \
+    >"$doctor_out" 2>&1 || doctor_code=$?
+  expect_output "doctor exits 0 (test keys: a warning)" "$doctor_code" 0 "$doctor_out" \
+    "read $app/.env (" 'secret accepted' '⚠ test-keys' 'OK:'
+
+  # Provider gone: the module's default policy (closed) answers 503 with Retry-After, not 500,
+  # on the guarded route and from the service alike.
   stop_pid "$fake_pid"
   check 'POST /contact while the provider is down' 503 '"error":"captcha_unavailable"' \
     "$base/contact" -d 'email=a@example.com&message=hi&cf-turnstile-response=XXXX.DUMMY.TOKEN.XXXX'
-  if grep -qi '^retry-after: [0-9]' "$work/headers"; then
-    log "nest $major: ok   the 503 carries Retry-After"
-  else
-    log "nest $major: FAIL the 503 has no Retry-After header"
-    failures=$((failures + 1))
-  fi
+  check_retry_after
+  check 'POST /comments (service) while the provider is down' 503 '"error":"captcha_unavailable"' \
+    "$base/comments" "${json[@]}" -d '{"text":"hi","captcha":{"token":"XXXX.DUMMY.TOKEN.XXXX"}}'
+  check_retry_after
 
   kill -0 "$app_pid" 2>/dev/null || fail "nest $major: the app died during the checks"
   stop_pid "$app_pid"
+
+  # Silent configuration: a misspelt variable is warned about at start-up (the app still starts),
+  # a misspelt provider stops start-up; both with a did-you-mean.
+  local typo_log="$work/nest$major-typo.log" typo_pid
+  logs+=("$typo_log")
+  (cd "$app" && exec env -i PATH="$PATH" HOME="${HOME:-$work}" PORT="$(free_port)" \
+    CAPTCHA_SECERT_KEY=x node dist/main.js) >"$typo_log" 2>&1 &
+  typo_pid=$!
+  pids+=("$typo_pid")
+  deadline=$((SECONDS + 20))
+  until grep -q 'successfully started' "$typo_log" 2>/dev/null; do
+    kill -0 "$typo_pid" 2>/dev/null || break
+    ((SECONDS < deadline)) || break
+    sleep 0.2
+  done
+  local typo_code=0
+  kill -0 "$typo_pid" 2>/dev/null || typo_code=1
+  stop_pid "$typo_pid"
+  expect_output 'CAPTCHA_SECERT_KEY: the app starts, with a warning' "$typo_code" 0 "$typo_log" \
+    'successfully started' 'CAPTCHA_SECERT_KEY is set but is not a variable nestjs-captcha reads (did you mean CAPTCHA_SECRET_KEY?)'
+
+  local provider_log="$work/nest$major-provider-typo.log"
+  logs+=("$provider_log")
+  typo_code=0
+  (cd "$app" && env -i PATH="$PATH" HOME="${HOME:-$work}" PORT="$(free_port)" \
+    CAPTCHA_PROVIDER=turnstil timeout 20 node dist/main.js) >"$provider_log" 2>&1 || typo_code=$?
+  if ((typo_code == 0 || typo_code == 124)); then
+    log "nest $major: FAIL CAPTCHA_PROVIDER=turnstil: expected start-up to stop, exit $typo_code"
+    failures=$((failures + 1))
+  else
+    expect_output "CAPTCHA_PROVIDER=turnstil stops start-up (exit $typo_code)" 0 0 "$provider_log" \
+      'CAPTCHA_PROVIDER' 'did you mean "turnstile"'
+  fi
+
   ((failures == 0)) || fail "nest $major: $failures check(s) failed"
 }
 
