@@ -2,12 +2,20 @@
 # Smoke test outside Jest: the README's walkthrough, as a new user would build it.
 #
 # Extracts the README's code blocks marked `<!-- scratch-app: <path> -->` into a throwaway app,
-# installs the packed library (`npm pack` of the built dist) next to NestJS 11 and then NestJS 12
-# from the npm registry, compiles the app with tsc (a `nest new` tsconfig), runs it on 127.0.0.1
-# (Express) beside the fake provider the README points at (`npx nestjs-captcha fake-provider`),
-# and checks over HTTP what the README promises: the form page, 403 captcha_required without a
-# token, the test key's token passing through a strict ValidationPipe, an unknown field still
-# refused by that pipe, and 503 captcha_unavailable with Retry-After once the provider is gone.
+# installs the packed library (`npm pack` of the built dist) next to NestJS 11 and NestJS 12 from
+# the npm registry (both installs at once), compiles the app with tsc (a `nest new` tsconfig), runs
+# it on 127.0.0.1 (Express) beside the fake provider the README points at (`npx nestjs-captcha
+# fake-provider`), and checks what the README promises:
+# - the walkthrough over HTTP: the form page, 403 captcha_required without a token, the test key's
+#   token passing through a strict ValidationPipe, an unknown field still refused by that pipe;
+# - the "any service" snippet (a service calling verifyOrThrow, behind a one-line controller the
+#   script adds): 403 without a token, 201 with one, the strict pipe still on;
+# - once the provider is gone: 503 captcha_unavailable with Retry-After on both routes, not 500;
+# - `npx nestjs-captcha doctor` in the app's directory: reads its .env and says so, exit 0;
+# - start-up: CAPTCHA_SECERT_KEY gets a did-you-mean warning, CAPTCHA_PROVIDER=turnstil stops it
+#   with a did-you-mean;
+# - the testing recipe (CaptchaTestingModule.override of the app's forRootAsync AppModule), run by
+#   node instead of a test runner: the test token passes once, a replay is `duplicate`.
 # Needs `npm run build` first. Usage: bash test/smoke/readme-app.sh [11] [12] (default: both).
 set -euo pipefail
 
@@ -51,7 +59,7 @@ finish() {
   fi
   [[ -z "$work" ]] || rm -rf "$work"
   if [[ $status -eq 0 ]]; then
-    printf 'PASS readme app: the README walkthrough on NestJS %s (%ss)\n' \
+    printf 'PASS readme app: the README snippets as an app on NestJS %s (%ss)\n' \
       "${majors[*]}" "$((SECONDS - started))"
   else
     printf 'FAIL readme app (exit %s, %ss)\n' "$status" "$((SECONDS - started))" >&2
@@ -106,7 +114,10 @@ console.log(written.join(' '));
 JS
 }
 
-run_major() {
+# Writes the app of one major and starts its npm install in the background (the installs of both
+# majors overlap; they wait on the registry, not on the CPU); run_major waits for it.
+declare -A install_pids=()
+prepare_major() {
   local major="$1" config_major
   case "$major" in
     11) config_major=4 ;;
@@ -183,14 +194,45 @@ writeFileSync(
 );
 JS
 
-  log "nest $major: npm install (the tarball, NestJS $major, @nestjs/config $config_major)"
+  # The README's testing recipe runs under the test runner of the user's choice (top-level awaits
+  # inside an `it`); here it becomes a plain async function run by node: same imports and code.
+  node - "$app/test/captcha.e2e-spec.ts" "$app/src/captcha-e2e.check.ts" <<'JS' || fail "nest $major: cannot wrap the README's testing recipe"
+const { readFileSync, writeFileSync } = require('node:fs');
+const [from, to] = process.argv.slice(2);
+const lines = readFileSync(from, 'utf8').split('\n');
+const imports = lines.filter((line) => /^import .* from '[^']+';$/.test(line));
+const body = lines.filter((line) => !imports.includes(line));
+if (!imports.some((line) => line.includes("from '../src/app.module'"))) {
+  throw new Error('the recipe does not import AppModule from ../src/app.module');
+}
+writeFileSync(
+  to,
+  imports.map((line) => line.replace("'../src/app.module'", "'./app.module'")).join('\n') +
+    '\n\nasync function recipe(): Promise<void> {\n' + body.join('\n') + '\n}\n\n' +
+    "recipe().then(\n  () => console.log('testing recipe: ok'),\n" +
+    '  (error: unknown) => {\n    console.error(error);\n    process.exitCode = 1;\n  },\n);\n',
+);
+JS
+
+  log "nest $major: npm install (the tarball, NestJS $major, @nestjs/config $config_major) in the background"
+  local install_log="$work/nest$major-install.log"
+  logs+=("$install_log")
   (
     cd "$app"
-    npm install --no-audit --no-fund --loglevel=error \
+    exec npm install --no-audit --no-fund --loglevel=error \
       "$work/$tarball" \
       "@nestjs/common@$major" "@nestjs/core@$major" "@nestjs/platform-express@$major" \
-      "@nestjs/config@$config_major" reflect-metadata rxjs class-validator class-transformer
-  ) || fail "nest $major: npm install failed"
+      "@nestjs/testing@$major" "@nestjs/config@$config_major" reflect-metadata rxjs \
+      class-validator class-transformer supertest
+  ) >"$install_log" 2>&1 &
+  install_pids[$major]=$!
+  pids+=("$!")
+}
+
+run_major() {
+  local major="$1" app="$work/nest$major"
+  wait "${install_pids[$major]}" || fail "nest $major: npm install failed"
+  log "nest $major: npm install done ($((SECONDS - started))s since the start)"
   local core_version
   core_version="$(node -p "require('$app/node_modules/@nestjs/core/package.json').version")"
   [[ "$core_version" == "$major".* ]] || fail "expected @nestjs/core $major.x, got $core_version"
@@ -229,6 +271,15 @@ JS
     sleep 0.25
   done
   log "nest $major: app on $base (NestJS $core_version), fake provider on port $fake_port"
+
+  # The README's testing recipe: the app's own AppModule (forRootAsync) under
+  # CaptchaTestingModule.override; the test token passes once, a replay is `duplicate`. Run once the
+  # .env points at the fake provider: a recipe that left the real module in place must not reach
+  # the real provider.
+  local recipe_log="$work/nest$major-recipe.log" recipe_code=0
+  logs+=("$recipe_log")
+  (cd "$app" && env -i PATH="$PATH" HOME="${HOME:-$work}" timeout 30 node dist/captcha-e2e.check.js) \
+    >"$recipe_log" 2>&1 || recipe_code=$?
 
   local failures=0
   # check NAME STATUS SUBSTRING curl-args...: one request, its status and a piece of its body.
@@ -271,6 +322,8 @@ JS
     fi
   }
 
+  expect_output 'the testing recipe: override(AppModule), the test token once, then duplicate' \
+    "$recipe_code" 0 "$recipe_log" 'testing recipe: ok'
   check 'GET / (the form, with the site key)' 200 'data-sitekey="1x00000000000000000000AA"' "$base/"
   check 'POST /contact without a token' 403 '"error":"captcha_required"' \
     "$base/contact" -d 'email=a@example.com&message=hi'
@@ -351,4 +404,5 @@ JS
   ((failures == 0)) || fail "nest $major: $failures check(s) failed"
 }
 
+for major in "${majors[@]}"; do prepare_major "$major"; done
 for major in "${majors[@]}"; do run_major "$major"; done
