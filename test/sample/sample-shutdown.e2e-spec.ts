@@ -22,16 +22,32 @@ function ensureBuilt(): void {
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-/** Starts the built sample on a free port; resolves once it printed where it listens. */
-function startSample(): Promise<{
+/**
+ * Starts the built sample on a free port; resolves once it printed where it listens. `underNpm`:
+ * started as `npm run sample` starts it, by a parent process (a stand-in for npm and its shell)
+ * that dies on a signal without passing it on.
+ */
+function startSample(underNpm = false): Promise<{
   child: ChildProcess;
   port: number;
   pid: number;
   output: () => string;
 }> {
-  const child = spawn(process.execPath, [MAIN], {
+  const args = underNpm
+    ? [
+        '-e',
+        `require('node:child_process').spawn(process.execPath, [${JSON.stringify(MAIN)}], { stdio: 'inherit' }); setInterval(() => {}, 1000);`,
+      ]
+    : [MAIN];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NO_COLOR: '1',
+      ...(underNpm ? { npm_lifecycle_event: 'sample' } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -77,6 +93,15 @@ function exited(
   });
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether something accepts connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -101,6 +126,21 @@ describe('the built sample (node dist/sample/main.js) stops on a signal', () => 
     for (const child of started)
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
+
+  it('under npm, a SIGTERM to npm (which does not pass it on to node) stops the server too', async () => {
+    const { child: npm, port, pid } = await startSample(true);
+    started.push(npm);
+    expect(pid).not.toBe(npm.pid);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+
+    npm.kill('SIGTERM');
+    await exited(npm, 5_000);
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    expect(alive(pid)).toBe(false);
+    expect(await listening(port)).toBe(false);
+  }, 30_000);
 
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'prints its PID, and %s closes the port and ends the process within 5 s',
