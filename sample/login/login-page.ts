@@ -105,7 +105,8 @@ export function loginPageHtml(config: LoginPageConfig, language: string = 'en'):
         <button id="submit" type="submit">${t('submit')}</button>
       </form>
       <p id="status" role="status" aria-live="polite"></p>
-      <p id="status-detail" hidden></p>
+      <!-- The technical detail of a failure is the client's English message. -->
+      <p id="status-detail" lang="en" hidden></p>
       <button id="retry" type="button" hidden>${t('retry')}</button>
     </main>
     <script id="captcha-config" type="application/json">${json}</script>

@@ -157,6 +157,24 @@ describe('sample sign-in page in Chromium (ALTCHA)', () => {
     expect(problemsOf(page)).toEqual([]);
   });
 
+  it('answers a retry the server refuses (the password emptied while the challenge showed) in the page’s language', async () => {
+    const de = LOGIN_TEXTS.de;
+    const page = await open({ 'Accept-Language': 'de' }, 'de-DE');
+    await failThreeTimes(page, de.wrongCredentials);
+    await signIn(page, 'correct-horse');
+    await page.locator('#captcha-widget altcha-widget').waitFor({ state: 'visible' });
+    await page.fill('#password', '');
+    await page.click('altcha-widget label');
+    // The strict ValidationPipe's 400 is English: the page says it in its own words.
+    expect(await statusText(page)).toBe('Der Server antwortete 400.');
+
+    // Solve the next challenge with the password in place, which resets the count.
+    await signIn(page, 'correct-horse');
+    await page.locator('#captcha-widget altcha-widget').waitFor({ state: 'visible' });
+    await page.click('altcha-widget label');
+    expect(await statusText(page)).toBe('Angemeldet als demo@example.com.');
+  });
+
   it('shows an error with a retry button when the widget cannot fetch its challenge', async () => {
     const page = await open();
     await failThreeTimes(page);

@@ -82,6 +82,8 @@ describe.each(ADAPTERS)('%s: the sample sign-in page', (adapter) => {
         expect(res.text).toContain(`<label for="password">${texts.password}</label>`);
         expect(res.text).toContain(`<button id="submit" type="submit">${texts.submit}</button>`);
         expect(res.text).toContain(`>${texts.retry}</button>`);
+        // The one part that stays English (a failure's technical detail) says so.
+        expect(res.text).toContain('<p id="status-detail" lang="en" hidden></p>');
         // The texts the script shows (errors, success) travel with the page, in its language.
         expect(pageData(res.text)).toMatchObject({ language, texts });
       },

@@ -81,9 +81,12 @@ async function signIn() {
       $('password').value = '';
     } else if (response.status === 401) {
       show(texts.wrongCredentials, 'error');
-    } else {
+    } else if (typeof body?.error === 'string' && body.error.startsWith('captcha_')) {
       // CAPTCHA answers (captcha_unavailable, a last captcha_invalid) carry a localized message.
-      show(body?.message ?? format(texts.serverError, { status: response.status }), 'error');
+      show(body.message, 'error');
+    } else {
+      // Anything else (e.g. the ValidationPipe's English 400): the page's own words.
+      show(format(texts.serverError, { status: response.status }), 'error');
     }
   } catch (error) {
     stopTimer();
