@@ -136,6 +136,27 @@ describe('sample sign-in page in Chromium (ALTCHA)', () => {
     expect(problemsOf(page)).toEqual([]);
   });
 
+  it('renders the widget in the page’s language, even when the browser’s UI language differs', async () => {
+    const fr = LOGIN_TEXTS.fr;
+    // Accept-Language French (the page and the API), navigator.languages English.
+    context = await browser.newContext({ locale: 'fr-FR' });
+    await context.addInitScript(() => {
+      Object.defineProperty(navigator, 'languages', { get: () => ['en-US', 'en'] });
+      Object.defineProperty(navigator, 'language', { get: () => 'en-US' });
+    });
+    const page = await context.newPage();
+    await page.goto(`${url}/`);
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    await failThreeTimes(page, fr.wrongCredentials);
+    await signIn(page, 'correct-horse');
+    const widget = page.locator('#captcha-widget altcha-widget');
+    await widget.waitFor({ state: 'visible' });
+    expect(await page.textContent('#captcha-message')).toBe(CAPTCHA_MESSAGES.fr.captcha_required);
+    await expect(widget.locator('label').textContent()).resolves.toBe('Je ne suis pas un robot');
+    await page.click('altcha-widget label');
+    expect(await statusText(page)).toBe('Connecté en tant que demo@example.com.');
+  });
+
   it('moves focus to the challenge, and retries with the password as edited while it showed', async () => {
     const page = await open();
     const logins = recordPosts(page, '/auth/login');
