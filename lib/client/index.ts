@@ -130,6 +130,13 @@ export interface CaptchaFetchOptions {
   onChallenge?: (challenge: CaptchaChallenge) => void;
   /** Called when the widget produced a token, before the request is sent again. */
   onSolved?: (challenge: CaptchaChallenge) => void;
+  /**
+   * The body of each retry, read when the retry is sent (default: `init.body`). The token is
+   * merged into it as into `init.body`. Use it when the user may edit the request while the
+   * widget shows, e.g. `() => JSON.stringify(readForm())`: the retry then carries what the form
+   * holds now, not what it held when the first request left.
+   */
+  retryBody?: (challenge: CaptchaChallenge) => BodyInit | null | Promise<BodyInit | null>;
   /** Replace or add the rendering of a provider (required for CaptchaLa). */
   renderers?: Partial<Record<CaptchaProviderName, CaptchaRenderer>>;
   /**
@@ -276,9 +283,10 @@ export async function captchaFetch(
     const token = await solve(challenge, used, options, signal);
     used.add(token);
     options.onSolved?.(challenge);
+    const retryBody = options.retryBody ? await options.retryBody(challenge) : body;
     const retry = withToken(
-      body,
-      json,
+      retryBody,
+      options.retryBody ? jsonObject(retryBody) : json,
       init.headers ?? template?.headers,
       token,
       challenge.provider,
@@ -820,11 +828,14 @@ const BUILT_IN_RENDERERS: Record<CaptchaProviderName, CaptchaRenderer | undefine
     for (const [name, value] of Object.entries(context.widgetOptions)) {
       widget.setAttribute(name, typeof value === 'string' ? value : JSON.stringify(value));
     }
-    const token = new Promise<string>((resolve) => {
+    const token = new Promise<string>((resolve, reject) => {
       const take = (event: Event) => {
         const detail = (event as CustomEvent<{ payload?: string; state?: string }>).detail;
         if (detail?.payload && (event.type === 'verified' || detail.state === 'verified')) {
           resolve(detail.payload);
+        } else if (detail?.state === 'error') {
+          // E.g. the challenge could not be fetched: fail as the other widgets' error callbacks do.
+          reject(new CaptchaWidgetError('The altcha widget reported an error', challenge));
         }
       };
       widget.addEventListener('verified', take);

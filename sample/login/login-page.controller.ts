@@ -1,9 +1,10 @@
-import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
+import { Controller, Get, Headers, NotFoundException, Param, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CaptchaVerifier } from 'nestjs-captcha';
 import { loginPageCsp, loginPageHtml, type LoginPageConfig } from './login-page';
+import { LOGIN_TEXTS, loginLanguage } from './login-texts';
 
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
@@ -46,7 +47,8 @@ const ALTCHA_FILES: Record<string, [path: string, type: string]> = {
 @Controller()
 export class LoginPageController {
   private readonly cache = new Map<string, Promise<string>>();
-  private readonly html: string;
+  /** The page per language. */
+  private readonly html = new Map<string, string>();
   private readonly csp: string;
 
   constructor(
@@ -61,19 +63,28 @@ export class LoginPageController {
         ...(override && provider !== 'altcha' ? { [provider]: override } : {}),
       },
     };
-    this.html = loginPageHtml(config);
+    for (const language of Object.keys(LOGIN_TEXTS)) {
+      this.html.set(language, loginPageHtml(config, language));
+    }
     this.csp = loginPageCsp(provider, config);
   }
 
+  /** The page in the language its CAPTCHA messages will come in (from `Accept-Language`). */
   @Get()
-  page(@Res({ passthrough: true }) response: unknown): string {
+  page(
+    @Headers('accept-language') acceptLanguage: string | undefined,
+    @Res({ passthrough: true }) response: unknown,
+  ): string {
+    const language = loginLanguage(acceptLanguage);
     this.headers(response, 'text/html; charset=utf-8', {
       'Content-Security-Policy': this.csp,
+      'Content-Language': language,
+      Vary: 'Accept-Language',
       'Cache-Control': 'no-store',
       'Referrer-Policy': 'no-referrer',
       'X-Frame-Options': 'DENY',
     });
-    return this.html;
+    return this.html.get(language) as string;
   }
 
   /** The browser client, `nestjs-captcha/client` (dist/client/index.js after `npm run build`). */

@@ -123,10 +123,13 @@ export async function statusText(page: Page): Promise<string> {
   return (await page.textContent('#status')) ?? '';
 }
 
-/** Three wrong passwords, each answered 401 on the page. */
-export async function failThreeTimes(page: Page): Promise<void> {
+/** Three wrong passwords, each answered 401 on the page (in the page's language). */
+export async function failThreeTimes(
+  page: Page,
+  message: string = 'Wrong email or password.',
+): Promise<void> {
   for (let i = 0; i < 3; i++) {
     await signIn(page, 'wrong');
-    expect(await statusText(page)).toBe('Wrong email or password.');
+    expect(await statusText(page)).toBe(message);
   }
 }

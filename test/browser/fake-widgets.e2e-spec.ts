@@ -6,6 +6,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeCaptchaServer, type FakeWidgetProvider } from 'nestjs-captcha/testing';
+import { LOGIN_TEXTS } from '../../sample/login/login-texts';
 import {
   bootSample,
   ensureClientBuilt,
@@ -181,14 +182,19 @@ describe('fake widget scripts in Chromium', () => {
 
       await failThreeTimes(page);
       await signIn(page, 'correct-horse');
-      const status = await statusText(page);
+      // The user reads that the verification could not load, with a way to retry; the
+      // developer reads why underneath.
+      expect(await statusText(page)).toBe(LOGIN_TEXTS.en.widgetFailed);
+      const detail = (await page.textContent('#status-detail')) ?? '';
 
       expect(await page.getAttribute('#status', 'data-error')).toBe('CaptchaScriptError');
-      expect(status).toContain(fake.widgetScriptUrl('turnstile').split('?')[0]);
-      expect(status).toContain('Content-Security-Policy blocked it (script-src');
-      expect(status).toContain("captchaCspDirectives('turnstile') from nestjs-captcha");
+      expect(detail).toContain(fake.widgetScriptUrl('turnstile').split('?')[0]);
+      expect(detail).toContain('Content-Security-Policy blocked it (script-src');
+      expect(detail).toContain("captchaCspDirectives('turnstile') from nestjs-captcha");
       expect(violations.length).toBeGreaterThan(0);
       expect(await page.isHidden('#captcha')).toBe(true);
+      expect(await page.isVisible('#retry')).toBe(true);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('retry');
     });
   });
 

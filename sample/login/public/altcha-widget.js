@@ -4,8 +4,8 @@
 // styles and no blob: workers, so the page's CSP stays strict; the stylesheet, the
 // proof-of-work workers and the translations come from this origin.
 
-// The widget's texts in the browser's language, for the languages the API's messages come in
-// (English is built in). Loaded first: the widget element is defined only after, so the client
+// The widget's texts in the page's language (`lang` on <html>, which the server chose from
+// Accept-Language as it chooses the API's messages; English is built in). Loaded first: the widget element is defined only after, so the client
 // (which waits for the element's definition) never renders it in the wrong language.
 const TRANSLATIONS = {
   de: 'de',
@@ -16,12 +16,17 @@ const TRANSLATIONS = {
   zh: 'zh-cn',
   ru: 'ru',
 };
-const language = (navigator.languages ?? [navigator.language])
-  .map((tag) => tag.toLowerCase())
-  .map((tag) =>
-    tag === 'pt-br' ? 'pt-br' : tag.startsWith('en') ? 'en' : TRANSLATIONS[tag.split('-')[0]],
-  )
-  .find(Boolean);
+const pageLanguage = document.documentElement.lang.toLowerCase() || 'en';
+// Portuguese: Brazilian when the browser prefers it.
+const brazilian = (navigator.languages ?? [navigator.language]).some(
+  (tag) => tag.toLowerCase() === 'pt-br',
+);
+const language =
+  pageLanguage === 'pt' && brazilian
+    ? 'pt-br'
+    : pageLanguage.startsWith('en')
+      ? 'en'
+      : TRANSLATIONS[pageLanguage.split('-')[0]];
 if (language && language !== 'en') await import(`/assets/altcha/i18n/${language}.js`);
 
 await import('/assets/altcha/altcha.js');
