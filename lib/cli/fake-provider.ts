@@ -1,7 +1,7 @@
 import { productionSignal } from '../config/production-environment';
 import { FakeCaptchaServer } from '../testing/fake-captcha-server';
 import { FAKE_MINT_TOKEN_PATH } from '../testing/fake-mint-request';
-import type { FakeProviderName } from '../testing/fake-provider';
+import { FAKE_PROVIDER_NAMES, type FakeProviderName } from '../testing/fake-provider';
 
 /** `nestjs-captcha fake-provider --help`. */
 export const FAKE_PROVIDER_USAGE = `Usage: nestjs-captcha fake-provider [--port <port>] [--host <address>]
@@ -80,14 +80,7 @@ const OFFICIAL_TEST_KEYS: Partial<
   },
 };
 
-const PROVIDERS: readonly FakeProviderName[] = [
-  'turnstile',
-  'recaptcha',
-  'hcaptcha',
-  'recaptcha-enterprise',
-  'friendly-captcha',
-  'captchala',
-];
+const PROVIDERS = FAKE_PROVIDER_NAMES;
 
 /**
  * The variables that point an app at the fake for `provider`: the fake's own keys, with which

@@ -1,4 +1,9 @@
-import type { FakeCaptchalaTokenKind, FakeProviderName, IssueTokenOptions } from './fake-provider';
+import {
+  FAKE_PROVIDER_NAMES,
+  type FakeCaptchalaTokenKind,
+  type FakeProviderName,
+  type IssueTokenOptions,
+} from './fake-provider';
 
 /**
  * The fake server's mint route: `POST` a JSON {@link IssueTokenOptions}, get `{"token": "…"}`, a
@@ -7,14 +12,7 @@ import type { FakeCaptchalaTokenKind, FakeProviderName, IssueTokenOptions } from
  */
 export const FAKE_MINT_TOKEN_PATH = '/__fake/token';
 
-const PROVIDERS: readonly FakeProviderName[] = [
-  'turnstile',
-  'recaptcha',
-  'hcaptcha',
-  'recaptcha-enterprise',
-  'friendly-captcha',
-  'captchala',
-];
+const PROVIDERS = FAKE_PROVIDER_NAMES;
 const CAPTCHALA_KINDS: readonly FakeCaptchalaTokenKind[] = [
   'pass',
   'offline',

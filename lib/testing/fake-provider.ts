@@ -1,14 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ParsedFakeBody } from './fake-request-body';
 
+/** The providers {@link FakeCaptchaServer} imitates, in the order the fake-provider CLI lists them. */
+export const FAKE_PROVIDER_NAMES = [
+  'turnstile',
+  'recaptcha',
+  'hcaptcha',
+  'recaptcha-enterprise',
+  'friendly-captcha',
+  'captchala',
+] as const;
+
 /** The providers {@link FakeCaptchaServer} imitates. */
-export type FakeProviderName =
-  | 'turnstile'
-  | 'recaptcha'
-  | 'hcaptcha'
-  | 'recaptcha-enterprise'
-  | 'friendly-captcha'
-  | 'captchala';
+export type FakeProviderName = (typeof FAKE_PROVIDER_NAMES)[number];
 
 /**
  * The kinds of CaptchaLa token, by prefix: `pass` (`pt_`, the normal one), `offline` (`offline_`,
