@@ -1,7 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { captchaCspDirectives } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { type DoctorCheck, type DoctorReport, runDoctor } from '../../lib/cli/doctor';
@@ -9,6 +8,7 @@ import { formatDoctorReport, formatDoctorReportJson } from '../../lib/cli/doctor
 import { main, USAGE } from '../../lib/cli/main';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../support/redis-server';
+import { buildCli } from '../support/build-cli';
 
 const ROOT = join(__dirname, '..', '..');
 /** The CLI is compiled here (inside node_modules, so its requires resolve), never into dist/. */
@@ -555,32 +555,7 @@ describe('main', () => {
 
 describe('the built CLI', () => {
   beforeAll(async () => {
-    mkdirSync(BUILD_DIR, { recursive: true });
-    const tsconfig = join(BUILD_DIR, 'tsconfig.json');
-    writeFileSync(
-      tsconfig,
-      JSON.stringify({
-        extends: join(ROOT, 'tsconfig.build.json'),
-        compilerOptions: {
-          rootDir: ROOT,
-          outDir: BUILD_DIR,
-          declaration: false,
-          declarationMap: false,
-          sourceMap: false,
-          // Emit only: type checking is `tsc --noEmit`'s job, and it doubles the time.
-          noCheck: true,
-        },
-        files: [join(ROOT, 'lib/cli/main.ts')],
-        include: [],
-      }),
-    );
-    await promisify(execFile)(
-      process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', tsconfig],
-      {
-        cwd: ROOT,
-      },
-    );
+    await buildCli(BUILD_DIR);
   }, 60_000);
 
   afterAll(() => rmSync(BUILD_DIR, { recursive: true, force: true }));

@@ -1,12 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Test } from '@nestjs/testing';
 import { CaptchaModule, captchaOptionsFromEnv, CaptchaVerifier } from 'nestjs-captcha';
 import { FakeCaptchaServer, type FakeProviderName } from 'nestjs-captcha/testing';
 import { FAKE_PROVIDER_USAGE, runFakeProvider } from '../../lib/cli/fake-provider';
 import { main } from '../../lib/cli/main';
+import { buildCli } from '../support/build-cli';
 
 const ROOT = join(__dirname, '..', '..');
 /** The CLI is compiled here (inside node_modules, so its requires resolve), never into dist/. */
@@ -204,30 +204,7 @@ describe('nestjs-captcha fake-provider (in-process)', () => {
 
 describe('the built CLI: fake-provider', () => {
   beforeAll(async () => {
-    mkdirSync(BUILD_DIR, { recursive: true });
-    const tsconfig = join(BUILD_DIR, 'tsconfig.json');
-    writeFileSync(
-      tsconfig,
-      JSON.stringify({
-        extends: join(ROOT, 'tsconfig.build.json'),
-        compilerOptions: {
-          rootDir: ROOT,
-          outDir: BUILD_DIR,
-          declaration: false,
-          declarationMap: false,
-          sourceMap: false,
-          // Emit only: type checking is `tsc --noEmit`'s job, and it doubles the time.
-          noCheck: true,
-        },
-        files: [join(ROOT, 'lib/cli/main.ts')],
-        include: [],
-      }),
-    );
-    await promisify(execFile)(
-      process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', tsconfig],
-      { cwd: ROOT },
-    );
+    await buildCli(BUILD_DIR);
   }, 60_000);
 
   afterAll(() => rmSync(BUILD_DIR, { recursive: true, force: true }));
