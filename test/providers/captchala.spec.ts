@@ -1,11 +1,8 @@
-import { Controller, HttpCode, type INestApplication, Post } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import {
-  CaptchaResult,
-  RequireCaptcha,
   type CaptchaModuleOptions,
   type CaptchaReason,
-  type CaptchaVerification,
   type CaptchaVerifier,
 } from 'nestjs-captcha';
 import {
@@ -18,6 +15,7 @@ import { createCaptchaApp } from '../support/create-app';
 import { createVerifier } from '../support/create-verifier';
 import { unavailable } from '../support/expect-unavailable';
 import { hostRecordingDispatcher } from '../support/host-recording-dispatcher';
+import { PolicyRoutesController } from '../support/policy-routes.controller';
 
 const APP_KEY = FakeCaptchaServer.siteKeys.captchala;
 const APP_SECRET = FakeCaptchaServer.secrets.captchala;
@@ -26,23 +24,6 @@ const WRONG_SECRET = 'wrong-captchala-secret-do-not-leak';
 /** A validate answer as CaptchaLa sends it, for shapes the fake does not produce itself. */
 const envelope = (fields: Record<string, unknown>) => JSON.stringify(fields);
 const refusal = (error: string) => envelope({ code: 0, data: { valid: false, error } });
-
-@Controller()
-class CommentController {
-  @Post('login')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'login' })
-  login(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-
-  @Post('comment')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'comment', failureMode: 'open' })
-  comment(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-}
 
 describe('CaptchaLa provider', () => {
   let fake: FakeCaptchaServer;
@@ -691,7 +672,7 @@ describe('CaptchaLa provider', () => {
     beforeAll(async () => {
       app = await createCaptchaApp(
         options({ logDecisions: false, captchala: { challengePath: '/captcha/captchala' } }),
-        [CommentController],
+        [PolicyRoutesController],
       );
     });
     afterAll(() => app.close());
@@ -720,7 +701,9 @@ describe('CaptchaLa provider', () => {
     });
 
     it('serves no route unless captchala.challengePath is set', async () => {
-      const plain = await createCaptchaApp(options({ logDecisions: false }), [CommentController]);
+      const plain = await createCaptchaApp(options({ logDecisions: false }), [
+        PolicyRoutesController,
+      ]);
       try {
         await request(plain.getHttpServer()).get('/captcha/captchala?action=login').expect(404);
       } finally {
@@ -745,7 +728,7 @@ describe('CaptchaLa provider', () => {
     it('with captchala.acceptDegraded, answers 503 on a closed route and lets it through an open one', async () => {
       const lenient = await createCaptchaApp(
         options({ logDecisions: false, captchala: { acceptDegraded: true } }),
-        [CommentController],
+        [PolicyRoutesController],
       );
       try {
         const closed = await request(lenient.getHttpServer())

@@ -11,35 +11,13 @@
  * is `misconfigured` (503 for that request, logged loudly, never counted, never failed open), and
  * an outage of an endpoint the client picked is not failed open while the primary one is up.
  */
-import { Controller, HttpCode, type INestApplication, Post } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import {
-  CaptchaResult,
-  RequireCaptcha,
-  type CaptchaAuditEvent,
-  type CaptchaModuleOptions,
-  type CaptchaVerification,
-} from 'nestjs-captcha';
+import { type CaptchaAuditEvent, type CaptchaModuleOptions } from 'nestjs-captcha';
 import { FakeCaptchaServer, type FaultOptions } from 'nestjs-captcha/testing';
 import { ADAPTERS, createCaptchaApp } from '../support/create-app';
-
-@Controller()
-class PoisonController {
-  @Post('login')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'login' })
-  login(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-
-  @Post('comment')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'comment', failureMode: 'open' })
-  comment(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-}
+import { PolicyRoutesController } from '../support/policy-routes.controller';
 
 /** Junk the attacker makes up: nothing the provider ever issued. */
 const junk = (prefix: string, i: number) => `${prefix}attacker-junk-${i}-${'x'.repeat(24)}`;
@@ -82,7 +60,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         logDecisions: false,
         captchala: { backupUrl: fake.endpointUrl('captchala', 'backup'), ...captchala },
       };
-      const app = await createCaptchaApp(options, [PoisonController], adapter);
+      const app = await createCaptchaApp(options, [PolicyRoutesController], adapter);
       apps.push(app);
       return app;
     };

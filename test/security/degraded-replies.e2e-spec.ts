@@ -7,37 +7,13 @@
  * and only after judgeReply found nothing wrong with it; elsewhere it is the outage it is (503
  * `captcha_unavailable`). The decision log says which.
  */
-import { Controller, HttpCode, type LoggerService, Post } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import {
-  CaptchaModule,
-  CaptchaResult,
-  RequireCaptcha,
-  type CaptchaModuleOptions,
-  type CaptchaVerification,
-} from 'nestjs-captcha';
+import { CaptchaModule, type CaptchaModuleOptions } from 'nestjs-captcha';
 import { FakeCaptchaServer, type FakeCaptchalaTokenKind } from 'nestjs-captcha/testing';
 import { ADAPTERS, startApp } from '../support/create-app';
-
-@Controller()
-class DegradedController {
-  /** Fail-closed (the module default). */
-  @Post('login')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'login' })
-  login(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-
-  /** Fail-open: the only kind of route a degraded reply may pass. */
-  @Post('comment')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'comment', failureMode: 'open' })
-  comment(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-}
+import { PolicyRoutesController } from '../support/policy-routes.controller';
 
 class RecordingLogger implements LoggerService {
   readonly entries: unknown[] = [];
@@ -94,7 +70,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
             },
           }),
         ],
-        controllers: [DegradedController],
+        controllers: [PolicyRoutesController],
       }).compile();
       const app = await startApp(moduleRef, adapter, { logger });
       return { app, logger };
