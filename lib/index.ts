@@ -26,6 +26,7 @@ export * from './errors/captcha-unavailable.error';
 export * from './errors/captcha-messages';
 export * from './http/captcha-token-extractor';
 export * from './http/captcha-request';
+export * from './transports/captcha-transport';
 export * from './http/client-ip-resolver';
 export * from './providers/captcha-provider-name';
 export type * from './providers/captcha-provider.interface';

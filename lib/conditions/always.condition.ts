@@ -1,5 +1,5 @@
 import type { CaptchaCondition } from './captcha-condition';
-import { defineCondition } from './condition-internals';
+import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 
 /**
  * Challenge every request. The default when `@RequireCaptcha()` has no `when`.
@@ -10,5 +10,5 @@ import { defineCondition } from './condition-internals';
  * ```
  */
 export function always(): CaptchaCondition {
-  return defineCondition('always', () => true);
+  return defineCondition('always', () => true, { [CONDITION_SOURCES]: [] });
 }

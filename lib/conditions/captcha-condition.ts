@@ -6,8 +6,17 @@ import type { CaptchaStore } from '../stores/captcha-store.interface';
 export interface CaptchaContext {
   /** Nest's execution context (handler, class, arguments). */
   executionContext: ExecutionContext;
-  /** The underlying request (Express or Fastify). */
+  /**
+   * The underlying request (Express or Fastify; for a resolver, the HTTP request its GraphQL
+   * context holds; for a gateway, the client socket; for a message handler, the message's data).
+   */
   request: unknown;
+  /**
+   * The handler's input beyond the HTTP request: a GraphQL resolver's arguments, a gateway's or
+   * message handler's data; `undefined` for controllers. Subjects `'args.<path>'` (GraphQL) and
+   * `'data.<path>'` (messages) read it. Optional so that contexts built by hand still type-check.
+   */
+  input?: unknown;
   /** The client IP, resolved with the module's `trustProxy` setting (`undefined` if unknown). */
   clientIp: string | undefined;
   /** Where the client IP was read from. */

@@ -1,9 +1,12 @@
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
+import type { CaptchaSubjectSource } from './subject-key';
 
 /** Children of a combinator, so tools (the outcome interceptor, explain) can walk the tree. */
 export const CONDITION_CHILDREN = Symbol('nestjs-captcha:condition-children');
 /** Hooks a condition wants called with the handler's outcome (`failedAttempts`). */
 export const CONDITION_OUTCOME = Symbol('nestjs-captcha:condition-outcome');
+/** What a condition reads of a request (`'ip'`, `'body'`, `'args'`…), for start-up checks per transport. */
+export const CONDITION_SOURCES = Symbol('nestjs-captcha:condition-sources');
 /** Says which condition fired, for combinators that know better than their own name. */
 export const CONDITION_EXPLAIN = Symbol('nestjs-captcha:condition-explain');
 
@@ -35,6 +38,7 @@ export interface ConditionOutcomeHooks {
 export interface ConditionInternals extends CaptchaCondition {
   [CONDITION_CHILDREN]?: readonly CaptchaCondition[];
   [CONDITION_OUTCOME]?: ConditionOutcomeHooks;
+  [CONDITION_SOURCES]?: readonly CaptchaSubjectSource[];
   [CONDITION_EXPLAIN]?: (context: CaptchaContext) => Promise<string | undefined>;
 }
 
@@ -86,4 +90,15 @@ export function collectOutcomeHooks(condition: CaptchaCondition): ConditionOutco
   const internals = condition as ConditionInternals;
   const own = internals[CONDITION_OUTCOME] ? [internals[CONDITION_OUTCOME]] : [];
   return [...own, ...(internals[CONDITION_CHILDREN] ?? []).flatMap(collectOutcomeHooks)];
+}
+
+/**
+ * Every source a condition tree reads; `'custom'` for a function the library cannot see into (a
+ * plain condition, a `per` function).
+ */
+export function conditionSourcesOf(condition: CaptchaCondition): CaptchaSubjectSource[] {
+  const internals = condition as ConditionInternals;
+  const children = internals[CONDITION_CHILDREN];
+  const own = internals[CONDITION_SOURCES] ?? (children ? [] : ['custom' as const]);
+  return [...new Set([...own, ...(children ?? []).flatMap(conditionSourcesOf)])];
 }

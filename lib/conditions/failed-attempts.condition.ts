@@ -2,9 +2,9 @@ import { HttpException, type Type } from '@nestjs/common';
 import { subjectStoreKey } from '../stores/subject-store-key';
 import { decrementNow, incrementNow } from '../stores/sync-counter';
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
-import { CONDITION_OUTCOME, defineCondition } from './condition-internals';
+import { CONDITION_OUTCOME, CONDITION_SOURCES, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
-import { compileSubject, type CaptchaSubject } from './subject-key';
+import { compileSubject, subjectSources, type CaptchaSubject } from './subject-key';
 
 /**
  * Which successes clear a `failedAttempts` count:
@@ -182,6 +182,7 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
         : key.then((resolved) => countAttempt(context, resolved));
     },
     {
+      [CONDITION_SOURCES]: subjectSources(per),
       [CONDITION_OUTCOME]: {
         onError: (context, error) => (isFailure(error) ? fail(context) : refund(context)),
         onSuccess: succeed,

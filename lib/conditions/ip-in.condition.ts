@@ -1,6 +1,8 @@
 import ipaddr from 'ipaddr.js';
 import type { CaptchaCondition } from './captcha-condition';
-import { defineCondition } from './condition-internals';
+import { CONDITION_SOURCES, defineCondition } from './condition-internals';
+
+const IP_ONLY = { [CONDITION_SOURCES]: ['ip' as const] };
 
 /** CIDRs (`'203.0.113.0/24'`, `'2001:db8::/32'`) or single addresses. */
 export type CidrList = readonly string[];
@@ -50,13 +52,17 @@ function contains(ranges: Range[], ip: string | undefined): boolean {
 export function ipIn(cidrs: CidrList | (() => CidrList | Promise<CidrList>)): CaptchaCondition {
   if (typeof cidrs !== 'function') {
     const ranges = compile(cidrs);
-    return defineCondition('ipIn', (context) => contains(ranges, context.clientIp));
+    return defineCondition('ipIn', (context) => contains(ranges, context.clientIp), IP_ONLY);
   }
   let last: { list: CidrList; ranges: Range[] } | undefined;
-  return defineCondition('ipIn', async (context) => {
-    const list = await cidrs();
-    // Re-parse only when the function hands back a different list.
-    if (last?.list !== list) last = { list, ranges: compile(list) };
-    return contains(last.ranges, context.clientIp);
-  });
+  return defineCondition(
+    'ipIn',
+    async (context) => {
+      const list = await cidrs();
+      // Re-parse only when the function hands back a different list.
+      if (last?.list !== list) last = { list, ranges: compile(list) };
+      return contains(last.ranges, context.clientIp);
+    },
+    IP_ONLY,
+  );
 }

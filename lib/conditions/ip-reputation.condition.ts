@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { CaptchaCondition } from './captcha-condition';
-import { defineCondition } from './condition-internals';
+import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
 
 /** A reputation lookup's answer: `'bad'` (or `true`) challenges, `'good'`/`'neutral'` (or `false`) do not. */
@@ -37,18 +37,22 @@ export function ipReputation(
     ttl: parseDuration(options.cacheFor ?? '5m', 'ipReputation: cacheFor'),
   });
   const logger = new Logger('CaptchaGuard');
-  return defineCondition('ipReputation', async ({ clientIp }) => {
-    if (clientIp === undefined) return challengeOnError;
-    const cached = cache.get(clientIp);
-    if (cached !== undefined) return cached;
-    try {
-      const verdict = await lookup(clientIp);
-      const challenge = verdict === true || verdict === 'bad';
-      cache.set(clientIp, challenge);
-      return challenge;
-    } catch (error) {
-      logger.warn({ event: 'captcha.ip_reputation_failed', cause: (error as Error)?.message });
-      return challengeOnError;
-    }
-  });
+  return defineCondition(
+    'ipReputation',
+    async ({ clientIp }) => {
+      if (clientIp === undefined) return challengeOnError;
+      const cached = cache.get(clientIp);
+      if (cached !== undefined) return cached;
+      try {
+        const verdict = await lookup(clientIp);
+        const challenge = verdict === true || verdict === 'bad';
+        cache.set(clientIp, challenge);
+        return challenge;
+      } catch (error) {
+        logger.warn({ event: 'captcha.ip_reputation_failed', cause: (error as Error)?.message });
+        return challengeOnError;
+      }
+    },
+    { [CONDITION_SOURCES]: ['ip'] },
+  );
 }

@@ -1,8 +1,8 @@
 import { subjectStoreKey } from '../stores/subject-store-key';
 import type { CaptchaCondition } from './captcha-condition';
-import { defineCondition } from './condition-internals';
+import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
-import { compileSubject, type CaptchaSubject } from './subject-key';
+import { compileSubject, subjectSources, type CaptchaSubject } from './subject-key';
 
 /** Options of {@link requestRate}. */
 export interface RequestRateOptions {
@@ -32,11 +32,15 @@ export function requestRate(options: RequestRateOptions): CaptchaCondition {
   }
   const windowMs = parseDuration(options.window, 'requestRate: window');
   const subjectOf = compileSubject(options.per ?? 'ip');
-  return defineCondition('requestRate', async (context) => {
-    const key = subjectStoreKey(
-      `rate:${options.counter ?? context.action ?? 'default'}`,
-      await subjectOf(context),
-    );
-    return (await context.store.increment(key, windowMs)) > max;
-  });
+  return defineCondition(
+    'requestRate',
+    async (context) => {
+      const key = subjectStoreKey(
+        `rate:${options.counter ?? context.action ?? 'default'}`,
+        await subjectOf(context),
+      );
+      return (await context.store.increment(key, windowMs)) > max;
+    },
+    { [CONDITION_SOURCES]: subjectSources(options.per ?? 'ip') },
+  );
 }

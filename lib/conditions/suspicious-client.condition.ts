@@ -1,5 +1,5 @@
 import type { CaptchaCondition } from './captcha-condition';
-import { defineCondition } from './condition-internals';
+import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 
 /** Options of {@link suspiciousClient}. */
 export interface SuspiciousClientOptions {
@@ -37,18 +37,22 @@ export function suspiciousClient(options: SuspiciousClientOptions = {}): Captcha
   const required = (options.requiredHeaders ?? DEFAULT_REQUIRED_HEADERS).map((h) =>
     h.toLowerCase(),
   );
-  return defineCondition('suspiciousClient', ({ request }) => {
-    const headers = ((request as { headers?: Record<string, unknown> })?.headers ?? {}) as Record<
-      string,
-      unknown
-    >;
-    if (
-      required.some(
-        (name) => typeof headers[name] !== 'string' || (headers[name] as string).trim() === '',
+  return defineCondition(
+    'suspiciousClient',
+    ({ request }) => {
+      const headers = ((request as { headers?: Record<string, unknown> })?.headers ?? {}) as Record<
+        string,
+        unknown
+      >;
+      if (
+        required.some(
+          (name) => typeof headers[name] !== 'string' || (headers[name] as string).trim() === '',
+        )
       )
-    )
-      return true;
-    const userAgent = typeof headers['user-agent'] === 'string' ? headers['user-agent'] : '';
-    return userAgents.some((pattern) => pattern.test(userAgent));
-  });
+        return true;
+      const userAgent = typeof headers['user-agent'] === 'string' ? headers['user-agent'] : '';
+      return userAgents.some((pattern) => pattern.test(userAgent));
+    },
+    { [CONDITION_SOURCES]: ['header'] },
+  );
 }

@@ -1,6 +1,6 @@
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
-import { defineCondition } from './condition-internals';
-import { compileSubject, type CaptchaSubject } from './subject-key';
+import { CONDITION_SOURCES, defineCondition } from './condition-internals';
+import { compileSubject, subjectSources, type CaptchaSubject } from './subject-key';
 
 /** Options of {@link tenantPolicy}. */
 export interface TenantPolicyOptions {
@@ -21,8 +21,12 @@ export function tenantPolicy(
   policy: (tenant: string, context: CaptchaContext) => boolean | Promise<boolean>,
   options: TenantPolicyOptions = {},
 ): CaptchaCondition {
-  const tenantOf = compileSubject(options.tenant ?? 'header.x-tenant-id', { lowerCase: false });
-  return defineCondition('tenantPolicy', async (context) =>
-    policy(await tenantOf(context), context),
+  const tenant = options.tenant ?? 'header.x-tenant-id';
+  const tenantOf = compileSubject(tenant, { lowerCase: false });
+  return defineCondition(
+    'tenantPolicy',
+    async (context) => policy(await tenantOf(context), context),
+    // The policy function sees the whole context too.
+    { [CONDITION_SOURCES]: [...subjectSources(tenant), 'custom'] },
   );
 }

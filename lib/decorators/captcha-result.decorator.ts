@@ -5,15 +5,16 @@ import {
   type Type,
 } from '@nestjs/common';
 import { getCaptchaResult, markReadsCaptchaResult } from '../guard/captcha-request-state';
-import { captchaRequestOf } from '../http/captcha-request';
+import { captchaStateCarrierOf } from '../transports/captcha-transport';
 
 const injectCaptchaResult = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  getCaptchaResult(captchaRequestOf(context) as object),
+  getCaptchaResult(captchaStateCarrierOf(context)),
 );
 
 /**
  * Injects the request's {@link CaptchaVerification} into a handler: `undefined` when no challenge
- * was due. Useful for step-up decisions on a low score. Works in controllers and GraphQL resolvers.
+ * was due. Useful for step-up decisions on a low score. Works in controllers, GraphQL resolvers (per field: each alias
+ * and operation has its own), gateways and message handlers.
  *
  * @example
  * ```ts

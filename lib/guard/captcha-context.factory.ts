@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { CaptchaContext } from '../conditions/captcha-condition';
 import { ClientIpResolver, type ClientIp } from '../http/client-ip-resolver';
 import { CaptchaStore } from '../stores/captcha-store.interface';
+import { captchaInputOf } from '../transports/captcha-transport';
 
 /** Builds the {@link CaptchaContext} conditions are evaluated with. */
 @Injectable()
@@ -39,6 +40,7 @@ class RequestCaptchaContext implements CaptchaContext {
   private id: string | undefined;
   private network: string | undefined;
   verified = false;
+  readonly input: unknown;
 
   constructor(
     readonly executionContext: ExecutionContext,
@@ -48,7 +50,9 @@ class RequestCaptchaContext implements CaptchaContext {
     readonly action: string | undefined,
     readonly store: CaptchaStore,
     private readonly clientIpResolver: ClientIpResolver,
-  ) {}
+  ) {
+    this.input = captchaInputOf(executionContext);
+  }
 
   get clientNetwork(): string | undefined {
     this.network ??= this.clientIpResolver.networkOf(this.clientIp);

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, map, Observable, throwError } from 'rxjs';
 import { outcomeHooksOf, type ConditionOutcomeHooks } from '../conditions/condition-internals';
 import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
-import { captchaRequestOf } from '../http/captcha-request';
+import { captchaStateCarrierOf } from '../transports/captcha-transport';
 import { getCaptchaContext } from './captcha-request-state';
 import { reportOutcome } from './report-outcome';
 
@@ -29,7 +29,7 @@ export class CaptchaOutcomeInterceptor implements NestInterceptor {
     const hooks = when ? outcomeHooksOf(when) : [];
     // The guard leaves its context only when the checkpoint ran (not skipped).
     const captchaContext =
-      hooks.length > 0 ? getCaptchaContext(captchaRequestOf(context) as object) : undefined;
+      hooks.length > 0 ? getCaptchaContext(captchaStateCarrierOf(context)) : undefined;
     if (!captchaContext) return next.handle();
 
     let settled = false;

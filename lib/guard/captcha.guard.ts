@@ -23,7 +23,7 @@ import {
   type CaptchaChallengeDetails,
 } from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import { captchaRequestOf, graphqlArgsOf } from '../http/captcha-request';
+import { captchaRequestOf } from '../http/captcha-request';
 import {
   argumentToken,
   CAPTCHA_BODY_FIELDS,
@@ -42,6 +42,7 @@ import { CaptchaProviders } from '../providers/captcha-providers';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
 import { challengeDetailsFor } from '../verification/challenge-details';
+import { captchaInputOf, captchaStateCarrierOf } from '../transports/captcha-transport';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
 import { CaptchaContextFactory } from './captcha-context.factory';
@@ -146,7 +147,8 @@ export class CaptchaGuard implements CanActivate {
     const captchaContext = this.contexts.create(context, request, requirement.action);
     const reporting = this.outcomeReporting(context, requirement);
     // The outcome interceptor finds the context here; status reporting keeps it in a closure.
-    if (reporting === 'interceptor') setCaptchaContext(request as object, captchaContext);
+    if (reporting === 'interceptor')
+      setCaptchaContext(captchaStateCarrierOf(context), captchaContext);
     let fired: string | undefined | Promise<string | undefined>;
     try {
       fired = explainCondition(requirement.when ?? ALWAYS, captchaContext);
@@ -228,7 +230,9 @@ export class CaptchaGuard implements CanActivate {
       provider,
       decision,
     );
-    if (this.routeOf(context).readsResult) setCaptchaResult(request as object, verification);
+    if (this.routeOf(context).readsResult) {
+      setCaptchaResult(captchaStateCarrierOf(context), verification);
+    }
     // Passes: a full success, a degraded reply the verifier let through (only under policy open,
     // and only when it passed every site check), or the fail-open of onProviderUnavailable. A
     // degraded reply that failed a check keeps that reason and is refused.
@@ -375,11 +379,12 @@ export class CaptchaGuard implements CanActivate {
   }
 
   /**
-   * The token: a GraphQL resolver's arguments first (`captcha.token`, `captchaToken`), then the
-   * request through `tokenExtractor` (default: body fields, then header `x-captcha-token`).
+   * The token: the handler's input first (a GraphQL resolver's arguments, a message's data:
+   * `captcha.token`, `captchaToken`), then the request through `tokenExtractor` (default: body
+   * fields, then header `x-captcha-token`).
    */
   protected extractToken(request: unknown, context?: ExecutionContext): unknown {
-    const fromArgs = context ? argumentToken(graphqlArgsOf(context)) : undefined;
+    const fromArgs = context ? argumentToken(captchaInputOf(context)) : undefined;
     if (fromArgs !== undefined) return fromArgs;
     return (this.options.tokenExtractor ?? defaultTokenExtractor)(request);
   }
@@ -540,7 +545,7 @@ export class CaptchaGuard implements CanActivate {
     context?: ExecutionContext,
   ): CaptchaProviderName | undefined {
     const accepted = this.routeProviders(requirement);
-    const stated = statedTokenProvider(request, context && graphqlArgsOf(context));
+    const stated = statedTokenProvider(request, context && captchaInputOf(context));
     if (stated === undefined) return accepted[0];
     if (accepted.includes(stated)) return stated;
     const fallback = this.fallbackProvider(requirement);

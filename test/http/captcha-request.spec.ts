@@ -1,7 +1,9 @@
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import {
   argumentToken,
+  captchaInputOf,
   captchaRequestOf,
+  captchaStateCarrierOf,
   graphqlArgsOf,
   statedTokenProvider,
 } from 'nestjs-captcha';
@@ -55,5 +57,39 @@ describe('argumentToken', () => {
       'hcaptcha',
     );
     expect(statedTokenProvider(request)).toBe('hcaptcha');
+  });
+});
+
+describe('captchaInputOf / captchaStateCarrierOf', () => {
+  const req = { headers: {} };
+  const typed = (type: string, args: unknown[]) => {
+    const host = new ExecutionContextHost(args);
+    host.setType(type);
+    return host;
+  };
+
+  it('reads a resolver’s arguments, a gateway’s and a message handler’s data; nothing for controllers', () => {
+    const input = { email: 'a@example.com' };
+    expect(captchaInputOf(typed('graphql', [undefined, input, { req }, {}]))).toBe(input);
+    expect(captchaInputOf(typed('ws', [{}, input, 'comment']))).toBe(input);
+    expect(captchaInputOf(typed('rpc', [input, {}]))).toBe(input);
+    expect(captchaInputOf(new ExecutionContextHost([req, {}, () => undefined]))).toBeUndefined();
+  });
+
+  it('keeps state per field call in GraphQL (the resolve info), not on the shared request', () => {
+    const first = {};
+    const second = {};
+    expect(captchaStateCarrierOf(typed('graphql', [undefined, {}, { req }, first]))).toBe(first);
+    expect(captchaStateCarrierOf(typed('graphql', [undefined, {}, { req }, second]))).toBe(second);
+    expect(captchaStateCarrierOf(new ExecutionContextHost([req, {}, () => undefined]))).toBe(req);
+  });
+
+  it('keeps state per message: its data, its transport context, else the argument list', () => {
+    const data = { text: 'hi' };
+    const rpcContext = {};
+    expect(captchaStateCarrierOf(typed('ws', [{}, data, 'comment']))).toBe(data);
+    const primitive = typed('ws', [{}, 'text', 'comment']);
+    expect(captchaStateCarrierOf(primitive)).toBe(primitive.getArgs());
+    expect(captchaStateCarrierOf(typed('rpc', [data, rpcContext]))).toBe(rpcContext);
   });
 });
