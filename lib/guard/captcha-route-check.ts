@@ -1,7 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { captchaRouteDecorators } from '../decorators/captcha-route-decorators';
+import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
 import { CaptchaProviders } from '../providers/captcha-providers';
+import { handlerKindOf } from '../transports/captcha-transport';
+import { transportProblems } from '../transports/transport-problems';
 
 /**
  * Checks at start-up that every `@RequireCaptcha({ provider })` names a registered provider and
@@ -23,6 +26,7 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     const problems: string[] = [];
     const contradictions: string[] = [];
+    const transports: string[] = [];
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype || typeof instance !== 'object') continue;
@@ -47,6 +51,17 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
               'the route is exempt from the CAPTCHA (the nearer decorator wins)',
           );
         }
+        const kind = handlerKindOf(handler);
+        if (decorators.requirement && kind) {
+          transports.push(
+            ...transportProblems({
+              route,
+              kind,
+              requirement: decorators.requirement,
+              declaredOn: this.reflector.get(CaptchaRequirement, handler) ? 'handler' : 'class',
+            }),
+          );
+        }
         const wanted = decorators.requirement?.provider;
         if (wanted === undefined) continue;
         const problem = this.providers.problemWith(wanted);
@@ -62,6 +77,11 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
     if (problems.length > 0) {
       sections.push(
         `CAPTCHA routes name providers that are not registered (registered: ${this.providers.names.join(', ')}):\n${problems.join('\n')}`,
+      );
+    }
+    if (transports.length > 0) {
+      sections.push(
+        `CAPTCHA requirements that cannot hold on their handler's transport (docs/graphql-websockets.md):\n${transports.join('\n')}`,
       );
     }
     if (sections.length > 0) throw new Error(sections.join('\n'));

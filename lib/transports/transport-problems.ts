@@ -1,0 +1,14 @@
+import { type CaptchaHandlerUnderCheck, unreadableSources } from './transport-rules';
+
+/**
+ * Every reason a `@RequireCaptcha` handler cannot be protected as declared on its transport, for
+ * the start-up check: an app that would run with a silent hole (or a shared bucket) does not
+ * start. One rule per line; transport-specific rules live beside their transport.
+ */
+const RULES: ReadonlyArray<(handler: CaptchaHandlerUnderCheck) => string | undefined> = [
+  unreadableSources,
+];
+
+export function transportProblems(handler: CaptchaHandlerUnderCheck): string[] {
+  return RULES.map((rule) => rule(handler)).filter((problem) => problem !== undefined);
+}
