@@ -241,7 +241,12 @@ export interface CaptchaModuleOptions {
   minScoreByAction?: Record<string, number>;
   /** Hosts a token may be solved on (`CAPTCHA_EXPECTED_HOSTNAMES`); empty = any host. */
   expectedHostnames?: string[];
-  /** Tokens solved longer ago than this are `expired`. Default: the provider's own lifetime. */
+  /**
+   * Tokens solved longer ago than this (by the provider's `challenge_ts`) are `expired`. Default:
+   * the provider's documented token lifetime plus 30 s for clock skew (Turnstile 300 s, reCAPTCHA,
+   * reCAPTCHA Enterprise and hCaptcha 120 s); none for Friendly Captcha and CaptchaLa, which
+   * document none, and ALTCHA, whose payloads carry a signed expiry.
+   */
   maxTokenAgeSeconds?: number;
   /**
    * Which proxies to trust for the client IP (`CAPTCHA_TRUST_PROXY`): `false` (socket address

@@ -256,7 +256,7 @@ export class CaptchaVerifier {
     // claim budget). A token the provider accepted keeps its claim, whatever the checks below say.
     if (claimKey && !reply.success) await releaseQuietly(this.store, claimKey);
     // A degraded reply is judged like any other: a failed site check refuses it with that reason.
-    const reason = judgeReply(reply, call, this.options);
+    const reason = judgeReply(reply, call, this.options, Date.now(), provider.name);
     if (reply.degraded && reason === undefined && call.allowDegraded !== true) {
       // Not a full verification, and this caller did not opt in: the outage it is, for this
       // request only (kind `degraded` never counts against a circuit). Redeemable on a route that

@@ -2,6 +2,8 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import type { ProviderReply } from '../providers/captcha-provider.interface';
 import type { CaptchaReason } from './captcha-reason';
 import type { CaptchaVerifyOptions } from './captcha-verification.interface';
+import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import { maxTokenAgeMs } from './token-lifetime';
 
 /**
  * Every policy check after the provider's verdict, in one place: action, hostname, score, age.
@@ -12,6 +14,7 @@ export function judgeReply(
   call: CaptchaVerifyOptions,
   options: ResolvedCaptchaOptions,
   now: number = Date.now(),
+  provider?: CaptchaProviderName,
 ): CaptchaReason | undefined {
   if (!reply.success) return reply.reason ?? 'invalid';
 
@@ -40,8 +43,10 @@ export function judgeReply(
     return 'score_too_low';
   }
 
-  if (options.maxTokenAgeSeconds !== undefined && reply.challengeTs !== undefined) {
-    if (now - reply.challengeTs.getTime() > options.maxTokenAgeSeconds * 1000) return 'expired';
+  // The module's limit, else the provider's documented token lifetime (with a clock allowance).
+  if (reply.challengeTs !== undefined) {
+    const maxAgeMs = maxTokenAgeMs(provider, options.maxTokenAgeSeconds);
+    if (maxAgeMs !== undefined && now - reply.challengeTs.getTime() > maxAgeMs) return 'expired';
   }
   return undefined;
 }
