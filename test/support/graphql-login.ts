@@ -153,6 +153,17 @@ export async function bootGraphqlApp(
   resolvers: Type[],
   graphql: Partial<ApolloDriverConfig> = {},
 ): Promise<INestApplication> {
+  const app = await createGraphqlApp(options, resolvers, graphql);
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+/** The app of {@link bootGraphqlApp}, not started yet (start-up checks run on `init()`). */
+export async function createGraphqlApp(
+  options: CaptchaModuleOptions,
+  resolvers: Type[],
+  graphql: Partial<ApolloDriverConfig> = {},
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       CaptchaModule.forRoot(options),
@@ -166,9 +177,7 @@ export async function bootGraphqlApp(
     ],
     providers: resolvers,
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
-  return app;
+  return moduleRef.createNestApplication({ logger: false });
 }
 
 export interface GraphqlError {
