@@ -111,6 +111,38 @@ describe.each(setups)('GraphQL brute force in one request ($store store)', (setu
     await expectAlive(victim);
   });
 
+  it.each([
+    ['mutation', 'login'],
+    ['query', 'checkLogin'],
+  ] as const)(
+    `one solved challenge in the header buys one guess past the threshold, not ${GUESSES} (aliased %s)`,
+    async (kind, field) => {
+      const victim = newVictim();
+      const ip = newClient();
+      const guess = (i: number) => `${field}(email: "${victim}", password: "g${i}")`;
+      await postGraphql(app, { query: aliased(kind, THRESHOLD, guess) }, { ip });
+      expect(yieldFor(victim)).toBe(THRESHOLD);
+      // Every alias reads the same header token; it is single-use, so one alias gets through.
+      const token = fake.issueToken({ provider: 'turnstile', action: 'login' });
+      const body = await postGraphql(
+        app,
+        { query: aliased(kind, GUESSES, (i) => guess(THRESHOLD + i)) },
+        { ip, headers: { 'x-captcha-token': token }, timeoutMs: ANSWER_WITHIN_MS },
+      );
+      expect(yieldFor(victim)).toBe(THRESHOLD + 1);
+      expect(errorCodes(body)).toEqual({ UNAUTHENTICATED: 1, captcha_invalid: GUESSES - 1 });
+      expect(body.errors!.filter((e) => e.extensions.code === 'captcha_invalid')).toEqual(
+        Array.from({ length: GUESSES - 1 }, () =>
+          expect.objectContaining({
+            extensions: expect.objectContaining({
+              details: expect.objectContaining({ reason: 'duplicate' }),
+            }),
+          }),
+        ),
+      );
+    },
+  );
+
   it(`${GUESSES} aliased login queries (resolved concurrently): ${THRESHOLD} reach the resolver`, async () => {
     const victim = newVictim();
     const body = await postGraphql(
