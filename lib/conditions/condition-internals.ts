@@ -18,8 +18,11 @@ export const CONDITION_EXPLAIN = Symbol('nestjs-captcha:condition-explain');
 export interface ConditionOutcomeHooks {
   /** The handler threw `error`. */
   onError(context: CaptchaContext, error: unknown): Promise<void> | undefined;
-  /** The handler succeeded. */
-  onSuccess(context: CaptchaContext): Promise<void> | undefined;
+  /**
+   * The handler succeeded with `result` (its return value, when the outcome interceptor reports;
+   * `failedAttempts` may judge it a failure with `failedResult`).
+   */
+  onSuccess(context: CaptchaContext, result?: unknown): Promise<void> | undefined;
   /**
    * The HTTP response went out with `status`. Present when the status alone says what the
    * outcome was (`failedAttempts` counting statuses, not exception classes): the guard then

@@ -19,6 +19,27 @@ export type FailedAttemptsResetOn = 'verified' | 'success' | 'never';
 
 const RESET_ON: readonly FailedAttemptsResetOn[] = ['verified', 'success', 'never'];
 
+/**
+ * One entry of `failedAttempts`' `countOn`, matched against what the handler threw:
+ * - a number: an HTTP status, matched against an `HttpException`'s (`UnauthorizedException` is
+ *   401, in a controller and in a resolver alike);
+ * - a string: an error code, matched against the error's `extensions.code` (a `GraphQLError`
+ *   thrown Apollo-style, `new GraphQLError('…', { extensions: { code: 'UNAUTHENTICATED' } })`) or
+ *   its `code`, and against the code Nest's Apollo driver answers an `HttpException` with (401
+ *   `'UNAUTHENTICATED'`, 403 `'FORBIDDEN'`, 400 `'BAD_REQUEST'`, 422 `'BAD_USER_INPUT'`), so that
+ *   what a client sees as `UNAUTHENTICATED` is counted however the resolver threw it;
+ * - a class: an exception class (`instanceof`).
+ */
+export type FailedAttemptsMatch = number | string | Type<unknown>;
+
+/** The codes Nest's Apollo driver gives an `HttpException` in `errors[].extensions.code`. */
+const GRAPHQL_CODE_OF_STATUS: Readonly<Record<number, string>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  422: 'BAD_USER_INPUT',
+};
+
 /** Options of {@link failedAttempts}. */
 export interface FailedAttemptsOptions {
   /** At most this many attempts per subject and window get through without a challenge. */
@@ -32,8 +53,26 @@ export interface FailedAttemptsOptions {
    * Default: the route's `action`.
    */
   counter?: string;
-  /** What counts as a failure: HTTP statuses or exception classes. Default `[401]`. */
-  countOn?: ReadonlyArray<number | Type<unknown>>;
+  /**
+   * What the handler throws that counts as a failure: HTTP statuses, error codes (GraphQL
+   * `extensions.code`) or exception classes ({@link FailedAttemptsMatch}). Default `[401]`.
+   * Statuses alone are judged from the HTTP response on controllers (no interceptor); codes and
+   * classes need the thrown error, so the outcome interceptor judges them.
+   */
+  countOn?: readonly FailedAttemptsMatch[];
+  /**
+   * Counts a successful return value as a failure, for handlers that answer a failed sign-in with
+   * data rather than an error (a GraphQL `{ ok: false }` payload, a controller's
+   * `{ error: 'wrong_password' }` with status 200): `true` means the attempt failed. Judged by the
+   * outcome interceptor (the route gives up status-only reporting). A truthy answer is a failure,
+   * and so is a predicate that throws: both fail safe.
+   *
+   * @example
+   * ```ts
+   * failedAttempts({ threshold: 3, window: '15m', per: 'args.email', failedResult: (r) => (r as LoginPayload).ok === false })
+   * ```
+   */
+  failedResult?: (result: unknown) => boolean;
   /** Which successes clear the count ({@link FailedAttemptsResetOn}). Default `'verified'`. */
   resetOn?: FailedAttemptsResetOn;
 }
@@ -45,8 +84,9 @@ export function failureCounterKey(counter: string, subject: string): string {
 
 /**
  * Challenge after repeated failures: the handler throwing one of `countOn` (default 401, e.g.
- * `UnauthorizedException` on a wrong password) is a failure; once `threshold` are counted for the
- * subject within `window`, later attempts meet a challenge.
+ * `UnauthorizedException` on a wrong password; a GraphQL error code such as `'UNAUTHENTICATED'`),
+ * or returning what `failedResult` calls a failure, is a failure; once `threshold` are counted for
+ * the subject within `window`, later attempts meet a challenge.
  *
  * Every attempt is counted atomically when the condition is evaluated (one store round trip that
  * increments and returns the count; the condition fires when it exceeds `threshold`), and refunded
@@ -67,7 +107,9 @@ export function failureCounterKey(counter: string, subject: string): string {
  * ```
  */
 export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition {
-  const { threshold, countOn = [401] } = options;
+  const { threshold } = options;
+  const countOn = checkCountOn(options.countOn ?? [401]);
+  const failedResult = checkFailedResult(options.failedResult);
   if ((options as { resetOnSuccess?: unknown }).resetOnSuccess !== undefined) {
     throw new TypeError(
       "failedAttempts: resetOnSuccess is no longer supported; use resetOn: 'verified' (the default: only a success after a solved challenge clears the count), 'success' (any success, for subjects that name the account) or 'never'",
@@ -125,12 +167,25 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
   };
 
   const statuses = countOn.filter((match): match is number => typeof match === 'number');
-  const isFailure = (error: unknown) =>
-    countOn.some((match) =>
-      typeof match === 'number'
-        ? error instanceof HttpException && error.getStatus() === match
-        : error instanceof match,
-    );
+  const codes = countOn.filter((match): match is string => typeof match === 'string');
+  const classes = countOn.filter((match): match is Type<unknown> => typeof match === 'function');
+  const isFailure = (error: unknown) => {
+    const status = error instanceof HttpException ? error.getStatus() : undefined;
+    if (status !== undefined && statuses.includes(status)) return true;
+    if (codes.length > 0 && errorCodesOf(error, status).some((code) => codes.includes(code))) {
+      return true;
+    }
+    return classes.some((type) => error instanceof type);
+  };
+  /** Whether a returned value is a failure; a predicate that throws fails safe. */
+  const isFailedResult = (result: unknown) => {
+    try {
+      // Truthy counts: a predicate answering `result.error` (a string) means a failure.
+      return Boolean(failedResult!(result));
+    } catch {
+      return true;
+    }
+  };
   /** Takes back this request's attempt, if it holds one. `undefined` when nothing is left to wait for. */
   const refund = (context: CaptchaContext): Promise<void> | undefined => {
     const slots = context as CaptchaContext & Slots;
@@ -185,10 +240,14 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
       [CONDITION_SOURCES]: subjectSources(per),
       [CONDITION_OUTCOME]: {
         onError: (context, error) => (isFailure(error) ? fail(context) : refund(context)),
-        onSuccess: succeed,
+        onSuccess:
+          failedResult === undefined
+            ? succeed
+            : (context, result) => (isFailedResult(result) ? fail(context) : succeed(context)),
         onRefused: refund,
-        // Statuses alone say what happened unless `countOn` names exception classes.
-        ...(statuses.length === countOn.length
+        // Statuses alone say what happened unless `countOn` names codes or exception classes, or
+        // a returned value may be a failure.
+        ...(statuses.length === countOn.length && failedResult === undefined
           ? {
               onStatus: (context: CaptchaContext, status: number) =>
                 statuses.includes(status)
@@ -201,6 +260,65 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
       },
     },
   );
+}
+
+/** `countOn`, checked at start-up: a wrong entry would silently count nothing. */
+function checkCountOn(countOn: unknown): readonly FailedAttemptsMatch[] {
+  if (!Array.isArray(countOn)) {
+    throw new TypeError(
+      `failedAttempts: countOn must be an array of HTTP statuses, error codes or exception classes, got ${describeValue(countOn)}`,
+    );
+  }
+  for (const match of countOn as unknown[]) {
+    const valid =
+      (typeof match === 'number' && Number.isInteger(match) && match >= 100 && match <= 599) ||
+      (typeof match === 'string' && match.trim() !== '' && match.trim() === match) ||
+      // A class: arrow functions have no prototype, and `instanceof` one would throw.
+      (typeof match === 'function' &&
+        typeof (match as { prototype?: unknown }).prototype === 'object');
+    if (!valid) {
+      throw new TypeError(
+        `failedAttempts: countOn entry ${describeValue(match)} is not an HTTP status (an integer 100-599), an error code (a string such as 'UNAUTHENTICATED') or an exception class`,
+      );
+    }
+  }
+  return countOn as readonly FailedAttemptsMatch[];
+}
+
+function checkFailedResult(failedResult: unknown): ((result: unknown) => boolean) | undefined {
+  if (failedResult === undefined || typeof failedResult === 'function') {
+    return failedResult as ((result: unknown) => boolean) | undefined;
+  }
+  throw new TypeError(
+    `failedAttempts: failedResult must be a function (result) => boolean, got ${describeValue(failedResult)}`,
+  );
+}
+
+/** A value for a message: JSON where it can be, else its type. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
+}
+
+/**
+ * The codes an error goes by: its `extensions.code` (GraphQL), its `code`, and for an
+ * `HttpException` the code Nest's Apollo driver answers it with.
+ */
+function errorCodesOf(error: unknown, status: number | undefined): string[] {
+  const codes: string[] = [];
+  if (typeof error === 'object' && error !== null) {
+    const { extensions, code } = error as { extensions?: { code?: unknown }; code?: unknown };
+    if (typeof extensions?.code === 'string') codes.push(extensions.code);
+    if (typeof code === 'string') codes.push(code);
+  }
+  if (status !== undefined && GRAPHQL_CODE_OF_STATUS[status]) {
+    codes.push(GRAPHQL_CODE_OF_STATUS[status]);
+  }
+  return codes;
 }
 
 /**

@@ -39,7 +39,9 @@ export class CaptchaOutcomeInterceptor implements NestInterceptor {
       return reportOutcome(hooks, call, this.logger) ?? Promise.resolve();
     };
     return next.handle().pipe(
-      concatMap((value) => from(report((h) => h.onSuccess(captchaContext))).pipe(map(() => value))),
+      concatMap((value) =>
+        from(report((h) => h.onSuccess(captchaContext, value))).pipe(map(() => value)),
+      ),
       catchError((error: unknown) =>
         from(report((h) => h.onError(captchaContext, error))).pipe(
           concatMap(() => throwError(() => error)),
