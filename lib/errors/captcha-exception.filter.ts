@@ -4,6 +4,7 @@ import { throwError, type Observable } from 'rxjs';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { captchaRequestOf } from '../http/captcha-request';
+import { sendWsException } from '../transports/ws-client';
 import { captchaMessage } from './captcha-messages';
 import {
   CaptchaException,
@@ -95,7 +96,8 @@ export class CaptchaExceptionFilter implements ExceptionFilter<
     const type = host.getType<string>();
     const { language, message } = captchaMessage(
       answer.code,
-      acceptLanguageOf(type === 'http' || type === 'graphql' ? captchaRequestOf(host) : undefined),
+      // A gateway's is its connection's upgrade request (when known); a message handler has none.
+      acceptLanguageOf(type !== 'rpc' ? captchaRequestOf(host) : undefined),
       this.options?.messages,
     );
     if (type === 'graphql') return new CaptchaGraphQLError(answer, message);
@@ -115,9 +117,13 @@ export class CaptchaExceptionFilter implements ExceptionFilter<
 }
 
 /**
- * A global filter also catches for WebSocket gateways and microservice handlers, where there is
- * no HTTP response. Kept minimal: what Nest's own base filters do with an error there (a
- * gateway's `exception` event, a failed observable for a message handler), with the same body.
+ * The answer to a WebSocket gateway's or microservice handler's message, where there is no HTTP
+ * response: the HTTP body (`statusCode`, `error`, `details`, `message`) with Nest's
+ * `status: 'error'`.
+ * - `rpc`: a failed observable, what Nest's `BaseRpcExceptionFilter` returns for an
+ *   `RpcException` carrying an object: the caller's observable errors with the body at once.
+ * - `ws`: the client receives `{ event: 'exception', data: body }` ({@link sendWsException}), the
+ *   event Nest's `BaseWsExceptionFilter` emits, actually sent on `@nestjs/platform-ws` too.
  */
 function answerOffHttp(
   answer: CaptchaException,
@@ -126,10 +132,7 @@ function answerOffHttp(
 ): Observable<never> | void {
   const body = { status: 'error', ...(answer.getResponse() as object), message };
   if (host.getType<string>() === 'rpc') return throwError(() => body);
-  const client = host.getArgByIndex<{ emit?: unknown } | undefined>(0);
-  if (typeof client?.emit === 'function') {
-    (client.emit as (event: string, data: unknown) => void)('exception', body);
-  }
+  sendWsException(host.getArgByIndex<unknown>(0), body);
 }
 
 function acceptLanguageOf(request: unknown): string | undefined {
