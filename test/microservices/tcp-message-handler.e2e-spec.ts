@@ -198,6 +198,18 @@ describe('@RequireCaptcha on a TCP microservice (@MessagePattern, @EventPattern)
     expect(fake.requests.at(-1)?.form).not.toHaveProperty('remoteip');
   });
 
+  it('lets one token through once: replaying it yields nothing', async () => {
+    await boot();
+    const replayed = token('comment');
+    const answers = await Promise.allSettled(
+      [1, 2, 3, 4, 5].map(() => send('comment', { text: 'hi', captchaToken: replayed })),
+    );
+    expect(answers.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status === 'rejected')) {
+      expect((answer as PromiseRejectedResult).reason).toMatchObject({ error: 'captcha_invalid' });
+    }
+  });
+
   it('answers a forged token with captcha_invalid and the reason', async () => {
     await boot();
     expect(await failure('comment', { text: 'hi', captchaToken: 'forged-token' })).toMatchObject({
