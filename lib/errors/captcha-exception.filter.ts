@@ -61,9 +61,11 @@ export class CaptchaGraphQLError extends Error {
  * `details: { provider, fallback }` with the module's fallback), not as a 500.
  *
  * For GraphQL resolvers it writes no response: it returns a {@link CaptchaGraphQLError} with the same
- * code and details, which the GraphQL server reports in `errors[]`. On other transports (a global
- * filter also sees WebSocket gateways and microservices) it never touches the HTTP adapter: a
- * gateway's client gets Nest's `exception` event, a message handler the error as an observable.
+ * code and details, which the GraphQL server reports in `errors[]`. On other transports it never
+ * touches the HTTP adapter: a gateway's client receives `{ event: 'exception', data }` (sent on
+ * `@nestjs/platform-ws`, emitted on socket.io), a message handler's caller an error (a failed
+ * observable, as for an `RpcException`), `data` and the error being the HTTP body with
+ * `status: 'error'`.
  *
  * `@RequireCaptcha()` applies it to the route; register it globally with
  * `app.useGlobalFilters(new CaptchaExceptionFilter(app.get(HttpAdapterHost)))` (or
