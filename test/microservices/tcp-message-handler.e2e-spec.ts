@@ -1,5 +1,10 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { Controller, type INestMicroservice, UnauthorizedException } from '@nestjs/common';
+import {
+  Controller,
+  type INestMicroservice,
+  type Type,
+  UnauthorizedException,
+} from '@nestjs/common';
 import {
   ClientProxyFactory,
   type ClientProxy,
@@ -106,7 +111,7 @@ describe('@RequireCaptcha on a TCP microservice (@MessagePattern, @EventPattern)
     circuitBreaker: { threshold: 1000, halfOpenAfterMs: 100 },
   });
 
-  const boot = async ({ globalFilter = false, controllers = [AccountHandlers] } = {}) => {
+  const boot = async ({ globalFilter = false, controllers = [AccountHandlers] as Type[] } = {}) => {
     const port = await freePort();
     const moduleRef = await Test.createTestingModule({
       imports: [CaptchaModule.forRoot(options())],
