@@ -160,9 +160,9 @@ export class CaptchaGuard implements CanActivate {
     const request = this.getRequest(context);
     const captchaContext = this.contexts.create(context, request, requirement.action);
     const reporting = this.outcomeReporting(context, requirement);
-    // The outcome interceptor finds the context here; status reporting keeps it in a closure.
     if (context.getType() === 'ws')
       this.checkWsIdentity(context, request, captchaContext, requirement);
+    // The outcome interceptor finds the context here; status reporting keeps it in a closure.
     if (reporting === 'interceptor')
       setCaptchaContext(captchaStateCarrierOf(context), captchaContext);
     let fired: string | undefined | Promise<string | undefined>;

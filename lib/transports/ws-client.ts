@@ -55,9 +55,11 @@ export function wsIdentityGap(
   clientIp: string | undefined,
   when: CaptchaCondition | undefined,
 ): string | undefined {
-  if (!when) return undefined;
+  // The usual case, the upgrade request and the client IP known, needs no look at the condition.
+  const upgrade = request instanceof IncomingMessage;
+  if (!when || (upgrade && clientIp !== undefined)) return undefined;
   const sources = conditionSourcesOf(when);
-  if (sources.includes('header') && !(request instanceof IncomingMessage)) {
+  if (sources.includes('header') && !upgrade) {
     return "the condition reads headers, and the connection's upgrade request was not found";
   }
   if (sources.includes('ip') && clientIp === undefined) {
