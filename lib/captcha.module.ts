@@ -33,6 +33,7 @@ import { CaptchaDecisionLog } from './observability/captcha-decision-log';
 import { CaptchaMetrics } from './observability/captcha-metrics';
 import { ProviderHttpClient } from './providers/provider-http-client';
 import { CaptchaStore } from './stores/captcha-store.interface';
+import { WsUpgradeRequests } from './transports/ws-upgrade-requests';
 import { createCaptchaStore } from './stores/create-captcha-store';
 import { CaptchaVerifier } from './verification/captcha-verifier.service';
 
@@ -111,6 +112,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     AltchaChallengeMiddleware,
     CaptchalaChallengeMiddleware,
     CaptchaRouteCheck,
+    WsUpgradeRequests,
   ],
   exports: [
     CAPTCHA_OPTIONS,

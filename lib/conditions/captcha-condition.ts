@@ -8,7 +8,9 @@ export interface CaptchaContext {
   executionContext: ExecutionContext;
   /**
    * The underlying request (Express or Fastify; for a resolver, the HTTP request its GraphQL
-   * context holds; for a gateway, the client socket; for a message handler, the message's data).
+   * context holds; for a gateway, the upgrade request that opened the client's connection when it
+   * is known, else the client socket; for a message handler, the message's data, which names no
+   * client: its `clientIp` is always `undefined`).
    */
   request: unknown;
   /**

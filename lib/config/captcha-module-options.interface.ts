@@ -308,7 +308,9 @@ export interface CaptchaModuleOptions {
    * `g-recaptcha-response`, `h-captcha-response`, `frc-captcha-response`,
    * `frc-captcha-solution`, `altcha`); a list removes those top-level fields instead (for a
    * custom `tokenExtractor`); `false` keeps the body as it came. `@CaptchaResult()` is
-   * unaffected (it reads the verification). GraphQL arguments are left alone.
+   * unaffected (it reads the verification). The same fields are removed from a WebSocket
+   * gateway's or microservice handler's message data (`@MessageBody()`, `@Payload()`) when it is a
+   * plain object. GraphQL arguments are left alone.
    */
   stripTokenFields?: boolean | readonly string[];
   /** Bypass the checkpoint for some requests (e.g. machine-to-machine clients). */

@@ -4,6 +4,7 @@ import { throwError, type Observable } from 'rxjs';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { captchaRequestOf } from '../http/captcha-request';
+import { sendWsException } from '../transports/ws-client';
 import { captchaMessage } from './captcha-messages';
 import {
   CaptchaException,
@@ -60,9 +61,11 @@ export class CaptchaGraphQLError extends Error {
  * `details: { provider, fallback }` with the module's fallback), not as a 500.
  *
  * For GraphQL resolvers it writes no response: it returns a {@link CaptchaGraphQLError} with the same
- * code and details, which the GraphQL server reports in `errors[]`. On other transports (a global
- * filter also sees WebSocket gateways and microservices) it never touches the HTTP adapter: a
- * gateway's client gets Nest's `exception` event, a message handler the error as an observable.
+ * code and details, which the GraphQL server reports in `errors[]`. On other transports it never
+ * touches the HTTP adapter: a gateway's client receives `{ event: 'exception', data }` (sent on
+ * `@nestjs/platform-ws`, emitted on socket.io), a message handler's caller an error (a failed
+ * observable, as for an `RpcException`), `data` and the error being the HTTP body with
+ * `status: 'error'`.
  *
  * `@RequireCaptcha()` applies it to the route; register it globally with
  * `app.useGlobalFilters(new CaptchaExceptionFilter(app.get(HttpAdapterHost)))` (or
@@ -95,7 +98,8 @@ export class CaptchaExceptionFilter implements ExceptionFilter<
     const type = host.getType<string>();
     const { language, message } = captchaMessage(
       answer.code,
-      acceptLanguageOf(type === 'http' || type === 'graphql' ? captchaRequestOf(host) : undefined),
+      // A gateway's is its connection's upgrade request (when known); a message handler has none.
+      acceptLanguageOf(type !== 'rpc' ? captchaRequestOf(host) : undefined),
       this.options?.messages,
     );
     if (type === 'graphql') return new CaptchaGraphQLError(answer, message);
@@ -115,9 +119,13 @@ export class CaptchaExceptionFilter implements ExceptionFilter<
 }
 
 /**
- * A global filter also catches for WebSocket gateways and microservice handlers, where there is
- * no HTTP response. Kept minimal: what Nest's own base filters do with an error there (a
- * gateway's `exception` event, a failed observable for a message handler), with the same body.
+ * The answer to a WebSocket gateway's or microservice handler's message, where there is no HTTP
+ * response: the HTTP body (`statusCode`, `error`, `details`, `message`) with Nest's
+ * `status: 'error'`.
+ * - `rpc`: a failed observable, what Nest's `BaseRpcExceptionFilter` returns for an
+ *   `RpcException` carrying an object: the caller's observable errors with the body at once.
+ * - `ws`: the client receives `{ event: 'exception', data: body }` ({@link sendWsException}), the
+ *   event Nest's `BaseWsExceptionFilter` emits, actually sent on `@nestjs/platform-ws` too.
  */
 function answerOffHttp(
   answer: CaptchaException,
@@ -126,10 +134,7 @@ function answerOffHttp(
 ): Observable<never> | void {
   const body = { status: 'error', ...(answer.getResponse() as object), message };
   if (host.getType<string>() === 'rpc') return throwError(() => body);
-  const client = host.getArgByIndex<{ emit?: unknown } | undefined>(0);
-  if (typeof client?.emit === 'function') {
-    (client.emit as (event: string, data: unknown) => void)('exception', body);
-  }
+  sendWsException(host.getArgByIndex<unknown>(0), body);
 }
 
 function acceptLanguageOf(request: unknown): string | undefined {

@@ -1,9 +1,14 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
 import type { CaptchaContext } from '../conditions/captcha-condition';
 import { ClientIpResolver, type ClientIp } from '../http/client-ip-resolver';
 import { CaptchaStore } from '../stores/captcha-store.interface';
 import { captchaInputOf } from '../transports/captcha-transport';
+import { wsPeerAddressOf } from '../transports/ws-client';
+
+/** A message handler's caller is a service, not the end user: there is no client IP to read. */
+const NO_CLIENT_IP: ClientIp = { ip: undefined, source: 'socket' };
 
 /** Builds the {@link CaptchaContext} conditions are evaluated with. */
 @Injectable()
@@ -18,7 +23,11 @@ export class CaptchaContextFactory {
     request: unknown,
     action: string | undefined,
   ): CaptchaContext {
-    const { ip, source } = this.clientIpResolver.resolve(request);
+    const type = executionContext.getType();
+    const { ip, source } =
+      type === 'http'
+        ? this.clientIpResolver.resolve(request)
+        : this.clientIpOffHttp(type, request);
     return new RequestCaptchaContext(
       executionContext,
       request,
@@ -28,6 +37,20 @@ export class CaptchaContextFactory {
       this.store,
       this.clientIpResolver,
     );
+  }
+
+  /**
+   * A resolver's HTTP request is resolved as a controller's. A gateway's client by its upgrade
+   * request (`trustProxy` applied), else by its connection's peer unless that is a trusted
+   * proxy. A message handler's (`rpc`) caller is the calling service: no client IP, whatever the
+   * payload says.
+   */
+  private clientIpOffHttp(type: string, request: unknown): ClientIp {
+    if (type === 'rpc') return NO_CLIENT_IP;
+    if (type === 'ws' && !(request instanceof IncomingMessage)) {
+      return this.clientIpResolver.resolvePeer(wsPeerAddressOf(request));
+    }
+    return this.clientIpResolver.resolve(request);
   }
 }
 

@@ -43,6 +43,7 @@ import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers
 import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
 import { challengeDetailsFor } from '../verification/challenge-details';
 import { captchaInputOf, captchaStateCarrierOf } from '../transports/captcha-transport';
+import { wsIdentityGap } from '../transports/ws-client';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
 import { CaptchaContextFactory } from './captcha-context.factory';
@@ -68,6 +69,12 @@ interface RouteMetadata {
 /** Who tells the route's conditions how the handler ended. */
 type OutcomeReporting = 'none' | 'status' | 'interceptor';
 
+/** A WebSocket gateway's or microservice's message, rather than an HTTP request. */
+function isMessage(context: ExecutionContext): boolean {
+  const type = context.getType();
+  return type === 'ws' || type === 'rpc';
+}
+
 /** The Node response behind an Express response or a Fastify reply (`raw`). */
 function serverResponseOf(
   response: unknown,
@@ -92,6 +99,8 @@ export class CaptchaGuard implements CanActivate {
   private readonly routes = new WeakMap<object, WeakMap<object, RouteMetadata>>();
   /** The body fields removed from a request the checkpoint lets through (`stripTokenFields`). */
   private readonly strippedFields: readonly string[];
+  /** Gateway handlers whose missing client identity was logged (once each). */
+  private readonly wsGapsLogged = new WeakSet<object>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -126,11 +135,16 @@ export class CaptchaGuard implements CanActivate {
   /**
    * The checkpoint lets the request through: its CAPTCHA fields are removed from the body
    * (`stripTokenFields`), so the app's DTO and a strict `ValidationPipe` see only the app's own
-   * fields. Controllers only: GraphQL arguments are the schema's business.
+   * fields; likewise from a gateway's or message handler's data (`@MessageBody()`,
+   * `@Payload()`) when it is a plain object. GraphQL arguments are the schema's business.
    */
   protected letThrough(context: ExecutionContext, request?: unknown): true {
-    if (this.strippedFields.length > 0 && context.getType() === 'http') {
+    if (this.strippedFields.length === 0) return true;
+    const type = context.getType();
+    if (type === 'http') {
       stripBodyFields(request ?? this.getRequest(context), this.strippedFields);
+    } else if (type === 'ws' || type === 'rpc') {
+      stripBodyFields({ body: captchaInputOf(context) }, this.strippedFields);
     }
     return true;
   }
@@ -146,6 +160,8 @@ export class CaptchaGuard implements CanActivate {
     const request = this.getRequest(context);
     const captchaContext = this.contexts.create(context, request, requirement.action);
     const reporting = this.outcomeReporting(context, requirement);
+    if (context.getType() === 'ws')
+      this.checkWsIdentity(context, request, captchaContext, requirement);
     // The outcome interceptor finds the context here; status reporting keeps it in a closure.
     if (reporting === 'interceptor')
       setCaptchaContext(captchaStateCarrierOf(context), captchaContext);
@@ -175,6 +191,37 @@ export class CaptchaGuard implements CanActivate {
     // A calm request is decided synchronously and let through; only refusals reject.
     if (reporting === 'none' || typeof decided === 'boolean') return decided;
     return decided.catch((error: unknown) => this.onRefused(requirement, captchaContext, error));
+  }
+
+  /**
+   * A gateway whose condition reads what its connection cannot tell (headers without the upgrade
+   * request, the client IP behind a trusted proxy) is refused as `captcha_unavailable`, logged
+   * once per handler: counting every client as one would lock them all out, or let them share
+   * one allowance.
+   */
+  private checkWsIdentity(
+    context: ExecutionContext,
+    request: unknown,
+    captchaContext: CaptchaContext,
+    requirement: RequireCaptchaOptions,
+  ): void {
+    const gap = wsIdentityGap(request, captchaContext.clientIp, requirement.when);
+    if (gap === undefined) return;
+    const handler = context.getHandler();
+    if (!this.wsGapsLogged.has(handler)) {
+      this.wsGapsLogged.add(handler);
+      this.logger.error({
+        event: 'captcha.client_unknown',
+        transport: 'ws',
+        route: `${context.getClass().name}.${handler.name}`,
+        cause: gap,
+        fix: "attach the gateway to the app's HTTP server (no port of its own), or use per: 'data.<field>'",
+      });
+    }
+    throw new CaptchaUnavailableException({
+      provider: this.challengeProvider(requirement),
+      fallback: null,
+    });
   }
 
   /**
@@ -381,11 +428,12 @@ export class CaptchaGuard implements CanActivate {
   /**
    * The token: the handler's input first (a GraphQL resolver's arguments, a message's data:
    * `captcha.token`, `captchaToken`), then the request through `tokenExtractor` (default: body
-   * fields, then header `x-captcha-token`).
+   * fields, then header `x-captcha-token`). A gateway's or message handler's token is in the
+   * message's data only: its "request" is the connection (or the payload), not this message.
    */
   protected extractToken(request: unknown, context?: ExecutionContext): unknown {
     const fromArgs = context ? argumentToken(captchaInputOf(context)) : undefined;
-    if (fromArgs !== undefined) return fromArgs;
+    if (fromArgs !== undefined || (context && isMessage(context))) return fromArgs;
     return (this.options.tokenExtractor ?? defaultTokenExtractor)(request);
   }
 
@@ -545,7 +593,11 @@ export class CaptchaGuard implements CanActivate {
     context?: ExecutionContext,
   ): CaptchaProviderName | undefined {
     const accepted = this.routeProviders(requirement);
-    const stated = statedTokenProvider(request, context && captchaInputOf(context));
+    // A message states its provider in its data only (`captcha.provider`).
+    const stated = statedTokenProvider(
+      context && isMessage(context) ? undefined : request,
+      context && captchaInputOf(context),
+    );
     if (stated === undefined) return accepted[0];
     if (accepted.includes(stated)) return stated;
     const fallback = this.fallbackProvider(requirement);

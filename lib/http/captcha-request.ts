@@ -1,4 +1,5 @@
 import type { ArgumentsHost } from '@nestjs/common';
+import { wsUpgradeRequestOf } from '../transports/ws-client';
 
 /** The parts of a GraphQL context the request can be found in, whichever server built it. */
 interface GraphqlContext {
@@ -16,13 +17,19 @@ interface GraphqlContext {
  * For GraphQL it is taken from the GraphQL context (the third resolver argument): `req` (Nest's
  * Apollo driver, Apollo Express), `request`, or `reply.request` (Mercurius). A context without
  * any (a subscription over WebSockets) stands in itself. This reads the context directly, so the
- * library does not depend on `@nestjs/graphql`. Other context types (`ws`, `rpc`) get
- * `switchToHttp().getRequest()`, their first argument.
+ * library does not depend on `@nestjs/graphql`. For a WebSocket gateway (`ws`) it is the upgrade
+ * request that opened the client's connection ({@link wsUpgradeRequestOf}), else the client
+ * itself. Other context types (`rpc`) get `switchToHttp().getRequest()`, their first argument.
  */
 export function captchaRequestOf(context: ArgumentsHost): unknown {
-  if (context.getType<string>() === 'graphql') {
+  const type = context.getType<string>();
+  if (type === 'graphql') {
     const gql = context.getArgByIndex<GraphqlContext | undefined>(2);
     return gql?.req ?? gql?.request ?? gql?.reply?.request ?? gql;
+  }
+  if (type === 'ws') {
+    const client = context.getArgByIndex<unknown>(0);
+    return wsUpgradeRequestOf(client) ?? client;
   }
   // `switchToHttp()` builds three closures per call; the request is the first argument anyway.
   return context.getArgByIndex(0);

@@ -158,6 +158,17 @@ export class ClientIpResolver {
   }
 
   /**
+   * The client IP of a connection known only by its peer address, without request headers (a
+   * WebSocket client whose upgrade request is not known): the peer itself when it is not a
+   * trusted proxy; unknown when it is, since a trusted proxy's clients can only be told apart by
+   * the headers it adds, and counting them all as the proxy would put them in one bucket.
+   */
+  resolvePeer(address: unknown): ClientIp {
+    const ip = normalizeSocketAddress(address);
+    return { ip: ip !== undefined && !this.trust(ip, 0) ? ip : undefined, source: 'socket' };
+  }
+
+  /**
    * What per-IP counters group by: an IPv4 address as it is; an IPv6 address as its network
    * under `ipv6Prefix` (`2001:db8:1:2::/64`), or as it is with prefix 128. IPv4-mapped IPv6
    * (`::ffff:1.2.3.4`) counts as its IPv4 address. Anything that is not an IP comes back as it is.
