@@ -81,7 +81,7 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
     }
     if (transports.length > 0) {
       sections.push(
-        `CAPTCHA requirements that cannot hold on their handler's transport (docs/graphql-websockets.md):\n${transports.join('\n')}`,
+        `CAPTCHA requirements that cannot hold on their handler's transport (README: GraphQL, WebSockets and microservices):\n${transports.join('\n')}`,
       );
     }
     if (sections.length > 0) throw new Error(sections.join('\n'));

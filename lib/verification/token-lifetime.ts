@@ -1,7 +1,7 @@
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 
 /**
- * How long each provider documents its tokens to live (shared/providers.md): the default of
+ * How long each provider documents its tokens to live (in its own docs): the default of
  * `maxTokenAgeSeconds`. Friendly Captcha and CaptchaLa document none, and ALTCHA payloads carry
  * their own signed expiry, so they get no default of ours.
  */
