@@ -31,10 +31,10 @@ export interface CaptchaRouteDecorators {
  * class's `@SkipCaptcha`, a handler's `@SkipCaptcha` beats the class's `@RequireCaptcha`). One
  * rule for the guard and the start-up route check.
  *
- * A resolver class's decorators do not reach its GraphQL field resolvers (`@ResolveField`): a
- * class-level `@RequireCaptcha` protects the class's queries and mutations, and a field resolved
- * under one of them must not spend (and then fail as `duplicate`) the token its parent verified.
- * A field is protected by its own `@RequireCaptcha`.
+ * A resolver class's decorators do not reach its GraphQL field resolvers (`@ResolveField`,
+ * `@ResolveReference`): a class-level `@RequireCaptcha` protects the class's queries and
+ * mutations, and a field resolved under one of them must not spend (and then fail as
+ * `duplicate`) the token its parent verified. A field is protected by its own `@RequireCaptcha`.
  */
 export function captchaRouteDecorators(
   reflector: Reflector,

@@ -41,8 +41,8 @@ export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOption
  *
  * GraphQL resolvers:
  * - On a resolver class it protects the class's `@Query` and `@Mutation` handlers only, not its
- *   `@ResolveField` handlers (a field resolved under a protected query must not spend its
- *   token again). A field needs its own handler-level `@RequireCaptcha`.
+ *   `@ResolveField` (nor `@ResolveReference`) handlers: a field resolved under a protected query
+ *   must not spend its token again. A field needs its own handler-level `@RequireCaptcha`.
  * - On a `@ResolveField` handler it needs Nest to run enhancers on field resolvers:
  *   `GraphQLModule.forRoot({ fieldResolverEnhancers: ['guards', 'interceptors', 'filters'] })`
  *   (`'interceptors'` only where `when` counts outcomes). Without them Nest never calls the

@@ -3,6 +3,8 @@ import type { CaptchaHandlerUnderCheck } from './transport-rules';
 
 /** `@nestjs/graphql`'s metadata key of `@Query`, `@Mutation` and `@Subscription` (its value). */
 const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
+/** `@nestjs/graphql`'s metadata key of `@ResolveReference` (federation). */
+const RESOLVER_REFERENCE_METADATA = 'graphql:resolve_reference';
 
 /**
  * The `fieldResolverEnhancers` a `@RequireCaptcha` on a `@ResolveField` needs: `guards` (the
@@ -16,7 +18,7 @@ export function enhancersNeededBy(handler: CaptchaHandlerUnderCheck): string[] {
 }
 
 /**
- * A `@RequireCaptcha` on a `@ResolveField` handler while `GraphQLModule` leaves field resolvers
+ * A `@RequireCaptcha` on a `@ResolveField` (or `@ResolveReference`) handler while `GraphQLModule` leaves field resolvers
  * without enhancers (`fieldResolverEnhancers: []`, Nest's default): Nest then calls the field
  * resolver directly, no guard runs, and the field would be returned without a token.
  *
@@ -36,8 +38,12 @@ export function fieldResolverWithoutEnhancers(
     : [];
   const missing = enhancersNeededBy(handler).filter((enhancer) => !enabled.includes(enhancer));
   if (missing.length === 0) return undefined;
+  const decorator =
+    handler.method && Reflect.hasMetadata(RESOLVER_REFERENCE_METADATA, handler.method)
+      ? '@ResolveReference()'
+      : '@ResolveField()';
   return (
-    `${handler.route}: @RequireCaptcha() on a @ResolveField() never runs while GraphQLModule's ` +
+    `${handler.route}: @RequireCaptcha() on a ${decorator} never runs while GraphQLModule's ` +
     `fieldResolverEnhancers lacks ${missing.map((e) => `'${e}'`).join(', ')} (the field would be ` +
     `returned without a token); set GraphQLModule.forRoot({ fieldResolverEnhancers: ['guards', ` +
     `'interceptors', 'filters'] }), or protect the query or mutation that returns the field`

@@ -1,4 +1,5 @@
-import { Mutation, Resolver, Subscription } from '@nestjs/graphql';
+import { Mutation, ResolveField, ResolveReference, Resolver, Subscription } from '@nestjs/graphql';
+import { handlerKindOf } from '../../lib/transports/captcha-transport';
 import { failedAttempts } from 'nestjs-captcha';
 import { transportProblems } from '../../lib/transports/transport-problems';
 import type { CaptchaHandlerUnderCheck } from '../../lib/transports/transport-rules';
@@ -13,6 +14,16 @@ class Handlers {
   @Mutation(() => Boolean)
   send(): boolean {
     return true;
+  }
+
+  @ResolveField(() => String)
+  note(): string {
+    return '';
+  }
+
+  @ResolveReference()
+  reference(): object {
+    return {};
   }
 }
 
@@ -73,5 +84,12 @@ describe('GraphQL start-up rules', () => {
     expect(root(prototype.feed, 'class')[0]).toContain('put @SkipCaptcha() on it');
     expect(root(prototype.send, 'handler')).toEqual([]);
     expect(root(prototype.send, 'class')).toEqual([]);
+  });
+
+  it('takes @ResolveReference for a field resolver: Nest runs it with the field enhancers', () => {
+    const prototype = Handlers.prototype as unknown as Record<string, object>;
+    expect(handlerKindOf(prototype.note)).toEqual({ transport: 'graphql', field: true });
+    expect(handlerKindOf(prototype.reference)).toEqual({ transport: 'graphql', field: true });
+    expect(handlerKindOf(prototype.send)).toEqual({ transport: 'graphql', field: false });
   });
 });
