@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import { UnauthorizedException, type INestApplication, type Type } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import {
   Args,
@@ -126,6 +126,31 @@ class AccountResolver {
   @ResolveField(() => [String])
   roles(): string[] {
     return ['reader'];
+  }
+}
+
+@ObjectType()
+class Vault {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  contents?: string;
+}
+
+/** A field counting failed PINs: its outcome reaches `failedAttempts` through the interceptor. */
+@Resolver(() => Vault)
+class VaultResolver {
+  @Query(() => Vault)
+  vault(): Vault {
+    return { id: 'v' };
+  }
+
+  @ResolveField(() => String, { nullable: true })
+  @RequireCaptcha({ action: 'vault', when: failedAttempts({ threshold: 2, window: '1m' }) })
+  contents(@Args('pin') pin: string): string {
+    if (pin !== '1234') throw new UnauthorizedException();
+    return 'gold';
   }
 }
 
@@ -319,7 +344,7 @@ describe('GraphQL field resolvers (Apollo driver, real HTTP, FakeCaptchaServer)'
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await startGraphqlApp(fake, [PostResolver, AccountResolver], {
+      app = await startGraphqlApp(fake, [PostResolver, AccountResolver, VaultResolver], {
         fieldResolverEnhancers: [...ENHANCERS],
         allowBatchedHttpRequests: true,
       });
@@ -492,6 +517,23 @@ describe('GraphQL field resolvers (Apollo driver, real HTTP, FakeCaptchaServer)'
       expect(body.errors).toHaveLength(4);
       expect(body.errors!.every((e) => e.extensions.details?.reason === 'invalid')).toBe(true);
       expect(verifyCalls() - calls).toBe(1);
+    });
+
+    it('counts failed attempts of a field resolver, then challenges it', async () => {
+      const open = (pin: string, headers: Record<string, string> = {}) =>
+        gql(`{ vault { id contents(pin: "${pin}") } }`, headers);
+      for (let i = 0; i < 2; i++) {
+        const failed = await open('0000');
+        expect(failed.errors![0].extensions.code).toBe('UNAUTHENTICATED');
+      }
+      const challenged = await open('1234');
+      expect(challenged.data).toEqual({ vault: { id: 'v', contents: null } });
+      expect(challenged.errors![0]).toMatchObject({
+        path: ['vault', 'contents'],
+        extensions: { code: 'captcha_required', details: { action: 'vault' } },
+      });
+      const solved = await open('1234', { 'x-captcha-token': token('vault') });
+      expect(solved).toEqual({ data: { vault: { id: 'v', contents: 'gold' } } });
     });
   });
 });
