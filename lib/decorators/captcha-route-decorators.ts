@@ -1,4 +1,5 @@
 import type { Reflector } from '@nestjs/core';
+import { handlerKindOf } from '../transports/captcha-transport';
 import { CaptchaRequirement, type RequireCaptchaOptions } from './require-captcha.decorator';
 import { SkipCaptcha } from './skip-captcha.decorator';
 
@@ -29,6 +30,11 @@ export interface CaptchaRouteDecorators {
  * handler's decorator over its class's, either way (a handler's `@RequireCaptcha` beats the
  * class's `@SkipCaptcha`, a handler's `@SkipCaptcha` beats the class's `@RequireCaptcha`). One
  * rule for the guard and the start-up route check.
+ *
+ * A resolver class's decorators do not reach its GraphQL field resolvers (`@ResolveField`,
+ * `@ResolveReference`): a class-level `@RequireCaptcha` protects the class's queries and
+ * mutations, and a field resolved under one of them must not spend (and then fail as
+ * `duplicate`) the token its parent verified. A field is protected by its own `@RequireCaptcha`.
  */
 export function captchaRouteDecorators(
   reflector: Reflector,
@@ -37,8 +43,9 @@ export function captchaRouteDecorators(
 ): CaptchaRouteDecorators {
   const handlerRequires = handler ? reflector.get(CaptchaRequirement, handler) : undefined;
   const handlerSkips = handler ? reflector.get(SkipCaptcha, handler) === true : false;
-  const classRequires = type ? reflector.get(CaptchaRequirement, type) : undefined;
-  const classSkips = type ? reflector.get(SkipCaptcha, type) === true : false;
+  const classApplies = type !== undefined && !isFieldResolver(handler);
+  const classRequires = classApplies ? reflector.get(CaptchaRequirement, type) : undefined;
+  const classSkips = classApplies ? reflector.get(SkipCaptcha, type) === true : false;
   const requirement = handlerRequires ?? classRequires;
   if (handlerSkips && handlerRequires) return { requirement, skipped: false, bothOn: 'handler' };
   if (handlerSkips) {
@@ -49,4 +56,9 @@ export function captchaRouteDecorators(
   }
   if (classSkips && classRequires) return { requirement, skipped: false, bothOn: 'class' };
   return { requirement, skipped: classSkips };
+}
+
+function isFieldResolver(handler: (() => void) | undefined): boolean {
+  const kind = handler ? handlerKindOf(handler) : undefined;
+  return kind?.transport === 'graphql' && kind.field;
 }

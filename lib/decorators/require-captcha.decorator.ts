@@ -39,6 +39,18 @@ export const CaptchaRequirement = Reflector.createDecorator<RequireCaptchaOption
  * {@link CaptchaGuard}, {@link CaptchaExceptionFilter} and, where `when` counts outcomes
  * (`failedAttempts`), the interceptor that feeds it: no other setup is needed.
  *
+ * GraphQL resolvers:
+ * - On a resolver class it protects the class's `@Query` and `@Mutation` handlers only, not its
+ *   `@ResolveField` (nor `@ResolveReference`) handlers: a field resolved under a protected query
+ *   must not spend its token again. A field needs its own handler-level `@RequireCaptcha`.
+ * - On a `@ResolveField` handler it needs Nest to run enhancers on field resolvers:
+ *   `GraphQLModule.forRoot({ fieldResolverEnhancers: ['guards', 'interceptors', 'filters'] })`
+ *   (`'interceptors'` only where `when` counts outcomes). Without them Nest never calls the
+ *   checkpoint, so the app refuses to start. One token serves the field at every list index of
+ *   one operation (`posts { privateNote }`); aliases and batched operations need one each.
+ * - On a `@Subscription` (its own, or its class's) it is refused at start-up: protect the
+ *   mutation that starts the flow, or verify with `CaptchaVerifier` in the resolver.
+ *
  * @example
  * ```ts
  * @Post('login')

@@ -1,10 +1,17 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import { captchaRouteDecorators } from '../decorators/captcha-route-decorators';
 import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { handlerKindOf } from '../transports/captcha-transport';
 import { transportProblems } from '../transports/transport-problems';
+import type { CaptchaHandlerUnderCheck } from '../transports/transport-rules';
+
+/**
+ * `GRAPHQL_MODULE_OPTIONS` of `@nestjs/graphql`, the token `GraphQLModule` registers its options
+ * under; spelled out so the optional peer need not be installed.
+ */
+const GRAPHQL_MODULE_OPTIONS = 'GqlModuleOptions';
 
 /**
  * Checks at start-up that every `@RequireCaptcha({ provider })` names a registered provider and
@@ -21,12 +28,27 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly providers: CaptchaProviders,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  /** The app's `GraphQLModule` options (`fieldResolverEnhancers`), if it has a GraphQL module. */
+  private graphqlOptions(): CaptchaHandlerUnderCheck['graphql'] {
+    try {
+      const options = this.moduleRef.get<unknown>(GRAPHQL_MODULE_OPTIONS, { strict: false });
+      return typeof options === 'object' && options !== null
+        ? (options as CaptchaHandlerUnderCheck['graphql'])
+        : undefined;
+    } catch {
+      // Not registered: the app serves no GraphQL through Nest.
+      return undefined;
+    }
+  }
 
   onApplicationBootstrap(): void {
     const problems: string[] = [];
     const contradictions: string[] = [];
     const transports: string[] = [];
+    const graphql = this.graphqlOptions();
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype || typeof instance !== 'object') continue;
@@ -52,13 +74,16 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
           );
         }
         const kind = handlerKindOf(handler);
-        if (decorators.requirement && kind) {
+        // A `@SkipCaptcha()` handler is exempt: what its transport could not do does not matter.
+        if (decorators.requirement && !decorators.skipped && kind) {
           transports.push(
             ...transportProblems({
               route,
               kind,
               requirement: decorators.requirement,
               declaredOn: this.reflector.get(CaptchaRequirement, handler) ? 'handler' : 'class',
+              method: handler,
+              graphql,
             }),
           );
         }

@@ -43,6 +43,7 @@ import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers
 import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
 import { challengeDetailsFor } from '../verification/challenge-details';
 import { captchaInputOf, captchaStateCarrierOf } from '../transports/captcha-transport';
+import { verifyOncePerOperation } from '../transports/graphql-verification-memo';
 import { wsIdentityGap } from '../transports/ws-client';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import type { CaptchaVerification } from '../verification/captcha-verification.interface';
@@ -270,13 +271,13 @@ export class CaptchaGuard implements CanActivate {
       throw new CaptchaRequiredException(this.challengeDetails(requirement, challenged));
     }
 
-    const verification = await this.verify(
-      token,
-      requirement,
-      captchaContext.clientIp,
-      provider,
-      decision,
-    );
+    // GraphQL: one verification serves a protected field at every list index of one operation
+    // (`posts { privateNote }` with one token); aliases and batched operations each need their own.
+    const verification = await (context.getType<string>() === 'graphql'
+      ? verifyOncePerOperation(context.getArgByIndex(3), provider, token, () =>
+          this.verify(token, requirement, captchaContext.clientIp, provider, decision),
+        )
+      : this.verify(token, requirement, captchaContext.clientIp, provider, decision));
     if (this.routeOf(context).readsResult) {
       setCaptchaResult(captchaStateCarrierOf(context), verification);
     }

@@ -72,6 +72,8 @@ const HANDLER_METADATA = {
   resolver: 'graphql:resolver_type',
   /** `@nestjs/graphql`: `@ResolveField`. */
   fieldResolver: 'graphql:resolve_property',
+  /** `@nestjs/graphql`: `@ResolveReference` (federation), which Nest runs like a field resolver. */
+  referenceResolver: 'graphql:resolve_reference',
   /** `@nestjs/websockets`: `@SubscribeMessage`. */
   message: 'websockets:message_mapping',
   /** `@nestjs/microservices`: `@MessagePattern`, `@EventPattern`. */
@@ -90,7 +92,9 @@ export type CaptchaHandlerKind =
 /** The transport a handler serves, from its decorators; `undefined` for a plain method. */
 export function handlerKindOf(handler: object): CaptchaHandlerKind | undefined {
   const has = (key: string) => Reflect.hasMetadata(key, handler);
-  if (has(HANDLER_METADATA.fieldResolver)) return { transport: 'graphql', field: true };
+  if (has(HANDLER_METADATA.fieldResolver) || has(HANDLER_METADATA.referenceResolver)) {
+    return { transport: 'graphql', field: true };
+  }
   if (has(HANDLER_METADATA.resolver)) return { transport: 'graphql', field: false };
   if (has(HANDLER_METADATA.message)) return { transport: 'ws' };
   if (has(HANDLER_METADATA.pattern)) return { transport: 'rpc' };

@@ -1,3 +1,4 @@
+import { fieldResolverWithoutEnhancers, subscriptionRequirement } from './graphql-rules';
 import { type CaptchaHandlerUnderCheck, unreadableSources } from './transport-rules';
 
 /**
@@ -7,6 +8,8 @@ import { type CaptchaHandlerUnderCheck, unreadableSources } from './transport-ru
  */
 const RULES: ReadonlyArray<(handler: CaptchaHandlerUnderCheck) => string | undefined> = [
   unreadableSources,
+  fieldResolverWithoutEnhancers,
+  subscriptionRequirement,
 ];
 
 export function transportProblems(handler: CaptchaHandlerUnderCheck): string[] {

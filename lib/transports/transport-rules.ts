@@ -11,6 +11,13 @@ export interface CaptchaHandlerUnderCheck {
   requirement: RequireCaptchaOptions;
   /** Where the requirement was declared: on the handler, or inherited from its class. */
   declaredOn: 'handler' | 'class';
+  /** The handler method itself, for rules reading other decorators (`@Subscription`). */
+  method?: object;
+  /**
+   * The app's `GraphQLModule` options as far as rules read them; `undefined` when the app has no
+   * GraphQL module.
+   */
+  graphql?: { fieldResolverEnhancers?: readonly string[] };
 }
 
 /**
