@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import {
   Controller,
   type INestApplication,
@@ -31,6 +31,8 @@ import { lastValueFrom, timeout } from 'rxjs';
 import request from 'supertest';
 import { failedAttempts, RequireCaptcha } from 'nestjs-captcha';
 import { CAPTCHA_TEST_TOKENS, CaptchaTestingModule } from 'nestjs-captcha/testing';
+import { freePort } from '../support/free-port';
+import { Connection } from '../support/ws-connection';
 
 // `@nestjs/apollo` loads `@as-integrations/express5` for Express; it is not installed here, so a
 // faithful stand-in is used. Everything else is the real Apollo driver and Apollo Server.
@@ -205,24 +207,14 @@ describe('docs/graphql-websockets.md: WebSocket gateway', () => {
   });
 
   /** One message on a fresh connection; the first frame back, or a rejection after the timeout. */
-  const exchange = (message: unknown): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const WebSocket = require('ws') as new (url: string) => {
-        on(event: string, listener: (data?: Buffer) => void): void;
-        send(data: string): void;
-        close(): void;
-      };
-      const socket = new WebSocket(url);
-      const timer = setTimeout(() => reject(new Error('no answer')), ANSWER_TIMEOUT_MS);
-      socket.on('error', reject);
-      socket.on('message', (raw) => {
-        clearTimeout(timer);
-        socket.close();
-        resolve(JSON.parse(String(raw)));
-      });
-      socket.on('open', () => socket.send(JSON.stringify(message)));
-    });
+  const exchange = async (message: { event: string; data: unknown }): Promise<unknown> => {
+    const connection = await Connection.open(url);
+    try {
+      return await connection.ask(message.event, message.data, ANSWER_TIMEOUT_MS);
+    } finally {
+      connection.close();
+    }
+  };
 
   it('answers a message without a token with an exception frame carrying the challenge', async () => {
     expect(await exchange({ event: 'comment', data: { text: 'hi' } })).toEqual({
@@ -250,12 +242,7 @@ describe('docs/graphql-websockets.md: microservice', () => {
   let client: ClientProxy;
 
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = probe.address() as AddressInfo;
-        probe.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const moduleRef = await Test.createTestingModule({
       imports: [CaptchaTestingModule.forRoot()],
       controllers: [SignInHandlers],

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import {
   Controller,
   type INestMicroservice,
@@ -26,6 +25,7 @@ import {
   RequireCaptcha,
 } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
+import { freePort } from '../support/free-port';
 
 /** What the event handler saw, for the event tests. */
 const events: unknown[] = [];
@@ -84,16 +84,6 @@ class PerIpHandlers {
     return { ok: true };
   }
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 const TIMEOUT_MS = 2_000;
 

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
+import { freePort } from './free-port';
 
 const HOST = '127.0.0.1';
 const RUNNING = Symbol.for('nestjs-captcha.test.redis-servers');
@@ -197,18 +198,6 @@ function findRedisServer(): string {
     }
   }
   throw new Error('redis-server not found: install it (apt-get install -y redis-server)');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One `PING` over a fresh connection; `true` on `+PONG`. Never rejects. */

@@ -13,17 +13,7 @@ import {
 } from '@nestjs/websockets';
 import { CaptchaUnavailableError, CaptchaVerifier, ClientIpResolver } from 'nestjs-captcha';
 import { CAPTCHA_TEST_TOKENS, CaptchaTestingModule } from 'nestjs-captcha/testing';
-
-/** The part of the `ws` client used here (`@types/ws` is not installed). */
-interface WsClient {
-  on(event: 'open', listener: () => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-  once(event: 'message', listener: (data: Buffer) => void): void;
-  send(data: string): void;
-  close(): void;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const WebSocket = require('ws') as new (url: string) => WsClient;
+import { Connection } from '../support/ws-connection';
 
 type CommentAnswer = { ok: true } | { error: string };
 
@@ -87,16 +77,20 @@ describe('CaptchaVerifier in a WebSocket gateway (@nestjs/platform-ws)', () => {
   });
 
   /** Opens a connection, sends one message and resolves with the first answer. */
-  const exchange = (message: unknown): Promise<{ event: string; data: CommentAnswer }> =>
-    new Promise((resolve, reject) => {
-      const socket = new WebSocket(url);
-      socket.on('error', reject);
-      socket.once('message', (raw) => {
-        socket.close();
-        resolve(JSON.parse(raw.toString()) as { event: string; data: CommentAnswer });
-      });
-      socket.on('open', () => socket.send(JSON.stringify(message)));
-    });
+  const exchange = async (message: {
+    event: string;
+    data: unknown;
+  }): Promise<{ event: string; data: CommentAnswer }> => {
+    const connection = await Connection.open(url);
+    try {
+      return (await connection.ask(message.event, message.data)) as unknown as {
+        event: string;
+        data: CommentAnswer;
+      };
+    } finally {
+      connection.close();
+    }
+  };
 
   it('accepts a good token, passing the action and the connection IP to the verifier', async () => {
     const verify = jest.spyOn(app.get(CaptchaVerifier), 'verify');

@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import {
   type ArgumentsHost,
   Catch,
@@ -23,86 +22,8 @@ import {
 } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { ADAPTERS, createHttpAdapter } from '../support/create-app';
-
-/** The part of the `ws` client used here (`@types/ws` is not installed). */
-interface WsClient {
-  readyState: number;
-  on(event: 'open' | 'close', listener: () => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-  on(event: 'message', listener: (data: Buffer) => void): void;
-  send(data: string): void;
-  close(): void;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const WebSocket = require('ws') as new (
-  url: string,
-  options?: { headers?: Record<string, string> },
-) => WsClient;
-
-interface Answer {
-  event: string;
-  data: {
-    status?: string;
-    error?: string;
-    message?: string;
-    details?: Record<string, unknown>;
-    ok?: boolean;
-    keys?: string[];
-  };
-}
-
-/** A connection that queues what the server sends. */
-class Connection {
-  private readonly received: Answer[] = [];
-  private readonly waiting: ((answer: Answer) => void)[] = [];
-
-  private constructor(private readonly socket: WsClient) {
-    socket.on('message', (raw) => {
-      const answer = JSON.parse(raw.toString()) as Answer;
-      const waiter = this.waiting.shift();
-      if (waiter) waiter(answer);
-      else this.received.push(answer);
-    });
-  }
-
-  static open(url: string, headers: Record<string, string> = {}): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { headers });
-      socket.on('error', reject);
-      socket.on('open', () => resolve(new Connection(socket)));
-    });
-  }
-
-  /** Sends one message and resolves with the next answer, or rejects after `timeoutMs`. */
-  ask(event: string, data: unknown, timeoutMs = 2_000): Promise<Answer> {
-    this.socket.send(JSON.stringify({ event, data }));
-    return this.next(timeoutMs);
-  }
-
-  next(timeoutMs = 2_000): Promise<Answer> {
-    const queued = this.received.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(waiter), 1);
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter = (answer: Answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      };
-      this.waiting.push(waiter);
-    });
-  }
-
-  get open(): boolean {
-    return this.socket.readyState === 1;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
+import { freePort } from '../support/free-port';
+import { Connection, WebSocket, type WsClient } from '../support/ws-connection';
 
 /**
  * The app's own answer to its handlers' HTTP errors (Nest's `exception` event sends nothing on
@@ -146,16 +67,6 @@ class GuardedGateway {
     return { event: 'post', data: { ok: true } };
   }
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 describe.each(ADAPTERS)(
   '@RequireCaptcha on a WebSocket gateway (@nestjs/platform-ws, %s)',
