@@ -1,8 +1,8 @@
 import { type CaptchaStore, MemoryCaptchaStore, RedisCaptchaStore } from 'nestjs-captcha';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import type { CaptchaRedisOptions } from '../../lib/config/captcha-module-options.interface';
+import { clockPast, until } from '../support/eventually';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
 
@@ -53,6 +53,15 @@ interface StoreUnderTest {
 // A generous command timeout here: this suite is about semantics, and a busy CI machine must not
 // turn a slow scheduler into a failure. The 100 ms default is held to in redis-captcha-store.spec.
 const COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * The window and TTL of the expiry cases. Each waits for the clock to pass a point anchored to when
+ * the window opened (or for the expiry itself); a step that must land inside the window has half
+ * of it to spare, so a busy scheduler cannot turn the wait into a failure.
+ */
+const WINDOW_MS = 600;
+/** Redis keeps expiries on its own millisecond clock; ours is sub-millisecond. */
+const CLOCK_SLACK_MS = 5;
 
 function redisStore(options: CaptchaRedisOptions): StoreUnderTest {
   const store = new RedisCaptchaStore({
@@ -122,19 +131,23 @@ describe.each(stores)('%s', (_name, create) => {
     });
 
     it('the counter disappears when its window closes', async () => {
-      await store.increment('fail:a', 200);
-      await store.increment('fail:a', 200);
+      const opened = performance.now();
+      await store.increment('fail:a', WINDOW_MS);
+      await store.increment('fail:a', WINDOW_MS);
       expect(await store.count('fail:a')).toBe(2);
-      await sleep(300);
-      expect(await store.count('fail:a')).toBe(0);
-      expect(await store.increment('fail:a', 200)).toBe(1);
+      await until(async () => (await store.count('fail:a')) === 0, 'the window closing');
+      // Not before its time (the window can only have opened after `opened`).
+      expect(performance.now() - opened).toBeGreaterThanOrEqual(WINDOW_MS - CLOCK_SLACK_MS);
+      expect(await store.increment('fail:a', WINDOW_MS)).toBe(1);
     });
 
     it('is a fixed window: later increments do not extend it', async () => {
-      await store.increment('fail:a', 300);
-      await sleep(180);
-      expect(await store.increment('fail:a', 300)).toBe(2);
-      await sleep(200); // 380 ms after the window opened, 200 ms after the last increment
+      await store.increment('fail:a', WINDOW_MS);
+      const openedBy = performance.now(); // the window closes by openedBy + WINDOW_MS
+      await clockPast(openedBy + WINDOW_MS / 2);
+      expect(await store.increment('fail:a', WINDOW_MS)).toBe(2);
+      // Past the window, while a window pushed back by the increment would still be open.
+      await clockPast(openedBy + WINDOW_MS);
       expect(await store.count('fail:a')).toBe(0);
     });
 
@@ -167,11 +180,13 @@ describe.each(stores)('%s', (_name, create) => {
     });
 
     it('decrement keeps the window: the counter still closes when it would have', async () => {
-      await store.increment('fail:a', 300);
-      await store.increment('fail:a', 300);
-      await sleep(150);
+      await store.increment('fail:a', WINDOW_MS);
+      const openedBy = performance.now(); // the window closes by openedBy + WINDOW_MS
+      await store.increment('fail:a', WINDOW_MS);
+      await clockPast(openedBy + WINDOW_MS / 2);
       expect(await store.decrement('fail:a')).toBe(1);
-      await sleep(250); // 400 ms after the window opened
+      // Past the window, while a window restarted by the decrement would still be open.
+      await clockPast(openedBy + WINDOW_MS);
       expect(await store.count('fail:a')).toBe(0);
       expect(await store.decrement('fail:a')).toBe(0);
     });
@@ -210,10 +225,12 @@ describe.each(stores)('%s', (_name, create) => {
     });
 
     it('a claim expires after its TTL', async () => {
-      expect(await store.claim('claim:t1', 200)).toBe(true);
-      expect(await store.claim('claim:t1', 200)).toBe(false);
-      await sleep(300);
-      expect(await store.claim('claim:t1', 200)).toBe(true);
+      const claimed = performance.now();
+      expect(await store.claim('claim:t1', WINDOW_MS)).toBe(true);
+      expect(await store.claim('claim:t1', WINDOW_MS)).toBe(false);
+      // A held claim refuses without changing it, so asking again is how to see it expire.
+      await until(() => store.claim('claim:t1', WINDOW_MS), 'the claim expiring');
+      expect(performance.now() - claimed).toBeGreaterThanOrEqual(WINDOW_MS - CLOCK_SLACK_MS);
     });
 
     it('100 simultaneous claims of one key: exactly one wins', async () => {

@@ -1,7 +1,6 @@
 import { CaptchaClaimRefusedError, CaptchaStoreError, MemoryCaptchaStore } from 'nestjs-captcha';
 import { ClaimBook } from '../../lib/stores/claim-book';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { clockPast } from '../support/eventually';
 
 describe('MemoryCaptchaStore', () => {
   it('filled far past its bound, holds exactly maxEntries counters; claims are kept apart', async () => {
@@ -45,7 +44,7 @@ describe('MemoryCaptchaStore', () => {
     const evicted: string[] = [];
     const store = new MemoryCaptchaStore({ maxEntries: 1, onEviction: (k) => evicted.push(k) });
     await store.increment('fail:a', 5);
-    await sleep(15);
+    await clockPast(performance.now() + 5); // fail:a has expired
     await store.increment('fail:b', 60_000);
     expect(evicted).toEqual([]);
   });
@@ -69,9 +68,10 @@ describe('MemoryCaptchaStore', () => {
   it('makes room from expired claims when the budget is full', async () => {
     const store = new MemoryCaptchaStore({ maxClaims: 2 });
     expect(await store.claim('claim:short', 5)).toBe(true);
+    const shortExpires = performance.now() + 5;
     expect(await store.claim('claim:long', 60_000)).toBe(true);
     await expect(store.claim('claim:c', 60_000)).rejects.toBeInstanceOf(CaptchaClaimRefusedError);
-    await sleep(15);
+    await clockPast(shortExpires);
     expect(await store.claim('claim:c', 60_000)).toBe(true);
     expect(await store.claim('claim:long', 60_000)).toBe(false);
     expect(store.claimCount).toBe(2);
@@ -107,11 +107,14 @@ describe('MemoryCaptchaStore', () => {
 
   it('a counter kept at 0 opens a fresh window when it counts again', async () => {
     const store = new MemoryCaptchaStore();
-    await store.increment('fail:lone', 200);
+    const windowMs = 600;
+    await store.increment('fail:lone', windowMs);
+    const firstClosesBy = performance.now() + windowMs;
     await store.decrement('fail:lone');
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(await store.increment('fail:lone', 200)).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // 250 ms after the first window
+    await clockPast(firstClosesBy - windowMs / 2);
+    expect(await store.increment('fail:lone', windowMs)).toBe(1);
+    // Past the first window, inside the fresh one (opened half a window later).
+    await clockPast(firstClosesBy);
     expect(await store.count('fail:lone')).toBe(1);
   });
 
