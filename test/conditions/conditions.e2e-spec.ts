@@ -32,6 +32,7 @@ import {
 } from 'nestjs-captcha';
 import { CAPTCHA_TEST_TOKENS, CaptchaTestingModule } from 'nestjs-captcha/testing';
 import { ADAPTERS, startApp } from '../support/create-app';
+import { until } from '../support/eventually';
 
 class PaymentDeclined extends HttpException {
   constructor() {
@@ -433,7 +434,7 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         store.calls.length = 0;
         await post('/login', ip).send({ password: 'right' }).expect(200);
         // The refund runs on the response's `finish`, just after the client has its answer.
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await until(() => store.calls.length >= 2, 'the refund on finish');
         expect(store.calls).toEqual(['increment', 'decrement']);
       });
     });

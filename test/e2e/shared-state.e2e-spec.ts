@@ -10,6 +10,7 @@ import request from 'supertest';
 import { failedAttempts, RequireCaptcha, type CaptchaModuleOptions } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { ADAPTERS, createCaptchaApp } from '../support/create-app';
+import { answeredWithin, eventually } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 
 @Controller()
@@ -132,28 +133,21 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       await request(app.getHttpServer()).post('/login').send({ password: 'right' }).expect(200);
       await redis.stop();
 
-      const started = Date.now();
-      const down = await request(app.getHttpServer())
-        .post('/login')
-        .send({ password: 'right' })
-        .expect(503);
-      const elapsed = Date.now() - started;
-      // The command timeout is 100 ms; the margin is for a loaded CI machine.
-      expect(elapsed).toBeLessThan(500);
+      // Answered while Redis is still down (it only comes back below): the policy applies at
+      // once instead of waiting for Redis. The 100 ms command timeout is held to in
+      // redis-captcha-store.spec; here a deadline only catches a hang.
+      const down = await answeredWithin(
+        request(app.getHttpServer()).post('/login').send({ password: 'right' }).expect(503),
+        'a request while Redis is down',
+      );
       expect(down.body.error).toBe('captcha_unavailable');
       const token = fake.issueToken({ provider: 'turnstile', action: 'signup' });
       await request(app.getHttpServer()).post('/signup').send({ captchaToken: token }).expect(503);
 
       await redis.start();
-      const deadline = Date.now() + 5000;
-      let status = 0;
-      while (Date.now() < deadline) {
-        status = (await request(app.getHttpServer()).post('/login').send({ password: 'right' }))
-          .status;
-        if (status === 200) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(status).toBe(200);
+      await eventually(() =>
+        request(app.getHttpServer()).post('/login').send({ password: 'right' }).expect(200),
+      );
       // The token was not burnt by the outage.
       await request(app.getHttpServer()).post('/signup').send({ captchaToken: token }).expect(200);
     });

@@ -729,16 +729,16 @@ describe('ClientIpResolver on request objects without a real socket', () => {
     }
   });
 
-  it('a 16 kB header of entries costs no more than a short one', () => {
+  it('a 16 kB header is read no further than a short one: its far end is never looked at', () => {
+    // Were the whole header read, trusting every hop would answer its first entry.
+    const entries = Array.from({ length: 1_500 }, () => '203.0.113.7');
     const huge = message('127.0.0.1', {
-      'x-forwarded-for': Array.from({ length: 1_500 }, () => '203.0.113.7').join(','),
+      'x-forwarded-for': ['198.51.100.1', ...entries].join(','),
     });
+    const short = message('127.0.0.1', { 'x-forwarded-for': entries.slice(0, 21).join(',') });
     const trustAll = new ClientIpResolver(true);
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < 1_000; i++) trustAll.resolve(huge);
-    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     expect(trustAll.resolve(huge)).toEqual({ ip: '203.0.113.7', source: 'x-forwarded-for' });
-    expect(elapsedMs).toBeLessThan(1_000);
+    expect(trustAll.resolve(huge)).toEqual(trustAll.resolve(short));
   });
 
   it('trust given as a comma-separated string with spaces is a list', () => {
