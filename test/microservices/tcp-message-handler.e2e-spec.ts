@@ -25,6 +25,7 @@ import {
   RequireCaptcha,
 } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
+import { until } from '../support/eventually';
 import { freePort } from '../support/free-port';
 
 /** What the event handler saw, for the event tests. */
@@ -283,10 +284,7 @@ describe('@RequireCaptcha on a TCP microservice (@MessagePattern, @EventPattern)
         .emit('signed-up', { user: 'ann', captchaToken: token('signup') })
         .pipe(timeout(TIMEOUT_MS)),
     );
-    const deadline = Date.now() + TIMEOUT_MS;
-    while (events.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(() => events.length > 0, 'the guarded event handler running', TIMEOUT_MS);
     expect(events).toEqual([{ user: 'ann' }]);
     expect(await send('comment', { text: 'hi', captchaToken: token('comment') })).toEqual({
       ok: true,

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runInThisContext } from 'node:vm';
 import { Cluster, Redis } from 'ioredis';
 import { CaptchaConfigError } from '../../lib/config/captcha-config.error';
+import { eventually } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 
 /** How long an operation may take to fail while Redis is down (the store's budget is 100 ms). */
@@ -50,18 +51,6 @@ async function expectFastFailure(operation: () => Promise<unknown>): Promise<Cap
   expect((error as Error).message).toMatch(/^redis store unavailable: \S/);
   expect(elapsed).toBeLessThan(FAIL_FAST_MS);
   return error as CaptchaStoreError;
-}
-
-async function eventually<T>(attempt: () => Promise<T>, withinMs: number): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(50);
-    }
-  }
 }
 
 async function clientCount(): Promise<number> {
