@@ -1,21 +1,12 @@
 // What only CaptchaLa does. The siteverify contract every remote provider keeps (keys, outages,
 // replays, expiry, hostnames, tokens never sent) runs for CaptchaLa in siteverify-contract.spec.ts.
 import type { INestApplication } from '@nestjs/common';
-import type { TestingModule } from '@nestjs/testing';
-import {
-  type CaptchaModuleOptions,
-  type CaptchaReason,
-  type CaptchaVerifier,
-} from 'nestjs-captcha';
-import {
-  FakeCaptchaServer,
-  type FakeCaptchalaTokenKind,
-  type RecordedRequest,
-} from 'nestjs-captcha/testing';
+import { type CaptchaReason, type CaptchaVerifier } from 'nestjs-captcha';
+import { FakeCaptchaServer, type FakeCaptchalaTokenKind } from 'nestjs-captcha/testing';
 import request from 'supertest';
 import { createCaptchaApp } from '../support/create-app';
-import { createVerifier } from '../support/create-verifier';
 import { unavailable } from '../support/expect-unavailable';
+import { providerFixture } from '../support/provider-fixture';
 import { hostRecordingDispatcher } from '../support/host-recording-dispatcher';
 import { PolicyRoutesController } from '../support/policy-routes.controller';
 
@@ -28,31 +19,15 @@ const envelope = (fields: Record<string, unknown>) => JSON.stringify(fields);
 const refusal = (error: string) => envelope({ code: 0, data: { valid: false, error } });
 
 describe('CaptchaLa provider', () => {
+  const fx = providerFixture('captchala', {
+    extraOptions: (server) => ({
+      captchala: { backupUrl: server.endpointUrl('captchala', 'backup') },
+    }),
+  });
+  const { options, build, buildFrom, lastRequest } = fx;
   let fake: FakeCaptchaServer;
   let verifier: CaptchaVerifier;
-  let moduleRef: TestingModule;
-  const extraModules: TestingModule[] = [];
-
-  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
-    provider: 'captchala',
-    siteKey: APP_KEY,
-    secretKey: APP_SECRET,
-    verifyUrl: fake.verifyUrl('captchala'),
-    timeoutMs: 300,
-    // These suites provoke many outages on one verifier; circuits have their own spec.
-    circuitBreaker: false,
-    ...overrides,
-    captchala: {
-      backupUrl: fake.endpointUrl('captchala', 'backup'),
-      ...overrides.captchala,
-    },
-  });
-
-  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
-    const built = await createVerifier(options(overrides));
-    extraModules.push(built.moduleRef);
-    return built.verifier;
-  };
+  beforeAll(() => ({ fake, verifier } = fx));
 
   const token = (
     risk = 10,
@@ -60,22 +35,6 @@ describe('CaptchaLa provider', () => {
     hostname = 'localhost',
     captchalaKind: FakeCaptchalaTokenKind = 'pass',
   ) => fake.issueToken({ provider: 'captchala', score: risk, action, hostname, captchalaKind });
-  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
-
-  beforeAll(async () => {
-    fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await createVerifier(
-      options({ expectedHostnames: ['localhost', 'app.example.com'] }),
-    ));
-  });
-  afterEach(async () => {
-    fake.reset();
-    await Promise.all(extraModules.splice(0).map((m) => m.close()));
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    await fake.close();
-  });
 
   describe('success', () => {
     it('accepts a pass token and reports action, referer host, score and solve time', async () => {
@@ -145,17 +104,16 @@ describe('CaptchaLa provider', () => {
 
     it('calls apiv1.captcha.la, and fallbackapiv1.captchala.com for offline_ tokens, by default', async () => {
       const recorder = hostRecordingDispatcher();
-      const defaults = await createVerifier({
+      const defaults = await buildFrom({
         provider: 'captchala',
         siteKey: APP_KEY,
         secretKey: APP_SECRET,
         circuitBreaker: false,
         dispatcher: recorder.dispatcher,
       });
-      extraModules.push(defaults.moduleRef);
-      await unavailable(defaults.verifier.verify('pt_abc'));
-      await unavailable(defaults.verifier.verify('offline_abc'));
-      await unavailable(defaults.verifier.issueChallenge({ action: 'login' }));
+      await unavailable(defaults.verify('pt_abc'));
+      await unavailable(defaults.verify('offline_abc'));
+      await unavailable(defaults.issueChallenge({ action: 'login' }));
       // Each call is tried twice (one retry on a network error); collapse the repeats.
       const calls = recorder.hosts.filter((host, i, all) => host !== all[i - 1]);
       expect(calls).toEqual([
@@ -573,7 +531,7 @@ describe('CaptchaLa provider', () => {
     });
 
     it('works through a CaptchaLa fallback provider', async () => {
-      const built = await createVerifier({
+      const built = await buildFrom({
         provider: 'altcha',
         fallback: {
           provider: 'captchala',
@@ -582,15 +540,13 @@ describe('CaptchaLa provider', () => {
           verifyUrl: fake.verifyUrl('captchala'),
         },
       });
-      extraModules.push(built.moduleRef);
-      const issued = await built.verifier.issueChallenge({ action: 'login' });
+      const issued = await built.issueChallenge({ action: 'login' });
       expect(issued.serverToken).toMatch(/^sct_/);
     });
 
     it('throws a clear Error when CaptchaLa is not configured', async () => {
-      const built = await createVerifier({ provider: 'altcha' });
-      extraModules.push(built.moduleRef);
-      await expect(built.verifier.issueChallenge({ action: 'login' })).rejects.toThrow(
+      const built = await buildFrom({ provider: 'altcha' });
+      await expect(built.issueChallenge({ action: 'login' })).rejects.toThrow(
         'issueChallenge needs the CaptchaLa provider',
       );
     });

@@ -1,21 +1,19 @@
 // What only Friendly Captcha does. The siteverify contract every remote provider keeps (keys, outages,
 // replays, expiry, hostnames, tokens never sent) runs for Friendly Captcha in siteverify-contract.spec.ts.
 import { Controller, HttpCode, type INestApplication, Post } from '@nestjs/common';
-import type { TestingModule } from '@nestjs/testing';
 import {
   CaptchaResult,
   RequireCaptcha,
-  type CaptchaModuleOptions,
   type CaptchaReason,
   type CaptchaVerification,
   type CaptchaVerifier,
 } from 'nestjs-captcha';
-import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
+import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import request from 'supertest';
 import { createCaptchaApp } from '../support/create-app';
-import { createVerifier } from '../support/create-verifier';
 import { hostRecordingDispatcher } from '../support/host-recording-dispatcher';
 import { unavailable } from '../support/expect-unavailable';
+import { providerFixture } from '../support/provider-fixture';
 
 const API_KEY = FakeCaptchaServer.secrets['friendly-captcha'];
 const SITE_KEY = FakeCaptchaServer.siteKeys['friendly-captcha'];
@@ -44,49 +42,18 @@ class FormController {
 }
 
 describe('Friendly Captcha provider', () => {
+  const fx = providerFixture('friendly-captcha');
+  const { options, build, lastRequest } = fx;
   let fake: FakeCaptchaServer;
   let verifier: CaptchaVerifier;
-  let moduleRef: TestingModule;
-  const extraModules: TestingModule[] = [];
+  beforeAll(() => ({ fake, verifier } = fx));
 
-  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
-    provider: 'friendly-captcha',
-    siteKey: SITE_KEY,
-    secretKey: API_KEY,
-    verifyUrl: fake.verifyUrl('friendly-captcha'),
-    timeoutMs: 300,
-    // These suites provoke many outages on one verifier; circuits have their own spec.
-    circuitBreaker: false,
-    ...overrides,
-  });
-
-  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
-    const built = await createVerifier(options(overrides));
-    extraModules.push(built.moduleRef);
-    return built.verifier;
-  };
   const v1 = () =>
     build({ friendlyCaptchaVersion: 1, verifyUrl: fake.endpointUrl('friendly-captcha', 'v1') });
 
   const token = (hostname = 'localhost') =>
     fake.issueToken({ provider: 'friendly-captcha', hostname });
   const solution = () => fake.issueToken({ provider: 'friendly-captcha', version: 1 });
-  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
-
-  beforeAll(async () => {
-    fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await createVerifier(
-      options({ expectedHostnames: ['localhost', 'app.example.com'] }),
-    ));
-  });
-  afterEach(async () => {
-    fake.reset();
-    await Promise.all(extraModules.splice(0).map((m) => m.close()));
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    await fake.close();
-  });
 
   describe('v2 success', () => {
     it('accepts a token and reports the origin host and the challenge time', async () => {

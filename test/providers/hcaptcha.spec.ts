@@ -1,14 +1,9 @@
 // What only hCaptcha does. The siteverify contract every remote provider keeps (keys, outages,
 // replays, expiry, hostnames, tokens never sent) runs for hCaptcha in siteverify-contract.spec.ts.
-import {
-  type CaptchaModuleOptions,
-  type CaptchaReason,
-  type CaptchaVerifier,
-} from 'nestjs-captcha';
-import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
-import type { TestingModule } from '@nestjs/testing';
-import { createVerifier } from '../support/create-verifier';
+import { type CaptchaReason, type CaptchaVerifier } from 'nestjs-captcha';
+import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { unavailable } from '../support/expect-unavailable';
+import { providerFixture } from '../support/provider-fixture';
 
 const SECRET = FakeCaptchaServer.secrets.hcaptcha;
 const SITE_KEY = FakeCaptchaServer.siteKeys.hcaptcha;
@@ -21,50 +16,19 @@ const failureBody = (...codes: string[]) =>
   JSON.stringify({ success: false, 'error-codes': codes });
 
 describe('hCaptcha provider', () => {
+  const fx = providerFixture('hcaptcha');
+  const { build, lastRequest } = fx;
   let fake: FakeCaptchaServer;
   let verifier: CaptchaVerifier;
-  let moduleRef: TestingModule;
-  const extraModules: TestingModule[] = [];
-
-  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
-    provider: 'hcaptcha',
-    siteKey: SITE_KEY,
-    secretKey: SECRET,
-    verifyUrl: fake.verifyUrl('hcaptcha'),
-    timeoutMs: 300,
-    // These suites provoke many outages on one verifier; circuits have their own spec.
-    circuitBreaker: false,
-    ...overrides,
+  beforeAll(() => ({ fake, verifier } = fx));
+  afterEach(() => {
+    fake.hcaptchaLegacyDuplicateCode = false;
   });
-
-  /** Another verifier with its own store, closed after the test. */
-  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
-    const built = await createVerifier(options(overrides));
-    extraModules.push(built.moduleRef);
-    return built.verifier;
-  };
 
   const token = (hostname = 'localhost') => fake.issueToken({ provider: 'hcaptcha', hostname });
   /** An Enterprise token: `riskScore` is hCaptcha's raw score, higher meaning more bot-like. */
   const enterpriseToken = (riskScore: number, hostname = 'localhost') =>
     fake.issueToken({ provider: 'hcaptcha', score: riskScore, scoreReason: ['test'], hostname });
-  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
-
-  beforeAll(async () => {
-    fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await createVerifier(
-      options({ expectedHostnames: ['localhost', 'app.example.com'] }),
-    ));
-  });
-  afterEach(async () => {
-    fake.reset();
-    fake.hcaptchaLegacyDuplicateCode = false;
-    await Promise.all(extraModules.splice(0).map((m) => m.close()));
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    await fake.close();
-  });
 
   describe('success', () => {
     it('accepts a token and reports hostname and challenge time (no action, no score)', async () => {

@@ -1,15 +1,10 @@
 // What only reCAPTCHA Enterprise does. The siteverify contract every remote provider keeps (keys, outages,
 // replays, expiry, hostnames, tokens never sent) runs for reCAPTCHA Enterprise in siteverify-contract.spec.ts.
-import type { TestingModule } from '@nestjs/testing';
-import {
-  CaptchaConfigError,
-  type CaptchaModuleOptions,
-  type CaptchaReason,
-  type CaptchaVerifier,
-} from 'nestjs-captcha';
-import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
+import { CaptchaConfigError, type CaptchaReason, type CaptchaVerifier } from 'nestjs-captcha';
+import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { createVerifier } from '../support/create-verifier';
 import { unavailable } from '../support/expect-unavailable';
+import { providerFixture } from '../support/provider-fixture';
 
 const API_KEY = FakeCaptchaServer.secrets['recaptcha-enterprise'];
 const SITE_KEY = FakeCaptchaServer.siteKeys['recaptcha-enterprise'];
@@ -19,47 +14,16 @@ const PROJECT = FakeCaptchaServer.projectId;
 const assessment = (fields: Record<string, unknown>) => JSON.stringify(fields);
 
 describe('reCAPTCHA Enterprise provider', () => {
+  const fx = providerFixture('recaptcha-enterprise', {
+    extraOptions: () => ({ projectId: PROJECT }),
+  });
+  const { options, build, lastRequest } = fx;
   let fake: FakeCaptchaServer;
   let verifier: CaptchaVerifier;
-  let moduleRef: TestingModule;
-  const extraModules: TestingModule[] = [];
-
-  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
-    provider: 'recaptcha-enterprise',
-    siteKey: SITE_KEY,
-    secretKey: API_KEY,
-    projectId: PROJECT,
-    verifyUrl: fake.verifyUrl('recaptcha-enterprise'),
-    timeoutMs: 300,
-    // These suites provoke many outages on one verifier; circuits have their own spec.
-    circuitBreaker: false,
-    ...overrides,
-  });
-
-  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
-    const built = await createVerifier(options(overrides));
-    extraModules.push(built.moduleRef);
-    return built.verifier;
-  };
+  beforeAll(() => ({ fake, verifier } = fx));
 
   const token = (score = 0.9, action = 'login', hostname = 'localhost', scoreReason?: string[]) =>
     fake.issueToken({ provider: 'recaptcha-enterprise', score, action, hostname, scoreReason });
-  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
-
-  beforeAll(async () => {
-    fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await createVerifier(
-      options({ expectedHostnames: ['localhost', 'app.example.com'] }),
-    ));
-  });
-  afterEach(async () => {
-    fake.reset();
-    await Promise.all(extraModules.splice(0).map((m) => m.close()));
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    await fake.close();
-  });
 
   describe('success', () => {
     it('accepts a valid token and reports action, hostname, score, reasons and create time', async () => {

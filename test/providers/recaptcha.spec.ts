@@ -1,14 +1,9 @@
 // What only reCAPTCHA does. The siteverify contract every remote provider keeps (keys, outages,
 // replays, expiry, hostnames, tokens never sent) runs for reCAPTCHA in siteverify-contract.spec.ts.
-import {
-  type CaptchaModuleOptions,
-  type CaptchaReason,
-  type CaptchaVerifier,
-} from 'nestjs-captcha';
-import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
-import type { TestingModule } from '@nestjs/testing';
-import { createVerifier } from '../support/create-verifier';
+import { type CaptchaReason, type CaptchaVerifier } from 'nestjs-captcha';
+import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { unavailable } from '../support/expect-unavailable';
+import { providerFixture } from '../support/provider-fixture';
 
 const SECRET = FakeCaptchaServer.secrets.recaptcha;
 const TEST_KEYS = FakeCaptchaServer.testKeys.recaptcha;
@@ -18,51 +13,20 @@ const failureBody = (...codes: string[]) =>
   JSON.stringify({ success: false, 'error-codes': codes });
 
 describe('reCAPTCHA provider', () => {
+  const fx = providerFixture('recaptcha', {
+    verifierOptions: {
+      expectedHostnames: ['localhost', 'app.example.com'],
+      minScoreByAction: { checkout: 0.8 },
+    },
+  });
+  const { build, lastRequest } = fx;
   let fake: FakeCaptchaServer;
   let verifier: CaptchaVerifier;
-  let moduleRef: TestingModule;
-  const extraModules: TestingModule[] = [];
-
-  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
-    provider: 'recaptcha',
-    siteKey: FakeCaptchaServer.siteKeys.recaptcha,
-    secretKey: SECRET,
-    verifyUrl: fake.verifyUrl('recaptcha'),
-    timeoutMs: 300,
-    // These suites provoke many outages on one verifier; circuits have their own spec.
-    circuitBreaker: false,
-    ...overrides,
-  });
-
-  /** Another verifier with its own store, closed after the test. */
-  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
-    const built = await createVerifier(options(overrides));
-    extraModules.push(built.moduleRef);
-    return built.verifier;
-  };
+  beforeAll(() => ({ fake, verifier } = fx));
 
   const v3Token = (score: number, action = 'login', hostname = 'localhost') =>
     fake.issueToken({ provider: 'recaptcha', score, action, hostname });
   const v2Token = (hostname = 'localhost') => fake.issueToken({ provider: 'recaptcha', hostname });
-  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
-
-  beforeAll(async () => {
-    fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await createVerifier(
-      options({
-        expectedHostnames: ['localhost', 'app.example.com'],
-        minScoreByAction: { checkout: 0.8 },
-      }),
-    ));
-  });
-  afterEach(async () => {
-    fake.reset();
-    await Promise.all(extraModules.splice(0).map((m) => m.close()));
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    await fake.close();
-  });
 
   describe('success', () => {
     it('accepts a v3 token and reports action, hostname, score and challenge time', async () => {

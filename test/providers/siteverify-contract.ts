@@ -1,4 +1,3 @@
-import type { TestingModule } from '@nestjs/testing';
 import {
   type CaptchaModuleOptions,
   type CaptchaReason,
@@ -6,8 +5,8 @@ import {
   type CaptchaVerifier,
 } from 'nestjs-captcha';
 import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
-import { createVerifier } from '../support/create-verifier';
 import { unavailable } from '../support/expect-unavailable';
+import { providerFixture } from '../support/provider-fixture';
 
 /** The providers judged by a remote siteverify call (ALTCHA verifies locally: no contract). */
 export type SiteverifyProvider =
@@ -77,48 +76,16 @@ const neverSent = (prefix: string): [string, unknown, CaptchaReason][] => [
 export function siteverifyContract(profile: SiteverifyProfile): void {
   const { provider } = profile;
   const SECRET = FakeCaptchaServer.secrets[provider];
+  const fx = providerFixture(provider, { extraOptions: profile.extraOptions });
+  const { build, lastRequest } = fx;
   let fake: FakeCaptchaServer;
   let verifier: CaptchaVerifier;
-  let moduleRef: TestingModule;
-  const extraModules: TestingModule[] = [];
+  beforeAll(() => ({ fake, verifier } = fx));
 
-  const options = (overrides: Partial<CaptchaModuleOptions> = {}): CaptchaModuleOptions => ({
-    provider,
-    siteKey: FakeCaptchaServer.siteKeys[provider],
-    secretKey: SECRET,
-    verifyUrl: fake.verifyUrl(provider),
-    timeoutMs: 300,
-    // These cases provoke many outages on one verifier; circuits have their own spec.
-    circuitBreaker: false,
-    ...profile.extraOptions?.(fake),
-    ...overrides,
-  });
-  /** Another verifier with its own store, closed after the test. */
-  const build = async (overrides: Partial<CaptchaModuleOptions> = {}) => {
-    const built = await createVerifier(options(overrides));
-    extraModules.push(built.moduleRef);
-    return built.verifier;
-  };
   const token = (hostname?: string) => profile.mint(fake, hostname);
-  const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
   /** The verdict when the token was never redeemed: the outage or refusal did not burn it. */
   const stillRedeemable = async (t: string, by: CaptchaVerifier = verifier) =>
     expect((await by.verify(t)).success).toBe(true);
-
-  beforeAll(async () => {
-    fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await createVerifier(
-      options({ expectedHostnames: ['localhost', 'app.example.com'] }),
-    ));
-  });
-  afterEach(async () => {
-    fake.reset();
-    await Promise.all(extraModules.splice(0).map((m) => m.close()));
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    await fake.close();
-  });
 
   describe('encoding', () => {
     it(`sends the token and the secret ${profile.encoding.contentType}`, async () => {

@@ -2,39 +2,14 @@
 // replays, expiry, hostnames, tokens never sent) runs for Turnstile in siteverify-contract.spec.ts.
 import { CaptchaUnavailableError, type CaptchaVerifier } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
-import type { TestingModule } from '@nestjs/testing';
-import { createVerifier } from '../support/create-verifier';
+import { providerFixture } from '../support/provider-fixture';
 
 describe('Turnstile provider', () => {
+  const fx = providerFixture('turnstile');
+  const { build } = fx;
   let fake: FakeCaptchaServer;
   let verifier: CaptchaVerifier;
-  let moduleRef: TestingModule;
-
-  const build = (overrides: object = {}) =>
-    createVerifier({
-      provider: 'turnstile',
-      siteKey: FakeCaptchaServer.siteKeys.turnstile,
-      secretKey: FakeCaptchaServer.secrets.turnstile,
-      verifyUrl: fake.verifyUrl('turnstile'),
-      timeoutMs: 300,
-      // These suites provoke many outages on one verifier; circuits have their own spec.
-      circuitBreaker: false,
-      ...overrides,
-    });
-
-  beforeAll(async () => {
-    fake = await FakeCaptchaServer.start();
-    ({ verifier, moduleRef } = await build({
-      expectedHostnames: ['localhost', 'app.example.com'],
-    }));
-  });
-  afterEach(() => {
-    fake.clearFaults();
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    await fake.close();
-  });
+  beforeAll(() => ({ fake, verifier } = fx));
 
   it('accepts a valid token and reports what the provider said', async () => {
     const token = fake.issueToken({
@@ -87,13 +62,11 @@ describe('Turnstile provider', () => {
       secretKey: keys.secrets.alwaysFails,
       siteKey: keys.siteKeys.alwaysBlocks,
     });
-    expect((await pass.verifier.verify(keys.dummyToken)).success).toBe(true);
-    expect(await fail.verifier.verify(keys.dummyToken)).toMatchObject({
+    expect((await pass.verify(keys.dummyToken)).success).toBe(true);
+    expect(await fail.verify(keys.dummyToken)).toMatchObject({
       success: false,
       reason: 'invalid',
     });
-    await pass.moduleRef.close();
-    await fail.moduleRef.close();
   });
 
   it('refuses a token made without an action where the call expects one', async () => {
@@ -112,11 +85,10 @@ describe('Turnstile provider', () => {
       siteKey: keys.siteKeys.alwaysPasses,
     });
     for (let i = 0; i < 3; i++) {
-      expect(await dev.verifier.verify(keys.dummyToken, { action: 'login' })).toMatchObject({
+      expect(await dev.verify(keys.dummyToken, { action: 'login' })).toMatchObject({
         success: true,
       });
     }
-    await dev.moduleRef.close();
   });
 
   it('still refuses the dummy token with a production secret', async () => {
