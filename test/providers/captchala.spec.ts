@@ -1,5 +1,6 @@
-// What only CaptchaLa does. The siteverify contract every remote provider keeps (keys, outages,
-// replays, expiry, hostnames, tokens never sent) runs for CaptchaLa in siteverify-contract.spec.ts.
+// What only CaptchaLa does. The siteverify contract shared by all remote providers
+// (keys, outages, replays, expiry, hostnames, tokens never sent) runs per provider in
+// siteverify-contract.spec.ts.
 import type { INestApplication } from '@nestjs/common';
 import { type CaptchaReason, type CaptchaVerifier } from 'nestjs-captcha';
 import { FakeCaptchaServer, type FakeCaptchalaTokenKind } from 'nestjs-captcha/testing';

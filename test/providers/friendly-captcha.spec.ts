@@ -1,18 +1,14 @@
-// What only Friendly Captcha does. The siteverify contract every remote provider keeps (keys, outages,
-// replays, expiry, hostnames, tokens never sent) runs for Friendly Captcha in siteverify-contract.spec.ts.
-import { Controller, HttpCode, type INestApplication, Post } from '@nestjs/common';
-import {
-  CaptchaResult,
-  RequireCaptcha,
-  type CaptchaReason,
-  type CaptchaVerification,
-  type CaptchaVerifier,
-} from 'nestjs-captcha';
+// What only Friendly Captcha does. The siteverify contract shared by all remote providers
+// (keys, outages, replays, expiry, hostnames, tokens never sent) runs per provider in
+// siteverify-contract.spec.ts.
+import type { INestApplication } from '@nestjs/common';
+import { type CaptchaReason, type CaptchaVerifier } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import request from 'supertest';
 import { createCaptchaApp } from '../support/create-app';
 import { hostRecordingDispatcher } from '../support/host-recording-dispatcher';
 import { unavailable } from '../support/expect-unavailable';
+import { PolicyRoutesController } from '../support/policy-routes.controller';
 import { providerFixture } from '../support/provider-fixture';
 
 const API_KEY = FakeCaptchaServer.secrets['friendly-captcha'];
@@ -23,23 +19,6 @@ const WRONG_KEY = 'A1WRONGKEYDONOTLEAKTHIS000000000';
 const v2Failure = (code: string) =>
   JSON.stringify({ success: false, error: { error_code: code, detail: 'human text' } });
 const v1Failure = (...codes: string[]) => JSON.stringify({ success: false, errors: codes });
-
-@Controller()
-class FormController {
-  @Post('signup')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'signup' })
-  signup(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-
-  @Post('comment')
-  @HttpCode(200)
-  @RequireCaptcha({ action: 'comment', failureMode: 'open' })
-  comment(@CaptchaResult() captcha: CaptchaVerification) {
-    return { captcha };
-  }
-}
 
 describe('Friendly Captcha provider', () => {
   const fx = providerFixture('friendly-captcha');
@@ -304,7 +283,7 @@ describe('Friendly Captcha provider', () => {
       let app: INestApplication;
 
       beforeAll(async () => {
-        app = await createCaptchaApp(options({ logDecisions: false }), [FormController]);
+        app = await createCaptchaApp(options({ logDecisions: false }), [PolicyRoutesController]);
       });
       afterAll(() => app.close());
 
@@ -316,7 +295,7 @@ describe('Friendly Captcha provider', () => {
         async (_what, fault) => {
           fake.fault('friendly-captcha', fault);
           const closed = await request(app.getHttpServer())
-            .post('/signup')
+            .post('/login')
             .send({ 'frc-captcha-response': token() })
             .expect(503);
           expect(closed.body).toMatchObject({
@@ -340,7 +319,7 @@ describe('Friendly Captcha provider', () => {
 
       it('reads the v1 widget field frc-captcha-solution too', async () => {
         const res = await request(app.getHttpServer())
-          .post('/signup')
+          .post('/login')
           .send({ 'frc-captcha-solution': token() })
           .expect(200);
         expect(res.body.captcha).toMatchObject({ success: true, provider: 'friendly-captcha' });
@@ -348,7 +327,7 @@ describe('Friendly Captcha provider', () => {
 
       it('passes a good token from the frc-captcha-response field', async () => {
         const res = await request(app.getHttpServer())
-          .post('/signup')
+          .post('/login')
           .send({ 'frc-captcha-response': token() })
           .expect(200);
         expect(res.body.captcha).toMatchObject({ success: true, provider: 'friendly-captcha' });

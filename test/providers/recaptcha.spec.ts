@@ -1,5 +1,6 @@
-// What only reCAPTCHA does. The siteverify contract every remote provider keeps (keys, outages,
-// replays, expiry, hostnames, tokens never sent) runs for reCAPTCHA in siteverify-contract.spec.ts.
+// What only reCAPTCHA does. The siteverify contract shared by all remote providers
+// (keys, outages, replays, expiry, hostnames, tokens never sent) runs per provider in
+// siteverify-contract.spec.ts.
 import { type CaptchaReason, type CaptchaVerifier } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { unavailable } from '../support/expect-unavailable';

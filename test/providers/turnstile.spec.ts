@@ -1,5 +1,6 @@
-// What only Turnstile does. The siteverify contract every remote provider keeps (keys, outages,
-// replays, expiry, hostnames, tokens never sent) runs for Turnstile in siteverify-contract.spec.ts.
+// What only Turnstile does. The siteverify contract shared by all remote providers
+// (keys, outages, replays, expiry, hostnames, tokens never sent) runs per provider in
+// siteverify-contract.spec.ts.
 import { CaptchaUnavailableError, type CaptchaVerifier } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { providerFixture } from '../support/provider-fixture';

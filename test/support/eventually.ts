@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** How long a wait for an event may take before the test is called hung (well under testTimeout). */
+/** How long a wait for an event may take before the test is called hung (under testTimeout). */
 export const HUNG_AFTER_MS = 5_000;
 
 const POLL_MS = 10;

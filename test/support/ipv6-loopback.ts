@@ -19,7 +19,6 @@ export function missingIpv6Loopback(): string | undefined {
   const answer = probe.stdout.trim();
   if (answer === 'ok') return undefined;
   if (MISSING_IPV6.includes(answer)) return `listening on ::1 fails with ${answer}`;
-  throw new Error(
-    `IPv6 loopback probe failed for another reason than missing IPv6: ${answer || probe.stderr || probe.error}`,
-  );
+  const why = answer || probe.stderr || String(probe.error);
+  throw new Error(`IPv6 loopback probe failed for another reason than missing IPv6: ${why}`);
 }
