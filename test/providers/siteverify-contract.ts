@@ -4,7 +4,7 @@ import {
   type CaptchaVerification,
   type CaptchaVerifier,
 } from 'nestjs-captcha';
-import { FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
+import { type FaultOptions, FakeCaptchaServer, type RecordedRequest } from 'nestjs-captcha/testing';
 import { unavailable } from '../support/expect-unavailable';
 import { providerFixture } from '../support/provider-fixture';
 
@@ -51,6 +51,14 @@ export interface SiteverifyProfile {
   expired: ExpectedRefusal;
   /** The longest token the verifier sends. */
   maxTokenLength: number;
+  /** The provider's refusal carrying `code`, as it sends it with HTTP `status`. */
+  refusal: (code: string, status: number) => FaultOptions;
+  /** Codes that judge the token: code, the reason it reads as, and the HTTP status it comes with. */
+  verdictCodes: [code: string, reason: CaptchaReason, status: number][];
+  /** Codes that name our own mistake (keys, request), with their HTTP status: never a verdict. */
+  misconfiguredCodes: [code: string, status: number][];
+  /** What the error's details hold for such a code (default: the code). */
+  misconfiguredDetails?: (code: string, status: number) => Record<string, unknown>;
 }
 
 /** A token the verifier refuses itself, without a call. */
@@ -168,6 +176,42 @@ export function siteverifyContract(profile: SiteverifyProfile): void {
       });
       expect(v.success).toBe(true);
     });
+  });
+
+  describe('error codes', () => {
+    it.each(profile.verdictCodes)('maps %s to %s (HTTP %i)', async (code, reason, status) => {
+      fake.fault(provider, { ...profile.refusal(code, status), times: 1 });
+      expect(await verifier.verify(token())).toMatchObject({
+        success: false,
+        provider,
+        reason,
+        errorCodes: [code],
+        httpStatus: status,
+      });
+    });
+
+    // A provider whose refusals never name our own mistake (CaptchaLa) has no such codes.
+    if (profile.misconfiguredCodes.length > 0) {
+      it.each(profile.misconfiguredCodes)(
+        'throws CaptchaUnavailableError(misconfigured) for %s (HTTP %i), naming neither secret nor token',
+        async (code, status) => {
+          fake.fault(provider, { ...profile.refusal(code, status), times: 1 });
+          const t = token();
+          const error = await unavailable(verifier.verify(t));
+          expect(error).toMatchObject({
+            provider,
+            kind: 'misconfigured',
+            reason: 'misconfigured',
+            details: profile.misconfiguredDetails?.(code, status) ?? { errorCodes: [code] },
+          });
+          expect(error.message).toContain(code);
+          expect(error.message).not.toContain(SECRET);
+          expect(error.message).not.toContain(t);
+          // The provider never judged it.
+          await stillRedeemable(t);
+        },
+      );
+    }
   });
 
   describe('keys', () => {

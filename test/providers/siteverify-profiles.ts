@@ -9,6 +9,11 @@ const formEncoding = {
 };
 const json = (sent: RecordedRequest) => JSON.parse(sent.rawBody) as Record<string, unknown>;
 const header = (sent: RecordedRequest, name: string) => sent.headers[name] as string | undefined;
+/** A failed siteverify verdict as Cloudflare, Google and hCaptcha send it. */
+const errorCodesRefusal = (code: string, status: number) => ({
+  status,
+  body: JSON.stringify({ success: false, 'error-codes': [code] }),
+});
 
 /** What each remote provider answers in the shared siteverify contract, from its protocol. */
 export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
@@ -33,6 +38,17 @@ export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
     // Cloudflare does not say which of the two happened; the shared code reads as duplicate.
     expired: { reason: 'duplicate', errorCodes: ['timeout-or-duplicate'] },
     maxTokenLength: 2048,
+    refusal: errorCodesRefusal,
+    verdictCodes: [
+      ['missing-input-response', 'malformed', 200],
+      ['invalid-input-response', 'invalid', 200],
+      ['timeout-or-duplicate', 'duplicate', 200],
+    ],
+    misconfiguredCodes: [
+      ['missing-input-secret', 200],
+      ['invalid-input-secret', 200],
+      ['bad-request', 200],
+    ],
   },
   {
     provider: 'recaptcha',
@@ -56,6 +72,17 @@ export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
     // Google does not say which of the two happened; the shared code reads as duplicate.
     expired: { reason: 'duplicate', errorCodes: ['timeout-or-duplicate'] },
     maxTokenLength: 4096,
+    refusal: errorCodesRefusal,
+    verdictCodes: [
+      ['missing-input-response', 'malformed', 200],
+      ['invalid-input-response', 'invalid', 200],
+      ['timeout-or-duplicate', 'duplicate', 200],
+    ],
+    misconfiguredCodes: [
+      ['missing-input-secret', 200],
+      ['invalid-input-secret', 200],
+      ['bad-request', 200],
+    ],
   },
   {
     provider: 'recaptcha-enterprise',
@@ -84,6 +111,33 @@ export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
     lifetimeSeconds: 120,
     expired: { reason: 'expired', errorCodes: ['EXPIRED'] },
     maxTokenLength: 4096,
+    // A verdict is an assessment with valid:false; our own mistake is Google's error envelope.
+    refusal: (code, status) => ({
+      status,
+      body: JSON.stringify(
+        status === 200
+          ? { tokenProperties: { valid: false, invalidReason: code }, riskAnalysis: { score: 0 } }
+          : { error: { code: status, message: 'no', status: code } },
+      ),
+    }),
+    verdictCodes: [
+      ['MALFORMED', 'malformed', 200],
+      ['MISSING', 'malformed', 200],
+      ['EXPIRED', 'expired', 200],
+      ['DUPE', 'duplicate', 200],
+      ['BROWSER_ERROR', 'invalid', 200],
+      ['SITE_MISMATCH', 'invalid', 200],
+      ['UNKNOWN_INVALID_REASON', 'invalid', 200],
+      ['INVALID_REASON_UNSPECIFIED', 'invalid', 200],
+      ['A_REASON_GOOGLE_ADDS_LATER', 'invalid', 200],
+    ],
+    misconfiguredCodes: [
+      ['INVALID_ARGUMENT', 400],
+      ['UNAUTHENTICATED', 401],
+      ['PERMISSION_DENIED', 403],
+      ['NOT_FOUND', 404],
+    ],
+    misconfiguredDetails: (code, status) => ({ status, errorCodes: [code] }),
   },
   {
     provider: 'hcaptcha',
@@ -105,6 +159,23 @@ export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
     lifetimeSeconds: 120,
     expired: { reason: 'expired', errorCodes: ['expired-input-response'] },
     maxTokenLength: 8192,
+    refusal: errorCodesRefusal,
+    verdictCodes: [
+      ['missing-input-response', 'malformed', 200],
+      ['invalid-input-response', 'invalid', 200],
+      ['expired-input-response', 'expired', 200],
+      ['already-seen-response', 'duplicate', 200],
+      ['invalid-or-already-seen-response', 'duplicate', 200],
+    ],
+    misconfiguredCodes: [
+      ['missing-input-secret', 200],
+      ['invalid-input-secret', 200],
+      ['sitekey-secret-mismatch', 200],
+      ['not-using-dummy-secret', 200],
+      ['bad-request', 200],
+      ['missing-remoteip', 200],
+      ['invalid-remoteip', 200],
+    ],
   },
   {
     provider: 'friendly-captcha',
@@ -126,6 +197,23 @@ export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
     lifetimeSeconds: 600,
     expired: { reason: 'expired', errorCodes: ['response_timeout'] },
     maxTokenLength: 16384,
+    refusal: (code, status) => ({
+      status,
+      body: JSON.stringify({ success: false, error: { error_code: code, detail: 'human text' } }),
+    }),
+    verdictCodes: [
+      ['response_missing', 'malformed', 400],
+      ['response_invalid', 'invalid', 200],
+      ['response_timeout', 'expired', 200],
+      ['response_duplicate', 'duplicate', 200],
+      ['a_code_added_later', 'invalid', 200],
+    ],
+    misconfiguredCodes: [
+      ['auth_required', 401],
+      ['auth_invalid', 401],
+      ['sitekey_invalid', 400],
+      ['bad_request', 400],
+    ],
   },
   {
     provider: 'captchala',
@@ -155,5 +243,20 @@ export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
     lifetimeSeconds: 300,
     expired: { reason: 'expired', errorCodes: ['token_expired'] },
     maxTokenLength: 4096,
+    refusal: (code, status) => ({
+      status,
+      body: JSON.stringify({ code: 0, data: { valid: false, error: code } }),
+    }),
+    verdictCodes: [
+      ['token_expired', 'expired', 200],
+      ['challenge_expired', 'expired', 200],
+      ['token_already_used', 'duplicate', 200],
+      ['token_not_found', 'invalid', 200],
+      ['challenge_not_found', 'invalid', 200],
+      ['invalid_answer', 'invalid', 200],
+      ['a_code_added_later', 'invalid', 200],
+    ],
+    // CaptchaLa names no code for our own mistake in a refusal: its keys are refused by status.
+    misconfiguredCodes: [],
   },
 ];
