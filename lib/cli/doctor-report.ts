@@ -1,5 +1,5 @@
 import type { CaptchaCspDirectives } from '../csp/captcha-csp-directives';
-import type { DoctorReport, DoctorStatus } from './doctor';
+import type { DoctorReport, DoctorStatus } from './doctor-check';
 
 const SYMBOLS: Record<DoctorStatus, string> = { pass: '✓', warn: '⚠', fail: '✗' };
 

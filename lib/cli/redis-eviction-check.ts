@@ -1,4 +1,4 @@
-import type { DoctorCheck } from './doctor';
+import type { DoctorCheck } from './doctor-check';
 
 /**
  * Reports whether the Redis behind the store may evict single-use claims, from its
