@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 
-/** One-shot hashing (Node ≥ 20.12) is ~3× cheaper than `createHash` for a short input. */
+/** One-shot hashing where Node has it (≥ 20.12). Perf: docs/performance.md#memoised-subject-keys */
 const sha256: (data: string) => string =
   typeof crypto.hash === 'function'
     ? (data) => crypto.hash('sha256', data, 'base64url')

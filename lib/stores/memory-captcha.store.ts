@@ -122,13 +122,12 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   /**
    * {@link decrement} without the promise. A counter back at 0 reads as absent and the next
    * increment opens a fresh window. It is deleted, so calm traffic (counted, then refunded) leaves
-   * no trace, except when it is the cache's last entry: lru-cache empties itself on deleting its
-   * last entry by refilling arrays of `maxEntries` slots (~180 µs at 100 000), which a lone
-   * subject's calm requests would then pay on every request.
+   * no trace, except when it is the cache's last entry, which lru-cache would pay dearly to
+   * delete on every calm request of a lone subject. Perf: docs/performance.md#synchronous-memory-store
    */
   [DECREMENT_NOW](key: string): number {
-    // No clock read (a third of a calm request's store cost): a refund of an expired counter is
-    // harmless, every read checks the expiry anyway.
+    // No clock read: a refund of an expired counter is harmless, every read checks the expiry
+    // anyway. Perf: docs/performance.md#synchronous-memory-store
     const entry = this.entries.peek(key);
     if (entry === undefined || entry.count === 0) return 0;
     entry.count -= 1;

@@ -4,6 +4,8 @@ import type { CaptchaStore } from './captcha-store.interface';
  * A counter read that needs no I/O, offered by stores that can answer at once (the memory store).
  * Internal: `failedAttempts` uses it so a calm request is decided without a promise; other stores
  * are read through {@link CaptchaStore.count} as usual.
+ *
+ * @internal
  */
 export const PEEK_COUNT = Symbol('nestjs-captcha:peek-count');
 
