@@ -87,7 +87,6 @@ export class FriendlyCaptchaProvider implements CaptchaProvider {
     const ok = response.status >= 200 && response.status <= 299;
     if (body.success === true) {
       if (!ok) throw unreadableReply(this.name, response, 'with a success verdict; not trusted');
-      // Spread last: V8 11 (Node 20) adds fields after a spread ~1 µs each (benchmarked).
       return {
         success: true,
         errorCodes: [],

@@ -63,12 +63,11 @@ function parseHttpUrl(value: string): URL | undefined {
  * failure turned into a {@link CaptchaUnavailableError} that never carries the request body.
  * Callers make the retry safe (Turnstile resends the same `idempotency_key`).
  *
- * Why undici, and why `dispatch`: the provider call is the largest CPU cost of a verified request
- * (benchmarked). With 50 calls in flight to a local keep-alive server, one bare call cost
- * ~71 µs of CPU on `http.request` with a keep-alive `http.Agent` against ~26–29 µs on undici's
- * `request` (axios, used before, ~255 µs). `request` also builds a response stream, an async
- * resource and a header object per call; a handler object needs none of them (~4 µs less per
- * call). The timeout is a plain timer that aborts through the handle undici gives the handler.
+ * Why undici's `dispatch`: the provider call is the largest CPU cost of a verified request.
+ * Perf: docs/performance.md#provider-transport. The timeout is a plain timer that aborts through
+ * the handle undici gives the handler.
+ *
+ * @internal
  */
 @Injectable()
 export class ProviderHttpClient implements OnModuleDestroy {

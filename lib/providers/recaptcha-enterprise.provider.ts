@@ -96,7 +96,6 @@ export class RecaptchaEnterpriseProvider implements CaptchaProvider {
         : [],
       challengeTs: dateOf(properties.createTime),
     };
-    // Spreads last: V8 11 (Node 20) adds fields after a spread ~1 µs each (benchmarked).
     if (properties.valid === true) return { success: true, errorCodes: [], ...fields };
     const invalidReason =
       typeof properties.invalidReason === 'string'
