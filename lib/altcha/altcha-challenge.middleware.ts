@@ -13,7 +13,7 @@ import { CaptchaProviders } from '../providers/captcha-providers';
  */
 @Injectable()
 export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
-  private readonly logger = new Logger('CaptchaModule');
+  private readonly logger = new Logger('CaptchaAltchaChallenge');
 
   constructor(private readonly providers: CaptchaProviders) {}
 

@@ -18,7 +18,7 @@ export class CaptchalaChallengeMiddleware implements NestMiddleware<
   IncomingMessage,
   ServerResponse
 > {
-  private readonly logger = new Logger('CaptchaModule');
+  private readonly logger = new Logger('CaptchaCaptchalaChallenge');
 
   constructor(private readonly verifier: CaptchaVerifier) {}
 

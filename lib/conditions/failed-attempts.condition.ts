@@ -115,7 +115,7 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
   // Per-request state, on the context (one condition serves every request of its routes):
   // the key, computed once; and, while this request holds a counted attempt, its key and the
   // count it got, so only an attempt actually counted is ever refunded, and at most once.
-  // Perf: docs/performance.md#symbol-keyed-request-state
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#symbol-keyed-request-state
   const keySlot = Symbol('failedAttempts:key');
   const countedSlot = Symbol('failedAttempts:counted');
   const countSlot = Symbol('failedAttempts:count');
@@ -145,9 +145,9 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
     const slots = context as CaptchaContext & Slots;
     // Evaluated twice for one request (a subclassed guard, a combinator): counted once.
     if (slots[countSlot] !== undefined) return slots[countSlot] > threshold;
-    // The memory store answers at once (Perf: docs/performance.md#synchronous-memory-store). A
-    // store failure rejects (or throws) here and reaches the guard's `storeFailureMode`; the
-    // attempt is then not counted, and not refunded either.
+    // The memory store answers at once. A store failure rejects (or throws) here and reaches
+    // the guard's `storeFailureMode`; the attempt is then not counted, and not refunded either.
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const now = incrementNow(context.store, key, windowMs);
     if (now !== undefined) return counted(context, key, now);
     return context.store.increment(key, windowMs).then((count) => counted(context, key, count));

@@ -36,7 +36,7 @@ export function ipReputation(
     max: options.maxEntries ?? 10_000,
     ttl: parseDuration(options.cacheFor ?? '5m', 'ipReputation: cacheFor'),
   });
-  const logger = new Logger('CaptchaGuard');
+  const logger = new Logger('CaptchaIpReputation');
   return defineCondition(
     'ipReputation',
     async ({ clientIp }) => {

@@ -182,7 +182,7 @@ export class ClientIpResolver {
     if (network === undefined) {
       network = ipv6Network(ip, this.ipv6Prefix);
       // Bounded: a flood of distinct addresses costs at most MAX_NETWORKS entries.
-      // Perf: docs/performance.md#client-ip-resolution
+      // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
       if (this.networks.size >= MAX_NETWORKS) this.networks.clear();
       this.networks.set(ip, network);
     }
@@ -231,7 +231,7 @@ function compileTrust(trustProxy: boolean | number | string | string[]): TrustFu
 /** The Node message behind an Express request, a Fastify request (`raw`) or a bare message. */
 function messageOf(request: unknown): Partial<IncomingMessage> | undefined {
   // Express's request is the message: say so before looking for a `raw` it does not have.
-  // Perf: docs/performance.md#client-ip-resolution
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
   if (request instanceof IncomingMessage) return request;
   if (typeof request !== 'object' || request === null) return undefined;
   const raw = (request as { raw?: unknown }).raw;

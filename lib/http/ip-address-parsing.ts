@@ -26,7 +26,8 @@ export function ipv6Network(ip: string, prefix: number): string {
   if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
   if (prefix >= 128) return address.toString();
   // Masked on the parsed words: ipaddr.IPv6.networkAddressFromCIDR without parsing and
-  // formatting twice. Perf: docs/performance.md#client-ip-resolution
+  // formatting twice.
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
   const words = address.parts.map((word, i) => {
     const bits = Math.min(16, Math.max(0, prefix - i * 16));
     return word & ((0xffff << (16 - bits)) & 0xffff);
@@ -42,7 +43,8 @@ let lastSocketIp: string | undefined;
 export function normalizeSocketAddress(address: unknown): string | undefined {
   if (typeof address !== 'string') return undefined;
   // Requests come in runs from one peer (a keep-alive connection, the load balancer): the last
-  // answer is kept. Perf: docs/performance.md#client-ip-resolution
+  // answer is kept.
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
   if (address === lastSocketAddress) return lastSocketIp;
   const ip = parseSocketAddress(address);
   lastSocketAddress = address;
@@ -118,7 +120,7 @@ function isPort(text: string, optional: boolean): boolean {
 function normalize(address: string): string {
   // What sockets report on every request first: `isIP` accepts only canonical dotted quads (no
   // leading zeros), so such an address is already normalized; ipaddr.js only for the rest.
-  // Perf: docs/performance.md#client-ip-resolution
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
   if (isIP(address) === 4) return address;
   if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) return address.slice(7);
   const parsed = ipaddr.parse(address);

@@ -64,8 +64,8 @@ function parseHttpUrl(value: string): URL | undefined {
  * Callers make the retry safe (Turnstile resends the same `idempotency_key`).
  *
  * Why undici's `dispatch`: the provider call is the largest CPU cost of a verified request.
- * Perf: docs/performance.md#provider-transport. The timeout is a plain timer that aborts through
- * the handle undici gives the handler.
+ * The timeout is a plain timer that aborts through the handle undici gives the handler.
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#provider-transport
  *
  * @internal
  */

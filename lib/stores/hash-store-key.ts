@@ -1,6 +1,9 @@
 import * as crypto from 'node:crypto';
 
-/** One-shot hashing where Node has it (≥ 20.12). Perf: docs/performance.md#memoised-subject-keys */
+/**
+ * One-shot hashing where Node has it (≥ 20.12).
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#memoised-subject-keys
+ */
 const sha256: (data: string) => string =
   typeof crypto.hash === 'function'
     ? (data) => crypto.hash('sha256', data, 'base64url')

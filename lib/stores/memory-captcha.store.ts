@@ -123,11 +123,13 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
    * {@link decrement} without the promise. A counter back at 0 reads as absent and the next
    * increment opens a fresh window. It is deleted, so calm traffic (counted, then refunded) leaves
    * no trace, except when it is the cache's last entry, which lru-cache would pay dearly to
-   * delete on every calm request of a lone subject. Perf: docs/performance.md#synchronous-memory-store
+   * delete on every calm request of a lone subject.
+   * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
    */
   [DECREMENT_NOW](key: string): number {
     // No clock read: a refund of an expired counter is harmless, every read checks the expiry
-    // anyway. Perf: docs/performance.md#synchronous-memory-store
+    // anyway.
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const entry = this.entries.peek(key);
     if (entry === undefined || entry.count === 0) return 0;
     entry.count -= 1;

@@ -4,8 +4,8 @@ import type { CaptchaStore } from './captcha-store.interface';
  * Counter writes that need no I/O, offered by stores that can answer at once (the memory store).
  * Internal: `failedAttempts` counts every attempt when it is evaluated and refunds it when the
  * outcome is not a failure; with these a calm request on the memory store does both without a
- * promise (Perf: docs/performance.md#synchronous-memory-store). Other stores go through
- * {@link CaptchaStore.increment} and `decrement` as usual.
+ * promise. Other stores go through {@link CaptchaStore.increment} and `decrement` as usual.
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
  *
  * @internal
  */

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
-const logger = new Logger('CaptchaVerifier');
+const logger = new Logger('CaptchaClaims');
 
 /**
  * Claims a single-use key under the store failure policy: resolves `false` for a replay. When the
