@@ -12,8 +12,8 @@ export const CONDITION_EXPLAIN = Symbol('nestjs-captcha:condition-explain');
 
 /**
  * What a condition does with the handler's outcome. A hook with nothing to do returns
- * `undefined` rather than a resolved promise: most requests end that way, and it spares them the
- * promises.
+ * `undefined` rather than a resolved promise: most requests end that way.
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
  */
 export interface ConditionOutcomeHooks {
   /** The handler threw `error`. */

@@ -104,7 +104,10 @@ class StoreErrorBoundary
     if (this.owned) await (this.inner as Partial<{ close(): Promise<void> }>).close?.();
   }
 
-  /** One promise per call (no extra `async` layer): this sits on every guarded request. */
+  /**
+   * One promise per call (no extra `async` layer): this sits on every guarded request.
+   * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
+   */
   private guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
       // Promise.resolve hands a native promise back as is, and copes with a custom store

@@ -62,10 +62,10 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   constructor(options: MemoryCaptchaStoreOptions = {}) {
     const max = positiveInteger(options.maxEntries ?? DEFAULT_MAX_ENTRIES, 'maxEntries');
     const maxClaims = positiveInteger(options.maxClaims ?? DEFAULT_MAX_CLAIMS, 'maxClaims');
-    // Expiry is ours (`expiresAt`), not lru-cache's: its TTL tracking (two clocks read and two
-    // arrays written per entry) would only repeat it. Expired entries are not swept by timers:
-    // they are dropped when read, and the size bound evicts them first anyway (they stop being
-    // read, so they become the least recently used).
+    // Expiry is ours (`expiresAt`), not lru-cache's, which would only repeat it. Expired entries
+    // are not swept by timers: they are dropped when read, and the size bound evicts them first
+    // anyway (they stop being read, so they become the least recently used).
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const { onEviction } = options;
     this.entries = new LRUCache<string, Entry>({
       max,
@@ -98,6 +98,7 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   [INCREMENT_NOW](key: string, windowMs: number): number {
     const ttl = toTtl(windowMs, 'windowMs');
     // One clock read: this runs on every request of a `failedAttempts` route.
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const now = performance.now();
     const entry = this.entries.get(key);
     if (entry === undefined) {

@@ -19,7 +19,8 @@ export function claimOnce(
   storeFailureMode: 'closed' | 'open',
 ): Promise<boolean> {
   // One promise layer (no `async`): the store's own promise, with the failure policy on its
-  // rejection (`Promise.resolve` hands a native promise back as is).
+  // rejection (`Promise.resolve` hands a native promise back as is). The refused-replay path.
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
   let claimed: Promise<boolean>;
   try {
     claimed = Promise.resolve(store.claim(key, ttlMs));
