@@ -13,7 +13,11 @@ import {
   errorMessage,
 } from './doctor-check';
 
-/** The `altcha-hmac-key` check: a set, strong key (weak or unset: fails in production). @internal */
+/**
+ * The `altcha-hmac-key` check: a set, strong key (weak or unset: fails in production).
+ *
+ * @internal
+ */
 export function hmacKeyCheck(env: DoctorEnvironment, production: boolean): DoctorCheck {
   const key = (env.CAPTCHA_ALTCHA_HMAC_KEY ?? '').trim();
   if (key !== '') {
@@ -46,7 +50,11 @@ export function hmacKeyCheck(env: DoctorEnvironment, production: boolean): Docto
   };
 }
 
-/** Signs a challenge with the module, solves it as the widget would, and verifies the solution. */
+/**
+ * Signs a challenge with the module, solves it as the widget would, and verifies the solution.
+ *
+ * @internal
+ */
 export async function altchaRoundTrip(
   name: string,
   verifier: CaptchaVerifier,

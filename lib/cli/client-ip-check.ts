@@ -6,6 +6,8 @@ import type { DoctorCheck } from './doctor-check';
  * How the client IP will be read (`CAPTCHA_TRUST_PROXY`, `CAPTCHA_CLIENT_IP_HEADER`,
  * `CAPTCHA_IPV6_PREFIX`); a warning where any client could choose its own IP, and with it its
  * per-IP counters.
+ *
+ * @internal
  */
 export function clientIpCheck(options: CaptchaModuleOptions): DoctorCheck {
   const { trustProxy, clientIpHeader } = options;

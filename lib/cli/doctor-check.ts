@@ -5,10 +5,18 @@ import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 // The doctor's vocabulary, in a leaf module: every check family imports it, and `doctor.ts`
 // imports every check family, so it cannot live in `doctor.ts` without an import loop.
 
-/** How one check ended: `warn` does not fail the run. */
+/**
+ * How one check ended: `warn` does not fail the run.
+ *
+ * @internal
+ */
 export type DoctorStatus = 'pass' | 'warn' | 'fail';
 
-/** One line of the doctor's checklist. */
+/**
+ * One line of the doctor's checklist.
+ *
+ * @internal
+ */
 export interface DoctorCheck {
   /**
    * `configuration`, `variables`, `client-ip`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`,
@@ -25,12 +33,23 @@ export interface DoctorCheck {
 /**
  * The doctor's exit codes: `0` every check passed (warnings allowed), `1` a check failed, `2` bad
  * configuration (a `CAPTCHA_*` variable is invalid) or bad usage.
+ *
+ * @internal
  */
 export const DOCTOR_EXIT_CODES = { ok: 0, checkFailed: 1, badConfiguration: 2 } as const;
 
+/**
+ * One of {@link DOCTOR_EXIT_CODES}.
+ *
+ * @internal
+ */
 export type DoctorExitCode = (typeof DOCTOR_EXIT_CODES)[keyof typeof DOCTOR_EXIT_CODES];
 
-/** Everything `nestjs-captcha doctor` found; printed as a checklist or, with `--json`, as is. */
+/**
+ * Everything `nestjs-captcha doctor` found; printed as a checklist or, with `--json`, as is.
+ *
+ * @internal
+ */
 export interface DoctorReport {
   /** `true` when no check failed (`exitCode` 0). */
   ok: boolean;
@@ -48,7 +67,11 @@ export interface DoctorReport {
   envFile: DoctorEnvFile | null;
 }
 
-/** A .env file the doctor read (the CLI reads `./.env` by default, as `@nestjs/config` does). */
+/**
+ * A .env file the doctor read (the CLI reads `./.env` by default, as `@nestjs/config` does).
+ *
+ * @internal
+ */
 export interface DoctorEnvFile {
   /** The file's path, as resolved. */
   path: string;
@@ -58,7 +81,11 @@ export interface DoctorEnvFile {
   overridden: string[];
 }
 
-/** Options of {@link runDoctor}. */
+/**
+ * Options of {@link runDoctor}.
+ *
+ * @internal
+ */
 export interface DoctorOptions {
   /** How long the Redis check waits for each command, connection included. Default `2000` ms. */
   redisTimeoutMs?: number;
@@ -68,15 +95,27 @@ export interface DoctorOptions {
   envFile?: DoctorEnvFile;
 }
 
-/** Environment variables, as `process.env` holds them. */
+/**
+ * Environment variables, as `process.env` holds them.
+ *
+ * @internal
+ */
 export type DoctorEnvironment = Readonly<Record<string, string | undefined>>;
 
-/** The message of anything thrown. @internal */
+/**
+ * The message of anything thrown.
+ *
+ * @internal
+ */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Milliseconds since `started` (a `performance.now()`), rounded. @internal */
+/**
+ * Milliseconds since `started` (a `performance.now()`), rounded.
+ *
+ * @internal
+ */
 export function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }

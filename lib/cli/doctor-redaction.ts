@@ -1,7 +1,11 @@
 import { urlSecretParts } from '../config/mask-url-secrets';
 import type { DoctorEnvironment } from './doctor-check';
 
-/** Values that must never be printed: the secret, the HMAC key, the Redis URL and the secret parts of URLs. */
+/**
+ * Values that must never be printed: the secret, the HMAC key, the Redis URL and the secret parts of URLs.
+ *
+ * @internal
+ */
 export function secretsOf(env: DoctorEnvironment): string[] {
   const values = [env.CAPTCHA_SECRET_KEY, env.CAPTCHA_ALTCHA_HMAC_KEY, env.CAPTCHA_REDIS_URL]
     .map((value) => value?.trim())
@@ -16,7 +20,11 @@ export function secretsOf(env: DoctorEnvironment): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-/** `message` with every one of `secrets` replaced by `<hidden>`. */
+/**
+ * `message` with every one of `secrets` replaced by `<hidden>`.
+ *
+ * @internal
+ */
 export function redact(message: string, secrets: readonly string[]): string {
   let result = message;
   for (const secret of secrets) result = result.split(secret).join('<hidden>');

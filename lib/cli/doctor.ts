@@ -64,6 +64,8 @@ export {
  * const report = await runDoctor({ ...process.env, CAPTCHA_ENV: 'production' });
  * if (!report.ok) console.error(report.checks.filter((c) => c.status === 'fail'));
  * ```
+ *
+ * @internal
  */
 export async function runDoctor(
   env: DoctorEnvironment = process.env,

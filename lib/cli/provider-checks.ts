@@ -9,7 +9,11 @@ import type { findTestKeys } from './provider-test-keys';
 /** Reasons a made-up token may get once the provider judged it: our secret was accepted. */
 const TOKEN_VERDICTS = new Set(['invalid', 'malformed', 'expired', 'duplicate']);
 
-/** The `test-keys` check: public test keys fail in production, warn elsewhere. @internal */
+/**
+ * The `test-keys` check: public test keys fail in production, warn elsewhere.
+ *
+ * @internal
+ */
 export function testKeyCheck(
   provider: CaptchaProviderName,
   found: ReturnType<typeof findTestKeys>,
@@ -50,7 +54,11 @@ export function testKeyCheck(
       };
 }
 
-/** Proves the secret is accepted: the provider must judge a made-up token, not refuse our keys. */
+/**
+ * Proves the secret is accepted: the provider must judge a made-up token, not refuse our keys.
+ *
+ * @internal
+ */
 export async function providerCheck(
   provider: CaptchaProviderName,
   verifier: CaptchaVerifier,
@@ -122,7 +130,11 @@ export async function providerCheck(
   }
 }
 
-/** A passing provider answer, or a warning when it took more than half of the timeout. */
+/**
+ * A passing provider answer, or a warning when it took more than half of the timeout.
+ *
+ * @internal
+ */
 export function slowOrPass(message: string, latencyMs: number, timeoutMs: number): DoctorCheck {
   if (latencyMs > timeoutMs / 2) {
     return {

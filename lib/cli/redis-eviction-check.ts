@@ -12,6 +12,8 @@ import type { DoctorCheck } from './doctor-check';
  *   which spent tokens are accepted again.
  *
  * Never throws; the URL and its password never appear in the message.
+ *
+ * @internal
  */
 export async function redisEvictionCheck(url: string, timeoutMs: number): Promise<DoctorCheck> {
   const name = 'redis-eviction';

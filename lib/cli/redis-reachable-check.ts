@@ -5,7 +5,11 @@ import { type DoctorCheck, elapsed, errorMessage } from './doctor-check';
 /** The Redis store's default command timeout: slower answers fail requests in the app. */
 const REDIS_STORE_COMMAND_TIMEOUT_MS = 100;
 
-/** Reads one key through a fresh store, as the app would; the URL never appears in the message. */
+/**
+ * Reads one key through a fresh store, as the app would; the URL never appears in the message.
+ *
+ * @internal
+ */
 export async function redisCheck(
   url: string | undefined,
   commandTimeoutMs: number,

@@ -10,6 +10,8 @@ import { HttpException, type Type } from '@nestjs/common';
  *   `'UNAUTHENTICATED'`, 403 `'FORBIDDEN'`, 400 `'BAD_REQUEST'`, 422 `'BAD_USER_INPUT'`), so that
  *   what a client sees as `UNAUTHENTICATED` is counted however the resolver threw it;
  * - a class: an exception class (`instanceof`).
+ *
+ * @public
  */
 export type FailedAttemptsMatch = number | string | Type<unknown>;
 
@@ -43,7 +45,11 @@ export function countOnMatcher(
   };
 }
 
-/** `countOn`, checked at start-up: a wrong entry would silently count nothing. */
+/**
+ * `countOn`, checked at start-up: a wrong entry would silently count nothing.
+ *
+ * @internal
+ */
 export function checkCountOn(countOn: unknown): readonly FailedAttemptsMatch[] {
   if (!Array.isArray(countOn)) {
     throw new TypeError(
@@ -66,7 +72,11 @@ export function checkCountOn(countOn: unknown): readonly FailedAttemptsMatch[] {
   return countOn as readonly FailedAttemptsMatch[];
 }
 
-/** A value for a message: JSON where it can be, else its type. */
+/**
+ * A value for a message: JSON where it can be, else its type.
+ *
+ * @internal
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   try {

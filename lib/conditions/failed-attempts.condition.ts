@@ -21,12 +21,18 @@ export type { FailedAttemptsMatch } from './failed-attempts-count-on';
  *   `'ip+body.email'`, a function); refused for `per: 'ip'`, where a success to the attacker's own
  *   account would clear the count of their guesses at everyone else's;
  * - `'never'`: successes never clear it, the window does (apps counting with `CaptchaRiskService`).
+ *
+ * @public
  */
 export type FailedAttemptsResetOn = 'verified' | 'success' | 'never';
 
 const RESET_ON: readonly FailedAttemptsResetOn[] = ['verified', 'success', 'never'];
 
-/** Options of {@link failedAttempts}. */
+/**
+ * Options of {@link failedAttempts}.
+ *
+ * @public
+ */
 export interface FailedAttemptsOptions {
   /** At most this many attempts per subject and window get through without a challenge. */
   threshold: number;
@@ -63,7 +69,11 @@ export interface FailedAttemptsOptions {
   resetOn?: FailedAttemptsResetOn;
 }
 
-/** The store key of a failure counter; shared with `CaptchaRiskService`. */
+/**
+ * The store key of a failure counter; shared with `CaptchaRiskService`.
+ *
+ * @public
+ */
 export function failureCounterKey(counter: string, subject: string): string {
   return subjectStoreKey(`failed:${counter}`, subject);
 }
@@ -91,6 +101,8 @@ export function failureCounterKey(counter: string, subject: string): string {
  * ```ts
  * @RequireCaptcha({ action: 'login', when: failedAttempts({ threshold: 3, window: '15m', per: 'ip' }) })
  * ```
+ *
+ * @public
  */
 export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition {
   const { threshold } = options;

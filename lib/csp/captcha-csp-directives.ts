@@ -2,13 +2,19 @@ import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 
 export { type CspDirectiveSet, mergeCspDirectives } from './merge-csp-directives';
 
-/** The CSP directives a CAPTCHA widget may need. */
+/**
+ * The CSP directives a CAPTCHA widget may need.
+ *
+ * @public
+ */
 export type CaptchaCspDirectiveName =
   'script-src' | 'frame-src' | 'connect-src' | 'worker-src' | 'style-src';
 
 /**
  * The Content-Security-Policy sources a provider's widget needs on the pages that render it, per
  * directive. An empty list means the provider needs nothing there.
+ *
+ * @public
  */
 export type CaptchaCspDirectives = {
   'script-src': string[];
@@ -18,7 +24,11 @@ export type CaptchaCspDirectives = {
   'style-src'?: string[];
 };
 
-/** Options of {@link captchaCspDirectives}. */
+/**
+ * Options of {@link captchaCspDirectives}.
+ *
+ * @public
+ */
 export interface CaptchaCspOptions {
   /** A fallback provider whose widget the same pages may render: its sources are added. */
   fallback?: CaptchaProviderName;
@@ -155,6 +165,8 @@ const PROVIDER_DIRECTIVES: Record<
  *   }),
  * );
  * ```
+ *
+ * @public
  */
 export function captchaCspDirectives(
   provider: CaptchaProviderName,

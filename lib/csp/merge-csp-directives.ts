@@ -5,6 +5,8 @@
  * kebab-case (`'script-src'`) or camelCase (`scriptSrc`), each with a list of sources (strings,
  * or `V` such as helmet's nonce functions) or a space-separated string. `null`, `undefined` and
  * symbol entries (helmet's `dangerouslyDisableDefaultSrc`) are skipped.
+ *
+ * @public
  */
 export type CspDirectiveSet<V = never> = Readonly<
   Record<string, Iterable<string | V> | string | symbol | null | undefined>
@@ -57,6 +59,8 @@ const NONE = "'none'";
  * // { 'default-src': ["'self'"], 'script-src': ["'self'", fn, 'https://hcaptcha.com', …],
  * //   'frame-src': ["'self'", 'https://hcaptcha.com', …], 'connect-src': …, 'style-src': … }
  * ```
+ *
+ * @public
  */
 export function mergeCspDirectives<V = never>(
   ...sets: (CspDirectiveSet<V> | undefined)[]

@@ -20,6 +20,8 @@ interface GraphqlContext {
  * library does not depend on `@nestjs/graphql`. For a WebSocket gateway (`ws`) it is the upgrade
  * request that opened the client's connection ({@link wsUpgradeRequestOf}), else the client
  * itself. Other context types (`rpc`) get `switchToHttp().getRequest()`, their first argument.
+ *
+ * @public
  */
 export function captchaRequestOf(context: ArgumentsHost): unknown {
   const type = context.getType<string>();
@@ -36,7 +38,11 @@ export function captchaRequestOf(context: ArgumentsHost): unknown {
   return context.getArgByIndex(0);
 }
 
-/** A GraphQL resolver's arguments (the second resolver argument); `undefined` outside GraphQL. */
+/**
+ * A GraphQL resolver's arguments (the second resolver argument); `undefined` outside GraphQL.
+ *
+ * @public
+ */
 export function graphqlArgsOf(context: ArgumentsHost): unknown {
   return context.getType<string>() === 'graphql' ? context.getArgByIndex(1) : undefined;
 }

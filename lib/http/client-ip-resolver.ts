@@ -13,6 +13,8 @@ import {
  * `clientIpHeader` (`CAPTCHA_CLIENT_IP_HEADER`): Cloudflare's `CF-Connecting-IP`, nginx's
  * `X-Real-IP`, Cloudflare Enterprise / Akamai's `True-Client-IP`, Fastly's `Fastly-Client-IP`, and
  * `X-Client-IP`. None is read unless named.
+ *
+ * @public
  */
 export const CLIENT_IP_HEADERS = [
   'cf-connecting-ip',
@@ -22,12 +24,18 @@ export const CLIENT_IP_HEADERS = [
   'x-client-ip',
 ] as const;
 
-/** A header of {@link CLIENT_IP_HEADERS}, in lower case. */
+/**
+ * A header of {@link CLIENT_IP_HEADERS}, in lower case.
+ *
+ * @public
+ */
 export type ClientIpHeader = (typeof CLIENT_IP_HEADERS)[number];
 
 /**
  * How a client-IP header may be named in options: lower case, or its usual spelling (header names
  * are case-insensitive, and other spellings are accepted at run time too).
+ *
+ * @public
  */
 export type ClientIpHeaderName =
   | ClientIpHeader
@@ -37,7 +45,11 @@ export type ClientIpHeaderName =
   | 'Fastly-Client-IP'
   | 'X-Client-IP';
 
-/** The client IP and where it was read from. */
+/**
+ * The client IP and where it was read from.
+ *
+ * @public
+ */
 export interface ClientIp {
   /** A valid, normalized IP address, or `undefined` when the request carries no usable peer. */
   ip: string | undefined;
@@ -48,7 +60,11 @@ export interface ClientIp {
   source: 'socket' | 'x-forwarded-for' | ClientIpHeader;
 }
 
-/** Settings of {@link ClientIpResolver} beyond `trustProxy`. */
+/**
+ * Settings of {@link ClientIpResolver} beyond `trustProxy`.
+ *
+ * @public
+ */
 export interface ClientIpResolverOptions {
   /**
    * A CDN / proxy header holding the client IP, read (before `X-Forwarded-For`) only when the
@@ -62,7 +78,11 @@ export interface ClientIpResolverOptions {
   ipv6Prefix?: number;
 }
 
-/** The default IPv6 grouping: one /64 is one subscriber line or one host's privacy addresses. */
+/**
+ * The default IPv6 grouping: one /64 is one subscriber line or one host's privacy addresses.
+ *
+ * @public
+ */
 export const DEFAULT_IPV6_PREFIX = 64;
 /** IPv6 networks memoized per resolver at most; past it the memo starts over. */
 const MAX_NETWORKS = 10_000;
@@ -120,6 +140,8 @@ type TrustFunction = (address: string, hop: number) => boolean;
  * proxy that forwards a client's own copy of that header lets that client pick its IP, and with
  * it its rate-limit bucket. Prefer exact ranges to `true` or a hop count larger than your real
  * proxy chain — either lets a client choose the address the walk stops at.
+ *
+ * @public
  */
 export class ClientIpResolver {
   private readonly trust: TrustFunction;

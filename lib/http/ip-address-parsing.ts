@@ -13,12 +13,18 @@ const MAX_ADDRESS_LENGTH = 64;
 const MAX_FORWARDED_CHARS = MAX_FORWARDED_ENTRIES * (MAX_ADDRESS_LENGTH + 2);
 const PORT = /^:[0-9]{1,5}$/;
 const OPTIONAL_WHITESPACE = /^[ \t]+|[ \t]+$/g;
-/** Marks an entry that ends the walk: malformed, or beyond the examined part of the header. */
+/**
+ * Marks an entry that ends the walk: malformed, or beyond the examined part of the header.
+ *
+ * @internal
+ */
 export const MALFORMED = Symbol('malformed');
 
 /**
  * The network of an IPv6 address under `prefix` (`2001:db8:1:2::/64`); the address itself with
  * prefix 128; an IPv4-mapped address as its IPv4 address; anything else as it is.
+ *
+ * @internal
  */
 export function ipv6Network(ip: string, prefix: number): string {
   if (isIP(ip) !== 6) return ip;
@@ -39,7 +45,11 @@ export function ipv6Network(ip: string, prefix: number): string {
 let lastSocketAddress: string | undefined;
 let lastSocketIp: string | undefined;
 
-/** The socket peer, normalized; a zone id (`fe80::1%eth0`) is dropped. */
+/**
+ * The socket peer, normalized; a zone id (`fe80::1%eth0`) is dropped.
+ *
+ * @internal
+ */
 export function normalizeSocketAddress(address: unknown): string | undefined {
   if (typeof address !== 'string') return undefined;
   // Requests come in runs from one peer (a keep-alive connection, the load balancer): the last
@@ -60,7 +70,11 @@ function parseSocketAddress(address: string): string | undefined {
   return kind === 0 ? undefined : normalize(bare);
 }
 
-/** A header that must hold exactly one IP (the configured client-IP header). */
+/**
+ * A header that must hold exactly one IP (the configured client-IP header).
+ *
+ * @internal
+ */
 export function singleIp(value: IncomingHttpHeaders[string]): string | undefined {
   const text = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
   return typeof text === 'string' ? parseHeaderAddress(text) : undefined;
@@ -69,6 +83,8 @@ export function singleIp(value: IncomingHttpHeaders[string]): string | undefined
 /**
  * The `X-Forwarded-For` entries nearest the server first, each a normalized IP or
  * {@link MALFORMED}; ends with {@link MALFORMED} when the header goes on past what is examined.
+ *
+ * @internal
  */
 export function forwardedEntries(
   value: IncomingHttpHeaders[string],

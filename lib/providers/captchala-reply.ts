@@ -128,7 +128,11 @@ function readDegraded(
   );
 }
 
-/** HTTP 401/403: our app key or secret is refused. @internal */
+/**
+ * HTTP 401/403: our app key or secret is refused.
+ *
+ * @internal
+ */
 export function refuseRejectedKeys(response: ProviderHttpResponse): void {
   if (response.status !== 401 && response.status !== 403) return;
   const body = isRecord(response.json) ? response.json : {};

@@ -16,16 +16,28 @@ import type { ProviderHttpClient } from './provider-http-client';
 import { finiteNumber, isClientErrorStatus, isRecord } from './reply-fields';
 import { resolveSecret } from './resolve-secret';
 
-/** CaptchaLa's validate endpoint. */
+/**
+ * CaptchaLa's validate endpoint.
+ *
+ * @internal
+ */
 export const CAPTCHALA_VERIFY_URL = 'https://apiv1.captcha.la/v1/validate';
 
-/** Where `offline_` tokens are validated. */
+/**
+ * Where `offline_` tokens are validated.
+ *
+ * @internal
+ */
 export const CAPTCHALA_BACKUP_URL = 'https://fallbackapiv1.captchala.com/api/validate';
 
 const VALIDATE_PATH = '/v1/validate';
 const ISSUE_PATH = '/v1/server/challenge/issue';
 
-/** What {@link CaptchalaProvider.issueChallenge} asks CaptchaLa for. */
+/**
+ * What {@link CaptchalaProvider.issueChallenge} asks CaptchaLa for.
+ *
+ * @public
+ */
 export interface CaptchalaChallengeOptions {
   /** The scene the token is for, compared with `data.action` on validation. */
   action: string;
@@ -39,7 +51,11 @@ export interface CaptchalaChallengeOptions {
   bindUid?: string;
 }
 
-/** A CaptchaLa server token (`sct_…`) for the browser SDK to start a challenge with. */
+/**
+ * A CaptchaLa server token (`sct_…`) for the browser SDK to start a challenge with.
+ *
+ * @public
+ */
 export interface CaptchalaServerToken {
   serverToken: string;
   /** Seconds the token stays usable, as CaptchaLa reported it. */
@@ -67,6 +83,8 @@ export interface CaptchalaServerToken {
  *   or `data.valid: false`) is a verdict on the token (an unknown code reads `invalid`), and a 4xx
  *   we cannot read is `misconfigured`; neither is an outage, since a client's junk token can
  *   provoke them. 429 (rate limited), 5xx and unreadable 2xx answers are outages.
+ *
+ * @internal
  */
 export class CaptchalaProvider implements CaptchaProvider {
   readonly name = 'captchala' as const;

@@ -58,6 +58,8 @@ const HCAPTCHA_ERROR_CODES_FOR_PRODUCTION_KEY: Record<string, ErrorCodeMeaning> 
  * hCaptcha (`POST /siteverify`, form-encoded only). Sends `sitekey` so a token made for another
  * site fails. Enterprise replies carry a risk `score` where higher means more bot-like; it is
  * inverted (`1 - score`) so that every provider's score reads "1.0 = human".
+ *
+ * @internal
  */
 export class HcaptchaProvider implements CaptchaProvider {
   readonly name = 'hcaptcha' as const;

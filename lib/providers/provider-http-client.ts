@@ -6,7 +6,11 @@ import type { CaptchaProviderName } from './captcha-provider-name';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 
-/** A provider's raw HTTP answer. */
+/**
+ * A provider's raw HTTP answer.
+ *
+ * @internal
+ */
 export interface ProviderHttpResponse {
   status: number;
   /** The parsed JSON body, or `undefined` when the body was not JSON. */
@@ -14,7 +18,11 @@ export interface ProviderHttpResponse {
   latencyMs: number;
 }
 
-/** One provider call. */
+/**
+ * One provider call.
+ *
+ * @internal
+ */
 export interface ProviderHttpRequest {
   provider: CaptchaProviderName;
   url: string;

@@ -23,6 +23,8 @@ const RECAPTCHA_ERROR_CODES: Record<string, ErrorCodeMeaning> = {
 /**
  * Google reCAPTCHA v2 and v3 (`POST /recaptcha/api/siteverify`, form-encoded only: Google rejects
  * JSON). A v3 reply carries `score` and `action`; the verifier holds the score to `minScore`.
+ *
+ * @internal
  */
 export class RecaptchaProvider implements CaptchaProvider {
   readonly name = 'recaptcha' as const;

@@ -46,6 +46,8 @@ interface ProviderCircuit {
  * one. What the rest of the library calls "the provider's circuit" is the primary endpoint's:
  * `state`, `isDegraded` and `retryAfterSeconds` default to it, and the `captcha_circuit_open`
  * gauge (labelled by provider only) follows it alone.
+ *
+ * @internal
  */
 @Injectable()
 export class ProviderCircuitBreakers {

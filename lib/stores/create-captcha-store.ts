@@ -13,6 +13,8 @@ import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-coun
  * custom store's own errors, into {@link CaptchaStoreError}, which the store failure policy
  * understands. Closes stores the module created when the module stops. Evictions of live
  * counters (memory store) and refused claims (any store) go to `captcha_store_evictions_total`.
+ *
+ * @internal
  */
 export function createCaptchaStore(
   options: ResolvedCaptchaOptions,

@@ -14,6 +14,8 @@ const sha256: (data: string) => string =
  * (a token, an IP, an e-mail), so neither tokens nor personal data are ever stored in clear.
  *
  * @example hashStoreKey('claim', 'turnstile', token) // 'claim:5f1c…'
+ *
+ * @public
  */
 export function hashStoreKey(namespace: string, ...parts: string[]): string {
   return `${namespace}:${sha256(parts.join('\u0000'))}`;

@@ -5,7 +5,11 @@ import { ClaimBook } from './claim-book';
 import { PEEK_COUNT, type PeekableStore } from './peek-count';
 import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-counter';
 
-/** Options of {@link MemoryCaptchaStore}. */
+/**
+ * Options of {@link MemoryCaptchaStore}.
+ *
+ * @public
+ */
 export interface MemoryCaptchaStoreOptions {
   /**
    * Most counters kept at once; past it the least recently used are evicted. Default `100_000`.
@@ -54,6 +58,8 @@ const DEFAULT_MAX_CLAIMS = 100_000;
  * await store.increment(hashStoreKey('fail', ip), 15 * 60_000); // 1
  * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true, then false
  * ```
+ *
+ * @public
  */
 export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCounterStore {
   private readonly entries: LRUCache<string, Entry>;

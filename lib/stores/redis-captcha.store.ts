@@ -40,6 +40,8 @@ const HANDSHAKE_END_EVENTS = ['ready', 'close', 'end'] as const;
  * // or: new RedisCaptchaStore({ client: new Cluster(nodes), keyPrefix: 'myapp:captcha:' })
  * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true once, then false
  * ```
+ *
+ * @public
  */
 export class RedisCaptchaStore implements CaptchaStore {
   private readonly client: CaptchaRedisClient;

@@ -25,7 +25,11 @@ import {
   type FakeWidgetScriptOptions,
 } from './fake-widget-scripts';
 
-/** Options for {@link FakeCaptchaServer.start}. */
+/**
+ * Options for {@link FakeCaptchaServer.start}.
+ *
+ * @public
+ */
 export interface FakeCaptchaServerOptions {
   /** The clock (ms since epoch) tokens are issued and judged by; default `Date.now`. */
   now?: () => number;
@@ -40,7 +44,11 @@ export interface FakeCaptchaServerOptions {
   recordRequests?: boolean;
 }
 
-/** One verify request the fake received, for asserting the library's wire format. */
+/**
+ * One verify request the fake received, for asserting the library's wire format.
+ *
+ * @public
+ */
 export interface RecordedRequest {
   provider: FakeProviderName;
   method: string;
@@ -75,6 +83,8 @@ const DEFAULT_FAULT_BODY = JSON.stringify({ success: false, 'error-codes': ['int
  * // configure the library with verifyUrl: server.verifyUrl('turnstile'),
  * // secret: FakeCaptchaServer.secrets.turnstile, then send `token` as the widget would.
  * await server.close();
+ *
+ * @public
  */
 export class FakeCaptchaServer {
   /** The "production" secret the fake accepts per provider; any other non-test secret is invalid. */

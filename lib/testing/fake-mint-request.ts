@@ -12,6 +12,8 @@ import { readRequestBody } from './fake-request-body';
  * The fake server's mint route: `POST` a JSON {@link IssueTokenOptions}, get `{"token": "…"}`, a
  * token the provider's verify route accepts once. For scripts and apps that cannot call
  * `FakeCaptchaServer.issueToken` (`nestjs-captcha fake-provider`).
+ *
+ * @public
  */
 export const FAKE_MINT_TOKEN_PATH = '/__fake/token';
 
@@ -28,7 +30,11 @@ const CAPTCHALA_KINDS: readonly FakeCaptchalaTokenKind[] = [
 const STRING_FIELDS = ['action', 'hostname', 'cdata', 'siteKey', 'invalidReason'] as const;
 const NUMBER_FIELDS = ['score', 'ttlSeconds'] as const;
 
-/** Reads a mint request body: the options, or what is wrong with it (a user-facing message). */
+/**
+ * Reads a mint request body: the options, or what is wrong with it (a user-facing message).
+ *
+ * @internal
+ */
 export function parseMintRequest(text: string): { options: IssueTokenOptions } | { error: string } {
   let body: unknown;
   try {

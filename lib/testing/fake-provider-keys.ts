@@ -34,5 +34,9 @@ export const FAKE_SITE_KEYS: Readonly<Record<FakeProviderName, string>> = Object
   captchala: 'fake-captchala-app-key',
 });
 
-/** The Google Cloud project the reCAPTCHA Enterprise API key may assess in. @internal */
+/**
+ * The Google Cloud project the reCAPTCHA Enterprise API key may assess in.
+ *
+ * @internal
+ */
 export const FAKE_PROJECT_ID = 'fake-captcha-project';

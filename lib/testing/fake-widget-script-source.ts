@@ -1,9 +1,17 @@
 // The browser side of the fake widgets: the JavaScript text a fake widget script URL serves.
 
-/** The providers whose browser widget script `FakeCaptchaServer` imitates. */
+/**
+ * The providers whose browser widget script `FakeCaptchaServer` imitates.
+ *
+ * @public
+ */
 export type FakeWidgetProvider = 'turnstile' | 'hcaptcha' | 'recaptcha' | 'recaptcha-enterprise';
 
-/** The endpoint the fake widgets ask for a token (CORS-enabled: pages run on other origins). */
+/**
+ * The endpoint the fake widgets ask for a token (CORS-enabled: pages run on other origins).
+ *
+ * @internal
+ */
 export const FAKE_WIDGET_TOKEN_PATH = '/__widget/token';
 
 /** Per provider: the global, the field the widget fills, implicit-render class, style of API. */
@@ -56,6 +64,8 @@ const SCRIPT_CONFIG: Record<
  * `.g-recaptcha` elements, the hidden response fields, and the `onload=` / `render=` query
  * parameters. Tokens come from the fake server's token endpoint, minted for the widget's site
  * key and action and the page's hostname.
+ *
+ * @internal
  */
 export function fakeWidgetScript(provider: FakeWidgetProvider): string {
   const config = JSON.stringify({

@@ -9,7 +9,11 @@ import {
 
 export { FAKE_WIDGET_TOKEN_PATH, type FakeWidgetProvider } from './fake-widget-script-source';
 
-/** How a fake widget behaves, chosen by query parameters of its script URL. */
+/**
+ * How a fake widget behaves, chosen by query parameters of its script URL.
+ *
+ * @public
+ */
 export interface FakeWidgetScriptOptions {
   /**
    * `true`: the widget shows a "Verify" button the user (the test) clicks before a token is
@@ -20,7 +24,11 @@ export interface FakeWidgetScriptOptions {
   score?: number;
 }
 
-/** Where the fake serves each widget script: the real script's path. */
+/**
+ * Where the fake serves each widget script: the real script's path.
+ *
+ * @internal
+ */
 export const FAKE_WIDGET_SCRIPT_PATHS: Readonly<Record<FakeWidgetProvider, string>> = Object.freeze(
   {
     turnstile: '/turnstile/v0/api.js',
@@ -33,7 +41,11 @@ export const FAKE_WIDGET_SCRIPT_PATHS: Readonly<Record<FakeWidgetProvider, strin
 const WIDGET_PROVIDERS = Object.keys(FAKE_WIDGET_SCRIPT_PATHS) as FakeWidgetProvider[];
 const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
 
-/** The URL of a fake widget script on a fake server at `baseUrl`. */
+/**
+ * The URL of a fake widget script on a fake server at `baseUrl`.
+ *
+ * @internal
+ */
 export function fakeWidgetScriptUrl(
   baseUrl: string,
   provider: FakeWidgetProvider,
@@ -53,6 +65,8 @@ export function fakeWidgetScriptUrl(
  * request is one of them, `false` otherwise (the caller goes on with the verify routes).
  * `issue` mints tokens exactly as `FakeCaptchaServer.issueToken` does, so the fake verify
  * endpoints accept them once.
+ *
+ * @internal
  */
 export async function handleFakeWidgetRequest(
   req: IncomingMessage,

@@ -44,6 +44,8 @@ const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
  * const v = await this.captcha.verify(token, { action: 'comment', remoteIp });
  * if (!v.success) return { error: v.reason };
  * ```
+ *
+ * @public
  */
 @Injectable()
 export class CaptchaVerifier {

@@ -11,6 +11,8 @@ const logger = new Logger('CaptchaClaims');
  * ({@link CaptchaClaimRefusedError}) is rethrown under either policy: that is no outage but a
  * state anyone able to fill the budget can bring about, and letting tokens through then would
  * turn it into unlimited replays.
+ *
+ * @internal
  */
 export function claimOnce(
   store: CaptchaStore,
@@ -45,7 +47,11 @@ export function claimOnce(
   });
 }
 
-/** Releases a claim; a store failure here only costs the token its retry, so it is logged. */
+/**
+ * Releases a claim; a store failure here only costs the token its retry, so it is logged.
+ *
+ * @internal
+ */
 export async function releaseQuietly(store: CaptchaStore, key: string): Promise<void> {
   try {
     await store.release(key);
