@@ -31,8 +31,7 @@ export function ipv6Network(ip: string, prefix: number): string {
   const address = ipaddr.IPv6.parse(ip);
   if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
   if (prefix >= 128) return address.toString();
-  // Masked on the parsed words: ipaddr.IPv6.networkAddressFromCIDR without parsing and
-  // formatting twice.
+  // Masked on the parsed words: networkAddressFromCIDR without parsing and formatting twice.
   // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
   const words = address.parts.map((word, i) => {
     const bits = Math.min(16, Math.max(0, prefix - i * 16));
@@ -52,8 +51,7 @@ let lastSocketIp: string | undefined;
  */
 export function normalizeSocketAddress(address: unknown): string | undefined {
   if (typeof address !== 'string') return undefined;
-  // Requests come in runs from one peer (a keep-alive connection, the load balancer): the last
-  // answer is kept.
+  // Requests come in runs from one peer (keep-alive, the load balancer): keep the last answer.
   // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
   if (address === lastSocketAddress) return lastSocketIp;
   const ip = parseSocketAddress(address);

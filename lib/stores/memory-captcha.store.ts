@@ -134,8 +134,7 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
    * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
    */
   [DECREMENT_NOW](key: string): number {
-    // No clock read: a refund of an expired counter is harmless, every read checks the expiry
-    // anyway.
+    // No clock read: a refund of an expired counter is harmless, every read checks expiry.
     // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const entry = this.entries.peek(key);
     if (entry === undefined || entry.count === 0) return 0;

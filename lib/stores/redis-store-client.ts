@@ -19,8 +19,7 @@ export function createClient(url: string, commandTimeoutMs: number): Redis {
     connectTimeout: 2_000,
     // Reconnect forever, quickly: 50 ms, 100 ms, … capped at 500 ms.
     retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
-    // Commands issued in one event-loop turn (concurrent requests' claims and counters) go out
-    // in one write.
+    // Commands of one event-loop turn (concurrent requests' claims and counters) share a write.
     // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#redis-auto-pipelining
     enableAutoPipelining: true,
   };

@@ -10,8 +10,7 @@ let size = 0;
 /**
  * {@link hashStoreKey} of a subject (an IP, a user id, an e-mail), memoized: the same subjects
  * come back request after request. Bounded: past {@link MAX_SUBJECTS} the memo is cleared, so a
- * flood of distinct subjects costs at most that many entries. Never for tokens, which come once
- * each.
+ * flood of distinct subjects costs at most that many entries. Never for tokens (each comes once).
  * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#memoised-subject-keys
  *
  * @internal
