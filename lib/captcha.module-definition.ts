@@ -1,7 +1,11 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { CaptchaModuleOptions } from './config/captcha-module-options.interface';
 
-/** Extra `forRoot` options that shape the module itself rather than the checkpoint. */
+/**
+ * Extra `forRoot` options that shape the module itself rather than the checkpoint.
+ *
+ * @public
+ */
 export interface CaptchaModuleExtras {
   /** Register the module globally so every feature module can use the guard. Default `true`. */
   isGlobal?: boolean;
@@ -21,13 +25,25 @@ export const {
   }))
   .build();
 
-/** Injection token of the validated options, with defaults filled in. */
+/**
+ * Injection token of the validated options, with defaults filled in.
+ *
+ * @public
+ */
 export const CAPTCHA_OPTIONS = Symbol('CAPTCHA_OPTIONS');
 
-/** Injection token of the active provider instance. */
+/**
+ * Injection token of the active provider instance.
+ *
+ * @public
+ */
 export const CAPTCHA_PROVIDER = Symbol('CAPTCHA_PROVIDER');
 
-/** A class `forRootAsync({ useClass })` can instantiate to build the options. */
+/**
+ * A class `forRootAsync({ useClass })` can instantiate to build the options.
+ *
+ * @public
+ */
 export interface CaptchaOptionsFactory {
   createCaptchaOptions(): CaptchaModuleOptions | Promise<CaptchaModuleOptions>;
 }

@@ -49,6 +49,8 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
  *   useFactory: (config: ConfigService) => captchaOptionsFromEnv(config),
  * })
  * ```
+ *
+ * @public
  */
 @Module({
   imports: [DiscoveryModule],

@@ -10,10 +10,12 @@ import { CaptchaProviders } from '../providers/captcha-providers';
  * Without `action`, the challenge is good only where no action is expected. A bad `action`
  * answers 400. A middleware on the raw Node response, so the path can come from options and it
  * works on Express and Fastify.
+ *
+ * @internal
  */
 @Injectable()
 export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
-  private readonly logger = new Logger('CaptchaModule');
+  private readonly logger = new Logger('CaptchaAltchaChallenge');
 
   constructor(private readonly providers: CaptchaProviders) {}
 

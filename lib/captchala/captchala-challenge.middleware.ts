@@ -12,13 +12,15 @@ const ACTION = /^[A-Za-z0-9_/-]{1,64}$/;
  * `captchala.challengePath` is set: every call spends CaptchaLa quota, so put a rate limit in
  * front of it. A middleware on the raw Node response, like ALTCHA's challenge route, so the path
  * can come from options and it works on Express and Fastify.
+ *
+ * @internal
  */
 @Injectable()
 export class CaptchalaChallengeMiddleware implements NestMiddleware<
   IncomingMessage,
   ServerResponse
 > {
-  private readonly logger = new Logger('CaptchaModule');
+  private readonly logger = new Logger('CaptchaCaptchalaChallenge');
 
   constructor(private readonly verifier: CaptchaVerifier) {}
 

@@ -1,5 +1,5 @@
 import type { CaptchaCspDirectives } from '../csp/captcha-csp-directives';
-import type { DoctorReport, DoctorStatus } from './doctor';
+import type { DoctorReport, DoctorStatus } from './doctor-check';
 
 const SYMBOLS: Record<DoctorStatus, string> = { pass: '✓', warn: '⚠', fail: '✗' };
 
@@ -22,6 +22,8 @@ const SYMBOLS: Record<DoctorStatus, string> = { pass: '✓', warn: '⚠', fail: 
  *
  * OK: 3 passed.
  * ```
+ *
+ * @internal
  */
 export function formatDoctorReport(report: DoctorReport): string {
   const lines: string[] = [];
@@ -93,7 +95,11 @@ function formatCsp(csp: CaptchaCspDirectives, provider: string): string[] {
   ];
 }
 
-/** The report as one JSON object, for CI pipelines (`--json`). */
+/**
+ * The report as one JSON object, for CI pipelines (`--json`).
+ *
+ * @internal
+ */
 export function formatDoctorReportJson(report: DoctorReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }

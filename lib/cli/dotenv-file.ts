@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import * as util from 'node:util';
 import type { DoctorEnvFile, DoctorEnvironment } from './doctor';
 
-/** A .env file that could not be read, with a message fit for the user (no file content). */
+/**
+ * A .env file that could not be read, with a message fit for the user (no file content).
+ *
+ * @internal
+ */
 export class DotenvFileError extends Error {}
 
 /** Variables the doctor says it took from a file: the ones the configuration reads. */
@@ -14,6 +18,8 @@ const REPORTED = /^(captcha_|node_env$)/i;
  * environment wins over the file's. `file` names what came from where (names only, never values).
  *
  * @throws {DotenvFileError} when the file cannot be read.
+ *
+ * @internal
  */
 export function withDotenvFile(
   env: DoctorEnvironment,

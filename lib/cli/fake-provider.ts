@@ -3,7 +3,11 @@ import { FakeCaptchaServer } from '../testing/fake-captcha-server';
 import { FAKE_MINT_TOKEN_PATH } from '../testing/fake-mint-request';
 import { FAKE_PROVIDER_NAMES, type FakeProviderName } from '../testing/fake-provider';
 
-/** `nestjs-captcha fake-provider --help`. */
+/**
+ * `nestjs-captcha fake-provider --help`.
+ *
+ * @internal
+ */
 export const FAKE_PROVIDER_USAGE = `Usage: nestjs-captcha fake-provider [--port <port>] [--host <address>]
 
 fake-provider  Serves every provider's verify endpoint (Turnstile, reCAPTCHA, hCaptcha,
@@ -21,7 +25,11 @@ Options:
 Stop it with Ctrl-C or SIGTERM (exit code 0).
 `;
 
-/** Where the command writes, what it reads, and (for in-process use) what stops it. */
+/**
+ * Where the command writes, what it reads, and (for in-process use) what stops it.
+ *
+ * @internal
+ */
 export interface FakeProviderIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
@@ -85,6 +93,8 @@ const PROVIDERS = FAKE_PROVIDER_NAMES;
 /**
  * The variables that point an app at the fake for `provider`: the fake's own keys, with which
  * minted tokens pass once (expiry, replays, action and hostname judged as the real provider does).
+ *
+ * @internal
  */
 export function fakeProviderEnvironment(
   fake: Pick<FakeCaptchaServer, 'verifyUrl'>,
@@ -139,6 +149,8 @@ function banner(fake: FakeCaptchaServer): string {
 /**
  * Runs `nestjs-captcha fake-provider` until SIGINT, SIGTERM or `io.signal`; returns the exit code:
  * `0` stopped cleanly, `1` could not listen, `2` bad usage or production.
+ *
+ * @internal
  */
 export async function runFakeProvider(
   args: readonly string[],

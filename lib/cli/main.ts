@@ -6,7 +6,11 @@ import { DotenvFileError, withDotenvFile } from './dotenv-file';
 import { formatDoctorReport, formatDoctorReportJson } from './doctor-report';
 import { runFakeProvider } from './fake-provider';
 
-/** `nestjs-captcha --help`. */
+/**
+ * `nestjs-captcha --help`.
+ *
+ * @internal
+ */
 export const USAGE = `Usage: nestjs-captcha doctor [--json] [--dotenv <path> | --no-dotenv]
        nestjs-captcha --help
 
@@ -43,7 +47,11 @@ fake-provider  A local stand-in for every provider's verify endpoint, with offic
                and a token mint: nestjs-captcha fake-provider --help
 `;
 
-/** Where the CLI writes and what it reads; the process's own by default. */
+/**
+ * Where the CLI writes and what it reads; the process's own by default.
+ *
+ * @internal
+ */
 export interface CliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
@@ -106,6 +114,8 @@ function dotenvPath(parsed: ParsedArgs, cwd: string): string | undefined {
 /**
  * Runs the CLI with `args` (without `node` and the script) and returns the exit code: `0` every
  * check passed, `1` a check failed, `2` bad configuration or usage.
+ *
+ * @internal
  */
 export async function main(
   args: readonly string[],

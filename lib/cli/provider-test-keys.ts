@@ -31,7 +31,11 @@ const RECAPTCHA_TEST_KEYS: ProviderTestKeys = {
   secrets: { '6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe': 'every verification passes' },
 };
 
-/** Official test keys per provider; providers without any are absent. */
+/**
+ * Official test keys per provider; providers without any are absent.
+ *
+ * @internal
+ */
 export const PROVIDER_TEST_KEYS: Partial<Record<CaptchaProviderName, ProviderTestKeys>> = {
   // Cloudflare, "Turnstile > Troubleshooting > Testing".
   turnstile: {
@@ -67,7 +71,11 @@ export const PROVIDER_TEST_KEYS: Partial<Record<CaptchaProviderName, ProviderTes
   },
 };
 
-/** What is known about the configured keys being public test keys. */
+/**
+ * What is known about the configured keys being public test keys.
+ *
+ * @internal
+ */
 export interface TestKeyFinding {
   /** What the test site key does, when the site key is one. */
   siteKey?: string;
@@ -77,7 +85,11 @@ export interface TestKeyFinding {
   probeToken?: string;
 }
 
-/** Looks the configured keys up among the provider's public test keys. */
+/**
+ * Looks the configured keys up among the provider's public test keys.
+ *
+ * @internal
+ */
 export function findTestKeys(
   provider: CaptchaProviderName,
   siteKey: string | undefined,
@@ -99,7 +111,11 @@ export function findTestKeys(
   return finding;
 }
 
-/** A key found among the public test keys of some provider. */
+/**
+ * A key found among the public test keys of some provider.
+ *
+ * @internal
+ */
 export interface TestKeyMatch {
   /** The provider whose test key it is (not necessarily the one it is configured for). */
   provider: CaptchaProviderName;
@@ -113,6 +129,8 @@ export interface TestKeyMatch {
 /**
  * Looks `value` up among every provider's public test site keys or secrets: a test key of any
  * provider protects nothing, whichever provider it is configured for.
+ *
+ * @internal
  */
 export function matchTestKey(
   kind: 'site key' | 'secret',
@@ -131,7 +149,11 @@ export function matchTestKey(
   return undefined;
 }
 
-/** `is Cloudflare Turnstile's public test secret ("always passes")`, never the key itself. */
+/**
+ * `is Cloudflare Turnstile's public test secret ("always passes")`, never the key itself.
+ *
+ * @internal
+ */
 export function describeTestKey(match: TestKeyMatch): string {
   return `is ${match.owner}'s public test ${match.kind} ("${match.use}"), published for automated tests`;
 }

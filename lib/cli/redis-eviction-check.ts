@@ -1,4 +1,4 @@
-import type { DoctorCheck } from './doctor';
+import type { DoctorCheck } from './doctor-check';
 
 /**
  * Reports whether the Redis behind the store may evict single-use claims, from its
@@ -12,6 +12,8 @@ import type { DoctorCheck } from './doctor';
  *   which spent tokens are accepted again.
  *
  * Never throws; the URL and its password never appear in the message.
+ *
+ * @internal
  */
 export async function redisEvictionCheck(url: string, timeoutMs: number): Promise<DoctorCheck> {
   const name = 'redis-eviction';

@@ -8,6 +8,8 @@ import { CONDITION_SOURCES, defineCondition } from './condition-internals';
  * ```ts
  * @RequireCaptcha({ action: 'signup', when: always() })
  * ```
+ *
+ * @public
  */
 export function always(): CaptchaCondition {
   return defineCondition('always', () => true, { [CONDITION_SOURCES]: [] });

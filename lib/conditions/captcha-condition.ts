@@ -2,7 +2,11 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { ClientIp } from '../http/client-ip-resolver';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
-/** What a condition sees of the request being judged. */
+/**
+ * What a condition sees of the request being judged.
+ *
+ * @public
+ */
 export interface CaptchaContext {
   /** Nest's execution context (handler, class, arguments). */
   executionContext: ExecutionContext;
@@ -48,6 +52,8 @@ export interface CaptchaContext {
  * A risk condition: `true` when the request must prove a human is behind it. Any function of this
  * shape works as `when`; the built-ins are plain factories ({@link always}, `failedAttempts`,
  * `requestRate`, `ipIn`, …) that also carry a stable `conditionName`, used in logs and metrics.
+ *
+ * @public
  */
 export interface CaptchaCondition {
   (context: CaptchaContext): boolean | Promise<boolean>;

@@ -24,6 +24,8 @@ import { failureCounterKey } from './failed-attempts.condition';
  * // @RequireCaptcha({ action: 'otp', when: failedAttempts({ threshold: 5, window: '10m', resetOn: 'never' }) })
  * await this.risk.recordFailure('otp', clientIp, '10m');
  * ```
+ *
+ * @public
  */
 @Injectable()
 export class CaptchaRiskService {

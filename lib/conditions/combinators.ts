@@ -15,6 +15,8 @@ import {
  * ```ts
  * when: anyOf(failedAttempts({ threshold: 3, window: '15m' }), requestRate({ max: 20, window: '1m' }))
  * ```
+ *
+ * @public
  */
 export function anyOf(...conditions: CaptchaCondition[]): CaptchaCondition {
   const explain = async (context: Parameters<CaptchaCondition>[0]) => {
@@ -37,6 +39,8 @@ export function anyOf(...conditions: CaptchaCondition[]): CaptchaCondition {
 /**
  * Challenge only when every condition does (evaluated in order, stopping at the first that does
  * not), e.g. a suspicious client that also comes from a listed network.
+ *
+ * @public
  */
 export function allOf(...conditions: CaptchaCondition[]): CaptchaCondition {
   return defineCondition(
@@ -49,7 +53,11 @@ export function allOf(...conditions: CaptchaCondition[]): CaptchaCondition {
   );
 }
 
-/** Challenge when the condition does not fire, e.g. `not(ipIn(officeNetworks))`. */
+/**
+ * Challenge when the condition does not fire, e.g. `not(ipIn(officeNetworks))`.
+ *
+ * @public
+ */
 export function not(condition: CaptchaCondition): CaptchaCondition {
   return defineCondition(
     `not(${conditionNameOf(condition)})`,

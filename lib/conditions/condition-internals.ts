@@ -1,19 +1,37 @@
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
 import type { CaptchaSubjectSource } from './subject-key';
 
-/** Children of a combinator, so tools (the outcome interceptor, explain) can walk the tree. */
+/**
+ * Children of a combinator, so tools (the outcome interceptor, explain) can walk the tree.
+ *
+ * @internal
+ */
 export const CONDITION_CHILDREN = Symbol('nestjs-captcha:condition-children');
-/** Hooks a condition wants called with the handler's outcome (`failedAttempts`). */
+/**
+ * Hooks a condition wants called with the handler's outcome (`failedAttempts`).
+ *
+ * @internal
+ */
 export const CONDITION_OUTCOME = Symbol('nestjs-captcha:condition-outcome');
-/** What a condition reads of a request (`'ip'`, `'body'`, `'args'`…), for start-up checks per transport. */
+/**
+ * What a condition reads of a request (`'ip'`, `'body'`, `'args'`…), for start-up checks per transport.
+ *
+ * @internal
+ */
 export const CONDITION_SOURCES = Symbol('nestjs-captcha:condition-sources');
-/** Says which condition fired, for combinators that know better than their own name. */
+/**
+ * Says which condition fired, for combinators that know better than their own name.
+ *
+ * @internal
+ */
 export const CONDITION_EXPLAIN = Symbol('nestjs-captcha:condition-explain');
 
 /**
  * What a condition does with the handler's outcome. A hook with nothing to do returns
- * `undefined` rather than a resolved promise: most requests end that way, and it spares them the
- * promises.
+ * `undefined` rather than a resolved promise: most requests end that way.
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
+ *
+ * @internal
  */
 export interface ConditionOutcomeHooks {
   /** The handler threw `error`. */
@@ -37,7 +55,11 @@ export interface ConditionOutcomeHooks {
   onRefused(context: CaptchaContext): Promise<void> | undefined;
 }
 
-/** A condition with the optional internals the library's own factories attach. */
+/**
+ * A condition with the optional internals the library's own factories attach.
+ *
+ * @internal
+ */
 export interface ConditionInternals extends CaptchaCondition {
   [CONDITION_CHILDREN]?: readonly CaptchaCondition[];
   [CONDITION_OUTCOME]?: ConditionOutcomeHooks;
@@ -45,7 +67,11 @@ export interface ConditionInternals extends CaptchaCondition {
   [CONDITION_EXPLAIN]?: (context: CaptchaContext) => Promise<string | undefined>;
 }
 
-/** Gives a condition function its stable name (and any internals). */
+/**
+ * Gives a condition function its stable name (and any internals).
+ *
+ * @internal
+ */
 export function defineCondition(
   name: string,
   test: (context: CaptchaContext) => boolean | Promise<boolean>,
@@ -60,6 +86,8 @@ export function defineCondition(
  * Evaluates a condition and names what fired: the condition's own name, or for `anyOf` the child
  * that fired. `undefined` when it did not fire. Synchronous when the condition is (a calm request
  * on the memory store is decided without a promise).
+ *
+ * @internal
  */
 export function explainCondition(
   condition: CaptchaCondition,
@@ -74,21 +102,33 @@ export function explainCondition(
   return fired ? conditionNameOf(condition) : undefined;
 }
 
-/** A condition's stable name; `custom` for plain functions. */
+/**
+ * A condition's stable name; `custom` for plain functions.
+ *
+ * @internal
+ */
 export function conditionNameOf(condition: CaptchaCondition): string {
   return condition.conditionName ?? 'custom';
 }
 
 const hooksByCondition = new WeakMap<CaptchaCondition, readonly ConditionOutcomeHooks[]>();
 
-/** {@link collectOutcomeHooks}, walked once per condition tree (routes ask on every request). */
+/**
+ * {@link collectOutcomeHooks}, walked once per condition tree (routes ask on every request).
+ *
+ * @internal
+ */
 export function outcomeHooksOf(condition: CaptchaCondition): readonly ConditionOutcomeHooks[] {
   let hooks = hooksByCondition.get(condition);
   if (!hooks) hooksByCondition.set(condition, (hooks = collectOutcomeHooks(condition)));
   return hooks;
 }
 
-/** Every outcome hook in a condition tree. */
+/**
+ * Every outcome hook in a condition tree.
+ *
+ * @internal
+ */
 export function collectOutcomeHooks(condition: CaptchaCondition): ConditionOutcomeHooks[] {
   const internals = condition as ConditionInternals;
   const own = internals[CONDITION_OUTCOME] ? [internals[CONDITION_OUTCOME]] : [];
@@ -98,6 +138,8 @@ export function collectOutcomeHooks(condition: CaptchaCondition): ConditionOutco
 /**
  * Every source a condition tree reads; `'custom'` for a function the library cannot see into (a
  * plain condition, a `per` function).
+ *
+ * @internal
  */
 export function conditionSourcesOf(condition: CaptchaCondition): CaptchaSubjectSource[] {
   const internals = condition as ConditionInternals;

@@ -1,4 +1,8 @@
-/** A length of time: milliseconds, or a string such as `'500ms'`, `'30s'`, `'15m'`, `'1h'`, `'1d'`. */
+/**
+ * A length of time: milliseconds, or a string such as `'500ms'`, `'30s'`, `'15m'`, `'1h'`, `'1d'`.
+ *
+ * @public
+ */
 export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -6,6 +10,8 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
 /**
  * Reads a {@link Duration} in milliseconds. Throws at start-up (when a condition is built) for a
  * value that is not a positive duration, so a typo never reaches a request.
+ *
+ * @public
  */
 export function parseDuration(value: Duration, what = 'duration'): number {
   if (typeof value === 'number') {

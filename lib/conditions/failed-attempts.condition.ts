@@ -1,10 +1,17 @@
-import { HttpException, type Type } from '@nestjs/common';
 import { subjectStoreKey } from '../stores/subject-store-key';
 import { decrementNow, incrementNow } from '../stores/sync-counter';
 import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
 import { CONDITION_OUTCOME, CONDITION_SOURCES, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
+import {
+  checkCountOn,
+  countOnMatcher,
+  describeValue,
+  type FailedAttemptsMatch,
+} from './failed-attempts-count-on';
 import { compileSubject, subjectSources, type CaptchaSubject } from './subject-key';
+
+export type { FailedAttemptsMatch } from './failed-attempts-count-on';
 
 /**
  * Which successes clear a `failedAttempts` count:
@@ -14,33 +21,18 @@ import { compileSubject, subjectSources, type CaptchaSubject } from './subject-k
  *   `'ip+body.email'`, a function); refused for `per: 'ip'`, where a success to the attacker's own
  *   account would clear the count of their guesses at everyone else's;
  * - `'never'`: successes never clear it, the window does (apps counting with `CaptchaRiskService`).
+ *
+ * @public
  */
 export type FailedAttemptsResetOn = 'verified' | 'success' | 'never';
 
 const RESET_ON: readonly FailedAttemptsResetOn[] = ['verified', 'success', 'never'];
 
 /**
- * One entry of `failedAttempts`' `countOn`, matched against what the handler threw:
- * - a number: an HTTP status, matched against an `HttpException`'s (`UnauthorizedException` is
- *   401, in a controller and in a resolver alike);
- * - a string: an error code, matched against the error's `extensions.code` (a `GraphQLError`
- *   thrown Apollo-style, `new GraphQLError('…', { extensions: { code: 'UNAUTHENTICATED' } })`) or
- *   its `code`, and against the code Nest's Apollo driver answers an `HttpException` with (401
- *   `'UNAUTHENTICATED'`, 403 `'FORBIDDEN'`, 400 `'BAD_REQUEST'`, 422 `'BAD_USER_INPUT'`), so that
- *   what a client sees as `UNAUTHENTICATED` is counted however the resolver threw it;
- * - a class: an exception class (`instanceof`).
+ * Options of {@link failedAttempts}.
+ *
+ * @public
  */
-export type FailedAttemptsMatch = number | string | Type<unknown>;
-
-/** The codes Nest's Apollo driver gives an `HttpException` in `errors[].extensions.code`. */
-const GRAPHQL_CODE_OF_STATUS: Readonly<Record<number, string>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  422: 'BAD_USER_INPUT',
-};
-
-/** Options of {@link failedAttempts}. */
 export interface FailedAttemptsOptions {
   /** At most this many attempts per subject and window get through without a challenge. */
   threshold: number;
@@ -77,7 +69,11 @@ export interface FailedAttemptsOptions {
   resetOn?: FailedAttemptsResetOn;
 }
 
-/** The store key of a failure counter; shared with `CaptchaRiskService`. */
+/**
+ * The store key of a failure counter; shared with `CaptchaRiskService`.
+ *
+ * @public
+ */
 export function failureCounterKey(counter: string, subject: string): string {
   return subjectStoreKey(`failed:${counter}`, subject);
 }
@@ -105,6 +101,8 @@ export function failureCounterKey(counter: string, subject: string): string {
  * ```ts
  * @RequireCaptcha({ action: 'login', when: failedAttempts({ threshold: 3, window: '15m', per: 'ip' }) })
  * ```
+ *
+ * @public
  */
 export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition {
   const { threshold } = options;
@@ -129,6 +127,7 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
   // Per-request state, on the context (one condition serves every request of its routes):
   // the key, computed once; and, while this request holds a counted attempt, its key and the
   // count it got, so only an attempt actually counted is ever refunded, and at most once.
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#symbol-keyed-request-state
   const keySlot = Symbol('failedAttempts:key');
   const countedSlot = Symbol('failedAttempts:counted');
   const countSlot = Symbol('failedAttempts:count');
@@ -158,25 +157,16 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
     const slots = context as CaptchaContext & Slots;
     // Evaluated twice for one request (a subclassed guard, a combinator): counted once.
     if (slots[countSlot] !== undefined) return slots[countSlot] > threshold;
-    // The memory store answers at once: a calm request then costs no promise at all. A store
-    // failure rejects (or throws) here and reaches the guard's `storeFailureMode`; the attempt is
-    // then not counted, and not refunded either.
+    // The memory store answers at once. A store failure rejects (or throws) here and reaches
+    // the guard's `storeFailureMode`; the attempt is then not counted, and not refunded either.
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const now = incrementNow(context.store, key, windowMs);
     if (now !== undefined) return counted(context, key, now);
     return context.store.increment(key, windowMs).then((count) => counted(context, key, count));
   };
 
   const statuses = countOn.filter((match): match is number => typeof match === 'number');
-  const codes = countOn.filter((match): match is string => typeof match === 'string');
-  const classes = countOn.filter((match): match is Type<unknown> => typeof match === 'function');
-  const isFailure = (error: unknown) => {
-    const status = error instanceof HttpException ? error.getStatus() : undefined;
-    if (status !== undefined && statuses.includes(status)) return true;
-    if (codes.length > 0 && errorCodesOf(error, status).some((code) => codes.includes(code))) {
-      return true;
-    }
-    return classes.some((type) => error instanceof type);
-  };
+  const isFailure = countOnMatcher(countOn);
   /** Whether a returned value is a failure; a predicate that throws fails safe. */
   const isFailedResult = (result: unknown) => {
     try {
@@ -262,29 +252,6 @@ export function failedAttempts(options: FailedAttemptsOptions): CaptchaCondition
   );
 }
 
-/** `countOn`, checked at start-up: a wrong entry would silently count nothing. */
-function checkCountOn(countOn: unknown): readonly FailedAttemptsMatch[] {
-  if (!Array.isArray(countOn)) {
-    throw new TypeError(
-      `failedAttempts: countOn must be an array of HTTP statuses, error codes or exception classes, got ${describeValue(countOn)}`,
-    );
-  }
-  for (const match of countOn as unknown[]) {
-    const valid =
-      (typeof match === 'number' && Number.isInteger(match) && match >= 100 && match <= 599) ||
-      (typeof match === 'string' && match.trim() !== '' && match.trim() === match) ||
-      // A class: arrow functions have no prototype, and `instanceof` one would throw.
-      (typeof match === 'function' &&
-        typeof (match as { prototype?: unknown }).prototype === 'object');
-    if (!valid) {
-      throw new TypeError(
-        `failedAttempts: countOn entry ${describeValue(match)} is not an HTTP status (an integer 100-599), an error code (a string such as 'UNAUTHENTICATED') or an exception class`,
-      );
-    }
-  }
-  return countOn as readonly FailedAttemptsMatch[];
-}
-
 function checkFailedResult(failedResult: unknown): ((result: unknown) => boolean) | undefined {
   if (failedResult === undefined || typeof failedResult === 'function') {
     return failedResult as ((result: unknown) => boolean) | undefined;
@@ -292,33 +259,6 @@ function checkFailedResult(failedResult: unknown): ((result: unknown) => boolean
   throw new TypeError(
     `failedAttempts: failedResult must be a function (result) => boolean, got ${describeValue(failedResult)}`,
   );
-}
-
-/** A value for a message: JSON where it can be, else its type. */
-function describeValue(value: unknown): string {
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  try {
-    return JSON.stringify(value) ?? typeof value;
-  } catch {
-    return typeof value;
-  }
-}
-
-/**
- * The codes an error goes by: its `extensions.code` (GraphQL), its `code`, and for an
- * `HttpException` the code Nest's Apollo driver answers it with.
- */
-function errorCodesOf(error: unknown, status: number | undefined): string[] {
-  const codes: string[] = [];
-  if (typeof error === 'object' && error !== null) {
-    const { extensions, code } = error as { extensions?: { code?: unknown }; code?: unknown };
-    if (typeof extensions?.code === 'string') codes.push(extensions.code);
-    if (typeof code === 'string') codes.push(code);
-  }
-  if (status !== undefined && GRAPHQL_CODE_OF_STATUS[status]) {
-    codes.push(GRAPHQL_CODE_OF_STATUS[status]);
-  }
-  return codes;
 }
 
 /**

@@ -4,7 +4,11 @@ import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 
 const IP_ONLY = { [CONDITION_SOURCES]: ['ip' as const] };
 
-/** CIDRs (`'203.0.113.0/24'`, `'2001:db8::/32'`) or single addresses. */
+/**
+ * CIDRs (`'203.0.113.0/24'`, `'2001:db8::/32'`) or single addresses.
+ *
+ * @public
+ */
 export type CidrList = readonly string[];
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -48,6 +52,8 @@ function contains(ranges: Range[], ip: string | undefined): boolean {
  * ```ts
  * when: ipIn(['198.51.100.0/24', '2001:db8:bad::/48'])
  * ```
+ *
+ * @public
  */
 export function ipIn(cidrs: CidrList | (() => CidrList | Promise<CidrList>)): CaptchaCondition {
   if (typeof cidrs !== 'function') {

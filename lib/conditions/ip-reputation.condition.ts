@@ -4,10 +4,18 @@ import type { CaptchaCondition } from './captcha-condition';
 import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
 
-/** A reputation lookup's answer: `'bad'` (or `true`) challenges, `'good'`/`'neutral'` (or `false`) do not. */
+/**
+ * A reputation lookup's answer: `'bad'` (or `true`) challenges, `'good'`/`'neutral'` (or `false`) do not.
+ *
+ * @public
+ */
 export type IpVerdict = 'good' | 'neutral' | 'bad' | boolean;
 
-/** Options of {@link ipReputation}. */
+/**
+ * Options of {@link ipReputation}.
+ *
+ * @public
+ */
 export interface IpReputationOptions {
   /** How long a verdict is reused for the same IP. Default `'5m'`. */
   cacheFor?: Duration;
@@ -26,6 +34,8 @@ export interface IpReputationOptions {
  * ```ts
  * when: ipReputation(async (ip) => ((await feed.score(ip)) > 80 ? 'bad' : 'good'))
  * ```
+ *
+ * @public
  */
 export function ipReputation(
   lookup: (ip: string) => IpVerdict | Promise<IpVerdict>,
@@ -36,7 +46,7 @@ export function ipReputation(
     max: options.maxEntries ?? 10_000,
     ttl: parseDuration(options.cacheFor ?? '5m', 'ipReputation: cacheFor'),
   });
-  const logger = new Logger('CaptchaGuard');
+  const logger = new Logger('CaptchaIpReputation');
   return defineCondition(
     'ipReputation',
     async ({ clientIp }) => {

@@ -4,7 +4,11 @@ import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 import { parseDuration, type Duration } from './duration';
 import { compileSubject, subjectSources, type CaptchaSubject } from './subject-key';
 
-/** Options of {@link requestRate}. */
+/**
+ * Options of {@link requestRate}.
+ *
+ * @public
+ */
 export interface RequestRateOptions {
   /** Requests allowed in the window before the next ones are challenged. */
   max: number;
@@ -24,6 +28,8 @@ export interface RequestRateOptions {
  * ```ts
  * @RequireCaptcha({ action: 'comment', when: requestRate({ max: 5, window: '1m', per: 'ip' }) })
  * ```
+ *
+ * @public
  */
 export function requestRate(options: RequestRateOptions): CaptchaCondition {
   const { max } = options;

@@ -6,11 +6,17 @@ import type { CaptchaContext } from './captcha-condition';
  * `'header.x-api-key'` or `'query.tenant'`; a GraphQL resolver's argument (`'args.email'`,
  * `'args.input.email'`); a gateway's or message handler's data (`'data.email'`); several joined
  * with `+` (`'ip+body.email'`); or a function of the context.
+ *
+ * @public
  */
 export type CaptchaSubject =
   string | ((context: CaptchaContext) => string | undefined | Promise<string | undefined>);
 
-/** What a subject (or a condition) reads: a part of the request, the handler's input, or code. */
+/**
+ * What a subject (or a condition) reads: a part of the request, the handler's input, or code.
+ *
+ * @public
+ */
 export type CaptchaSubjectSource = 'ip' | 'body' | 'header' | 'query' | 'args' | 'data' | 'custom';
 
 /** Where a value is read from for one `per` part. */
@@ -22,13 +28,19 @@ const SOURCES = new Set(['body', 'header', 'headers', 'query', 'args', 'data']);
 /**
  * The sources a `per` spec reads, for start-up checks (a `'body.*'` subject on a GraphQL resolver
  * reads nothing the client means). Throws as {@link compileSubject} does for a spec it cannot read.
+ *
+ * @public
  */
 export function subjectSources(per: CaptchaSubject): CaptchaSubjectSource[] {
   if (typeof per === 'function') return ['custom'];
   return [...new Set(parseSubject(per).map((part) => part.kind))];
 }
 
-/** Compiles a `per` spec once, at start-up; throws for a spec it cannot read. */
+/**
+ * Compiles a `per` spec once, at start-up; throws for a spec it cannot read.
+ *
+ * @public
+ */
 export function compileSubject(
   per: CaptchaSubject,
   { lowerCase = true }: { lowerCase?: boolean } = {},

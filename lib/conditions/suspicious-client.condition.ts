@@ -1,7 +1,11 @@
 import type { CaptchaCondition } from './captcha-condition';
 import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 
-/** Options of {@link suspiciousClient}. */
+/**
+ * Options of {@link suspiciousClient}.
+ *
+ * @public
+ */
 export interface SuspiciousClientOptions {
   /** User agents that mark automation. Default {@link DEFAULT_SUSPICIOUS_USER_AGENTS}. */
   userAgents?: readonly RegExp[];
@@ -9,7 +13,11 @@ export interface SuspiciousClientOptions {
   requiredHeaders?: readonly string[];
 }
 
-/** Headless browsers, automation frameworks and HTTP libraries. */
+/**
+ * Headless browsers, automation frameworks and HTTP libraries.
+ *
+ * @public
+ */
 export const DEFAULT_SUSPICIOUS_USER_AGENTS: readonly RegExp[] = [
   /headless/i,
   /phantomjs/i,
@@ -31,6 +39,8 @@ const DEFAULT_REQUIRED_HEADERS = ['user-agent', 'accept', 'accept-language'];
  * ```ts
  * when: anyOf(suspiciousClient(), failedAttempts({ threshold: 3, window: '15m' }))
  * ```
+ *
+ * @public
  */
 export function suspiciousClient(options: SuspiciousClientOptions = {}): CaptchaCondition {
   const userAgents = options.userAgents ?? DEFAULT_SUSPICIOUS_USER_AGENTS;

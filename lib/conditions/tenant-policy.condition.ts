@@ -2,7 +2,11 @@ import type { CaptchaCondition, CaptchaContext } from './captcha-condition';
 import { CONDITION_SOURCES, defineCondition } from './condition-internals';
 import { compileSubject, subjectSources, type CaptchaSubject } from './subject-key';
 
-/** Options of {@link tenantPolicy}. */
+/**
+ * Options of {@link tenantPolicy}.
+ *
+ * @public
+ */
 export interface TenantPolicyOptions {
   /** Where the tenant id is read from. Default `'header.x-tenant-id'`. */
   tenant?: CaptchaSubject;
@@ -16,6 +20,8 @@ export interface TenantPolicyOptions {
  * ```ts
  * when: tenantPolicy(async (tenant) => (await tenants.settings(tenant)).captchaOnLogin)
  * ```
+ *
+ * @public
  */
 export function tenantPolicy(
   policy: (tenant: string, context: CaptchaContext) => boolean | Promise<boolean>,

@@ -20,6 +20,8 @@ interface GraphqlContext {
  * library does not depend on `@nestjs/graphql`. For a WebSocket gateway (`ws`) it is the upgrade
  * request that opened the client's connection ({@link wsUpgradeRequestOf}), else the client
  * itself. Other context types (`rpc`) get `switchToHttp().getRequest()`, their first argument.
+ *
+ * @public
  */
 export function captchaRequestOf(context: ArgumentsHost): unknown {
   const type = context.getType<string>();
@@ -31,11 +33,16 @@ export function captchaRequestOf(context: ArgumentsHost): unknown {
     const client = context.getArgByIndex<unknown>(0);
     return wsUpgradeRequestOf(client) ?? client;
   }
-  // `switchToHttp()` builds three closures per call; the request is the first argument anyway.
+  // The request is the first argument: read it without `switchToHttp()`.
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#request-from-context
   return context.getArgByIndex(0);
 }
 
-/** A GraphQL resolver's arguments (the second resolver argument); `undefined` outside GraphQL. */
+/**
+ * A GraphQL resolver's arguments (the second resolver argument); `undefined` outside GraphQL.
+ *
+ * @public
+ */
 export function graphqlArgsOf(context: ArgumentsHost): unknown {
   return context.getType<string>() === 'graphql' ? context.getArgByIndex(1) : undefined;
 }

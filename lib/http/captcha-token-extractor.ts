@@ -4,7 +4,11 @@ import {
 } from '../providers/captcha-provider-name';
 import type { CaptchaTokenExtractor } from '../config/captcha-module-options.interface';
 
-/** Form fields the providers' widgets fill in, in the order they are looked at. */
+/**
+ * Form fields the providers' widgets fill in, in the order they are looked at.
+ *
+ * @public
+ */
 export const WIDGET_TOKEN_FIELDS = [
   'cf-turnstile-response',
   'g-recaptcha-response',
@@ -20,6 +24,8 @@ export const WIDGET_TOKEN_FIELDS = [
  * (`stripTokenFields`): `captcha` (`{ token, provider }`), `captchaToken` and the widgets' own
  * fields. The app's DTO never has to declare them, so a strict
  * `ValidationPipe({ whitelist: true, forbidNonWhitelisted: true })` accepts the request.
+ *
+ * @public
  */
 export const CAPTCHA_BODY_FIELDS: readonly string[] = [
   'captcha',
@@ -31,6 +37,8 @@ export const CAPTCHA_BODY_FIELDS: readonly string[] = [
  * Removes `fields` from the request's body when it is a plain object (parsed JSON or a form);
  * any other body (a string, a buffer, a stream, a class instance) is left alone. Never throws: a
  * field that cannot be deleted (a frozen body) stays.
+ *
+ * @public
  */
 export function stripBodyFields(request: unknown, fields: readonly string[]): void {
   const body = (request as { body?: unknown } | undefined)?.body;
@@ -42,7 +50,11 @@ export function stripBodyFields(request: unknown, fields: readonly string[]): vo
   }
 }
 
-/** The header clients without a body (or with a JSON API of their own) send the token in. */
+/**
+ * The header clients without a body (or with a JSON API of their own) send the token in.
+ *
+ * @public
+ */
 export const TOKEN_HEADER = 'x-captcha-token';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -53,6 +65,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * The built-in token lookup, first match wins: body `captcha.token`, body `captchaToken`, the
  * widgets' own fields, header `x-captcha-token`. Returns whatever value is there (a non-string is
  * reported as `malformed` later), or `undefined` when there is none.
+ *
+ * @public
  */
 export const defaultTokenExtractor: CaptchaTokenExtractor = (request) => {
   const { body, headers } = (request ?? {}) as {
@@ -76,6 +90,8 @@ export const defaultTokenExtractor: CaptchaTokenExtractor = (request) => {
  *
  * The guard's precedence for resolvers: these arguments first, then the request through
  * `tokenExtractor` (default {@link defaultTokenExtractor}). Controllers have no arguments.
+ *
+ * @public
  */
 export function argumentToken(args: unknown): unknown {
   if (!isRecord(args)) return undefined;
@@ -97,6 +113,8 @@ const FIELD_PROVIDERS: Record<string, CaptchaProviderName> = {
  * only: pass their `args`), body `captcha.provider` (as in
  * `{"captcha": {"provider": "altcha", "token": "…"}}`), header `x-captcha-provider`, or the widget
  * field the token came in. `undefined` when it does not say; the route decides what it accepts.
+ *
+ * @public
  */
 export function statedTokenProvider(
   request: unknown,

@@ -1,13 +1,20 @@
-import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { IncomingMessage } from 'node:http';
 import proxyAddr from 'proxy-addr';
+import {
+  forwardedEntries,
+  ipv6Network,
+  MALFORMED,
+  normalizeSocketAddress,
+  singleIp,
+} from './ip-address-parsing';
 
 /**
  * The single-address client-IP headers a CDN or proxy may set, one of which can be named in
  * `clientIpHeader` (`CAPTCHA_CLIENT_IP_HEADER`): Cloudflare's `CF-Connecting-IP`, nginx's
  * `X-Real-IP`, Cloudflare Enterprise / Akamai's `True-Client-IP`, Fastly's `Fastly-Client-IP`, and
  * `X-Client-IP`. None is read unless named.
+ *
+ * @public
  */
 export const CLIENT_IP_HEADERS = [
   'cf-connecting-ip',
@@ -17,12 +24,18 @@ export const CLIENT_IP_HEADERS = [
   'x-client-ip',
 ] as const;
 
-/** A header of {@link CLIENT_IP_HEADERS}, in lower case. */
+/**
+ * A header of {@link CLIENT_IP_HEADERS}, in lower case.
+ *
+ * @public
+ */
 export type ClientIpHeader = (typeof CLIENT_IP_HEADERS)[number];
 
 /**
  * How a client-IP header may be named in options: lower case, or its usual spelling (header names
  * are case-insensitive, and other spellings are accepted at run time too).
+ *
+ * @public
  */
 export type ClientIpHeaderName =
   | ClientIpHeader
@@ -32,7 +45,11 @@ export type ClientIpHeaderName =
   | 'Fastly-Client-IP'
   | 'X-Client-IP';
 
-/** The client IP and where it was read from. */
+/**
+ * The client IP and where it was read from.
+ *
+ * @public
+ */
 export interface ClientIp {
   /** A valid, normalized IP address, or `undefined` when the request carries no usable peer. */
   ip: string | undefined;
@@ -43,7 +60,11 @@ export interface ClientIp {
   source: 'socket' | 'x-forwarded-for' | ClientIpHeader;
 }
 
-/** Settings of {@link ClientIpResolver} beyond `trustProxy`. */
+/**
+ * Settings of {@link ClientIpResolver} beyond `trustProxy`.
+ *
+ * @public
+ */
 export interface ClientIpResolverOptions {
   /**
    * A CDN / proxy header holding the client IP, read (before `X-Forwarded-For`) only when the
@@ -57,21 +78,14 @@ export interface ClientIpResolverOptions {
   ipv6Prefix?: number;
 }
 
-/** The default IPv6 grouping: one /64 is one subscriber line or one host's privacy addresses. */
+/**
+ * The default IPv6 grouping: one /64 is one subscriber line or one host's privacy addresses.
+ *
+ * @public
+ */
 export const DEFAULT_IPV6_PREFIX = 64;
 /** IPv6 networks memoized per resolver at most; past it the memo starts over. */
 const MAX_NETWORKS = 10_000;
-
-/** `X-Forwarded-For` entries examined at most, counted from the right. */
-const MAX_FORWARDED_ENTRIES = 20;
-/** Longest single header value read as an IP (`[v6:with:embedded:1.2.3.4]:65535` is 53). */
-const MAX_ADDRESS_LENGTH = 64;
-/** Only this many trailing characters of `X-Forwarded-For` are read (enough for the entries). */
-const MAX_FORWARDED_CHARS = MAX_FORWARDED_ENTRIES * (MAX_ADDRESS_LENGTH + 2);
-const PORT = /^:[0-9]{1,5}$/;
-const OPTIONAL_WHITESPACE = /^[ \t]+|[ \t]+$/g;
-/** Marks an entry that ends the walk: malformed, or beyond the examined part of the header. */
-const MALFORMED = Symbol('malformed');
 
 type TrustFunction = (address: string, hop: number) => boolean;
 
@@ -126,6 +140,8 @@ type TrustFunction = (address: string, hop: number) => boolean;
  * proxy that forwards a client's own copy of that header lets that client pick its IP, and with
  * it its rate-limit bucket. Prefer exact ranges to `true` or a hop count larger than your real
  * proxy chain — either lets a client choose the address the walk stops at.
+ *
+ * @public
  */
 export class ClientIpResolver {
   private readonly trust: TrustFunction;
@@ -187,7 +203,8 @@ export class ClientIpResolver {
     let network = this.networks.get(ip);
     if (network === undefined) {
       network = ipv6Network(ip, this.ipv6Prefix);
-      // Bounded like the store-key memo: a flood of distinct addresses costs at most this much.
+      // Bounded: a flood of distinct addresses costs at most MAX_NETWORKS entries.
+      // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
       if (this.networks.size >= MAX_NETWORKS) this.networks.clear();
       this.networks.set(ip, network);
     }
@@ -224,24 +241,6 @@ export class ClientIpResolver {
   }
 }
 
-/**
- * The network of an IPv6 address under `prefix` (`2001:db8:1:2::/64`); the address itself with
- * prefix 128; an IPv4-mapped address as its IPv4 address; anything else as it is.
- */
-function ipv6Network(ip: string, prefix: number): string {
-  if (isIP(ip) !== 6) return ip;
-  const address = ipaddr.IPv6.parse(ip);
-  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
-  if (prefix >= 128) return address.toString();
-  // Masked on the parsed words (what ipaddr.IPv6.networkAddressFromCIDR does, without parsing
-  // and formatting twice: ~2.6 µs instead of ~5 µs per new address).
-  const words = address.parts.map((word, i) => {
-    const bits = Math.min(16, Math.max(0, prefix - i * 16));
-    return word & ((0xffff << (16 - bits)) & 0xffff);
-  });
-  return `${new ipaddr.IPv6(words).toString()}/${prefix}`;
-}
-
 /** Express's `trust proxy` compilation, with `proxy-addr` for address lists. */
 function compileTrust(trustProxy: boolean | number | string | string[]): TrustFunction {
   if (trustProxy === true) return () => true;
@@ -253,8 +252,8 @@ function compileTrust(trustProxy: boolean | number | string | string[]): TrustFu
 
 /** The Node message behind an Express request, a Fastify request (`raw`) or a bare message. */
 function messageOf(request: unknown): Partial<IncomingMessage> | undefined {
-  // Express's request is the message: say so before looking for a `raw` it does not have (a
-  // miss down its long prototype chain is the priciest step here).
+  // Express's request is the message: say so before looking for a `raw` it does not have.
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#client-ip-resolution
   if (request instanceof IncomingMessage) return request;
   if (typeof request !== 'object' || request === null) return undefined;
   const raw = (request as { raw?: unknown }).raw;
@@ -262,95 +261,4 @@ function messageOf(request: unknown): Partial<IncomingMessage> | undefined {
     return raw as Partial<IncomingMessage>;
   }
   return request as Partial<IncomingMessage>;
-}
-
-/** The last socket address seen, and what it normalized to. */
-let lastSocketAddress: string | undefined;
-let lastSocketIp: string | undefined;
-
-/** The socket peer, normalized; a zone id (`fe80::1%eth0`) is dropped. */
-function normalizeSocketAddress(address: unknown): string | undefined {
-  if (typeof address !== 'string') return undefined;
-  // Requests come in runs from one peer (a keep-alive connection, the load balancer): the last
-  // answer is kept, which spares the parse (and for IPv6, `ipaddr.js`) on most requests.
-  if (address === lastSocketAddress) return lastSocketIp;
-  const ip = parseSocketAddress(address);
-  lastSocketAddress = address;
-  lastSocketIp = ip;
-  return ip;
-}
-
-function parseSocketAddress(address: string): string | undefined {
-  const zone = address.indexOf('%');
-  const bare = zone === -1 ? address : address.slice(0, zone);
-  const kind = isIP(bare);
-  if (kind === 4) return bare; // already canonical (`isIP` refuses leading zeros)
-  return kind === 0 ? undefined : normalize(bare);
-}
-
-/** A header that must hold exactly one IP (the configured client-IP header). */
-function singleIp(value: IncomingHttpHeaders[string]): string | undefined {
-  const text = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
-  return typeof text === 'string' ? parseHeaderAddress(text) : undefined;
-}
-
-/**
- * The `X-Forwarded-For` entries nearest the server first, each a normalized IP or
- * {@link MALFORMED}; ends with {@link MALFORMED} when the header goes on past what is examined.
- */
-function forwardedEntries(value: IncomingHttpHeaders[string]): (string | typeof MALFORMED)[] {
-  const header = Array.isArray(value)
-    ? value.every((line) => typeof line === 'string')
-      ? value.join(',')
-      : undefined
-    : value;
-  if (typeof header !== 'string' || header === '') return [];
-  const truncated = header.length > MAX_FORWARDED_CHARS;
-  const pieces = (truncated ? header.slice(-MAX_FORWARDED_CHARS) : header).split(',').reverse();
-  // The leftmost piece of a truncated header may be the tail of a longer address.
-  if (truncated) pieces[pieces.length - 1] = '';
-  const entries: (string | typeof MALFORMED)[] = pieces
-    .slice(0, MAX_FORWARDED_ENTRIES)
-    .map((piece) => parseHeaderAddress(piece) ?? MALFORMED);
-  if (pieces.length > MAX_FORWARDED_ENTRIES) entries.push(MALFORMED);
-  return entries;
-}
-
-/**
- * One IP from a header value: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]` or
- * `[2001:db8::1]:443`, surrounded by optional spaces/tabs. Anything else (zone ids included) is
- * `undefined`.
- */
-function parseHeaderAddress(value: string): string | undefined {
-  const text = value.replace(OPTIONAL_WHITESPACE, '');
-  if (text === '' || text.length > MAX_ADDRESS_LENGTH || text.includes('%')) return undefined;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    if (close === -1 || !isPort(text.slice(close + 1), true)) return undefined;
-    const address = text.slice(1, close);
-    return isIP(address) === 6 ? normalize(address) : undefined;
-  }
-  if (isIP(text) !== 0) return normalize(text);
-  const colon = text.indexOf(':');
-  if (colon === -1 || !isPort(text.slice(colon), false)) return undefined;
-  const address = text.slice(0, colon);
-  return isIP(address) === 4 ? normalize(address) : undefined;
-}
-
-function isPort(text: string, optional: boolean): boolean {
-  if (text === '') return optional;
-  return PORT.test(text) && Number(text.slice(1)) <= 65_535;
-}
-
-/** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 in canonical compressed lower case. Input passed `isIP`. */
-function normalize(address: string): string {
-  // Fast paths for what sockets report on every request: `isIP` accepts only canonical dotted
-  // quads (no leading zeros), so such an address is already normalized; ipaddr.js costs ~1.7 µs.
-  if (isIP(address) === 4) return address;
-  if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) return address.slice(7);
-  const parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    return (parsed as ipaddr.IPv6).toIPv4Address().toString();
-  }
-  return parsed.toString();
 }

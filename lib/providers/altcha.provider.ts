@@ -14,7 +14,11 @@ import type {
 } from './captcha-provider.interface';
 import { resolveSecret } from './resolve-secret';
 
-/** A signed ALTCHA v2 challenge, as the `altcha` 3.x widget expects it. */
+/**
+ * A signed ALTCHA v2 challenge, as the `altcha` 3.x widget expects it.
+ *
+ * @public
+ */
 export interface AltchaChallenge {
   parameters: {
     algorithm: string;
@@ -31,7 +35,11 @@ export interface AltchaChallenge {
   signature?: string;
 }
 
-/** An action name as challenges carry it: 1 to 100 printable ASCII characters, no spaces. */
+/**
+ * An action name as challenges carry it: 1 to 100 printable ASCII characters, no spaces.
+ *
+ * @internal
+ */
 export const ALTCHA_ACTION = /^[\x21-\x7e]{1,100}$/;
 
 /**
@@ -46,6 +54,8 @@ export const ALTCHA_ACTION = /^[\x21-\x7e]{1,100}$/;
  * without action only where none is), and only before it expires. The claim is written last,
  * after the signature, the proof of work, the expiry and the action all check out, so forged or
  * misdirected payloads never take room in the store.
+ *
+ * @internal
  */
 export class AltchaProvider implements CaptchaProvider {
   readonly name = 'altcha' as const;

@@ -5,10 +5,16 @@ import type { CaptchaProviderName } from './captcha-provider-name';
  * Which of a provider's endpoints a token is verified at: `'primary'` (the verify URL) or
  * `'backup'` (CaptchaLa's backup URL for `offline_` tokens). Each has its own circuit breaker,
  * since the token, chosen by the client, picks the endpoint.
+ *
+ * @public
  */
 export type ProviderEndpoint = 'primary' | 'backup';
 
-/** What the verifier passes to a provider for one call. */
+/**
+ * What the verifier passes to a provider for one call.
+ *
+ * @public
+ */
 export interface ProviderVerifyRequest {
   remoteIp?: string;
   /** The action the caller expects; providers that take it on the wire (reCAPTCHA Enterprise) send it. */
@@ -18,6 +24,8 @@ export interface ProviderVerifyRequest {
 /**
  * A provider's answer, normalized but not yet judged: the verifier applies action, hostname,
  * score and age policy after it, in one place.
+ *
+ * @public
  */
 export interface ProviderReply {
   /** The provider's own verdict on the token. */
@@ -48,6 +56,8 @@ export interface ProviderReply {
  *
  * `verify` resolves with a reply for any token verdict and throws
  * {@link CaptchaUnavailableError} when the provider cannot answer or rejects our own credentials.
+ *
+ * @public
  */
 export interface CaptchaProvider {
   readonly name: CaptchaProviderName;

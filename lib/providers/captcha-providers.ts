@@ -5,6 +5,8 @@ import type { CaptchaProvider } from './captcha-provider.interface';
 /**
  * The providers this module verifies with: the primary one, optionally a fallback, and any
  * others registered with `providers` (routes pick them with `@RequireCaptcha({ provider })`).
+ *
+ * @internal
  */
 export class CaptchaProviders {
   private readonly all: CaptchaProvider[];

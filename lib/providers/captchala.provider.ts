@@ -7,41 +7,37 @@ import type {
   ProviderVerifyRequest,
 } from './captcha-provider.interface';
 import type { ErrorCodeMeaning } from './error-code-map';
-import { reasonFromErrorCodes } from './error-code-map';
-import type { ProviderHttpClient, ProviderHttpResponse } from './provider-http-client';
 import {
-  finiteNumber,
-  hostOfUrl,
-  invertRiskScore,
-  isClientErrorStatus,
-  isRecord,
-  unreadableReply,
-} from './reply-fields';
+  CAPTCHALA_ERROR_CODES,
+  readCaptchalaValidation,
+  refuseRejectedKeys,
+} from './captchala-reply';
+import type { ProviderHttpClient } from './provider-http-client';
+import { finiteNumber, isClientErrorStatus, isRecord } from './reply-fields';
 import { resolveSecret } from './resolve-secret';
 
-/** CaptchaLa's validate endpoint. */
+/**
+ * CaptchaLa's validate endpoint.
+ *
+ * @internal
+ */
 export const CAPTCHALA_VERIFY_URL = 'https://apiv1.captcha.la/v1/validate';
 
-/** Where `offline_` tokens are validated. */
+/**
+ * Where `offline_` tokens are validated.
+ *
+ * @internal
+ */
 export const CAPTCHALA_BACKUP_URL = 'https://fallbackapiv1.captchala.com/api/validate';
 
 const VALIDATE_PATH = '/v1/validate';
 const ISSUE_PATH = '/v1/server/challenge/issue';
 
 /**
- * Failure codes (`data.error` or `msg`) read in our vocabulary. CaptchaLa publishes no list; these
- * are the ones a third-party integration treats as the user's.
+ * What {@link CaptchalaProvider.issueChallenge} asks CaptchaLa for.
+ *
+ * @public
  */
-const CAPTCHALA_ERROR_CODES: Record<string, ErrorCodeMeaning> = {
-  token_expired: 'expired',
-  challenge_expired: 'expired',
-  token_already_used: 'duplicate',
-  token_not_found: 'invalid',
-  challenge_not_found: 'invalid',
-  invalid_answer: 'invalid',
-};
-
-/** What {@link CaptchalaProvider.issueChallenge} asks CaptchaLa for. */
 export interface CaptchalaChallengeOptions {
   /** The scene the token is for, compared with `data.action` on validation. */
   action: string;
@@ -55,7 +51,11 @@ export interface CaptchalaChallengeOptions {
   bindUid?: string;
 }
 
-/** A CaptchaLa server token (`sct_…`) for the browser SDK to start a challenge with. */
+/**
+ * A CaptchaLa server token (`sct_…`) for the browser SDK to start a challenge with.
+ *
+ * @public
+ */
 export interface CaptchalaServerToken {
   serverToken: string;
   /** Seconds the token stays usable, as CaptchaLa reported it. */
@@ -83,6 +83,8 @@ export interface CaptchalaServerToken {
  *   or `data.valid: false`) is a verdict on the token (an unknown code reads `invalid`), and a 4xx
  *   we cannot read is `misconfigured`; neither is an outage, since a client's junk token can
  *   provoke them. 429 (rate limited), 5xx and unreadable 2xx answers are outages.
+ *
+ * @internal
  */
 export class CaptchalaProvider implements CaptchaProvider {
   readonly name = 'captchala' as const;
@@ -136,7 +138,11 @@ export class CaptchalaProvider implements CaptchaProvider {
       body: { json: body },
       headers: await this.authHeaders(),
     });
-    return this.readValidation(response);
+    return readCaptchalaValidation(
+      response,
+      this.errorCodes,
+      this.options.captchala?.acceptDegraded === true,
+    );
   }
 
   /**
@@ -174,7 +180,7 @@ export class CaptchalaProvider implements CaptchaProvider {
         : { json: fields },
       headers: await this.authHeaders(),
     });
-    this.refuseRejectedKeys(response);
+    refuseRejectedKeys(response);
     const body = isRecord(response.json) ? response.json : {};
     const data = isRecord(body.data) ? body.data : {};
     const ok = response.status >= 200 && response.status <= 299 && body.code === 0;
@@ -205,126 +211,4 @@ export class CaptchalaProvider implements CaptchaProvider {
       'X-App-Secret': await resolveSecret(this.options.secretKey),
     };
   }
-
-  private readValidation(response: ProviderHttpResponse): ProviderReply {
-    const { status, latencyMs } = response;
-    this.refuseRejectedKeys(response);
-    const body = response.json;
-    if (!isRecord(body) || typeof body.code !== 'number') {
-      throw unreadableReply(this.name, response, 'without a readable {code, data} envelope');
-    }
-    const ok = status >= 200 && status <= 299;
-    const data = isRecord(body.data) ? body.data : undefined;
-    if (ok && data?.degraded === true) return this.readDegraded(data, status);
-    if (ok && body.code === 0) {
-      if (typeof data?.valid !== 'boolean') {
-        throw unreadableReply(this.name, response, 'without data.valid');
-      }
-      if (data.valid) {
-        // Spread last: V8 11 (Node 20) adds fields after a spread ~1 µs each (benchmarked).
-        return {
-          action: readAction(data) ?? '',
-          success: true,
-          errorCodes: [],
-          httpStatus: status,
-          ...readPassFields(data),
-        };
-      }
-    }
-    const error =
-      typeof data?.error === 'string' && data.error !== ''
-        ? data.error
-        : body.code !== 0 && typeof body.msg === 'string' && body.msg !== ''
-          ? body.msg
-          : undefined;
-    const errorCodes = error ? [error] : body.code !== 0 ? [`code_${body.code}`] : [];
-    // A refusal envelope on a 4xx is CaptchaLa's verdict on this request, which the client's token
-    // decides (junk `offline_` tokens at the backup URL): read like one, never as an outage that
-    // would count against a circuit. Anything else on a non-2xx (a pass, an empty refusal, a
-    // 3xx) is not a verdict we can read.
-    const refused = body.code !== 0 || data?.valid === false;
-    if (!ok && !(isClientErrorStatus(status) && refused)) {
-      throw new CaptchaUnavailableError(
-        this.name,
-        isClientErrorStatus(status) ? 'misconfigured' : 'bad_response',
-        `${this.name} answered HTTP ${status}${errorCodes.length ? `: ${errorCodes.join(', ')}` : ''}` +
-          ' without a verdict we can read — check captchala.backupUrl, CAPTCHA_VERIFY_URL and any proxy',
-        { status, errorCodes, latencyMs },
-      );
-    }
-    return {
-      success: false,
-      errorCodes,
-      httpStatus: status,
-      reason: reasonFromErrorCodes(
-        this.name,
-        errorCodes,
-        this.errorCodes,
-        'check CAPTCHA_SITE_KEY (the app key) and CAPTCHA_SECRET_KEY (the app secret)',
-      ),
-    };
-  }
-
-  /**
-   * A degraded answer: a reply marked `degraded: true` when `captchala.acceptDegraded` (the
-   * verifier judges it and applies the caller's policy), else refused as kind `degraded`.
-   */
-  private readDegraded(data: Record<string, unknown>, status: number): ProviderReply {
-    const errorCodes = ['degraded', ...(typeof data.reason === 'string' ? [data.reason] : [])];
-    if (this.options.captchala?.acceptDegraded) {
-      return {
-        action: readAction(data),
-        success: true,
-        degraded: true,
-        errorCodes,
-        httpStatus: status,
-        ...readPassFields(data),
-      };
-    }
-    // The client chose the `dg_` prefix: an outage of this request only, not of the provider.
-    throw new CaptchaUnavailableError(
-      this.name,
-      'degraded',
-      `${this.name} is degraded (${errorCodes.join(': ')}) and could not verify the token; ` +
-        'captchala.acceptDegraded accepts such tokens on fail-open routes',
-      { status, errorCodes },
-    );
-  }
-
-  /** HTTP 401/403: our app key or secret is refused. */
-  private refuseRejectedKeys(response: ProviderHttpResponse): void {
-    if (response.status !== 401 && response.status !== 403) return;
-    const body = isRecord(response.json) ? response.json : {};
-    const msg =
-      typeof body.msg === 'string' && body.msg !== '' ? body.msg : `HTTP_${response.status}`;
-    throw new CaptchaUnavailableError(
-      this.name,
-      'misconfigured',
-      `app key or secret rejected by ${this.name}: HTTP ${response.status} ${msg} — ` +
-        'check CAPTCHA_SITE_KEY (the app key) and CAPTCHA_SECRET_KEY (the app secret)',
-      { status: response.status, errorCodes: [msg], latencyMs: response.latencyMs },
-    );
-  }
-}
-
-/** `data.action`, `null` and absent alike as `undefined`. */
-function readAction(data: Record<string, unknown>): string | undefined {
-  return typeof data.action === 'string' ? data.action : undefined;
-}
-
-/**
- * Score, hostname and challenge time from `data.captcha_args` (an older docs revision put these
- * fields in `data` itself, so that is read when `captcha_args` is absent).
- */
-function readPassFields(
-  data: Record<string, unknown>,
-): Pick<ProviderReply, 'score' | 'hostname' | 'challengeTs'> {
-  const args = isRecord(data.captcha_args) ? data.captcha_args : data;
-  const risk = finiteNumber(args.risk_score);
-  const solvedAt = finiteNumber(args.solved_at);
-  return {
-    score: risk === undefined ? undefined : invertRiskScore(risk / 100),
-    hostname: hostOfUrl(args.referer),
-    challengeTs: solvedAt === undefined ? undefined : new Date(solvedAt * 1000),
-  };
 }

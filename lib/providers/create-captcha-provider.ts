@@ -10,7 +10,11 @@ import { RecaptchaEnterpriseProvider } from './recaptcha-enterprise.provider';
 import { RecaptchaProvider } from './recaptcha.provider';
 import { TurnstileProvider } from './turnstile.provider';
 
-/** Builds the configured provider. Options are validated before, so the name is a supported one. */
+/**
+ * Builds the configured provider. Options are validated before, so the name is a supported one.
+ *
+ * @internal
+ */
 export function createCaptchaProvider(
   options: ResolvedCaptchaOptions,
   http: ProviderHttpClient,
@@ -39,7 +43,11 @@ export function createCaptchaProvider(
   }
 }
 
-/** The fallback provider of `failureMode: 'fallback'`, built with its own keys and URL. */
+/**
+ * The fallback provider of `failureMode: 'fallback'`, built with its own keys and URL.
+ *
+ * @internal
+ */
 export function createFallbackProvider(
   options: ResolvedCaptchaOptions,
   http: ProviderHttpClient,
@@ -55,7 +63,11 @@ export function createFallbackProvider(
   );
 }
 
-/** The extra providers of `providers`, each with its own keys and URL. */
+/**
+ * The extra providers of `providers`, each with its own keys and URL.
+ *
+ * @internal
+ */
 export function createExtraProviders(
   options: ResolvedCaptchaOptions,
   http: ProviderHttpClient,

@@ -6,6 +6,8 @@ import type { CaptchaProviderName } from './captcha-provider-name';
  * How one provider error code is read: a verdict on the token (a reason code), or a sign that our
  * own configuration is wrong (`'misconfigured'`, thrown as an outage), or a provider-side failure
  * (`'unavailable'`).
+ *
+ * @internal
  */
 export type ErrorCodeMeaning = CaptchaReason | 'unavailable';
 
@@ -23,6 +25,8 @@ const PRECEDENCE: ErrorCodeMeaning[] = [
  * Maps a failed reply's error codes to one reason. Throws {@link CaptchaUnavailableError} when
  * the codes say our secret/site key or request is wrong, or the provider failed internally; an
  * unknown code reads as `invalid` (fail closed).
+ *
+ * @internal
  */
 export function reasonFromErrorCodes(
   provider: CaptchaProviderName,

@@ -58,6 +58,8 @@ const HCAPTCHA_ERROR_CODES_FOR_PRODUCTION_KEY: Record<string, ErrorCodeMeaning> 
  * hCaptcha (`POST /siteverify`, form-encoded only). Sends `sitekey` so a token made for another
  * site fails. Enterprise replies carry a risk `score` where higher means more bot-like; it is
  * inverted (`1 - score`) so that every provider's score reads "1.0 = human".
+ *
+ * @internal
  */
 export class HcaptchaProvider implements CaptchaProvider {
   readonly name = 'hcaptcha' as const;
@@ -101,7 +103,6 @@ export class HcaptchaProvider implements CaptchaProvider {
     const reply = readSiteverifyReply(this.name, response);
     const score = reply.score === undefined ? undefined : invertRiskScore(reply.score);
     if (reply.success) return { ...reply, score };
-    // `reason` before the spread: V8 11 (Node 20) adds fields after a spread ~1 µs each.
     return {
       reason: reasonFromErrorCodes(
         this.name,

@@ -6,7 +6,11 @@ import type { CaptchaProviderName } from './captcha-provider-name';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 
-/** A provider's raw HTTP answer. */
+/**
+ * A provider's raw HTTP answer.
+ *
+ * @internal
+ */
 export interface ProviderHttpResponse {
   status: number;
   /** The parsed JSON body, or `undefined` when the body was not JSON. */
@@ -14,7 +18,11 @@ export interface ProviderHttpResponse {
   latencyMs: number;
 }
 
-/** One provider call. */
+/**
+ * One provider call.
+ *
+ * @internal
+ */
 export interface ProviderHttpRequest {
   provider: CaptchaProviderName;
   url: string;
@@ -63,12 +71,11 @@ function parseHttpUrl(value: string): URL | undefined {
  * failure turned into a {@link CaptchaUnavailableError} that never carries the request body.
  * Callers make the retry safe (Turnstile resends the same `idempotency_key`).
  *
- * Why undici, and why `dispatch`: the provider call is the largest CPU cost of a verified request
- * (benchmarked). With 50 calls in flight to a local keep-alive server, one bare call cost
- * ~71 µs of CPU on `http.request` with a keep-alive `http.Agent` against ~26–29 µs on undici's
- * `request` (axios, used before, ~255 µs). `request` also builds a response stream, an async
- * resource and a header object per call; a handler object needs none of them (~4 µs less per
- * call). The timeout is a plain timer that aborts through the handle undici gives the handler.
+ * Why undici's `dispatch`: the provider call is the largest CPU cost of a verified request.
+ * The timeout is a plain timer that aborts through the handle undici gives the handler.
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#provider-transport
+ *
+ * @internal
  */
 @Injectable()
 export class ProviderHttpClient implements OnModuleDestroy {

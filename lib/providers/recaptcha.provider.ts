@@ -23,6 +23,8 @@ const RECAPTCHA_ERROR_CODES: Record<string, ErrorCodeMeaning> = {
 /**
  * Google reCAPTCHA v2 and v3 (`POST /recaptcha/api/siteverify`, form-encoded only: Google rejects
  * JSON). A v3 reply carries `score` and `action`; the verifier holds the score to `minScore`.
+ *
+ * @internal
  */
 export class RecaptchaProvider implements CaptchaProvider {
   readonly name = 'recaptcha' as const;
@@ -54,7 +56,6 @@ export class RecaptchaProvider implements CaptchaProvider {
     });
     const reply = readSiteverifyReply(this.name, response);
     if (reply.success) return reply;
-    // `reason` before the spread: V8 11 (Node 20) adds fields after a spread ~1 µs each.
     return {
       reason: reasonFromErrorCodes(
         this.name,

@@ -4,17 +4,29 @@ import type { ProviderHttpResponse } from './provider-http-client';
 
 /** Defensive readers for fields of a provider's JSON reply: a missing or odd field never throws. */
 
-/** A JSON object (not an array, not `null`). */
+/**
+ * A JSON object (not an array, not `null`).
+ *
+ * @internal
+ */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A finite number, or `undefined`. */
+/**
+ * A finite number, or `undefined`.
+ *
+ * @internal
+ */
 export function finiteNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** An ISO/RFC 3339 timestamp as a `Date`, or `undefined` when absent or unreadable. */
+/**
+ * An ISO/RFC 3339 timestamp as a `Date`, or `undefined` when absent or unreadable.
+ *
+ * @internal
+ */
 export function dateOf(value: unknown): Date | undefined {
   if (typeof value !== 'string') return undefined;
   const date = new Date(value);
@@ -24,6 +36,8 @@ export function dateOf(value: unknown): Date | undefined {
 /**
  * The host of an origin or URL, without scheme, port or IPv6 brackets:
  * `https://app.example.com:8443/login` → `app.example.com`. `undefined` when empty or unreadable.
+ *
+ * @internal
  */
 export function hostOfUrl(url: unknown): string | undefined {
   if (typeof url !== 'string' || url === '') return undefined;
@@ -38,12 +52,18 @@ export function hostOfUrl(url: unknown): string | undefined {
  * A risk score (1.0 = bot) as ours (1.0 = human), within 0..1. Rounded to 12 decimals so the
  * subtraction's floating-point error cannot drop a score under an equal threshold
  * (`1 - 0.8` is `0.19999999999999996`).
+ *
+ * @internal
  */
 export function invertRiskScore(riskScore: number): number {
   return Number(Math.min(1, Math.max(0, 1 - riskScore)).toFixed(12));
 }
 
-/** A 4xx status (429 never gets this far: the HTTP client throws it as a rate limit). */
+/**
+ * A 4xx status (429 never gets this far: the HTTP client throws it as a rate limit).
+ *
+ * @internal
+ */
 export function isClientErrorStatus(status: number): boolean {
   return status >= 400 && status <= 499;
 }
@@ -54,6 +74,8 @@ export function isClientErrorStatus(status: number): boolean {
  * the provider refused our request in a way we do not recognise: `misconfigured` (a wrong URL, a
  * proxy, a request shape it rejects), answered 503 and logged loudly but never failed open nor
  * counted against the circuit, since a client's junk token may be what provoked it.
+ *
+ * @internal
  */
 export function unreadableReply(
   provider: CaptchaProviderName,

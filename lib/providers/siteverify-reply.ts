@@ -2,7 +2,11 @@ import type { CaptchaProviderName } from './captcha-provider-name';
 import type { ProviderHttpResponse } from './provider-http-client';
 import { unreadableReply } from './reply-fields';
 
-/** The fields the siteverify family (Turnstile, reCAPTCHA, hCaptcha) answers with, read defensively. */
+/**
+ * The fields the siteverify family (Turnstile, reCAPTCHA, hCaptcha) answers with, read defensively.
+ *
+ * @internal
+ */
 export interface SiteverifyReply {
   success: boolean;
   errorCodes: string[];
@@ -19,6 +23,8 @@ export interface SiteverifyReply {
  * refused our request in a way we do not recognise; not an outage, so a client's junk token that
  * provokes it cannot open the circuit). So is `success: true` on a status other than 2xx; a
  * failure's error codes are read on any status (the providers answer verdicts with HTTP 200).
+ *
+ * @internal
  */
 export function readSiteverifyReply(
   provider: CaptchaProviderName,

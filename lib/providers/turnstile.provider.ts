@@ -31,6 +31,8 @@ const TURNSTILE_DUMMY_TOKEN = 'XXXX.DUMMY.TOKEN.XXXX';
  * Cloudflare Turnstile (`POST /turnstile/v0/siteverify`, form-encoded). Each verification carries
  * a fresh `idempotency_key`, and every retry of it reuses the same key, so a retry gets the first
  * verdict instead of burning the token.
+ *
+ * @internal
  */
 export class TurnstileProvider implements CaptchaProvider {
   readonly name = 'turnstile' as const;
@@ -87,7 +89,6 @@ export class TurnstileProvider implements CaptchaProvider {
       .metadata;
     if (metadata?.result_with_testing_key === true) reply.action = undefined;
     if (reply.success) return reply;
-    // `reason` before the spread: V8 11 (Node 20) adds fields after a spread ~1 µs each.
     return {
       reason: reasonFromErrorCodes(
         this.name,

@@ -46,6 +46,8 @@ interface ProviderCircuit {
  * one. What the rest of the library calls "the provider's circuit" is the primary endpoint's:
  * `state`, `isDegraded` and `retryAfterSeconds` default to it, and the `captcha_circuit_open`
  * gauge (labelled by provider only) follows it alone.
+ *
+ * @internal
  */
 @Injectable()
 export class ProviderCircuitBreakers {
@@ -58,24 +60,20 @@ export class ProviderCircuitBreakers {
   ) {}
 
   /**
-   * Runs one provider verification through the circuit of the endpoint it calls. One promise layer
-   * (no `async`): it sits on every verified request. A failure is rethrown with its `endpoint` set.
+   * Runs one provider verification through the circuit of the endpoint it calls. A failure is
+   * rethrown with its `endpoint` set.
    */
-  execute<T>(
+  async execute<T>(
     provider: CaptchaProviderName,
     verify: () => Promise<T>,
     endpoint: ProviderEndpoint = 'primary',
   ): Promise<T> {
     const circuit = this.circuit(provider, endpoint);
-    let attempt: Promise<T>;
     try {
-      attempt = circuit.policy ? circuit.policy.execute(verify) : verify();
+      return await (circuit.policy ? circuit.policy.execute(verify) : verify());
     } catch (error) {
-      attempt = Promise.reject(error);
-    }
-    return attempt.catch((error: unknown) => {
       throw this.onFailure(provider, circuit, error);
-    });
+    }
   }
 
   /** Accounts for a failed call (metrics, audit, the cool-down) and says what to throw. */

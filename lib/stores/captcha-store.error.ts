@@ -14,6 +14,8 @@
  *   throw error;
  * }
  * ```
+ *
+ * @public
  */
 export class CaptchaStoreError extends Error {
   override readonly name: string = 'CaptchaStoreError';
@@ -33,6 +35,8 @@ export class CaptchaStoreError extends Error {
  * claim would let a spent token through again, so the claim is refused instead, and the request
  * answered 503 `captcha_unavailable`, whatever `storeFailureMode` says: accepting a token without
  * its claim would silently drop replay protection for anyone who can fill the budget.
+ *
+ * @public
  */
 export class CaptchaClaimRefusedError extends CaptchaStoreError {
   override readonly name = 'CaptchaClaimRefusedError';

@@ -7,6 +7,8 @@
  * A store signals trouble by rejecting; the module turns that into its store failure policy.
  *
  * The interface and its injection token share one name, so one import is both.
+ *
+ * @public
  */
 export interface CaptchaStore {
   /**

@@ -10,6 +10,8 @@
  * rebuild costs O(1) per claim, amortized.
  *
  * Times are on the monotonic clock (`performance.now()`), like the counters'.
+ *
+ * @internal
  */
 export class ClaimBook {
   private readonly expiries = new Map<string, number>();

@@ -13,6 +13,8 @@ import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-coun
  * custom store's own errors, into {@link CaptchaStoreError}, which the store failure policy
  * understands. Closes stores the module created when the module stops. Evictions of live
  * counters (memory store) and refused claims (any store) go to `captcha_store_evictions_total`.
+ *
+ * @internal
  */
 export function createCaptchaStore(
   options: ResolvedCaptchaOptions,
@@ -104,7 +106,10 @@ class StoreErrorBoundary
     if (this.owned) await (this.inner as Partial<{ close(): Promise<void> }>).close?.();
   }
 
-  /** One promise per call (no extra `async` layer): this sits on every guarded request. */
+  /**
+   * One promise per call (no extra `async` layer): this sits on every guarded request.
+   * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
+   */
   private guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
       // Promise.resolve hands a native promise back as is, and copes with a custom store

@@ -5,7 +5,11 @@ import { ClaimBook } from './claim-book';
 import { PEEK_COUNT, type PeekableStore } from './peek-count';
 import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-counter';
 
-/** Options of {@link MemoryCaptchaStore}. */
+/**
+ * Options of {@link MemoryCaptchaStore}.
+ *
+ * @public
+ */
 export interface MemoryCaptchaStoreOptions {
   /**
    * Most counters kept at once; past it the least recently used are evicted. Default `100_000`.
@@ -54,6 +58,8 @@ const DEFAULT_MAX_CLAIMS = 100_000;
  * await store.increment(hashStoreKey('fail', ip), 15 * 60_000); // 1
  * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true, then false
  * ```
+ *
+ * @public
  */
 export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCounterStore {
   private readonly entries: LRUCache<string, Entry>;
@@ -62,10 +68,10 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   constructor(options: MemoryCaptchaStoreOptions = {}) {
     const max = positiveInteger(options.maxEntries ?? DEFAULT_MAX_ENTRIES, 'maxEntries');
     const maxClaims = positiveInteger(options.maxClaims ?? DEFAULT_MAX_CLAIMS, 'maxClaims');
-    // Expiry is ours (`expiresAt`), not lru-cache's: its TTL tracking (two clocks read and two
-    // arrays written per entry) would only repeat it. Expired entries are not swept by timers:
-    // they are dropped when read, and the size bound evicts them first anyway (they stop being
-    // read, so they become the least recently used).
+    // Expiry is ours (`expiresAt`), not lru-cache's, which would only repeat it. Expired entries
+    // are not swept by timers: they are dropped when read, and the size bound evicts them first
+    // anyway (they stop being read, so they become the least recently used).
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const { onEviction } = options;
     this.entries = new LRUCache<string, Entry>({
       max,
@@ -98,6 +104,7 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   [INCREMENT_NOW](key: string, windowMs: number): number {
     const ttl = toTtl(windowMs, 'windowMs');
     // One clock read: this runs on every request of a `failedAttempts` route.
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const now = performance.now();
     const entry = this.entries.get(key);
     if (entry === undefined) {
@@ -122,13 +129,13 @@ export class MemoryCaptchaStore implements CaptchaStore, PeekableStore, SyncCoun
   /**
    * {@link decrement} without the promise. A counter back at 0 reads as absent and the next
    * increment opens a fresh window. It is deleted, so calm traffic (counted, then refunded) leaves
-   * no trace, except when it is the cache's last entry: lru-cache empties itself on deleting its
-   * last entry by refilling arrays of `maxEntries` slots (~180 µs at 100 000), which a lone
-   * subject's calm requests would then pay on every request.
+   * no trace, except when it is the cache's last entry, which lru-cache would pay dearly to
+   * delete on every calm request of a lone subject.
+   * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
    */
   [DECREMENT_NOW](key: string): number {
-    // No clock read (a third of a calm request's store cost): a refund of an expired counter is
-    // harmless, every read checks the expiry anyway.
+    // No clock read: a refund of an expired counter is harmless, every read checks expiry.
+    // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#synchronous-memory-store
     const entry = this.entries.peek(key);
     if (entry === undefined || entry.count === 0) return 0;
     entry.count -= 1;

@@ -1,4 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CaptchaConfigError } from '../config/captcha-config.error';
 import type {
   CaptchaRedisClient,
@@ -6,6 +6,8 @@ import type {
 } from '../config/captcha-module-options.interface';
 import type { CaptchaStore } from './captcha-store.interface';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
+import { createClient } from './redis-store-client';
+import { DECREMENT_SCRIPT, INCREMENT_SCRIPT } from './redis-store-scripts';
 
 const DEFAULT_KEY_PREFIX = 'captcha:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 100;
@@ -13,35 +15,6 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 100;
 const QUIT_TIMEOUT_MS = 1_000;
 /** ioredis events that end a connection attempt, one way or the other. */
 const HANDSHAKE_END_EVENTS = ['ready', 'close', 'end'] as const;
-
-/**
- * INCR and, when it opened the window, PEXPIRE: one atomic round trip, so concurrent requests on
- * several instances can neither lose a hit nor leave a counter without a window. A counter found
- * without a TTL (written by something else, or a PEXPIRE lost to a crash) gets one too, instead of
- * counting forever.
- */
-const INCREMENT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-return count
-`;
-
-/**
- * A refund: DECR unless that would reach 0, in which case the counter is deleted. A missing (or
- * expired) counter is left missing, so a refund never creates a key, let alone one without a TTL;
- * DECR keeps the window's expiry. One key, so it runs unchanged on Redis Cluster.
- */
-const DECREMENT_SCRIPT = `
-local count = tonumber(redis.call('GET', KEYS[1]))
-if count == nil then return 0 end
-if count <= 1 then
-  redis.call('DEL', KEYS[1])
-  return 0
-end
-return redis.call('DECR', KEYS[1])
-`;
 
 /**
  * {@link CaptchaStore} in Redis, shared by every app instance: counters and replay protection hold
@@ -67,6 +40,8 @@ return redis.call('DECR', KEYS[1])
  * // or: new RedisCaptchaStore({ client: new Cluster(nodes), keyPrefix: 'myapp:captcha:' })
  * await store.claim(hashStoreKey('claim', provider, token), 300_000); // true once, then false
  * ```
+ *
+ * @public
  */
 export class RedisCaptchaStore implements CaptchaStore {
   private readonly client: CaptchaRedisClient;
@@ -294,44 +269,6 @@ export class RedisCaptchaStore implements CaptchaStore {
       message = `not connected${reason}`;
     }
     return new CaptchaStoreError(`redis store unavailable: ${redact(message)}`, code);
-  }
-}
-
-/** The ioredis client behind a `url`: tuned to fail fast while Redis is down and to come back by itself. */
-function createClient(url: string, commandTimeoutMs: number): Redis {
-  const { Redis: RedisClient } = loadIoredis();
-  const options: RedisOptions = {
-    // Refuse commands at once while disconnected instead of holding them until Redis is back
-    // (an offline queue stalled requests for ~24 s before a fail-open path ran, in a peer library).
-    enableOfflineQueue: false,
-    // A command in flight when the connection drops fails instead of being retried later.
-    maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: 2_000,
-    // Reconnect forever, quickly: 50 ms, 100 ms, … capped at 500 ms.
-    retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
-    // Commands issued in one event-loop turn (concurrent requests' claims and counters) go out
-    // in one write: fewer syscalls per command under load (benchmark scenario 5).
-    enableAutoPipelining: true,
-  };
-  return new RedisClient(url, options);
-}
-
-function loadIoredis(): typeof import('ioredis') {
-  try {
-    // Loaded on demand: ioredis is an optional peer dependency, needed only for `url`.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('ioredis') as typeof import('ioredis');
-  } catch (error) {
-    const missing =
-      (error as { code?: unknown })?.code === 'MODULE_NOT_FOUND' &&
-      String((error as Error).message).includes('ioredis');
-    if (missing) {
-      throw new CaptchaConfigError([
-        'CAPTCHA_STORE=redis needs the ioredis package: npm i ioredis',
-      ]);
-    }
-    throw error;
   }
 }
 

@@ -8,12 +8,12 @@ const memo = new Map<string, Map<string, string>>();
 let size = 0;
 
 /**
- * {@link hashStoreKey} of a subject (an IP, a user id, an e-mail), memoized. The same subjects come
- * back request after request, and a SHA-256 through OpenSSL costs ~4 µs inside a busy app (0.4 µs
- * in a tight loop) against ~0.1 µs for two `Map` lookups: on a calm `failedAttempts` route the
- * hash was the largest part of the checkpoint (benchmark scenario 1). Bounded: past
- * {@link MAX_SUBJECTS} the memo is cleared, so a flood of distinct subjects costs at most that
- * many entries. Never for tokens, which come once each.
+ * {@link hashStoreKey} of a subject (an IP, a user id, an e-mail), memoized: the same subjects
+ * come back request after request. Bounded: past {@link MAX_SUBJECTS} the memo is cleared, so a
+ * flood of distinct subjects costs at most that many entries. Never for tokens (each comes once).
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#memoised-subject-keys
+ *
+ * @internal
  */
 export function subjectStoreKey(namespace: string, subject: string): string {
   let keys = memo.get(namespace);

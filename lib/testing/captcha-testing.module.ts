@@ -16,7 +16,11 @@ import { CaptchaDecisionLog } from '../observability/captcha-decision-log';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { TestCaptchaProvider } from './test-captcha.provider';
 
-/** Options of {@link CaptchaTestingModule.forRoot} and {@link CaptchaTestingModule.override}. */
+/**
+ * Options of {@link CaptchaTestingModule.forRoot} and {@link CaptchaTestingModule.override}.
+ *
+ * @public
+ */
 export interface CaptchaTestingOptions extends Omit<
   CaptchaModuleOptions,
   'provider' | 'secretKey' | 'verifyUrl'
@@ -41,6 +45,8 @@ export interface CaptchaTestingOptions extends Omit<
 /**
  * The part of `@nestjs/testing`'s `TestingModuleBuilder` that {@link CaptchaTestingModule.override}
  * uses (typed structurally so that this package does not depend on `@nestjs/testing`).
+ *
+ * @public
  */
 export interface CaptchaOverridableBuilder<B> {
   overrideProvider(token: unknown): {
@@ -117,6 +123,8 @@ class DebugAuditSink implements CaptchaAuditSink {
  * }).compile();
  * // then send { captchaToken: CAPTCHA_TEST_TOKENS.pass }
  * ```
+ *
+ * @public
  */
 @Module({})
 export class CaptchaTestingModule {

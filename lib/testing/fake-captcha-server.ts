@@ -1,3 +1,4 @@
+// Over 300 lines: one idea, the fake server's test API (its TSDoc is the user guide) and dispatcher.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeCaptchala, type FakeCaptchalaServerToken } from './fake-captchala';
@@ -13,7 +14,9 @@ import type {
 import { RECAPTCHA_TEST_KEYS, FakeRecaptcha } from './fake-recaptcha';
 import { FakeRecaptchaEnterprise } from './fake-recaptcha-enterprise';
 import { parseFakeRequestBody, readRequestBody } from './fake-request-body';
-import { FAKE_MINT_TOKEN_PATH, parseMintRequest } from './fake-mint-request';
+import { FAKE_MINT_TOKEN_PATH, handleMintRequest } from './fake-mint-request';
+import { sendJson } from './fake-json-reply';
+import { FAKE_PROJECT_ID, FAKE_SECRETS, FAKE_SITE_KEYS } from './fake-provider-keys';
 import { FakeTurnstile, TURNSTILE_TEST_KEYS } from './fake-turnstile';
 import {
   fakeWidgetScriptUrl,
@@ -22,7 +25,11 @@ import {
   type FakeWidgetScriptOptions,
 } from './fake-widget-scripts';
 
-/** Options for {@link FakeCaptchaServer.start}. */
+/**
+ * Options for {@link FakeCaptchaServer.start}.
+ *
+ * @public
+ */
 export interface FakeCaptchaServerOptions {
   /** The clock (ms since epoch) tokens are issued and judged by; default `Date.now`. */
   now?: () => number;
@@ -37,7 +44,11 @@ export interface FakeCaptchaServerOptions {
   recordRequests?: boolean;
 }
 
-/** One verify request the fake received, for asserting the library's wire format. */
+/**
+ * One verify request the fake received, for asserting the library's wire format.
+ *
+ * @public
+ */
 export interface RecordedRequest {
   provider: FakeProviderName;
   method: string;
@@ -56,9 +67,6 @@ export interface RecordedRequest {
 /** Largest body the fake reads; larger ones get 413. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Largest body the mint route reads. */
-const MAX_MINT_BYTES = 16 * 1024;
-
 const DEFAULT_FAULT_BODY = JSON.stringify({ success: false, 'error-codes': ['internal-error'] });
 
 /**
@@ -75,34 +83,16 @@ const DEFAULT_FAULT_BODY = JSON.stringify({ success: false, 'error-codes': ['int
  * // configure the library with verifyUrl: server.verifyUrl('turnstile'),
  * // secret: FakeCaptchaServer.secrets.turnstile, then send `token` as the widget would.
  * await server.close();
+ *
+ * @public
  */
 export class FakeCaptchaServer {
   /** The "production" secret the fake accepts per provider; any other non-test secret is invalid. */
-  static readonly secrets: Readonly<Record<FakeProviderName, string>> = Object.freeze({
-    turnstile: '0x4AAAAAAAfakeSecretTurnstile000000',
-    recaptcha: '6LfakeSecretRecaptcha0000000000000000000',
-    hcaptcha: '0xfakeSecretHcaptcha00000000000000000000',
-    /** reCAPTCHA Enterprise: the API key (`?key=`). */
-    'recaptcha-enterprise': 'AIzaFakeRecaptchaEnterpriseApiKey000000',
-    /** Friendly Captcha: the API key (`X-API-Key` in v2, `secret` in v1). */
-    'friendly-captcha': 'A1FAKEFRIENDLYCAPTCHAAPIKEY00000',
-    /** CaptchaLa: the app secret (`X-App-Secret`). */
-    captchala: 'fake-captchala-app-secret-000000',
-  });
-
+  static readonly secrets: Readonly<Record<FakeProviderName, string>> = FAKE_SECRETS;
   /** The "production" site keys matching {@link FakeCaptchaServer.secrets}. */
-  static readonly siteKeys: Readonly<Record<FakeProviderName, string>> = Object.freeze({
-    turnstile: '0x4AAAAAAAfakeSiteKey0000',
-    recaptcha: '6LfakeSiteKeyRecaptcha000000000000000000',
-    hcaptcha: 'fa4e0000-5173-4e00-8000-00000000fa4e',
-    'recaptcha-enterprise': '6LfakeSiteKeyRecaptchaEnterprise00000000',
-    'friendly-captcha': 'FCMFAKESITEKEY0000',
-    /** CaptchaLa: the app key (`X-App-Key`). */
-    captchala: 'fake-captchala-app-key',
-  });
-
+  static readonly siteKeys: Readonly<Record<FakeProviderName, string>> = FAKE_SITE_KEYS;
   /** The Google Cloud project the reCAPTCHA Enterprise API key may assess in. */
-  static readonly projectId = 'fake-captcha-project';
+  static readonly projectId = FAKE_PROJECT_ID;
 
   /** The providers' official test keys, secrets and dummy tokens, which the fake honours. */
   static readonly testKeys = Object.freeze({
@@ -318,7 +308,7 @@ export class FakeCaptchaServer {
     const url = new URL(req.url ?? '/', this.url);
     const path = url.pathname;
     if (path === FAKE_MINT_TOKEN_PATH) {
-      await this.mint(req, res);
+      await handleMintRequest(req, res, (options) => this.issueToken(options));
       return;
     }
     // Widget scripts and their token endpoint (fake-widget-scripts.ts), before the verify routes.
@@ -394,37 +384,6 @@ export class FakeCaptchaServer {
     res.end(fault?.body ?? faultBody ?? DEFAULT_FAULT_BODY);
   }
 
-  /**
-   * `POST /__fake/token` with a JSON {@link IssueTokenOptions} → `200 {"token": "…"}`, the same as
-   * {@link FakeCaptchaServer.issueToken}; a bad request → 400 `{error, message}`.
-   */
-  private async mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') {
-      res.setHeader('Allow', 'POST');
-      sendJson(res, 405, { error: 'method_not_allowed', message: 'Use POST' });
-      return;
-    }
-    const read = await readRequestBody(req, MAX_MINT_BYTES);
-    if (read.tooLarge) {
-      sendJson(res, 413, { error: 'payload_too_large', limitBytes: MAX_MINT_BYTES });
-      return;
-    }
-    const parsed = parseMintRequest(read.body.toString('utf8'));
-    if ('error' in parsed) {
-      sendJson(res, 400, { error: 'bad_request', message: parsed.error });
-      return;
-    }
-    let token: string;
-    try {
-      token = this.issueToken(parsed.options);
-    } catch (error) {
-      if (!(error instanceof RangeError || error instanceof TypeError)) throw error;
-      sendJson(res, 400, { error: 'bad_request', message: error.message });
-      return;
-    }
-    sendJson(res, 200, { token });
-  }
-
   private delay(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -450,13 +409,4 @@ function urlHost(address: string, family: string): string {
   if (address === '0.0.0.0') return '127.0.0.1';
   if (address === '::') return '[::1]';
   return family === 'IPv6' ? `[${address}]` : address;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  res.end(text);
 }

@@ -23,7 +23,11 @@ const PREFIXES: Readonly<Record<FakeCaptchalaTokenKind, string>> = {
   degraded: 'dg_',
 };
 
-/** A server token the fake issued, with what the issue call asked for (either field naming). */
+/**
+ * A server token the fake issued, with what the issue call asked for (either field naming).
+ *
+ * @public
+ */
 export interface FakeCaptchalaServerToken {
   readonly serverToken: string;
   readonly action: string;
@@ -63,6 +67,8 @@ function refusal(error: string): FakeVerdict {
  * INVENTED (marked so in the code): wrong or missing app key/secret → HTTP 401 `{code: 40101}`;
  * a body that is not JSON → 400 `{code: 40001}`; no `pass_token` → 400 `{code: 40002}`; an issue
  * call without `action` → 400 `{code: 40003}`.
+ *
+ * @internal
  */
 export class FakeCaptchala implements FakeProvider {
   readonly name = 'captchala';

@@ -4,6 +4,8 @@
  *
  * @example
  * fakeChallengeTimestamp(0, 'seconds'); // '1970-01-01T00:00:00Z'
+ *
+ * @internal
  */
 export function fakeChallengeTimestamp(ms: number, precision: 'milliseconds' | 'seconds'): string {
   const iso = new Date(ms).toISOString();

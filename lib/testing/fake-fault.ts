@@ -19,6 +19,8 @@ import type { FakeProviderName } from './fake-provider';
  * server.fault('turnstile', { status: 503, times: 1 });       // one 503, then normal again
  * server.fault('hcaptcha', { body: '<html>oops', contentType: 'text/html' });
  * server.fault('captchala', { status: 503, endpoint: 'backup' }); // offline_ tokens only
+ *
+ * @public
  */
 export interface FaultOptions {
   status?: number;
@@ -42,6 +44,8 @@ interface ScheduledFault {
 /**
  * Faults waiting per provider, applied first-in first-out: a fault with `times` is used up, one
  * without stays in front until cleared.
+ *
+ * @internal
  */
 export class FakeFaultSchedule {
   private readonly faults = new Map<FakeProviderName, ScheduledFault[]>();

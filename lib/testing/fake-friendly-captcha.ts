@@ -38,6 +38,8 @@ function v1Failure(status: number, code: string): FakeVerdict {
  * v1 (`POST /api/v1/siteverify`, JSON or form, `secret` in the body): `secret_missing` [400],
  * `secret_invalid` [401], `solution_missing` [400], `bad_request` [400], and at 200
  * `solution_invalid` and `solution_timeout_or_duplicate`; the errors come in `errors`.
+ *
+ * @internal
  */
 export class FakeFriendlyCaptcha implements FakeProvider {
   readonly name = 'friendly-captcha';

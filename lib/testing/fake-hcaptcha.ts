@@ -13,6 +13,8 @@ import { FakeTokenLedger } from './fake-token-ledger';
 /**
  * hCaptcha's official test keys (https://docs.hcaptcha.com/#integration-testing-test-keys): one
  * secret, three site key / token pairs.
+ *
+ * @internal
  */
 export const HCAPTCHA_TEST_KEYS = Object.freeze({
   secret: '0x0000000000000000000000000000000000000000',
@@ -51,6 +53,8 @@ const TEST_TOKENS: readonly {
  * verifiable once (`already-seen-response`, or the legacy `invalid-or-already-seen-response` when
  * {@link FakeHcaptcha.legacyDuplicateCode} is on); `sitekey` and `remoteip` checked; Enterprise
  * tokens (minted with a score) answer `score` and `score_reason`. Every verdict is HTTP 200.
+ *
+ * @internal
  */
 export class FakeHcaptcha implements FakeProvider {
   readonly name = 'hcaptcha';

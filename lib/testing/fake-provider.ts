@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ParsedFakeBody } from './fake-request-body';
 
-/** The providers {@link FakeCaptchaServer} imitates, in the order the fake-provider CLI lists them. */
+/**
+ * The providers {@link FakeCaptchaServer} imitates, in the order the fake-provider CLI lists them.
+ *
+ * @internal
+ */
 export const FAKE_PROVIDER_NAMES = [
   'turnstile',
   'recaptcha',
@@ -11,13 +15,19 @@ export const FAKE_PROVIDER_NAMES = [
   'captchala',
 ] as const;
 
-/** The providers {@link FakeCaptchaServer} imitates. */
+/**
+ * The providers {@link FakeCaptchaServer} imitates.
+ *
+ * @public
+ */
 export type FakeProviderName = (typeof FAKE_PROVIDER_NAMES)[number];
 
 /**
  * The kinds of CaptchaLa token, by prefix: `pass` (`pt_`, the normal one), `offline` (`offline_`,
  * validated at the backup URL), `client` (`client_`, which no server can verify) and `degraded`
  * (`dg_`, answered with `data.degraded: true`).
+ *
+ * @public
  */
 export type FakeCaptchalaTokenKind = 'pass' | 'offline' | 'client' | 'degraded';
 
@@ -29,6 +39,8 @@ export type FakeCaptchalaTokenKind = 'pass' | 'offline' | 'client' | 'degraded';
  *
  * @example
  * server.issueToken({ provider: 'recaptcha', action: 'login', score: 0.9 }); // a v3 token
+ *
+ * @public
  */
 export interface IssueTokenOptions {
   provider: FakeProviderName;
@@ -72,7 +84,11 @@ export interface IssueTokenOptions {
   captchalaKind?: FakeCaptchalaTokenKind;
 }
 
-/** A token a fake provider minted, with what it echoes and whether it was redeemed. */
+/**
+ * A token a fake provider minted, with what it echoes and whether it was redeemed.
+ *
+ * @internal
+ */
 export interface FakeIssuedToken {
   readonly issuedAtMs: number;
   readonly ttlSeconds: number;
@@ -85,7 +101,11 @@ export interface FakeIssuedToken {
   redeemed: boolean;
 }
 
-/** One verify call as a fake provider sees it: the decoded body and the fake clock's time. */
+/**
+ * One verify call as a fake provider sees it: the decoded body and the fake clock's time.
+ *
+ * @internal
+ */
 export interface FakeVerifyRequest {
   readonly body: ParsedFakeBody;
   readonly nowMs: number;
@@ -96,13 +116,21 @@ export interface FakeVerifyRequest {
   readonly rawBody: string;
 }
 
-/** A fake provider's answer: an HTTP status and a JSON body. */
+/**
+ * A fake provider's answer: an HTTP status and a JSON body.
+ *
+ * @internal
+ */
 export interface FakeVerdict {
   readonly status: number;
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-/** The behaviour of one imitated provider behind {@link FakeCaptchaServer}'s routing. */
+/**
+ * The behaviour of one imitated provider behind {@link FakeCaptchaServer}'s routing.
+ *
+ * @internal
+ */
 export interface FakeProvider {
   readonly name: FakeProviderName;
   /** The provider's real verify path, e.g. `/turnstile/v0/siteverify`. */
@@ -128,6 +156,8 @@ export interface FakeProvider {
  *
  * @example
  * fakeFailure('invalid-input-secret'); // { status: 200, body: { success: false, 'error-codes': [...] } }
+ *
+ * @internal
  */
 export function fakeFailure(code: string, extra: Record<string, unknown> = {}): FakeVerdict {
   return { status: 200, body: { success: false, 'error-codes': [code], ...extra } };

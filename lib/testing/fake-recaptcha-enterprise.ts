@@ -55,6 +55,8 @@ function googleError(code: number, message: string, reason?: string): FakeVerdic
  * `MISSING`, `MALFORMED` (a token it never minted), `DUPE` (second assessment), `EXPIRED` (> 120 s),
  * a minted `invalidReason` (e.g. `BROWSER_ERROR`), and `INVALID_REASON_UNSPECIFIED` for a token of
  * another site key. `expectedAction` never fails a token (the caller compares `action`).
+ *
+ * @internal
  */
 export class FakeRecaptchaEnterprise implements FakeProvider {
   readonly name = 'recaptcha-enterprise';

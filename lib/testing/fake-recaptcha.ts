@@ -12,6 +12,8 @@ import { FakeTokenLedger } from './fake-token-ledger';
 /**
  * Google's official reCAPTCHA v2 test keys (https://developers.google.com/recaptcha/docs/faq);
  * v3 has none.
+ *
+ * @internal
  */
 export const RECAPTCHA_TEST_KEYS = Object.freeze({
   siteKey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
@@ -25,6 +27,8 @@ const TOKEN_LIFETIME_SECONDS = 120;
  * Google reCAPTCHA v2/v3 siteverify: form-urlencoded bodies only; tokens
  * valid 120 s and verifiable once; v3 tokens (minted with a score) answer `score` and `action`, v2
  * tokens neither; the test secret passes anything. Every verdict is HTTP 200.
+ *
+ * @internal
  */
 export class FakeRecaptcha implements FakeProvider {
   readonly name = 'recaptcha';

@@ -3,22 +3,34 @@ import type { IncomingMessage } from 'node:http';
 /**
  * How a verify request's body was encoded: `none` is an empty body without a content type (read
  * as a form with no fields), `other` is any content type the fake does not decode.
+ *
+ * @internal
  */
 export type FakeBodyEncoding = 'form' | 'multipart' | 'json' | 'none' | 'other';
 
-/** A decoded request body. `fields` is `null` when the body could not be read as fields. */
+/**
+ * A decoded request body. `fields` is `null` when the body could not be read as fields.
+ *
+ * @internal
+ */
 export interface ParsedFakeBody {
   readonly encoding: FakeBodyEncoding;
   readonly fields: Record<string, string> | null;
 }
 
-/** Outcome of reading a body under a size cap. */
+/**
+ * Outcome of reading a body under a size cap.
+ *
+ * @internal
+ */
 export type ReadBodyResult = { tooLarge: false; body: Buffer } | { tooLarge: true };
 
 /**
  * Reads a request body, keeping at most `limitBytes`. Past the cap the rest is drained and dropped
  * (memory stays bounded) and the result says `tooLarge`, so the caller can answer 413 to a client
  * that has finished sending.
+ *
+ * @internal
  */
 export function readRequestBody(req: IncomingMessage, limitBytes: number): Promise<ReadBodyResult> {
   return new Promise((resolve, reject) => {
@@ -46,6 +58,8 @@ export function readRequestBody(req: IncomingMessage, limitBytes: number): Promi
  * @example
  * parseFakeRequestBody('application/x-www-form-urlencoded', Buffer.from('secret=s&response=t'));
  * // { encoding: 'form', fields: { secret: 's', response: 't' } }
+ *
+ * @internal
  */
 export function parseFakeRequestBody(contentType: string, raw: Buffer): ParsedFakeBody {
   const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase();

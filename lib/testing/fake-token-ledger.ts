@@ -3,6 +3,8 @@ import type { FakeIssuedToken, IssueTokenOptions } from './fake-provider';
 /**
  * The tokens one fake provider minted, keyed by token string. Tracks issue time and redemption so
  * the provider can answer "expired" and "duplicate" the way the real one does.
+ *
+ * @internal
  */
 export class FakeTokenLedger {
   private readonly tokens = new Map<string, FakeIssuedToken>();

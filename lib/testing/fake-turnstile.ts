@@ -10,7 +10,10 @@ import {
 import { FakeTokenLedger } from './fake-token-ledger';
 
 /** Cloudflare's official Turnstile test keys
- * (https://developers.cloudflare.com/turnstile/troubleshooting/testing/). */
+ * (https://developers.cloudflare.com/turnstile/troubleshooting/testing/).
+ *
+ * @internal
+ */
 export const TURNSTILE_TEST_KEYS = Object.freeze({
   siteKeys: Object.freeze({
     alwaysPasses: '1x00000000000000000000AA',
@@ -42,6 +45,8 @@ interface IdempotentVerdict {
  * Cloudflare Turnstile's siteverify: form, multipart or JSON bodies;
  * single-use tokens valid 300 s; `idempotency_key` retries replay the first verdict; the dummy
  * test secrets and token behave as documented. Every verdict is HTTP 200.
+ *
+ * @internal
  */
 export class FakeTurnstile implements FakeProvider {
   readonly name = 'turnstile';

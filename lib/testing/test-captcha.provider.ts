@@ -16,6 +16,8 @@ import { CAPTCHA_REASONS, type CaptchaReason } from '../verification/captcha-rea
  *
  * A passing token is spent like a real one, so a test that passes several requests needs a new
  * token for each: `CAPTCHA_TEST_TOKENS.freshPass()`, or a literal `test-pass:1`, `test-pass:2`.
+ *
+ * @public
  */
 export const CAPTCHA_TEST_TOKENS = {
   pass: 'test-pass',
@@ -26,7 +28,11 @@ export const CAPTCHA_TEST_TOKENS = {
   misconfigured: 'test-misconfigured',
 } as const;
 
-/** A provider that judges {@link CAPTCHA_TEST_TOKENS} without any network. For tests only. */
+/**
+ * A provider that judges {@link CAPTCHA_TEST_TOKENS} without any network. For tests only.
+ *
+ * @public
+ */
 export class TestCaptchaProvider implements CaptchaProvider {
   readonly maxTokenLength = 4096;
   readonly tokenLifetimeSeconds = 300;

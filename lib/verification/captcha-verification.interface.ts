@@ -9,6 +9,8 @@ import type { CaptchaReason } from './captcha-reason';
  * const v = await verifier.verify(token, { action: 'comment' });
  * if (!v.success) console.log(v.reason); // 'duplicate', 'expired', …
  * ```
+ *
+ * @public
  */
 export interface CaptchaVerification {
   /** True when the token passed every check (provider verdict, action, hostname, score, age). */
@@ -50,7 +52,11 @@ export interface CaptchaVerification {
   httpStatus?: number;
 }
 
-/** Per-call expectations for {@link CaptchaVerifier.verify}. */
+/**
+ * Per-call expectations for {@link CaptchaVerifier.verify}.
+ *
+ * @public
+ */
 export interface CaptchaVerifyOptions {
   /** The action this token must have been made for; compared when the provider reports one. */
   action?: string;

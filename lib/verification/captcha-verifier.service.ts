@@ -13,7 +13,6 @@ import type {
   CaptchalaProvider,
   CaptchalaServerToken,
 } from '../providers/captchala.provider';
-import type { CaptchaProvider } from '../providers/captcha-provider.interface';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
@@ -25,6 +24,7 @@ import type { CaptchaVerification, CaptchaVerifyOptions } from './captcha-verifi
 import { challengeDetailsFor } from './challenge-details';
 import { claimOnce, releaseQuietly } from './claim-once';
 import { judgeReply } from './judge-reply';
+import { asProviderOutage, markOutage } from './outage-marking';
 
 /** Printable ASCII without spaces: every provider's tokens fit; NUL bytes and unicode do not. */
 const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
@@ -44,6 +44,8 @@ const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
  * const v = await this.captcha.verify(token, { action: 'comment', remoteIp });
  * if (!v.success) return { error: v.reason };
  * ```
+ *
+ * @public
  */
 @Injectable()
 export class CaptchaVerifier {
@@ -101,7 +103,7 @@ export class CaptchaVerifier {
           error.reason,
           (performance.now() - started) / 1000,
         );
-        this.applyOutagePolicy(error);
+        markOutage(error, this.options, this.breakers);
       }
       throw error;
     }
@@ -149,28 +151,6 @@ export class CaptchaVerifier {
     );
     if (verification.reason === 'missing') throw new CaptchaRequiredException(details);
     throw new CaptchaInvalidException({ reason: verification.reason ?? 'invalid', ...details });
-  }
-
-  /**
-   * Marks an outage with what a caller outside the guard answers: the circuit's `Retry-After`,
-   * and the module's fallback under `failureMode: 'fallback'` (never for `misconfigured`, which a
-   * client can provoke; a fallback provider only while this provider is down, as the guard does).
-   */
-  private applyOutagePolicy(error: CaptchaUnavailableError): void {
-    const { provider, endpoint, kind } = error;
-    error.retryAfterSeconds = this.breakers.retryAfterSeconds(provider, endpoint);
-    const fallback =
-      this.options.failureMode === 'fallback' && kind !== 'misconfigured'
-        ? this.options.fallback
-        : undefined;
-    if (fallback && 'method' in fallback) {
-      error.fallback = fallback.method;
-      return;
-    }
-    const providerDown =
-      kind !== 'degraded' && (endpoint === 'primary' || this.breakers.isDegraded(provider));
-    error.fallback =
-      fallback && providerDown && fallback.provider !== provider ? fallback.provider : null;
   }
 
   /**
@@ -249,7 +229,7 @@ export class CaptchaVerifier {
     } catch (error) {
       // The provider never judged the token, so it must stay redeemable for a retry.
       if (claimKey) await releaseQuietly(this.store, claimKey);
-      throw this.asUnavailable(provider, error);
+      throw asProviderOutage(provider, error);
     }
     // The provider rejected the token itself, so it will again: its claim is dropped, and junk
     // tokens hold a claim only while their provider call is in flight (they cannot fill the
@@ -280,7 +260,7 @@ export class CaptchaVerifier {
       errorCodes: reply.errorCodes,
       latencyMs: latencyMs(),
     };
-    // Optional fields only when set (no `...(x ? { x } : {})`: an object and a copy each).
+    // Optional fields only when set: absent, not `undefined`.
     if (reason) verification.reason = reason;
     if (reply.reasons) verification.reasons = reply.reasons;
     // Only a reply the provider passed can be degraded: a refusal stays a plain refusal, so
@@ -288,16 +268,5 @@ export class CaptchaVerifier {
     if (reply.degraded && reply.success) verification.degraded = true;
     if (reply.httpStatus !== undefined) verification.httpStatus = reply.httpStatus;
     return verification;
-  }
-
-  private asUnavailable(provider: CaptchaProvider, error: unknown): unknown {
-    if (error instanceof CaptchaUnavailableError || !(error instanceof Error)) return error;
-    // Store failures keep their type for the store policy; anything else is a provider fault.
-    if (error instanceof CaptchaStoreError) return error;
-    return new CaptchaUnavailableError(
-      provider.name,
-      'bad_response',
-      `${provider.name} verification failed unexpectedly`,
-    );
   }
 }

@@ -7,6 +7,8 @@ import type { CaptchaProviders } from '../providers/captcha-providers';
  * What a client needs to render `provider`'s widget for `action`: its site key, or for ALTCHA the
  * challenge URL (signed for the action, so a challenge solved here is spent here only). The same
  * details for the guard's answers and {@link CaptchaVerifier.verifyOrThrow}'s.
+ *
+ * @internal
  */
 export function challengeDetailsFor(
   providers: CaptchaProviders,

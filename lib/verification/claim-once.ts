@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
-const logger = new Logger('CaptchaVerifier');
+const logger = new Logger('CaptchaClaims');
 
 /**
  * Claims a single-use key under the store failure policy: resolves `false` for a replay. When the
@@ -11,6 +11,8 @@ const logger = new Logger('CaptchaVerifier');
  * ({@link CaptchaClaimRefusedError}) is rethrown under either policy: that is no outage but a
  * state anyone able to fill the budget can bring about, and letting tokens through then would
  * turn it into unlimited replays.
+ *
+ * @internal
  */
 export function claimOnce(
   store: CaptchaStore,
@@ -19,7 +21,8 @@ export function claimOnce(
   storeFailureMode: 'closed' | 'open',
 ): Promise<boolean> {
   // One promise layer (no `async`): the store's own promise, with the failure policy on its
-  // rejection (`Promise.resolve` hands a native promise back as is).
+  // rejection (`Promise.resolve` hands a native promise back as is). The refused-replay path.
+  // Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
   let claimed: Promise<boolean>;
   try {
     claimed = Promise.resolve(store.claim(key, ttlMs));
@@ -44,7 +47,11 @@ export function claimOnce(
   });
 }
 
-/** Releases a claim; a store failure here only costs the token its retry, so it is logged. */
+/**
+ * Releases a claim; a store failure here only costs the token its retry, so it is logged.
+ *
+ * @internal
+ */
 export async function releaseQuietly(store: CaptchaStore, key: string): Promise<void> {
   try {
     await store.release(key);

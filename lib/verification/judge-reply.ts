@@ -8,6 +8,8 @@ import { maxTokenAgeMs } from './token-lifetime';
 /**
  * Every policy check after the provider's verdict, in one place: action, hostname, score, age.
  * Returns the reason the reply fails, or `undefined` when it passes.
+ *
+ * @internal
  */
 export function judgeReply(
   reply: ProviderReply,
