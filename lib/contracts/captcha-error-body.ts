@@ -30,6 +30,12 @@ export const CAPTCHA_CHALLENGE_CODES = Object.freeze([
 ] as const);
 
 /**
+ * `captcha_required` or `captcha_invalid`.
+ * @internal
+ */
+export type CaptchaChallengeCode = (typeof CAPTCHA_CHALLENGE_CODES)[number];
+
+/**
  * What a client needs to render the widget and retry.
  * @public
  */

@@ -30,7 +30,8 @@ function importsOf(file: string): string[] {
   return [...text.matchAll(IMPORT)]
     .map(([, spec]) => {
       const base = resolve(dirname(file), spec);
-      return [`${base}.ts`, join(base, 'index.ts'), base].find(
+      // The browser client's ES modules name their imports with `.js` (the emitted file).
+      return [`${base}.ts`, base.replace(/\.js$/, '.ts'), join(base, 'index.ts'), base].find(
         (candidate) => candidate.endsWith('.ts') && existsSync(candidate),
       );
     })
