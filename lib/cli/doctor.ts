@@ -13,7 +13,7 @@ import { captchaOptionsFromEnv } from '../config/captcha-options-from-env';
 import { DEFAULT_IPV6_PREFIX } from '../http/client-ip-resolver';
 import { type CaptchaCspDirectives, captchaCspDirectives } from '../csp/captcha-csp-directives';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { RedisCaptchaStore } from '../stores/redis-captcha.store';
 import { redisEvictionCheck } from './redis-eviction-check';

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 
 /** The CSP directives a CAPTCHA widget may need. */
 export type CaptchaCspDirectiveName =

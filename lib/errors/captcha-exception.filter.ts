@@ -5,12 +5,12 @@ import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { captchaRequestOf } from '../http/captcha-request';
 import { sendWsException } from '../transports/ws-client';
+import type { CaptchaErrorCode } from '../contracts/captcha-error-body';
 import { captchaMessage } from './captcha-messages';
 import {
   CaptchaException,
   CaptchaRequiredException,
   CaptchaUnavailableException,
-  type CaptchaErrorCode,
 } from './captcha.exception';
 import { CaptchaUnavailableError } from './captcha-unavailable.error';
 

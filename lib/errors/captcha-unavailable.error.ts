@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
 /**

@@ -9,9 +9,6 @@ import type { CaptchaReason } from '../contracts/captcha-reason';
 import type { CaptchaUnavailableError } from './captcha-unavailable.error';
 import { CAPTCHA_MESSAGES } from './captcha-messages';
 
-// The body's types live with the shared contracts; re-exported for the modules that import them here.
-export type { CaptchaChallengeDetails, CaptchaErrorBody, CaptchaErrorCode };
-
 /**
  * Base of the three CAPTCHA answers. They are `HttpException`s, so the body is right even where
  * {@link CaptchaExceptionFilter} is not applied; the filter adds `Retry-After` and localization.
