@@ -110,7 +110,7 @@ export class LoginPageController {
     @Param('subfolder') subfolder: string | undefined,
     @Param('file') file: string,
     @Res({ passthrough: true }) response: unknown,
-  ) {
+  ): Promise<string> {
     const path = [folder, subfolder, file].filter((part) => part !== undefined).join('/');
     if (!CLIENT_FILE.test(path)) throw new NotFoundException();
     this.headers(response, JS);
