@@ -20,6 +20,11 @@ export * from './decorators/captcha-result.decorator';
 export * from './guard/captcha.guard';
 export * from './guard/captcha-outcome.interceptor';
 export * from './guard/captcha-context.factory';
+export type {
+  CaptchaChallengeDetails,
+  CaptchaErrorBody,
+  CaptchaErrorCode,
+} from './contracts/captcha-error-body';
 export * from './errors/captcha.exception';
 export * from './errors/captcha-exception.filter';
 export * from './errors/captcha-unavailable.error';
@@ -28,7 +33,7 @@ export * from './http/captcha-token-extractor';
 export * from './http/captcha-request';
 export * from './transports/captcha-transport';
 export * from './http/client-ip-resolver';
-export * from './providers/captcha-provider-name';
+export * from './contracts/captcha-provider-name';
 export type * from './providers/captcha-provider.interface';
 export type { AltchaChallenge } from './providers/altcha.provider';
 export type {
@@ -40,7 +45,7 @@ export * from './stores/memory-captcha.store';
 export * from './stores/redis-captcha.store';
 export * from './stores/captcha-store.error';
 export * from './stores/hash-store-key';
-export * from './verification/captcha-reason';
+export * from './contracts/captcha-reason';
 export type * from './verification/captcha-verification.interface';
 export * from './verification/captcha-verifier.service';
 export * from './csp/captcha-csp-directives';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { CaptchaCspDirectives } from '../csp/captcha-csp-directives';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 
 // The doctor's vocabulary, in a leaf module: every check family imports it, and `doctor.ts`
 // imports every check family, so it cannot live in `doctor.ts` without an import loop.

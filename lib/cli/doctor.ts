@@ -8,7 +8,7 @@ import { captchaOptionsFromEnv } from '../config/captcha-options-from-env';
 import { productionSignal } from '../config/production-environment';
 import { unknownCaptchaVariables, unknownVariableMessage } from '../config/unknown-env-variables';
 import { type CaptchaCspDirectives, captchaCspDirectives } from '../csp/captcha-csp-directives';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import { altchaRoundTrip, hmacKeyCheck } from './altcha-checks';

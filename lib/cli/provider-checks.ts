@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import { type DoctorCheck, elapsed, errorMessage } from './doctor-check';
 import type { findTestKeys } from './provider-test-keys';

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 
 /**
  * A provider's public test keys, as Cloudflare, Google and hCaptcha publish them: they must never

@@ -6,7 +6,7 @@ import { didYouMeanHint } from './did-you-mean';
 import {
   CAPTCHA_PROVIDER_NAMES,
   type CaptchaProviderName,
-} from '../providers/captcha-provider-name';
+} from '../contracts/captcha-provider-name';
 
 /**
  * What one setting accepts, and what is wrong with a value of it. Shared by the environment

@@ -3,7 +3,7 @@ import { ValidateBy, type ValidationArguments } from 'class-validator';
 import {
   type CaptchaProviderName,
   CAPTCHA_PROVIDER_NAMES,
-} from '../providers/captcha-provider-name';
+} from '../contracts/captcha-provider-name';
 import type { ClientIpHeader } from '../http/client-ip-resolver';
 import {
   clientIpHeaderRule,

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ClientIpHeaderName } from '../http/client-ip-resolver';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
 /** A secret, or a function that resolves it on each use (so keys can rotate without a restart). */

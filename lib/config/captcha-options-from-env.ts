@@ -9,7 +9,7 @@ import {
   CaptchaEnvironment,
   type EnvParseResult,
 } from './captcha-environment';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaFallback, CaptchaModuleOptions } from './captcha-module-options.interface';
 import { unknownCaptchaVariables, unknownVariableMessage } from './unknown-env-variables';
 

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import {
   challengePathRule,
   type ConfigRule,

@@ -47,7 +47,7 @@ import { processEnvironmentSignals, productionSignal } from './production-enviro
 import {
   type CaptchaProviderName,
   CAPTCHA_PROVIDER_NAMES,
-} from '../providers/captcha-provider-name';
+} from '../contracts/captcha-provider-name';
 import type {
   AltchaOptions,
   CaptchaCircuitBreakerOptions,

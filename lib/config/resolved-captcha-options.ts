@@ -1,5 +1,5 @@
 import type { ClientIpHeader } from '../http/client-ip-resolver';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 import type {
   AltchaOptions,

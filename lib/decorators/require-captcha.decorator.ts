@@ -2,7 +2,7 @@ import { applyDecorators, UseFilters, UseGuards, UseInterceptors } from '@nestjs
 import { Reflector } from '@nestjs/core';
 import type { CaptchaFailureMode } from '../config/captcha-module-options.interface';
 import type { CaptchaCondition } from '../conditions/captcha-condition';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import { outcomeHooksOf } from '../conditions/condition-internals';
 import { CaptchaExceptionFilter } from '../errors/captcha-exception.filter';
 import { CaptchaGuard } from '../guard/captcha.guard';

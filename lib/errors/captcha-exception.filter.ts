@@ -5,16 +5,19 @@ import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { captchaRequestOf } from '../http/captcha-request';
 import { sendWsException } from '../transports/ws-client';
+import type { CaptchaErrorCode } from '../contracts/captcha-error-body';
 import { captchaMessage } from './captcha-messages';
 import {
   CaptchaException,
   CaptchaRequiredException,
   CaptchaUnavailableException,
-  type CaptchaErrorCode,
 } from './captcha.exception';
 import { CaptchaUnavailableError } from './captcha-unavailable.error';
 
-/** The `extensions` of a {@link CaptchaGraphQLError}: the HTTP answer's fields. */
+/**
+ * The `extensions` of a {@link CaptchaGraphQLError}: the HTTP answer's fields.
+ * @public
+ */
 export interface CaptchaGraphQLErrorExtensions {
   /** `captcha_required`, `captcha_invalid` or `captcha_unavailable`. */
   code: CaptchaErrorCode;
@@ -31,6 +34,7 @@ export interface CaptchaGraphQLErrorExtensions {
  * `extensions: { code, statusCode, details, retryAfter? }`. graphql-js copies an error's own
  * `extensions`, so no `graphql` import is needed; it is not an `HttpException`, so Nest's Apollo
  * driver does not replace the code with `FORBIDDEN`.
+ * @public
  */
 export class CaptchaGraphQLError extends Error {
   readonly extensions: CaptchaGraphQLErrorExtensions;
@@ -74,6 +78,7 @@ export class CaptchaGraphQLError extends Error {
  *
  * The `message` is localized from `Accept-Language` (en, es, fr, de, pt, ja, zh, ru, and the
  * module's `messages` overrides), with `Content-Language` set; the rest of the body never changes.
+ * @public
  */
 @Catch(CaptchaException, CaptchaUnavailableError)
 export class CaptchaExceptionFilter implements ExceptionFilter<

@@ -1,12 +1,16 @@
-import type { CaptchaErrorCode } from './captcha.exception';
+import type { CaptchaErrorCode } from '../contracts/captcha-error-body';
 
-/** The messages of the three CAPTCHA answers in one language. */
+/**
+ * The messages of the three CAPTCHA answers in one language.
+ * @public
+ */
 export type CaptchaMessageSet = Record<CaptchaErrorCode, string>;
 
 /**
  * The user-facing messages of the three answers, per language. Generic on purpose: they never
  * say which condition fired or what the provider answered. Override or add languages with the
  * module's `messages` option.
+ * @public
  */
 export const CAPTCHA_MESSAGES: Record<string, CaptchaMessageSet> = {
   en: {
@@ -57,13 +61,17 @@ export const CAPTCHA_MESSAGES: Record<string, CaptchaMessageSet> = {
   },
 };
 
-/** Per-language overrides or additions, e.g. `{ de: { captcha_required: '…' }, it: { … } }`. */
+/**
+ * Per-language overrides or additions, e.g. `{ de: { captcha_required: '…' }, it: { … } }`.
+ * @public
+ */
 export type CaptchaMessageOverrides = Record<string, Partial<CaptchaMessageSet>>;
 
 /**
  * Picks the message for `code` from an `Accept-Language` header: languages in the order of their
  * `q` weights, each tried as given (`pt-br`) and by its primary subtag (`pt`); English when none
  * is known. Overrides win over the built-in messages.
+ * @public
  */
 export function captchaMessage(
   code: CaptchaErrorCode,

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
 /**
@@ -9,6 +9,7 @@ import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
  * CaptchaLa `dg_` or `client_` token that the route's policy does not accept).
  *
  * `misconfigured` and `degraded` never count against a circuit: a client can provoke both.
+ * @public
  */
 export type CaptchaUnavailableKind =
   | 'timeout'
@@ -26,6 +27,7 @@ export type CaptchaUnavailableKind =
  * (`kind: 'misconfigured'`, an operator error). Never thrown for a bad token.
  *
  * The message names the provider and the cause; it never contains a token or a secret.
+ * @public
  */
 export class CaptchaUnavailableError extends Error {
   override readonly name = 'CaptchaUnavailableError';

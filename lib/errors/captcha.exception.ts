@@ -1,37 +1,22 @@
 import { HttpException } from '@nestjs/common';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
-import type { CaptchaReason } from '../verification/captcha-reason';
+import type {
+  CaptchaChallengeDetails,
+  CaptchaErrorBody,
+  CaptchaErrorCode,
+} from '../contracts/captcha-error-body';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaReason } from '../contracts/captcha-reason';
 import type { CaptchaUnavailableError } from './captcha-unavailable.error';
 import { CAPTCHA_MESSAGES } from './captcha-messages';
-
-/** The `error` field of the three CAPTCHA answers. */
-export type CaptchaErrorCode = 'captcha_required' | 'captcha_invalid' | 'captcha_unavailable';
-
-/** What a client needs to render the widget and retry. */
-export interface CaptchaChallengeDetails {
-  provider: CaptchaProviderName;
-  /** The widget's site key; `null` for ALTCHA, which uses `challenge_url` instead. */
-  site_key: string | null;
-  action: string | null;
-  /** ALTCHA only: where the widget fetches its challenge. */
-  challenge_url?: string;
-}
-
-/** The body every CAPTCHA answer has. */
-export interface CaptchaErrorBody<D> {
-  statusCode: number;
-  error: CaptchaErrorCode;
-  message: string;
-  details: D;
-}
 
 /**
  * Base of the three CAPTCHA answers. They are `HttpException`s, so the body is right even where
  * {@link CaptchaExceptionFilter} is not applied; the filter adds `Retry-After` and localization.
  *
- * They carry no stack trace (`stack` is the name and message only). A refusal is an expected
- * answer to the client, not a fault in the app, and Nest never logs an `HttpException`'s stack;
- * capturing one cost ~10 µs of every refusal (benchmark scenario 3).
+ * They carry no stack trace (`stack` is the name and message only): a refusal is an expected
+ * answer to the client, not a fault in the app, and Nest never logs an `HttpException`'s stack.
+ * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#no-stack-trace-on-a-refusal
+ * @public
  */
 export abstract class CaptchaException<D extends object = object> extends HttpException {
   readonly code: CaptchaErrorCode;
@@ -58,14 +43,20 @@ export abstract class CaptchaException<D extends object = object> extends HttpEx
   }
 }
 
-/** 403 `captcha_required`: a condition demands a challenge and the request carried no token. */
+/**
+ * 403 `captcha_required`: a condition demands a challenge and the request carried no token.
+ * @public
+ */
 export class CaptchaRequiredException extends CaptchaException<CaptchaChallengeDetails> {
   constructor(details: CaptchaChallengeDetails) {
     super('captcha_required', 403, details);
   }
 }
 
-/** 403 `captcha_invalid`: a token came and failed; `details` lets the client render a fresh widget. */
+/**
+ * 403 `captcha_invalid`: a token came and failed; `details` lets the client render a fresh widget.
+ * @public
+ */
 export class CaptchaInvalidException extends CaptchaException<
   CaptchaChallengeDetails & { reason: CaptchaReason }
 > {
@@ -80,6 +71,7 @@ export class CaptchaInvalidException extends CaptchaException<
  * open. `details.fallback` names a fallback method for the client to switch to. When the policy
  * falls back to a second provider, `fallbackChallenge` holds that provider's widget details and
  * {@link CaptchaExceptionFilter} answers `captcha_required` naming it instead.
+ * @public
  */
 export class CaptchaUnavailableException extends CaptchaException<{
   provider: CaptchaProviderName;

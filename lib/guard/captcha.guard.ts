@@ -16,11 +16,11 @@ import {
 } from '../conditions/condition-internals';
 import { captchaRouteDecorators } from '../decorators/captcha-route-decorators';
 import { type RequireCaptchaOptions } from '../decorators/require-captcha.decorator';
+import type { CaptchaChallengeDetails } from '../contracts/captcha-error-body';
 import {
   CaptchaInvalidException,
   CaptchaRequiredException,
   CaptchaUnavailableException,
-  type CaptchaChallengeDetails,
 } from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { captchaRequestOf } from '../http/captcha-request';
@@ -37,7 +37,7 @@ import {
   type CaptchaDecisionBase,
 } from '../observability/captcha-decision-log';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from '../stores/captcha-store.error';

@@ -1,7 +1,7 @@
 import {
   CAPTCHA_PROVIDER_NAMES,
   type CaptchaProviderName,
-} from '../providers/captcha-provider-name';
+} from '../contracts/captcha-provider-name';
 import type { CaptchaTokenExtractor } from '../config/captcha-module-options.interface';
 
 /**

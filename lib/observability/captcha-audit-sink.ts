@@ -4,7 +4,10 @@ import type {
   CaptchaAuditSink,
 } from '../config/captcha-module-options.interface';
 
-/** Injection token of the active {@link CaptchaAuditSink}. */
+/**
+ * Injection token of the active {@link CaptchaAuditSink}.
+ * @internal
+ */
 export const CAPTCHA_AUDIT_SINK = Symbol('CAPTCHA_AUDIT_SINK');
 
 const ERROR_EVENTS = new Set<CaptchaAuditEvent['event']>([
@@ -18,6 +21,7 @@ const ERROR_EVENTS = new Set<CaptchaAuditEvent['event']>([
  * `CaptchaAudit`), at error level for outages and misconfiguration, warn for policy decisions
  * (fail-open, fallback) and log for recoveries. Replace it with `auditSink` to ship events
  * elsewhere.
+ * @internal
  */
 export class LoggerAuditSink implements CaptchaAuditSink {
   private readonly logger = new Logger('CaptchaAudit');

@@ -5,6 +5,7 @@ import type { ClientIp } from '../http/client-ip-resolver';
 
 /**
  * One checkpoint decision, as logged. Fields only: never the token, the secret or the body.
+ * @internal
  */
 export interface CaptchaDecision {
   requestId: string;
@@ -35,7 +36,10 @@ export interface CaptchaDecision {
   environment: string | null;
 }
 
-/** What is known of a decision before the verdict: the request and its token. */
+/**
+ * What is known of a decision before the verdict: the request and its token.
+ * @internal
+ */
 export type CaptchaDecisionBase = Pick<
   CaptchaDecision,
   | 'requestId'
@@ -47,7 +51,10 @@ export type CaptchaDecisionBase = Pick<
   | 'clientIpSource'
 >;
 
-/** The verdict: which provider, what came out, and how the provider answered. */
+/**
+ * The verdict: which provider, what came out, and how the provider answered.
+ * @internal
+ */
 export type CaptchaDecisionVerdict = Omit<
   CaptchaDecision,
   keyof CaptchaDecisionBase | 'environment'
@@ -67,6 +74,7 @@ function copyDefined(line: Record<string, unknown>, from: object): void {
  * Writes one structured line per decision through Nest's `Logger` (context `CaptchaGuard`):
  * successes at debug, rejections and challenges at warn, outages and `misconfigured` at error.
  * `logDecisions: false` turns it off.
+ * @internal
  */
 @Injectable()
 export class CaptchaDecisionLog {
@@ -86,8 +94,8 @@ export class CaptchaDecisionLog {
   }
 
   /**
-   * Writes the line. The two parts come separately so that no caller merges them with a spread:
-   * `{ ...base, more }` takes V8 11 (Node 20) ~1 µs per added field (benchmarked).
+   * Writes the line. The two parts come separately so that no caller merges them with a spread.
+   * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#decision-log-without-spreads
    */
   record(base: CaptchaDecisionBase, verdict: CaptchaDecisionVerdict): void {
     if (this.options.logDecisions === false) return;

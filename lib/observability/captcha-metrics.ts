@@ -1,37 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
 import { OpenTelemetryCaptchaMetrics } from './opentelemetry-captcha-metrics';
 import { PrometheusCaptchaMetrics } from './prometheus-captcha-metrics';
 
 /**
- * The instruments, whatever backs them. Every label value comes from code (provider names, reason
- * codes, action and condition names), never from request data, so cardinality stays bounded.
+ * Which backends record metrics: `auto` uses whichever of prom-client / @opentelemetry/api is installed.
+ * @internal Mirrors the module's `metrics` option.
  */
-export interface CaptchaMetricsRecorder {
-  /**
-   * One verification: `outcome` is `success` or a reason code. `seconds` is left out for a
-   * request that carried no token (counted, but no duration).
-   */
-  verification(provider: string, action: string, outcome: string, seconds?: number): void;
-  /** A condition demanded a challenge. */
-  challenge(action: string, condition: string): void;
-  /** A provider could not answer (`kind`: timeout, network, http_5xx, …). */
-  providerFailure(provider: string, kind: string): void;
-  /** A provider's circuit opened (`true`) or closed (`false`). */
-  circuitOpen(provider: string, open: boolean): void;
-  /**
-   * The store lost or refused an entry for lack of room: `counter` (a live counter evicted by
-   * the memory store's size bound) or `claim_refused` (a single-use claim refused because the
-   * claim budget is full; the request was answered 503).
-   */
-  storeEviction(kind: CaptchaStoreEvictionKind): void;
-}
-
-/** The `kind` label of `captcha_store_evictions_total`. */
-export type CaptchaStoreEvictionKind = 'counter' | 'claim_refused';
-
-/** Which backends record metrics: `auto` uses whichever of prom-client / @opentelemetry/api is installed. */
 export type CaptchaMetricsBackend = 'auto' | 'prometheus' | 'opentelemetry' | 'both' | false;
 
 /** Loads an optional peer dependency, or `undefined` when it is not installed. */
@@ -48,9 +25,8 @@ function optional<T>(name: string): T | undefined {
 /**
  * Records the checkpoint's metrics in Prometheus (prom-client, on `metricsRegistry` or the
  * default registry) and/or OpenTelemetry (a meter named `nestjs-captcha`; a no-op until an SDK is
- * registered). Names are a contract: `captcha_verifications_total`,
- * `captcha_verification_duration_seconds`, `captcha_challenges_total`,
- * `captcha_provider_failures_total`, `captcha_circuit_open`, `captcha_store_evictions_total`.
+ * registered). The names are a contract, spelled once in `CAPTCHA_METRIC_NAMES`.
+ * @internal Provided by `CaptchaModule`; apps read the metrics, not this class.
  */
 @Injectable()
 export class CaptchaMetrics implements CaptchaMetricsRecorder {

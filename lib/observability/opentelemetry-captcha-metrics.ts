@@ -1,10 +1,14 @@
 import type * as OpenTelemetry from '@opentelemetry/api';
-import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics';
-import { VERIFICATION_DURATION_BUCKETS } from './prometheus-captcha-metrics';
+import {
+  CAPTCHA_METRIC_NAMES as NAMES,
+  VERIFICATION_DURATION_BUCKETS,
+} from '../contracts/captcha-metric-names';
+import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
 
 /**
  * The same instruments on an OpenTelemetry meter named `nestjs-captcha`. Without a registered
  * SDK the global meter is a no-op, so this costs nothing until an app wires OpenTelemetry up.
+ * @internal
  */
 export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly verifications: OpenTelemetry.Counter;
@@ -16,25 +20,25 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
 
   constructor(api: typeof OpenTelemetry) {
     const meter = api.metrics.getMeter('nestjs-captcha');
-    this.verifications = meter.createCounter('captcha_verifications_total', {
+    this.verifications = meter.createCounter(NAMES.verifications, {
       description: 'CAPTCHA verifications by provider, action and outcome.',
     });
-    this.duration = meter.createHistogram('captcha_verification_duration_seconds', {
+    this.duration = meter.createHistogram(NAMES.verificationDuration, {
       description: 'Time to verify a CAPTCHA token, provider call included.',
       unit: 's',
       advice: { explicitBucketBoundaries: VERIFICATION_DURATION_BUCKETS },
     });
-    this.challenges = meter.createCounter('captcha_challenges_total', {
+    this.challenges = meter.createCounter(NAMES.challenges, {
       description: 'Requests a risk condition put a CAPTCHA challenge in front of.',
     });
-    this.failures = meter.createCounter('captcha_provider_failures_total', {
+    this.failures = meter.createCounter(NAMES.providerFailures, {
       description: 'Provider calls that got no usable answer, by kind.',
     });
-    this.evictions = meter.createCounter('captcha_store_evictions_total', {
+    this.evictions = meter.createCounter(NAMES.storeEvictions, {
       description: 'Store entries lost for lack of room (counter) or refused (claim_refused).',
     });
     meter
-      .createObservableGauge('captcha_circuit_open', {
+      .createObservableGauge(NAMES.circuitOpen, {
         description: '1 while the provider circuit is open.',
       })
       .addCallback((result) => {

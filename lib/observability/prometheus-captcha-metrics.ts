@@ -1,12 +1,14 @@
 import type * as PromClient from 'prom-client';
-import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics';
-
-/** Seconds: a local ALTCHA check (~5 ms) up to a provider at the 3 s timeout and beyond. */
-export const VERIFICATION_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+import {
+  CAPTCHA_METRIC_NAMES as NAMES,
+  VERIFICATION_DURATION_BUCKETS,
+} from '../contracts/captcha-metric-names';
+import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
 
 /**
  * The instruments on a prom-client registry. Re-uses metrics already registered under the same
  * name, so two modules (or a hot reload) in one process share them instead of failing.
+ * @internal
  */
 export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly verifications: PromClient.Counter<'provider' | 'action' | 'outcome'>;
@@ -20,50 +22,50 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
     const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
     const registers = [registry];
     this.verifications =
-      existing('captcha_verifications_total') ??
+      existing(NAMES.verifications) ??
       new client.Counter({
-        name: 'captcha_verifications_total',
+        name: NAMES.verifications,
         help: 'CAPTCHA verifications by provider, action and outcome (success or a reason code).',
         labelNames: ['provider', 'action', 'outcome'],
         registers,
       });
     this.duration =
-      existing('captcha_verification_duration_seconds') ??
+      existing(NAMES.verificationDuration) ??
       new client.Histogram({
-        name: 'captcha_verification_duration_seconds',
+        name: NAMES.verificationDuration,
         help: 'Time to verify a CAPTCHA token, provider call included.',
         labelNames: ['provider', 'outcome'],
         buckets: VERIFICATION_DURATION_BUCKETS,
         registers,
       });
     this.challenges =
-      existing('captcha_challenges_total') ??
+      existing(NAMES.challenges) ??
       new client.Counter({
-        name: 'captcha_challenges_total',
+        name: NAMES.challenges,
         help: 'Requests a risk condition put a CAPTCHA challenge in front of.',
         labelNames: ['action', 'condition'],
         registers,
       });
     this.failures =
-      existing('captcha_provider_failures_total') ??
+      existing(NAMES.providerFailures) ??
       new client.Counter({
-        name: 'captcha_provider_failures_total',
+        name: NAMES.providerFailures,
         help: 'Provider calls that got no usable answer, by kind.',
         labelNames: ['provider', 'kind'],
         registers,
       });
     this.circuit =
-      existing('captcha_circuit_open') ??
+      existing(NAMES.circuitOpen) ??
       new client.Gauge({
-        name: 'captcha_circuit_open',
+        name: NAMES.circuitOpen,
         help: '1 while the provider circuit is open (calls are skipped).',
         labelNames: ['provider'],
         registers,
       });
     this.evictions =
-      existing('captcha_store_evictions_total') ??
+      existing(NAMES.storeEvictions) ??
       new client.Counter({
-        name: 'captcha_store_evictions_total',
+        name: NAMES.storeEvictions,
         help: 'Store entries lost for lack of room (counter: a live counter evicted) or refused (claim_refused: the claim budget was full, answered 503).',
         labelNames: ['kind'],
         registers,

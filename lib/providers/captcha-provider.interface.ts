@@ -1,5 +1,5 @@
-import type { CaptchaReason } from '../verification/captcha-reason';
-import type { CaptchaProviderName } from './captcha-provider-name';
+import type { CaptchaReason } from '../contracts/captcha-reason';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 
 /**
  * Which of a provider's endpoints a token is verified at: `'primary'` (the verify URL) or

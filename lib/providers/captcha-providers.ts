@@ -1,5 +1,5 @@
 import type { AltchaProvider } from './altcha.provider';
-import type { CaptchaProviderName } from './captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaProvider } from './captcha-provider.interface';
 
 /**

@@ -1,6 +1,6 @@
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaReason } from '../verification/captcha-reason';
-import type { CaptchaProviderName } from './captcha-provider-name';
+import type { CaptchaReason } from '../contracts/captcha-reason';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 
 /**
  * How one provider error code is read: a verdict on the token (a reason code), or a sign that our

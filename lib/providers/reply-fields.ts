@@ -1,5 +1,5 @@
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProviderName } from './captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { ProviderHttpResponse } from './provider-http-client';
 
 /** Defensive readers for fields of a provider's JSON reply: a missing or odd field never throws. */

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from './captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { ProviderHttpResponse } from './provider-http-client';
 import { unreadableReply } from './reply-fields';
 

@@ -13,7 +13,7 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
 /**

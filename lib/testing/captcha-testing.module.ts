@@ -13,7 +13,7 @@ import type {
 import { processEnvironmentSignals, productionSignal } from '../config/production-environment';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaDecisionLog } from '../observability/captcha-decision-log';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import { TestCaptchaProvider } from './test-captcha.provider';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaProvider, ProviderReply } from '../providers/captcha-provider.interface';
-import { CAPTCHA_REASONS, type CaptchaReason } from '../verification/captcha-reason';
+import { CAPTCHA_REASONS, type CaptchaReason } from '../contracts/captcha-reason';
 
 /**
  * Tokens {@link CaptchaTestingModule} understands. Any other token fails as `invalid`.

@@ -1,5 +1,5 @@
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
-import type { CaptchaReason } from './captcha-reason';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaReason } from '../contracts/captcha-reason';
 
 /**
  * The normalized outcome of one verification, whatever the provider.

@@ -7,7 +7,7 @@ import {
   CaptchaUnavailableException,
 } from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type {
   CaptchalaChallengeOptions,
   CaptchalaProvider,
@@ -19,7 +19,7 @@ import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers
 import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaStore } from '../stores/captcha-store.interface';
 import { hashStoreKey } from '../stores/hash-store-key';
-import type { CaptchaReason } from './captcha-reason';
+import type { CaptchaReason } from '../contracts/captcha-reason';
 import type { CaptchaVerification, CaptchaVerifyOptions } from './captcha-verification.interface';
 import { challengeDetailsFor } from './challenge-details';
 import { claimOnce, releaseQuietly } from './claim-once';

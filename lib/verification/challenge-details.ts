@@ -1,6 +1,6 @@
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
-import type { CaptchaChallengeDetails } from '../errors/captcha.exception';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaChallengeDetails } from '../contracts/captcha-error-body';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaProviders } from '../providers/captcha-providers';
 
 /**

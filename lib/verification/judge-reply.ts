@@ -1,8 +1,8 @@
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { ProviderReply } from '../providers/captcha-provider.interface';
-import type { CaptchaReason } from './captcha-reason';
+import type { CaptchaReason } from '../contracts/captcha-reason';
 import type { CaptchaVerifyOptions } from './captcha-verification.interface';
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import { maxTokenAgeMs } from './token-lifetime';
 
 /**

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../providers/captcha-provider-name';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 
 /**
  * How long each provider documents its tokens to live (in its own docs): the default of

@@ -9,6 +9,17 @@ import { LOGIN_TEXTS, loginLanguage } from './login-texts';
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 
+/**
+ * The client's files: `client/…` and `contracts/…` modules, one folder deep at most; no dot
+ * segments, so a request cannot leave the client's folder.
+ */
+const CLIENT_FILE = /^(client|contracts)\/(renderers\/)?[a-z0-9-]+(\.[a-z0-9-]+)*\.js$/;
+
+/** The folder `nestjs-captcha/client` is built into: its entry is `client/index.js` there. */
+function clientRoot(): string {
+  return dirname(dirname(require.resolve('nestjs-captcha/client')));
+}
+
 /** The page's own files (sample/login/public, copied to dist/sample/login/public by the build). */
 const PUBLIC_FILES: Record<string, string> = {
   'login.js': JS,
@@ -87,11 +98,23 @@ export class LoginPageController {
     return this.html.get(language) as string;
   }
 
-  /** The browser client, `nestjs-captcha/client` (dist/client/index.js after `npm run build`). */
-  @Get('assets/nestjs-captcha-client.js')
-  client(@Res({ passthrough: true }) response: unknown): Promise<string> {
+  /**
+   * The browser client, `nestjs-captcha/client`: its ES modules and the shared contracts they
+   * import, from the folder the package builds them into (dist/client after `npm run build`),
+   * under the same relative paths, so the modules' own imports resolve here.
+   * `/assets/nestjs-captcha/client/index.js` is the entry point.
+   */
+  @Get(['assets/nestjs-captcha/:folder/:file', 'assets/nestjs-captcha/:folder/:subfolder/:file'])
+  client(
+    @Param('folder') folder: string,
+    @Param('subfolder') subfolder: string | undefined,
+    @Param('file') file: string,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<string> {
+    const path = [folder, subfolder, file].filter((part) => part !== undefined).join('/');
+    if (!CLIENT_FILE.test(path)) throw new NotFoundException();
     this.headers(response, JS);
-    return this.read('client', () => require.resolve('nestjs-captcha/client'));
+    return this.read(`client/${path}`, () => join(clientRoot(), path));
   }
 
   @Get(['assets/altcha/:file', 'assets/altcha/workers/:file', 'assets/altcha/i18n/:file'])

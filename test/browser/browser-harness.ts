@@ -6,7 +6,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { AppModule } from '../../sample/app.module';
@@ -47,16 +47,24 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Builds `nestjs-captcha/client` (dist/client) when it is missing or older than its source. */
+/** The newest modification time of the `.ts` files under `dir`. */
+function newestSource(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return Math.max(newest, newestSource(path));
+    return entry.name.endsWith('.ts') ? Math.max(newest, statSync(path).mtimeMs) : newest;
+  }, 0);
+}
+
+/**
+ * Builds `nestjs-captcha/client` (dist/client: lib/client and the contracts it imports) when it is
+ * missing or older than its sources.
+ */
 export function ensureClientBuilt(): void {
-  const source = join(ROOT, 'lib', 'client', 'index.ts');
-  const built = join(ROOT, 'dist', 'client', 'index.js');
+  const sources = ['client', 'contracts'].map((dir) => newestSource(join(ROOT, 'lib', dir)));
+  const built = join(ROOT, 'dist', 'client', 'client', 'index.js');
   const marker = join(ROOT, 'dist', 'client', 'package.json');
-  if (
-    existsSync(built) &&
-    existsSync(marker) &&
-    statSync(built).mtimeMs >= statSync(source).mtimeMs
-  ) {
+  if (existsSync(built) && existsSync(marker) && statSync(built).mtimeMs >= Math.max(...sources)) {
     return;
   }
   execFileSync(

@@ -38,7 +38,7 @@ function captchaFetchInPage(
   const args = JSON.stringify({ path, body, options });
   return page.evaluate(`(async () => {
     const { path, body, options } = ${args};
-    const client = await import('/assets/nestjs-captcha-client.js');
+    const client = await import('/assets/nestjs-captcha/client/index.js');
     const challenges = [];
     const response = await client.captchaFetch(
       path,

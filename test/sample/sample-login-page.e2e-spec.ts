@@ -106,6 +106,42 @@ describe.each(ADAPTERS)('%s: the sample sign-in page', (adapter) => {
         'frame-src': ["'none'"],
       });
     });
+
+    it("serves the browser client's modules (every import the entry makes), and nothing beside them", async () => {
+      // Built by `npm run build` (npm test's pretest).
+      const server = app.getHttpServer();
+      const entry = await request(server).get('/assets/nestjs-captcha/client/index.js').expect(200);
+      expect(entry.headers['content-type']).toMatch(/^text\/javascript/);
+      expect(entry.text).toContain('captchaFetch');
+      const seen = new Set<string>();
+      const pending = ['/assets/nestjs-captcha/client/index.js'];
+      while (pending.length > 0) {
+        const path = pending.pop() as string;
+        if (seen.has(path)) continue;
+        seen.add(path);
+        const res = await request(server).get(path);
+        expect({ path, status: res.status }).toEqual({ path, status: 200 });
+        for (const [, specifier] of res.text.matchAll(/\bfrom\s+'([^']+)'/g)) {
+          pending.push(new URL(specifier, `http://page${path}`).pathname);
+        }
+      }
+      // The entry, its modules, the renderers and the contracts they import.
+      expect([...seen].some((path) => path.includes('/renderers/'))).toBe(true);
+      expect([...seen].some((path) => path.startsWith('/assets/nestjs-captcha/contracts/'))).toBe(
+        true,
+      );
+      for (const path of [
+        '/assets/nestjs-captcha/client/..%2F..%2F..%2Fpackage.json',
+        '/assets/nestjs-captcha/client/%2E%2E%2Fclient%2Findex.js',
+        '/assets/nestjs-captcha/lib/index.js',
+        '/assets/nestjs-captcha/client/index.d.ts',
+        '/assets/nestjs-captcha/contracts/..%2F..%2Flib%2Findex.js',
+        '/assets/nestjs-captcha/client/renderers/missing.renderer.js',
+      ]) {
+        const res = await request(server).get(path);
+        expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      }
+    });
   });
 
   describe('with Turnstile and a widget script served from elsewhere', () => {

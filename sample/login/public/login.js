@@ -3,7 +3,7 @@
 // the CAPTCHA half (widget on `captcha_required`, retry with the token). Served as a file, so the
 // page's Content-Security-Policy needs no 'unsafe-inline'. Its texts come from the page (in the
 // language the server chose from Accept-Language, the one the API's messages come in).
-import { captchaFetch } from '/assets/nestjs-captcha-client.js';
+import { captchaFetch } from '/assets/nestjs-captcha/client/index.js';
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($('captcha-config')?.textContent || '{}');

@@ -1,8 +1,14 @@
 /**
+ * A shared contract: a leaf module (it imports nothing) that the server and the browser client
+ * both read.
+ */
+
+/**
  * The one vocabulary of failure reasons, used in verification results, HTTP bodies, logs and
  * metric labels.
+ * @public
  */
-export const CAPTCHA_REASONS = [
+export const CAPTCHA_REASONS = Object.freeze([
   'missing',
   'malformed',
   'invalid',
@@ -13,7 +19,7 @@ export const CAPTCHA_REASONS = [
   'score_too_low',
   'misconfigured',
   'provider_unavailable',
-] as const;
+] as const);
 
 /**
  * Why a verification failed.
@@ -30,5 +36,6 @@ export const CAPTCHA_REASONS = [
  * | `score_too_low` | a score-based provider scored under the action's `minScore` |
  * | `misconfigured` | the provider rejects our secret or site key: an operator error |
  * | `provider_unavailable` | timeout, network error, 5xx, unreadable answer |
+ * @public
  */
 export type CaptchaReason = (typeof CAPTCHA_REASONS)[number];
