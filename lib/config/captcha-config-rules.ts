@@ -19,6 +19,23 @@ export interface ConfigRule {
   problem(value: unknown): string | undefined;
 }
 
+/** Reports one problem of `options.<path>` (the value is hidden when `secret`). @internal */
+export type ProblemReport = (
+  path: string,
+  value: unknown,
+  problem: string,
+  accepted: string,
+  secret?: boolean,
+) => void;
+
+/** A plain object (not an array, not null). @internal */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `parent.key`, or `parent["odd key"]` when the key is not an identifier. @internal */
+export const propertyPath = (parent: string, key: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+
 /** Shown instead of a secret value, which no message may contain. */
 export const HIDDEN_VALUE = 'the value (hidden)';
 

@@ -3,20 +3,15 @@ import {
   challengePathRule,
   type ConfigRule,
   integerRule,
+  isPlainObject,
   maskUrlSecrets,
+  type ProblemReport,
   projectIdRule,
   verifyUrlRule,
 } from './captcha-config-rules';
 import type { CaptchalaErrorMeaning } from './captcha-module-options.interface';
 
-/** Reports one problem of `options.<path>`. */
-type Report = (
-  path: string,
-  value: unknown,
-  problem: string,
-  accepted: string,
-  secret?: boolean,
-) => void;
+type Report = ProblemReport;
 
 const CAPTCHALA_ERROR_MEANINGS: readonly CaptchalaErrorMeaning[] = [
   'malformed',
@@ -32,8 +27,7 @@ const CAPTCHALA_RULES: Record<string, ConfigRule> = {
   maxTokenLength: integerRule(64, 65_536, 'characters'),
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = isPlainObject;
 
 /**
  * Checks the options only some providers read: `projectId` (required when reCAPTCHA Enterprise is

@@ -1,4 +1,5 @@
 import { describeTestKey, matchTestKey } from '../cli/provider-test-keys';
+import { isPlainObject } from './captcha-config-rules';
 
 /** What a refused test key line accepts instead. */
 export const TEST_KEYS_ACCEPTED =
@@ -12,8 +13,7 @@ interface ConfiguredKey {
   value: unknown;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = isPlainObject;
 
 /** Every key of the options: the primary provider's, the fallback provider's and each named provider's. */
 function configuredKeys(given: Record<string, unknown>): ConfiguredKey[] {

@@ -15,6 +15,9 @@ import {
   hmacKeyRule,
   hostnameRule,
   integerRule,
+  isPlainObject,
+  propertyPath,
+  type ProblemReport,
   ipv6PrefixRule,
   isSupportedProvider,
   looksLikeUrl,
@@ -41,6 +44,7 @@ import {
 } from './captcha-config-rules';
 import { CaptchaConfigError } from './captcha-config.error';
 import { checkProviderOptions } from './check-provider-options';
+import { checkMessages, checkNamedProviders } from './check-providers-and-messages';
 import { testKeyPaths, testKeyProblems } from './check-test-keys';
 import { hmacKeyWeakness } from './hmac-key-strength';
 import { processEnvironmentSignals, productionSignal } from './production-environment';
@@ -92,8 +96,7 @@ function randomProcessHmacKey(): string {
   return processHmacKey;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = isPlainObject;
 
 /** The methods every `CaptchaStore` has. */
 const STORE_METHODS = ['increment', 'decrement', 'count', 'reset', 'claim', 'release'] as const;
@@ -104,9 +107,6 @@ const REDIS_CLIENT_METHODS = ['eval', 'set', 'get', 'del'] as const;
 /** The names of `methods` that `value` lacks (as functions). */
 const missingMethods = (value: Record<string, unknown>, methods: readonly string[]) =>
   methods.filter((method) => typeof value[method] !== 'function');
-
-const propertyPath = (parent: string, key: string) =>
-  /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 
 /**
  * Validates module options (as written by hand for `forRoot`, or built by `captchaOptionsFromEnv`)
@@ -343,14 +343,8 @@ export function resolveCaptchaOptions(
   const altcha = resolveAltcha(given.altcha, report, checkSecret);
   const fallbackProvider = checkFallback(given.fallback, provider, report, check, checkSecret);
   checkProviderOptions(given, { provider, fallbackProvider }, report, problems);
-  // Named providers' URLs are echoed masked, like every URL (a query may hold an API key).
-  if (Array.isArray(given.providers)) {
-    given.providers.forEach((entry: unknown, i) => {
-      const url = isObject(entry) ? entry.verifyUrl : undefined;
-      const shown = typeof url === 'string' ? maskUrlSecrets(url) : url;
-      check(`providers[${i}].verifyUrl`, url, verifyUrlRule, shown);
-    });
-  }
+  checkNamedProviders(given.providers, { provider, fallbackProvider }, report, problems);
+  checkMessages(given.messages, report);
 
   // Cross-field rules, on a provider known to be valid.
   if (isSupportedProvider(provider) && provider !== 'altcha') {
@@ -621,13 +615,7 @@ function checkDispatcher(given: Record<string, unknown>, report: Report): void {
   }
 }
 
-type Report = (
-  path: string,
-  value: unknown,
-  problem: string,
-  accepted: string,
-  secret?: boolean,
-) => void;
+type Report = ProblemReport;
 
 /** Checks `redis`; returns it when it is an object. Its URL (or a string client) is never shown. */
 function resolveRedis(value: unknown, report: Report): CaptchaRedisOptions | undefined {
