@@ -1,4 +1,4 @@
-import { CAPTCHA_ENV_VARIABLES } from './captcha-environment';
+import { CAPTCHA_ENV_VARIABLES } from './captcha-env-variables';
 import { didYouMean } from './did-you-mean';
 
 /** A `CAPTCHA_*` variable that nestjs-captcha does not read, and the one it may stand for. */

@@ -350,7 +350,7 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_FAILURE_MODE fallback without a fallback',
         { CAPTCHA_FAILURE_MODE: 'fallback' },
-        'CAPTCHA_FALLBACK_PROVIDER: not set, nor is CAPTCHA_FALLBACK_METHOD, but CAPTCHA_FAILURE_MODE=fallback requires one of them; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
+        'CAPTCHA_FALLBACK_PROVIDER or CAPTCHA_FALLBACK_METHOD: not set, but CAPTCHA_FAILURE_MODE "fallback" requires it; accepted: CAPTCHA_FALLBACK_PROVIDER set to a provider other than CAPTCHA_PROVIDER (turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala; one that needs keys also needs options.fallback.siteKey and secretKey), or CAPTCHA_FALLBACK_METHOD set to a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
       ],
       [
         'CAPTCHA_FAILURE_MODE fallback with blank fallback variables',
@@ -427,12 +427,12 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_EXPECTED_HOSTNAMES with a URL and a space',
         { CAPTCHA_EXPECTED_HOSTNAMES: 'example.com,https://www.example.com,exa mple.org' },
-        'CAPTCHA_EXPECTED_HOSTNAMES: "example.com,https://www.example.com,exa mple.org" contains invalid hostnames: "https://www.example.com", "exa mple.org"; accepted: a comma-separated list of hostnames, e.g. example.com,www.example.com',
+        'CAPTCHA_EXPECTED_HOSTNAMES: "example.com,https://www.example.com,exa mple.org" contains invalid hostnames: "https://www.example.com", "exa mple.org"; accepted: a hostname such as example.com (no scheme, port or path)',
       ],
       [
         'CAPTCHA_EXPECTED_HOSTNAMES with a port',
         { CAPTCHA_EXPECTED_HOSTNAMES: 'example.com:8080' },
-        'CAPTCHA_EXPECTED_HOSTNAMES: "example.com:8080" contains an invalid hostname: "example.com:8080"; accepted: a comma-separated list of hostnames, e.g. example.com,www.example.com',
+        'CAPTCHA_EXPECTED_HOSTNAMES: "example.com:8080" contains an invalid hostname: "example.com:8080"; accepted: a hostname such as example.com (no scheme, port or path)',
       ],
       [
         'CAPTCHA_EXPECTED_HOSTNAMES only commas',
@@ -472,7 +472,7 @@ describe('captchaOptionsFromEnv', () => {
       [
         'CAPTCHA_STORE redis without CAPTCHA_REDIS_URL',
         { CAPTCHA_STORE: 'redis' },
-        `CAPTCHA_REDIS_URL: not set, but CAPTCHA_STORE=redis requires it; accepted: ${REDIS_URL_ACCEPTED}`,
+        `CAPTCHA_REDIS_URL: not set, but store "redis" (CAPTCHA_STORE) requires it; accepted: ${REDIS_URL_ACCEPTED}`,
       ],
       [
         'CAPTCHA_STORE redis with a blank CAPTCHA_REDIS_URL',
@@ -581,13 +581,14 @@ describe('captchaOptionsFromEnv', () => {
     expect(linesOf(error).map((line) => line.slice(0, line.indexOf(':')))).toEqual([
       'CAPTCHA_SITE_KEY',
       'CAPTCHA_TIMEOUT_MS',
-      'CAPTCHA_FALLBACK_PROVIDER',
+      'CAPTCHA_FALLBACK_PROVIDER or CAPTCHA_FALLBACK_METHOD',
       'CAPTCHA_MIN_SCORE',
       'CAPTCHA_REDIS_URL',
       'CAPTCHA_ENV',
     ]);
     expect(error.problems).toHaveLength(6);
-    for (const line of linesOf(error)) expect(line).toMatch(/^CAPTCHA_[A-Z_]+: .+; accepted: .+$/);
+    for (const line of linesOf(error))
+      expect(line).toMatch(/^CAPTCHA_[A-Z_]+(?: or CAPTCHA_[A-Z_]+)?: .+; accepted: .+$/);
   });
 
   describe('secrets never appear in a message', () => {

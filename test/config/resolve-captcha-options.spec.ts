@@ -438,8 +438,8 @@ describe('resolveCaptchaOptions', () => {
           ({ CAPTCHA_FAILURE_MODE: 'fallback', CAPTCHA_FALLBACK_PROVIDER: 'hcaptcha' })[key],
       });
       expect(linesOf(errorFrom(options))).toEqual([
-        'options.fallback.secretKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the secret key issued by hcaptcha, as a string or a function returning it',
-        'options.fallback.siteKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the site key issued by hcaptcha',
+        'options.fallback.secretKey: not set, but fallback provider "hcaptcha" requires it (no environment variable sets it); accepted: the secret key issued by hcaptcha, as a string or a function returning it',
+        'options.fallback.siteKey: not set, but fallback provider "hcaptcha" requires it (no environment variable sets it); accepted: the site key issued by hcaptcha',
       ]);
       const withKeys: CaptchaModuleOptions = {
         ...options,
@@ -510,14 +510,14 @@ describe('resolveCaptchaOptions', () => {
 
     it('refuses to start without one when NODE_ENV is production', () => {
       expect(linesOf(errorFrom({}, { nodeEnv: 'production' }))).toEqual([
-        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (NODE_ENV=production); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY): not set, but provider "altcha" requires it in production (NODE_ENV=production); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ]);
       expect(warn).not.toHaveBeenCalled();
     });
 
     it('refuses to start without one when the environment is production', () => {
       expect(linesOf(errorFrom({ environment: 'production' }))).toEqual([
-        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (environment "production"); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
+        'options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY): not set, but provider "altcha" requires it in production (environment "production"); accepted: a random secret of at least 32 characters without spaces, e.g. the output of `openssl rand -hex 32`',
       ]);
     });
 
@@ -550,7 +550,7 @@ describe('resolveCaptchaOptions', () => {
           ),
         ),
       ).toEqual([
-        `options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY) is required in production (NODE_ENV=production) for the fallback provider "altcha"; accepted: ${HMAC_ACCEPTED}`,
+        `options.altcha.hmacKey (CAPTCHA_ALTCHA_HMAC_KEY): not set, but fallback provider "altcha" (options.fallback.provider) requires it in production (NODE_ENV=production); accepted: ${HMAC_ACCEPTED}`,
       ]);
     });
 
@@ -577,7 +577,7 @@ describe('resolveCaptchaOptions', () => {
       [
         'recaptcha-enterprise without a project id',
         { provider: 'recaptcha-enterprise', siteKey: 'k', secretKey: SECRET },
-        `options.projectId (CAPTCHA_PROJECT_ID) is required for provider "recaptcha-enterprise"; accepted: ${PROJECT_ID_ACCEPTED}`,
+        `options.projectId (CAPTCHA_PROJECT_ID): not set, but provider "recaptcha-enterprise" requires it; accepted: ${PROJECT_ID_ACCEPTED}`,
       ],
       [
         'a project id with a slash',
@@ -627,12 +627,12 @@ describe('resolveCaptchaOptions', () => {
       [
         'a missing secret key',
         { provider: 'turnstile', siteKey: 'k' },
-        'options.secretKey (CAPTCHA_SECRET_KEY) is required for provider "turnstile"; accepted: the secret key issued by turnstile, as a string or a function returning it',
+        'options.secretKey (CAPTCHA_SECRET_KEY): not set, but provider "turnstile" requires it; accepted: the secret key issued by turnstile, as a string or a function returning it',
       ],
       [
         'a missing site key',
         { provider: 'hcaptcha', secretKey: SECRET },
-        'options.siteKey (CAPTCHA_SITE_KEY) is required for provider "hcaptcha"; accepted: the site key issued by hcaptcha',
+        'options.siteKey (CAPTCHA_SITE_KEY): not set, but provider "hcaptcha" requires it; accepted: the site key issued by hcaptcha',
       ],
       [
         'an empty site key',
@@ -667,7 +667,7 @@ describe('resolveCaptchaOptions', () => {
       [
         'the fallback failure mode without a fallback',
         { failureMode: 'fallback' },
-        `options.fallback (CAPTCHA_FALLBACK_PROVIDER or CAPTCHA_FALLBACK_METHOD) is required for failureMode "fallback"; accepted: ${FALLBACK_ACCEPTED}`,
+        `options.fallback (CAPTCHA_FALLBACK_PROVIDER or CAPTCHA_FALLBACK_METHOD): not set, but options.failureMode "fallback" requires it; accepted: ${FALLBACK_ACCEPTED}`,
       ],
       [
         'an unknown failure mode',
@@ -682,7 +682,7 @@ describe('resolveCaptchaOptions', () => {
       [
         'a fallback with both provider and method',
         { failureMode: 'fallback', fallback: { provider: 'hcaptcha', method: 'email_otp' } },
-        'options.fallback: an object sets both provider and method; accepted: one of provider (a second provider) or method (a method of your app), not both',
+        'options.fallback.method: "email_otp" is set together with options.fallback.provider; accepted: one of options.fallback.provider (a second provider) or options.fallback.method (a method of your app), not both',
       ],
       [
         'a fallback with neither provider nor method',
@@ -700,7 +700,7 @@ describe('resolveCaptchaOptions', () => {
           ...TURNSTILE,
           fallback: { provider: 'recaptcha-enterprise', siteKey: 'k', secretKey: SECRET },
         },
-        `options.projectId (CAPTCHA_PROJECT_ID) is required for fallback provider "recaptcha-enterprise" (it shares options.projectId); accepted: ${PROJECT_ID_ACCEPTED}`,
+        `options.projectId (CAPTCHA_PROJECT_ID): not set, but fallback provider "recaptcha-enterprise" (options.fallback.provider) requires it; accepted: ${PROJECT_ID_ACCEPTED}`,
       ],
       [
         'a fallback provider the same as the provider',
@@ -709,22 +709,22 @@ describe('resolveCaptchaOptions', () => {
           failureMode: 'fallback',
           fallback: { provider: 'turnstile', siteKey: 'k', secretKey: SECRET },
         },
-        'options.fallback.provider: "turnstile" is the same as options.provider; accepted: a provider other than options.provider: recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
+        'options.fallback.provider: "turnstile" is the same as the provider (options.provider); accepted: a provider other than options.provider: recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, altcha, captchala',
       ],
       [
         'a fallback provider the same as the default provider',
         { failureMode: 'fallback', fallback: { provider: 'altcha' } },
-        'options.fallback.provider: "altcha" is the same as options.provider; accepted: a provider other than options.provider: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, captchala',
+        'options.fallback.provider: "altcha" is the same as the provider (options.provider, default altcha); accepted: a provider other than options.provider: turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, captchala',
       ],
       [
         'a keyed fallback provider without its secret key',
         { failureMode: 'fallback', fallback: { provider: 'recaptcha', siteKey: 'k' } },
-        'options.fallback.secretKey is required for fallback provider "recaptcha" (no environment variable sets it); accepted: the secret key issued by recaptcha, as a string or a function returning it',
+        'options.fallback.secretKey: not set, but fallback provider "recaptcha" requires it (no environment variable sets it); accepted: the secret key issued by recaptcha, as a string or a function returning it',
       ],
       [
         'a keyed fallback provider without its site key, with failureMode open',
         { failureMode: 'open', fallback: { provider: 'turnstile', secretKey: () => SECRET } },
-        'options.fallback.siteKey is required for fallback provider "turnstile" (no environment variable sets it); accepted: the site key issued by turnstile',
+        'options.fallback.siteKey: not set, but fallback provider "turnstile" requires it (no environment variable sets it); accepted: the site key issued by turnstile',
       ],
       [
         'a fallback site key with a space',
@@ -876,7 +876,7 @@ describe('resolveCaptchaOptions', () => {
       [
         'an expected hostname with a scheme',
         { expectedHostnames: ['example.com', 'https://example.com'] },
-        'options.expectedHostnames[1]: "https://example.com" is not a valid hostname; accepted: a hostname such as example.com (no scheme, port or path)',
+        'options.expectedHostnames: ["example.com", "https://example.com"] contains an invalid hostname: "https://example.com"; accepted: a hostname such as example.com (no scheme, port or path)',
       ],
       [
         'a zero max token age',
@@ -921,7 +921,7 @@ describe('resolveCaptchaOptions', () => {
       [
         'a store name in another case',
         { store: 'Redis' },
-        `options.store: "Redis" is not a store; accepted: ${STORE_ACCEPTED}`,
+        `options.store: "Redis" is not a store (did you mean "redis"?); accepted: ${STORE_ACCEPTED}`,
       ],
       [
         'a store that is a number',
@@ -936,12 +936,12 @@ describe('resolveCaptchaOptions', () => {
       [
         'the Redis store without url or client',
         { store: 'redis' },
-        `options.redis.url (CAPTCHA_REDIS_URL) or options.redis.client is required for store "redis"; accepted: ${REDIS_URL_ACCEPTED}, or an ioredis Redis or Cluster client`,
+        `options.redis.url (CAPTCHA_REDIS_URL) or options.redis.client: not set, but store "redis" (options.store) requires it; accepted: ${REDIS_URL_ACCEPTED}, or an ioredis Redis or Cluster client`,
       ],
       [
         'the Redis store with settings but no url or client',
         { store: 'redis', redis: { keyPrefix: 'app:' } },
-        `options.redis.url (CAPTCHA_REDIS_URL) or options.redis.client is required for store "redis"; accepted: ${REDIS_URL_ACCEPTED}, or an ioredis Redis or Cluster client`,
+        `options.redis.url (CAPTCHA_REDIS_URL) or options.redis.client: not set, but store "redis" (options.store) requires it; accepted: ${REDIS_URL_ACCEPTED}, or an ioredis Redis or Cluster client`,
       ],
       [
         'redis not an object',
@@ -1169,12 +1169,12 @@ describe('resolveCaptchaOptions', () => {
         altcha: { counter: [2, 1] },
       });
       expect(error.problems.map((line) => line.slice(0, line.search(/[: ]/)))).toEqual([
+        'options.siteKey',
+        'options.secretKey',
         'options.timeoutMs',
         'options.minScore',
-        'options.expectedHostnames[0]',
+        'options.expectedHostnames',
         'options.altcha.counter',
-        'options.secretKey',
-        'options.siteKey',
       ]);
       expect(error.message.split('\n')).toHaveLength(7);
       expect(warn).not.toHaveBeenCalled();
@@ -1185,8 +1185,8 @@ describe('resolveCaptchaOptions', () => {
         errorFrom({ ...TURNSTILE, failureMode: 'fallback', fallback: { provider: 'hcaptcha' } })
           .problems,
       ).toEqual([
-        'options.fallback.secretKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the secret key issued by hcaptcha, as a string or a function returning it',
-        'options.fallback.siteKey is required for fallback provider "hcaptcha" (no environment variable sets it); accepted: the site key issued by hcaptcha',
+        'options.fallback.secretKey: not set, but fallback provider "hcaptcha" requires it (no environment variable sets it); accepted: the secret key issued by hcaptcha, as a string or a function returning it',
+        'options.fallback.siteKey: not set, but fallback provider "hcaptcha" requires it (no environment variable sets it); accepted: the site key issued by hcaptcha',
       ]);
     });
 
