@@ -1,7 +1,4 @@
-import { isIP } from 'node:net';
 import { MIN_HMAC_KEY_LENGTH } from './hmac-key-strength';
-import proxyAddr from 'proxy-addr';
-import { CLIENT_IP_HEADERS } from '../http/client-ip-resolver';
 import { didYouMeanHint } from './did-you-mean';
 import {
   CAPTCHA_PROVIDER_NAMES,
@@ -17,63 +14,6 @@ export interface ConfigRule {
   readonly accepted: string;
   /** The problem with `value` (e.g. `is out of range`), or `undefined` when it is acceptable. */
   problem(value: unknown): string | undefined;
-}
-
-/** Reports one problem of `options.<path>` (the value is hidden when `secret`). @internal */
-export type ProblemReport = (
-  path: string,
-  value: unknown,
-  problem: string,
-  accepted: string,
-  secret?: boolean,
-) => void;
-
-/** A plain object (not an array, not null). @internal */
-export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** `parent.key`, or `parent["odd key"]` when the key is not an identifier. @internal */
-export const propertyPath = (parent: string, key: string): string =>
-  /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
-
-/** Shown instead of a secret value, which no message may contain. */
-export const HIDDEN_VALUE = 'the value (hidden)';
-
-const MAX_SHOWN_LENGTH = 80;
-
-/**
- * One line of a {@link CaptchaConfigError}: `NAME: "value" problem; accepted: …`, with the value
- * replaced by {@link HIDDEN_VALUE} when it is secret.
- */
-export function problemLine(
-  name: string,
-  value: unknown,
-  problem: string,
-  accepted: string,
-  secret = false,
-): string {
-  return `${name}: ${secret ? HIDDEN_VALUE : showValue(value)} ${problem}; accepted: ${accepted}`;
-}
-
-/**
- * A value as it appears in a message: strings quoted and escaped (so a message stays one line),
- * long values cut short, functions and objects described rather than printed.
- */
-export function showValue(value: unknown): string {
-  if (typeof value === 'string') {
-    const cut = value.length > MAX_SHOWN_LENGTH ? `${value.slice(0, MAX_SHOWN_LENGTH)}…` : value;
-    return JSON.stringify(cut);
-  }
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) {
-    const items = value.map((item) =>
-      typeof item === 'object' && item !== null ? '…' : showValue(item),
-    );
-    const text = `[${items.join(', ')}]`;
-    return text.length > MAX_SHOWN_LENGTH * 2 ? 'an array' : text;
-  }
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return String(value);
 }
 
 export { maskUrlSecrets } from './mask-url-secrets';
@@ -317,45 +257,6 @@ export const storeFailureModeRule: ConfigRule = {
     value === 'closed' || value === 'open' ? undefined : 'is not a store failure mode',
 };
 
-const HOSTNAME =
-  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-
-/** One entry of `CAPTCHA_EXPECTED_HOSTNAMES` / `expectedHostnames`. */
-export const hostnameRule: ConfigRule = {
-  accepted: 'a hostname such as example.com (no scheme, port or path)',
-  problem: (value) =>
-    typeof value === 'string' && (HOSTNAME.test(value) || isIP(value) !== 0)
-      ? undefined
-      : 'is not a valid hostname',
-};
-
-/** The named ranges `proxy-addr` knows. */
-export const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
-
-/** What `CAPTCHA_TRUST_PROXY` / `trustProxy` accepts as a whole. */
-export const TRUST_PROXY_ACCEPTED = `true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names ${TRUST_PROXY_NAMES.join(', ')}`;
-
-/** One entry of a trusted-proxy list, checked the way `proxy-addr` will read it. */
-export const trustProxyEntryRule: ConfigRule = {
-  accepted: `an IP address, a CIDR range (e.g. 10.0.0.0/8) or one of ${TRUST_PROXY_NAMES.join(', ')}`,
-  problem: (value) => {
-    if (typeof value !== 'string') return 'is not a string';
-    if ((TRUST_PROXY_NAMES as readonly string[]).includes(value)) return undefined;
-    const slash = value.lastIndexOf('/');
-    // proxy-addr (ipaddr.js) also takes legacy forms such as "1" for 0.0.0.1: refuse them, a
-    // bare number in a list is a hop count put in the wrong place.
-    if (isIP(slash === -1 ? value : value.slice(0, slash)) === 0) {
-      return 'is not an IP address, CIDR range or proxy name';
-    }
-    try {
-      proxyAddr.compile(value);
-    } catch {
-      return 'is not an IP address, CIDR range or proxy name';
-    }
-    return undefined;
-  },
-};
-
 /** Splits a comma-separated list, trimming entries and dropping empty ones. */
 export function splitList(value: string): string[] {
   return value
@@ -382,31 +283,3 @@ export const environmentRule: ConfigRule = {
       ? undefined
       : 'is not an environment name',
 };
-
-/**
- * `CAPTCHA_CLIENT_IP_HEADER` / `clientIpHeader`: one of the known single-address client-IP
- * headers, in any case. Arbitrary names are refused so that no setting can point the client IP at
- * a header such as `Forwarded` or `Host` that does not hold exactly one address.
- */
-export const clientIpHeaderRule: ConfigRule = {
-  accepted: `a client-IP header name, case-insensitive: ${CLIENT_IP_HEADERS.join(', ')}`,
-  problem: (value) => {
-    if (typeof value !== 'string') return 'is not a string';
-    return (CLIENT_IP_HEADERS as readonly string[]).includes(value.trim().toLowerCase())
-      ? undefined
-      : 'is not a supported client-IP header';
-  },
-};
-
-/** `CAPTCHA_IPV6_PREFIX` / `ipv6Prefix`: /32 groups a whole ISP allocation, /128 nothing. */
-export const ipv6PrefixRule = integerRule(32, 128, 'IPv6 prefix length; 128 = every address alone');
-
-/** True for a `trustProxy` value that trusts no proxy at all (so no proxy header is ever read). */
-export function trustsNoProxy(trustProxy: unknown): boolean {
-  return (
-    trustProxy === undefined ||
-    trustProxy === false ||
-    trustProxy === 0 ||
-    (Array.isArray(trustProxy) && trustProxy.length === 0)
-  );
-}

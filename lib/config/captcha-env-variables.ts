@@ -1,11 +1,9 @@
 import {
-  clientIpHeaderRule,
   environmentRule,
   failureModeRule,
   fallbackMethodRule,
   fallbackProviderRule,
   hmacKeyRule,
-  ipv6PrefixRule,
   looksLikeUrl,
   maskUrlSecrets,
   minScoreRule,
@@ -17,9 +15,9 @@ import {
   splitList,
   storeNameRule,
   timeoutMsRule,
-  TRUST_PROXY_ACCEPTED,
   verifyUrlRule,
 } from './captcha-config-rules';
+import { clientIpHeaderRule, ipv6PrefixRule, TRUST_PROXY_ACCEPTED } from './network-value-rules';
 
 /**
  * Every `CAPTCHA_*` environment variable the library reads, in the order problems are reported.

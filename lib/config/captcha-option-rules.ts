@@ -1,32 +1,33 @@
 import { CAPTCHA_PROVIDER_NAMES } from '../providers/captcha-provider-name';
 import {
-  clientIpHeaderRule,
   environmentRule,
   failureModeRule,
-  hostnameRule,
-  ipv6PrefixRule,
-  isPlainObject,
   isSupportedProvider,
   maskUrlSecrets,
   maxTokenAgeRule,
   minScoreRule,
   projectIdRule,
-  propertyPath,
   providerRule,
   secretKeyRule,
   siteKeyRule,
   storeFailureModeRule,
   timeoutMsRule,
-  trustsNoProxy,
   verifyUrlRule,
 } from './captcha-config-rules';
+import {
+  clientIpHeaderRule,
+  hostnameRule,
+  ipv6PrefixRule,
+  trustsNoProxy,
+} from './network-value-rules';
+import { isPlainObject, propertyPath } from './config-problem';
 import type { CaptchaModuleOptions } from './captcha-module-options.interface';
+import { checkAltcha } from './altcha-option-rules';
 import { checkCaptchala, checkFriendlyCaptchaVersion } from './check-provider-options';
 import { checkMessages, checkNamedProviders } from './check-providers-and-messages';
 import { testKeyProblems } from './check-test-keys';
 import type { ConfigSource } from './config-source';
 import {
-  checkAltcha,
   checkAuditSink,
   checkCircuitBreaker,
   checkDispatcher,

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { HIDDEN_VALUE, problemLine, splitList } from './captcha-config-rules';
+import { splitList } from './captcha-config-rules';
+import { HIDDEN_VALUE, problemLine } from './config-problem';
 import { CaptchaConfigError } from './captcha-config.error';
 import {
   CAPTCHA_ENV_SPECS,

@@ -2,11 +2,10 @@ import {
   challengePathRule,
   type ConfigRule,
   integerRule,
-  isPlainObject,
   maskUrlSecrets,
-  type ProblemReport,
   verifyUrlRule,
 } from './captcha-config-rules';
+import { isPlainObject, type ProblemReport } from './config-problem';
 import type { CaptchalaErrorMeaning } from './captcha-module-options.interface';
 
 type Report = ProblemReport;

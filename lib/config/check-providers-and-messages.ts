@@ -2,16 +2,14 @@ import { CAPTCHA_MESSAGES } from '../errors/captcha-messages';
 import type { CaptchaProviderName } from '../providers/captcha-provider-name';
 import { didYouMeanHint } from './did-you-mean';
 import {
-  isPlainObject,
   isSupportedProvider,
   maskUrlSecrets,
-  type ProblemReport,
-  propertyPath,
   providerRule,
   secretKeyRule,
   siteKeyRule,
   verifyUrlRule,
 } from './captcha-config-rules';
+import { isPlainObject, type ProblemReport, propertyPath } from './config-problem';
 
 const PROVIDERS_ACCEPTED =
   "an array of { provider, siteKey, secretKey, verifyUrl? }, one per provider other than options.provider, e.g. [{ provider: 'recaptcha', siteKey, secretKey }]";

@@ -1,5 +1,5 @@
 import { describeTestKey, matchTestKey } from '../cli/provider-test-keys';
-import { isPlainObject } from './captcha-config-rules';
+import { isPlainObject } from './config-problem';
 import { type ConfigSource, OPTIONS_SOURCE } from './config-source';
 
 /** What a refused test key line accepts instead. */

@@ -1,4 +1,4 @@
-import { problemLine } from './captcha-config-rules';
+import { problemLine } from './config-problem';
 import {
   CAPTCHA_ENV_SPECS,
   CAPTCHA_ENV_VARIABLES,

@@ -1,15 +1,9 @@
 import { CAPTCHA_PROVIDER_NAMES } from '../providers/captcha-provider-name';
 import {
-  ALTCHA_ALGORITHMS,
-  challengePathRule,
   circuitHalfOpenAfterRule,
   circuitThresholdRule,
   fallbackMethodRule,
   fallbackProviderRule,
-  HIDDEN_VALUE,
-  hmacKeyRule,
-  integerRule,
-  isPlainObject,
   isSupportedProvider,
   looksLikeUrl,
   maskUrlSecrets,
@@ -23,11 +17,10 @@ import {
   splitList,
   STORE_NAMES,
   storeNameRule,
-  TRUST_PROXY_ACCEPTED,
-  trustProxyEntryRule,
   verifyUrlRule,
 } from './captcha-config-rules';
-import { hmacKeyWeakness } from './hmac-key-strength';
+import { TRUST_PROXY_ACCEPTED, trustProxyEntryRule } from './network-value-rules';
+import { isPlainObject } from './config-problem';
 import type { RuleContext } from './rule-context';
 
 // The rules of the options that hold objects or several forms (see CAPTCHA_OPTION_RULES).
@@ -36,7 +29,6 @@ import type { RuleContext } from './rule-context';
 const STORE_METHODS = ['increment', 'decrement', 'count', 'reset', 'claim', 'release'] as const;
 /** The methods of an ioredis client the Redis store calls. */
 const REDIS_CLIENT_METHODS = ['eval', 'set', 'get', 'del'] as const;
-const MAX_COUNTER = 2 ** 32 - 1;
 
 const missingMethods = (value: Record<string, unknown>, methods: readonly string[]) =>
   methods.filter((method) => typeof value[method] !== 'function');
@@ -294,79 +286,4 @@ export function checkTrustProxy(value: unknown, ctx: RuleContext): void {
   if (!Array.isArray(value))
     return ctx.report('trustProxy', value, 'is not a trust setting', TRUST_PROXY_ACCEPTED);
   value.forEach((entry: unknown, i) => ctx.check(`trustProxy[${i}]`, entry, trustProxyEntryRule));
-}
-
-const expiresInSecondsRule = integerRule(10, 86_400, 'seconds');
-const costRule = integerRule(1, MAX_COUNTER, 'iterations');
-
-/**
- * `altcha`: its settings, and its HMAC key: required in production when ALTCHA is the provider or
- * the fallback provider, and refused there when weak (the reason never quotes it). @internal
- */
-export function checkAltcha(value: unknown, ctx: RuleContext): void {
-  if (value !== undefined && !isPlainObject(value)) {
-    return ctx.report(
-      'altcha',
-      value,
-      'is not an object',
-      'an object of ALTCHA settings, e.g. { hmacKey }',
-    );
-  }
-  const { hmacKey, algorithm, cost, counter, expiresInSeconds, challengePath } = value ?? {};
-  ctx.checkSecret('altcha.hmacKey', hmacKey, hmacKeyRule);
-  checkHmacKeyInProduction(hmacKey, ctx);
-  if (algorithm !== undefined && !(ALTCHA_ALGORITHMS as readonly unknown[]).includes(algorithm)) {
-    ctx.report(
-      'altcha.algorithm',
-      algorithm,
-      'is not a supported algorithm',
-      ALTCHA_ALGORITHMS.join(', '),
-    );
-  }
-  ctx.check('altcha.cost', cost, costRule);
-  ctx.check('altcha.expiresInSeconds', expiresInSeconds, expiresInSecondsRule);
-  if (counter !== undefined) {
-    const accepted = `[min, max], whole numbers with 1 ≤ min < max ≤ ${MAX_COUNTER}`;
-    const pair =
-      Array.isArray(counter) && counter.length === 2 ? (counter as unknown[]) : undefined;
-    if (pair === undefined)
-      ctx.report('altcha.counter', counter, 'is not a [min, max] pair', accepted);
-    else if (!pair.every((n) => typeof n === 'number' && Number.isSafeInteger(n))) {
-      ctx.report('altcha.counter', counter, 'does not hold two whole numbers', accepted);
-    } else {
-      const [min, max] = pair as [number, number];
-      if (min < 1 || max > MAX_COUNTER)
-        ctx.report('altcha.counter', counter, 'is out of range', accepted);
-      else if (min >= max)
-        ctx.report('altcha.counter', counter, 'has a min not below its max', accepted);
-    }
-  }
-  if (challengePath !== undefined && challengePath !== false) {
-    ctx.check('altcha.challengePath', challengePath, challengePathRule);
-  }
-}
-
-function checkHmacKeyInProduction(hmacKey: unknown, ctx: RuleContext): void {
-  const { production, source } = ctx;
-  if (production === undefined) return;
-  const weakness = typeof hmacKey === 'string' ? hmacKeyWeakness(hmacKey) : undefined;
-  if (weakness !== undefined) {
-    ctx.problems.push(
-      `${source.subject('altcha.hmacKey')}: ${HIDDEN_VALUE} is a weak key (${weakness}), ` +
-        `refused in production (${production}); accepted: ${hmacKeyRule.accepted}`,
-    );
-  }
-  if (hmacKey !== undefined) return;
-  const who =
-    ctx.provider === 'altcha'
-      ? 'provider "altcha"'
-      : ctx.fallbackProvider === 'altcha'
-        ? `fallback provider "altcha" (${source.name('fallback.provider')})`
-        : undefined;
-  if (who)
-    ctx.missing(
-      'altcha.hmacKey',
-      `${who} requires it in production (${production})`,
-      hmacKeyRule.accepted,
-    );
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { isPlainObject, problemLine, splitList } from './captcha-config-rules';
+import { splitList } from './captcha-config-rules';
+import { isPlainObject, problemLine } from './config-problem';
 import { CaptchaConfigError } from './captcha-config.error';
 import type { AltchaOptions, CaptchaModuleOptions } from './captcha-module-options.interface';
 import { checkCaptchaOptions } from './captcha-option-rules';

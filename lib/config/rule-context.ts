@@ -2,13 +2,8 @@ import {
   CAPTCHA_PROVIDER_NAMES,
   type CaptchaProviderName,
 } from '../providers/captcha-provider-name';
-import {
-  type ConfigRule,
-  fallbackMethodRule,
-  isPlainObject,
-  isSupportedProvider,
-  type ProblemReport,
-} from './captcha-config-rules';
+import { type ConfigRule, fallbackMethodRule, isSupportedProvider } from './captcha-config-rules';
+import { isPlainObject, type ProblemReport } from './config-problem';
 import type { ConfigSource } from './config-source';
 
 /** What a rule sees and how it reports (see `captcha-option-rules.ts`). @internal */
