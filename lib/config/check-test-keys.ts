@@ -2,7 +2,7 @@ import { describeTestKey, matchTestKey } from '../cli/provider-test-keys';
 import { isPlainObject } from './config-problem';
 import { type ConfigSource, OPTIONS_SOURCE } from './config-source';
 
-/** What a refused test key line accepts instead. */
+/** What a refused test key line accepts instead. @internal */
 export const TEST_KEYS_ACCEPTED =
   'the keys issued for your site, or allowTestKeys: true (CAPTCHA_ALLOW_TEST_KEYS=true) on a staging system that must run with test keys';
 
@@ -51,6 +51,7 @@ function configuredKeys(given: Record<string, unknown>): ConfiguredKey[] {
  * line names where the key is set, whose test key it is and what it does; a secret's value is
  * never shown (a site key's is: it is public anyway). Secrets given as functions are resolved
  * on use and cannot be checked here.
+ * @internal
  */
 export function testKeyProblems(
   given: Record<string, unknown>,
@@ -79,7 +80,7 @@ export function testKeyProblems(
   return problems;
 }
 
-/** Where the test keys found are set (for the start-up warning when they are allowed). */
+/** Where the test keys found are set (for the start-up warning when they are allowed). @internal */
 export function testKeyPaths(given: Record<string, unknown>): string[] {
   return configuredKeys(given)
     .filter((key) => matchTestKey(key.kind, key.value) !== undefined)

@@ -18,7 +18,7 @@ export const isPlainObject = (value: unknown): value is Record<string, unknown> 
 export const propertyPath = (parent: string, key: string): string =>
   /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 
-/** Shown instead of a secret value, which no message may contain. */
+/** Shown instead of a secret value, which no message may contain. @internal */
 export const HIDDEN_VALUE = 'the value (hidden)';
 
 const MAX_SHOWN_LENGTH = 80;
@@ -26,6 +26,7 @@ const MAX_SHOWN_LENGTH = 80;
 /**
  * One line of a {@link CaptchaConfigError}: `NAME: "value" problem; accepted: …`, with the value
  * replaced by {@link HIDDEN_VALUE} when it is secret.
+ * @internal
  */
 export function problemLine(
   name: string,
@@ -40,6 +41,7 @@ export function problemLine(
 /**
  * A value as it appears in a message: strings quoted and escaped (so a message stays one line),
  * long values cut short, functions and objects described rather than printed.
+ * @internal
  */
 export function showValue(value: unknown): string {
   if (typeof value === 'string') {

@@ -9,7 +9,7 @@ import { type ConfigRule, integerRule } from './captcha-config-rules';
 const HOSTNAME =
   /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
-/** One entry of `CAPTCHA_EXPECTED_HOSTNAMES` / `expectedHostnames`. */
+/** One entry of `CAPTCHA_EXPECTED_HOSTNAMES` / `expectedHostnames`. @internal */
 export const hostnameRule: ConfigRule = {
   accepted: 'a hostname such as example.com (no scheme, port or path)',
   problem: (value) =>
@@ -18,13 +18,13 @@ export const hostnameRule: ConfigRule = {
       : 'is not a valid hostname',
 };
 
-/** The named ranges `proxy-addr` knows. */
+/** The named ranges `proxy-addr` knows. @internal */
 export const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
 
-/** What `CAPTCHA_TRUST_PROXY` / `trustProxy` accepts as a whole. */
+/** What `CAPTCHA_TRUST_PROXY` / `trustProxy` accepts as a whole. @internal */
 export const TRUST_PROXY_ACCEPTED = `true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names ${TRUST_PROXY_NAMES.join(', ')}`;
 
-/** One entry of a trusted-proxy list, checked the way `proxy-addr` will read it. */
+/** One entry of a trusted-proxy list, checked the way `proxy-addr` will read it. @internal */
 export const trustProxyEntryRule: ConfigRule = {
   accepted: `an IP address, a CIDR range (e.g. 10.0.0.0/8) or one of ${TRUST_PROXY_NAMES.join(', ')}`,
   problem: (value) => {
@@ -49,6 +49,7 @@ export const trustProxyEntryRule: ConfigRule = {
  * `CAPTCHA_CLIENT_IP_HEADER` / `clientIpHeader`: one of the known single-address client-IP
  * headers, in any case. Arbitrary names are refused so that no setting can point the client IP at
  * a header such as `Forwarded` or `Host` that does not hold exactly one address.
+ * @internal
  */
 export const clientIpHeaderRule: ConfigRule = {
   accepted: `a client-IP header name, case-insensitive: ${CLIENT_IP_HEADERS.join(', ')}`,
@@ -60,10 +61,10 @@ export const clientIpHeaderRule: ConfigRule = {
   },
 };
 
-/** `CAPTCHA_IPV6_PREFIX` / `ipv6Prefix`: /32 groups a whole ISP allocation, /128 nothing. */
+/** `CAPTCHA_IPV6_PREFIX` / `ipv6Prefix`: /32 groups a whole ISP allocation, /128 nothing. @internal */
 export const ipv6PrefixRule = integerRule(32, 128, 'IPv6 prefix length; 128 = every address alone');
 
-/** True for a `trustProxy` value that trusts no proxy at all (so no proxy header is ever read). */
+/** True for a `trustProxy` value that trusts no proxy at all (so no proxy header is ever read). @internal */
 export function trustsNoProxy(trustProxy: unknown): boolean {
   return (
     trustProxy === undefined ||
