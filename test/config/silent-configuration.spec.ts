@@ -3,8 +3,8 @@ import { CaptchaConfigError, captchaOptionsFromEnv, resolveCaptchaOptions } from
 import { CAPTCHA_ENV_VARIABLES } from '../../lib/config/captcha-env-variables';
 import { didYouMean, editDistance } from '../../lib/config/did-you-mean';
 import { unknownCaptchaVariables } from '../../lib/config/unknown-env-variables';
+import { SECRET } from './config-helpers';
 
-const SECRET = 'sk_live_SUPERSECRET123';
 const KEYED_PROVIDERS =
   'turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, captchala';
 
