@@ -1,3 +1,8 @@
+// The one place the configuration rules and their messages live: CAPTCHA_OPTION_RULES has a rule
+// for every key of CaptchaModuleOptions (TypeScript refuses a missing one), including the rules
+// between options. resolveCaptchaOptions runs it on options written in code, captchaOptionsFromEnv
+// on the options it parsed from the variables; a ConfigSource words each line for its source.
+
 import { CAPTCHA_PROVIDER_NAMES } from '../providers/captcha-provider-name';
 import {
   environmentRule,
