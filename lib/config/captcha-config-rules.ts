@@ -1,7 +1,4 @@
-import { isIP } from 'node:net';
 import { MIN_HMAC_KEY_LENGTH } from './hmac-key-strength';
-import proxyAddr from 'proxy-addr';
-import { CLIENT_IP_HEADERS } from '../http/client-ip-resolver';
 import { didYouMeanHint } from './did-you-mean';
 import {
   CAPTCHA_PROVIDER_NAMES,
@@ -11,52 +8,13 @@ import {
 /**
  * What one setting accepts, and what is wrong with a value of it. Shared by the environment
  * schema and the options validation, so both say the same thing about the same setting.
+ * @internal
  */
 export interface ConfigRule {
   /** What the setting accepts, shown after `accepted:`. */
   readonly accepted: string;
   /** The problem with `value` (e.g. `is out of range`), or `undefined` when it is acceptable. */
   problem(value: unknown): string | undefined;
-}
-
-/** Shown instead of a secret value, which no message may contain. */
-export const HIDDEN_VALUE = 'the value (hidden)';
-
-const MAX_SHOWN_LENGTH = 80;
-
-/**
- * One line of a {@link CaptchaConfigError}: `NAME: "value" problem; accepted: …`, with the value
- * replaced by {@link HIDDEN_VALUE} when it is secret.
- */
-export function problemLine(
-  name: string,
-  value: unknown,
-  problem: string,
-  accepted: string,
-  secret = false,
-): string {
-  return `${name}: ${secret ? HIDDEN_VALUE : showValue(value)} ${problem}; accepted: ${accepted}`;
-}
-
-/**
- * A value as it appears in a message: strings quoted and escaped (so a message stays one line),
- * long values cut short, functions and objects described rather than printed.
- */
-export function showValue(value: unknown): string {
-  if (typeof value === 'string') {
-    const cut = value.length > MAX_SHOWN_LENGTH ? `${value.slice(0, MAX_SHOWN_LENGTH)}…` : value;
-    return JSON.stringify(cut);
-  }
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) {
-    const items = value.map((item) =>
-      typeof item === 'object' && item !== null ? '…' : showValue(item),
-    );
-    const text = `[${items.join(', ')}]`;
-    return text.length > MAX_SHOWN_LENGTH * 2 ? 'an array' : text;
-  }
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return String(value);
 }
 
 export { maskUrlSecrets } from './mask-url-secrets';
@@ -71,7 +29,7 @@ function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** True for a provider name this library verifies with. */
+/** True for a provider name this library verifies with. @internal */
 export function isSupportedProvider(value: unknown): value is CaptchaProviderName {
   return (CAPTCHA_PROVIDER_NAMES as readonly unknown[]).includes(value);
 }
@@ -85,7 +43,7 @@ const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
   friendlycaptcha: 'friendly-captcha',
 };
 
-/** `CAPTCHA_PROVIDER` / `provider`; an unknown name gets a did-you-mean (`turnstil`). */
+/** `CAPTCHA_PROVIDER` / `provider`; an unknown name gets a did-you-mean (`turnstil`). @internal */
 export const providerRule: ConfigRule = {
   accepted: CAPTCHA_PROVIDER_NAMES.join(', '),
   problem: (value) => {
@@ -97,10 +55,11 @@ export const providerRule: ConfigRule = {
 /**
  * `CAPTCHA_FALLBACK_PROVIDER` / `fallback.provider`: a provider this version supports (that it
  * differs from the main provider is checked with both at hand).
+ * @internal
  */
 export const fallbackProviderRule: ConfigRule = providerRule;
 
-/** `CAPTCHA_FALLBACK_METHOD` / `fallback.method`: a method of the app, e.g. `email_otp`. */
+/** `CAPTCHA_FALLBACK_METHOD` / `fallback.method`: a method of the app, e.g. `email_otp`. @internal */
 export const fallbackMethodRule: ConfigRule = {
   accepted:
     'a method name: a lower-case letter, then up to 63 lower-case letters, digits and underscores, e.g. email_otp',
@@ -125,12 +84,12 @@ function keyRule(accepted: string, minLength = 1): ConfigRule {
   };
 }
 
-/** `CAPTCHA_SITE_KEY` / `siteKey`. */
+/** `CAPTCHA_SITE_KEY` / `siteKey`. @internal */
 export const siteKeyRule = keyRule(
   'the site key exactly as the provider issued it, without spaces or line breaks',
 );
 
-/** `CAPTCHA_SECRET_KEY` / `secretKey` (when a string). Its value is never shown. */
+/** `CAPTCHA_SECRET_KEY` / `secretKey` (when a string). Its value is never shown. @internal */
 export const secretKeyRule = keyRule(
   'the secret key exactly as the provider issued it, without spaces or line breaks',
 );
@@ -139,6 +98,7 @@ export const secretKeyRule = keyRule(
  * `CAPTCHA_PROJECT_ID` / `projectId`: a Google Cloud project id (or number, or a domain-scoped
  * `example.com:project`). It goes into the assessments URL's path, so `/`, `?`, `#` and spaces are
  * refused.
+ * @internal
  */
 export const projectIdRule: ConfigRule = {
   accepted:
@@ -150,7 +110,7 @@ export const projectIdRule: ConfigRule = {
   },
 };
 
-/** A path serving challenges (`altcha.challengePath`, `captchala.challengePath`), when not `false`. */
+/** A path serving challenges (`altcha.challengePath`, `captchala.challengePath`), when not `false`. @internal */
 export const challengePathRule: ConfigRule = {
   accepted: "a path starting with '/', e.g. /captcha/challenge, or false to serve none",
   problem: (value) => {
@@ -164,13 +124,13 @@ export const challengePathRule: ConfigRule = {
 /** Shortest ALTCHA HMAC key accepted: a guessable key lets anyone mint easy challenges. */
 export { MIN_HMAC_KEY_LENGTH } from './hmac-key-strength';
 
-/** `CAPTCHA_ALTCHA_HMAC_KEY` / `altcha.hmacKey` (when a string). Its value is never shown. */
+/** `CAPTCHA_ALTCHA_HMAC_KEY` / `altcha.hmacKey` (when a string). Its value is never shown. @internal */
 export const hmacKeyRule = keyRule(
   `a random secret of at least ${MIN_HMAC_KEY_LENGTH} characters without spaces, e.g. the output of \`openssl rand -hex 32\``,
   MIN_HMAC_KEY_LENGTH,
 );
 
-/** `CAPTCHA_VERIFY_URL` / `verifyUrl`. Plain http is allowed (local proxies, tests). */
+/** `CAPTCHA_VERIFY_URL` / `verifyUrl`. Plain http is allowed (local proxies, tests). @internal */
 export const verifyUrlRule: ConfigRule = {
   accepted:
     'an absolute http:// or https:// URL, e.g. https://captcha-proxy.example.com/siteverify',
@@ -189,7 +149,7 @@ export const verifyUrlRule: ConfigRule = {
   },
 };
 
-/** `CAPTCHA_REDIS_URL`. Its value is never shown: it may hold a password. */
+/** `CAPTCHA_REDIS_URL`. Its value is never shown: it may hold a password. @internal */
 export const redisUrlRule: ConfigRule = {
   accepted: 'a URL like redis://[user:password@]host:6379[/db], or rediss://… for TLS',
   problem: (value) => {
@@ -206,7 +166,7 @@ export const redisUrlRule: ConfigRule = {
   },
 };
 
-/** A whole number within `[min, max]`. */
+/** A whole number within `[min, max]`. @internal */
 export function integerRule(min: number, max: number, unit?: string): ConfigRule {
   return {
     accepted: `an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}`,
@@ -218,13 +178,13 @@ export function integerRule(min: number, max: number, unit?: string): ConfigRule
   };
 }
 
-/** `CAPTCHA_TIMEOUT_MS` / `timeoutMs`. */
+/** `CAPTCHA_TIMEOUT_MS` / `timeoutMs`. @internal */
 export const timeoutMsRule = integerRule(100, 60_000, 'milliseconds');
 
-/** `maxTokenAgeSeconds`. */
+/** `maxTokenAgeSeconds`. @internal */
 export const maxTokenAgeRule = integerRule(1, 86_400, 'seconds');
 
-/** `CAPTCHA_MIN_SCORE` / `minScore` / the values of `minScoreByAction`. */
+/** `CAPTCHA_MIN_SCORE` / `minScore` / the values of `minScoreByAction`. @internal */
 export const minScoreRule: ConfigRule = {
   accepted: 'a number from 0 to 1, e.g. 0.5',
   problem: (value) => {
@@ -234,10 +194,10 @@ export const minScoreRule: ConfigRule = {
   },
 };
 
-/** The failure modes (`CAPTCHA_FAILURE_MODE` / `failureMode`). */
+/** The failure modes (`CAPTCHA_FAILURE_MODE` / `failureMode`). @internal */
 export const FAILURE_MODES = ['closed', 'open', 'fallback'] as const;
 
-/** `CAPTCHA_FAILURE_MODE` / `failureMode`. */
+/** `CAPTCHA_FAILURE_MODE` / `failureMode`. @internal */
 export const failureModeRule: ConfigRule = {
   accepted: FAILURE_MODES.join(', '),
   problem: (value) =>
@@ -246,19 +206,19 @@ export const failureModeRule: ConfigRule = {
       : `is not a failure mode${didYouMeanHint(value, FAILURE_MODES)}`,
 };
 
-/** `circuitBreaker.threshold`. */
+/** `circuitBreaker.threshold`. @internal */
 export const circuitThresholdRule = integerRule(1, 1000, 'consecutive failures');
 
-/** `circuitBreaker.halfOpenAfterMs`. */
+/** `circuitBreaker.halfOpenAfterMs`. @internal */
 export const circuitHalfOpenAfterRule = integerRule(100, 3_600_000, 'milliseconds');
 
-/** The stores that can be chosen by name (`CAPTCHA_STORE` / `store`). */
+/** The stores that can be chosen by name (`CAPTCHA_STORE` / `store`). @internal */
 export const STORE_NAMES = ['memory', 'redis'] as const;
 
-/** A store chosen by name. */
+/** A store chosen by name. @internal */
 export type CaptchaStoreName = (typeof STORE_NAMES)[number];
 
-/** `CAPTCHA_STORE`, and `store` when given as a name. */
+/** `CAPTCHA_STORE`, and `store` when given as a name. @internal */
 export const storeNameRule: ConfigRule = {
   accepted: STORE_NAMES.join(', '),
   problem: (value) =>
@@ -267,12 +227,12 @@ export const storeNameRule: ConfigRule = {
       : `is not a store${looksLikeUrl(value) ? '' : didYouMeanHint(value, STORE_NAMES)}`,
 };
 
-/** True for text that starts like a URL (`scheme:`), which may carry a password. */
+/** True for text that starts like a URL (`scheme:`), which may carry a password. @internal */
 export function looksLikeUrl(value: unknown): boolean {
   return typeof value === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(value.trim());
 }
 
-/** `redis.keyPrefix`. */
+/** `redis.keyPrefix`. @internal */
 export const redisKeyPrefixRule: ConfigRule = {
   accepted: "a non-empty prefix of up to 64 characters without spaces, e.g. 'myapp:captcha:'",
   problem: (value) => {
@@ -284,62 +244,23 @@ export const redisKeyPrefixRule: ConfigRule = {
   },
 };
 
-/** `redis.commandTimeoutMs`. */
+/** `redis.commandTimeoutMs`. @internal */
 export const redisCommandTimeoutRule = integerRule(10, 10_000, 'milliseconds');
 
-/** `memory.maxEntries`. */
+/** `memory.maxEntries`. @internal */
 export const memoryMaxEntriesRule = integerRule(100, 10_000_000, 'entries');
 
-/** `memory.maxClaims`. */
+/** `memory.maxClaims`. @internal */
 export const memoryMaxClaimsRule = integerRule(1, 10_000_000, 'claims');
 
-/** `storeFailureMode`. */
+/** `storeFailureMode`. @internal */
 export const storeFailureModeRule: ConfigRule = {
   accepted: 'closed, open',
   problem: (value) =>
     value === 'closed' || value === 'open' ? undefined : 'is not a store failure mode',
 };
 
-const HOSTNAME =
-  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-
-/** One entry of `CAPTCHA_EXPECTED_HOSTNAMES` / `expectedHostnames`. */
-export const hostnameRule: ConfigRule = {
-  accepted: 'a hostname such as example.com (no scheme, port or path)',
-  problem: (value) =>
-    typeof value === 'string' && (HOSTNAME.test(value) || isIP(value) !== 0)
-      ? undefined
-      : 'is not a valid hostname',
-};
-
-/** The named ranges `proxy-addr` knows. */
-export const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
-
-/** What `CAPTCHA_TRUST_PROXY` / `trustProxy` accepts as a whole. */
-export const TRUST_PROXY_ACCEPTED = `true, false, a hop count (e.g. 1), or a comma-separated list of IP addresses, CIDR ranges (e.g. 10.0.0.0/8) and the names ${TRUST_PROXY_NAMES.join(', ')}`;
-
-/** One entry of a trusted-proxy list, checked the way `proxy-addr` will read it. */
-export const trustProxyEntryRule: ConfigRule = {
-  accepted: `an IP address, a CIDR range (e.g. 10.0.0.0/8) or one of ${TRUST_PROXY_NAMES.join(', ')}`,
-  problem: (value) => {
-    if (typeof value !== 'string') return 'is not a string';
-    if ((TRUST_PROXY_NAMES as readonly string[]).includes(value)) return undefined;
-    const slash = value.lastIndexOf('/');
-    // proxy-addr (ipaddr.js) also takes legacy forms such as "1" for 0.0.0.1: refuse them, a
-    // bare number in a list is a hop count put in the wrong place.
-    if (isIP(slash === -1 ? value : value.slice(0, slash)) === 0) {
-      return 'is not an IP address, CIDR range or proxy name';
-    }
-    try {
-      proxyAddr.compile(value);
-    } catch {
-      return 'is not an IP address, CIDR range or proxy name';
-    }
-    return undefined;
-  },
-};
-
-/** Splits a comma-separated list, trimming entries and dropping empty ones. */
+/** Splits a comma-separated list, trimming entries and dropping empty ones. @internal */
 export function splitList(value: string): string[] {
   return value
     .split(',')
@@ -347,7 +268,7 @@ export function splitList(value: string): string[] {
     .filter((entry) => entry !== '');
 }
 
-/** The ALTCHA algorithms altcha-lib 2 implements. */
+/** The ALTCHA algorithms altcha-lib 2 implements. @internal */
 export const ALTCHA_ALGORITHMS = [
   'SHA-256',
   'SHA-384',
@@ -357,7 +278,7 @@ export const ALTCHA_ALGORITHMS = [
   'PBKDF2/SHA-512',
 ] as const;
 
-/** `CAPTCHA_ENV` / `environment`: shown in logs, so kept to a plain name. */
+/** `CAPTCHA_ENV` / `environment`: shown in logs, so kept to a plain name. @internal */
 export const environmentRule: ConfigRule = {
   accepted: "a name of letters, digits, '.', '_' and '-' (up to 64 characters), e.g. production",
   problem: (value) =>
@@ -365,31 +286,3 @@ export const environmentRule: ConfigRule = {
       ? undefined
       : 'is not an environment name',
 };
-
-/**
- * `CAPTCHA_CLIENT_IP_HEADER` / `clientIpHeader`: one of the known single-address client-IP
- * headers, in any case. Arbitrary names are refused so that no setting can point the client IP at
- * a header such as `Forwarded` or `Host` that does not hold exactly one address.
- */
-export const clientIpHeaderRule: ConfigRule = {
-  accepted: `a client-IP header name, case-insensitive: ${CLIENT_IP_HEADERS.join(', ')}`,
-  problem: (value) => {
-    if (typeof value !== 'string') return 'is not a string';
-    return (CLIENT_IP_HEADERS as readonly string[]).includes(value.trim().toLowerCase())
-      ? undefined
-      : 'is not a supported client-IP header';
-  },
-};
-
-/** `CAPTCHA_IPV6_PREFIX` / `ipv6Prefix`: /32 groups a whole ISP allocation, /128 nothing. */
-export const ipv6PrefixRule = integerRule(32, 128, 'IPv6 prefix length; 128 = every address alone');
-
-/** True for a `trustProxy` value that trusts no proxy at all (so no proxy header is ever read). */
-export function trustsNoProxy(trustProxy: unknown): boolean {
-  return (
-    trustProxy === undefined ||
-    trustProxy === false ||
-    trustProxy === 0 ||
-    (Array.isArray(trustProxy) && trustProxy.length === 0)
-  );
-}

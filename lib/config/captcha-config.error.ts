@@ -10,6 +10,7 @@
  * ```
  *
  * Secret values (secret key, ALTCHA HMAC key, Redis URL) are never part of the message.
+ * @public
  */
 export class CaptchaConfigError extends Error {
   override readonly name = 'CaptchaConfigError';

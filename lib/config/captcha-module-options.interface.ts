@@ -3,13 +3,13 @@ import type { ClientIpHeaderName } from '../http/client-ip-resolver';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
-/** A secret, or a function that resolves it on each use (so keys can rotate without a restart). */
+/** A secret, or a function that resolves it on each use (so keys can rotate without a restart). @public */
 export type CaptchaSecret = string | (() => string | Promise<string>);
 
-/** Pulls the raw token out of a request; return `undefined` when there is none. */
+/** Pulls the raw token out of a request; return `undefined` when there is none. @public */
 export type CaptchaTokenExtractor = (request: unknown) => unknown;
 
-/** Options of the self-hosted ALTCHA provider. */
+/** Options of the self-hosted ALTCHA provider. @public */
 export interface AltchaOptions {
   /** HMAC key signing the challenges (`CAPTCHA_ALTCHA_HMAC_KEY`). Required in production. */
   hmacKey?: CaptchaSecret;
@@ -32,6 +32,7 @@ export interface AltchaOptions {
 /**
  * How one CaptchaLa failure code (`data.error` or `msg`) is read: a verdict on the token, our own
  * configuration refused (`'misconfigured'`, an outage), or a provider-side failure (`'unavailable'`).
+ * @public
  */
 export type CaptchalaErrorMeaning =
   'malformed' | 'invalid' | 'expired' | 'duplicate' | 'misconfigured' | 'unavailable';
@@ -39,6 +40,7 @@ export type CaptchalaErrorMeaning =
 /**
  * Options of the CaptchaLa provider. CaptchaLa's public material leaves several things unknown
  * (token lifetime and length, error codes, the issue call's body); each is a setting here.
+ * @public
  */
 export interface CaptchalaOptions {
   /**
@@ -92,6 +94,7 @@ export interface CaptchalaOptions {
 /**
  * The slice of an ioredis `Redis` or `Cluster` client the Redis store uses, so this package's
  * types do not require ioredis to be installed.
+ * @public
  */
 export interface CaptchaRedisClient {
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
@@ -101,7 +104,7 @@ export interface CaptchaRedisClient {
   quit(): Promise<unknown>;
 }
 
-/** Options of the Redis store. */
+/** Options of the Redis store. @public */
 export interface CaptchaRedisOptions {
   /** `redis://` or `rediss://` URL (`CAPTCHA_REDIS_URL`); the store creates and closes the client. */
   url?: string;
@@ -117,10 +120,11 @@ export interface CaptchaRedisOptions {
  * How the guard behaves when the provider cannot answer: `closed` answers 503
  * `captcha_unavailable`; `open` lets the request through, marked degraded; `fallback` switches to
  * the `fallback` provider or method.
+ * @public
  */
 export type CaptchaFailureMode = 'closed' | 'open' | 'fallback';
 
-/** Where `failureMode: 'fallback'` sends clients while the provider is down. */
+/** Where `failureMode: 'fallback'` sends clients while the provider is down. @public */
 export type CaptchaFallback =
   | {
       /** A second provider (ALTCHA needs no network); its own keys and URL. */
@@ -134,7 +138,7 @@ export type CaptchaFallback =
       method: string;
     };
 
-/** A provider registered beside the primary one. */
+/** A provider registered beside the primary one (an entry of `providers`). @public */
 export interface CaptchaProviderConfig {
   provider: CaptchaProviderName;
   siteKey?: string;
@@ -142,7 +146,7 @@ export interface CaptchaProviderConfig {
   verifyUrl?: string;
 }
 
-/** Circuit breaker per provider: after `threshold` consecutive failures, stop calling it. */
+/** Circuit breaker per provider: after `threshold` consecutive failures, stop calling it. @public */
 export interface CaptchaCircuitBreakerOptions {
   /** Consecutive outages that open the circuit. Default `5`. */
   threshold?: number;
@@ -150,7 +154,7 @@ export interface CaptchaCircuitBreakerOptions {
   halfOpenAfterMs?: number;
 }
 
-/** One audit event: what happened to a provider or a policy, never a token or a secret. */
+/** One audit event: what happened to a provider or a policy, never a token or a secret. @public */
 export interface CaptchaAuditEvent {
   event:
     | 'captcha.provider_unreachable'
@@ -163,7 +167,7 @@ export interface CaptchaAuditEvent {
   [field: string]: unknown;
 }
 
-/** Receives audit events; the default writes them through Nest's `Logger` as structured objects. */
+/** Receives audit events; the default writes them through Nest's `Logger` as structured objects. @public */
 export interface CaptchaAuditSink {
   emit(event: CaptchaAuditEvent): void;
 }
@@ -171,6 +175,7 @@ export interface CaptchaAuditSink {
 /**
  * Options of {@link CaptchaModule}. Build them from the environment with
  * `captchaOptionsFromEnv(config)`, or write them by hand.
+ * @public
  */
 export interface CaptchaModuleOptions {
   /** Which provider verifies tokens (`CAPTCHA_PROVIDER`). Default `'altcha'`. */

@@ -1,24 +1,25 @@
 import { Logger } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { splitList } from './captcha-config-rules';
+import { HIDDEN_VALUE, problemLine } from './config-problem';
 import { CaptchaConfigError } from './captcha-config.error';
 import {
   CAPTCHA_ENV_SPECS,
   CAPTCHA_ENV_VARIABLES,
   type CaptchaEnvVariable,
-  CaptchaEnvironment,
-  type EnvParseResult,
-} from './captcha-environment';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
-import type { CaptchaFallback, CaptchaModuleOptions } from './captcha-module-options.interface';
+  type EnvVariableSpec,
+} from './captcha-env-variables';
+import type { CaptchaModuleOptions } from './captcha-module-options.interface';
+import { checkCaptchaOptions } from './captcha-option-rules';
+import { envSource } from './config-source';
+import { productionSignal } from './production-environment';
 import { unknownCaptchaVariables, unknownVariableMessage } from './unknown-env-variables';
 
-/** Anything that reads configuration values by name; `ConfigService` from `@nestjs/config` fits. */
+/** Anything that reads configuration values by name; `ConfigService` from `@nestjs/config` fits. @public */
 export interface CaptchaConfigReader {
   get(key: string): unknown;
 }
 
-/** Settings of {@link captchaOptionsFromEnv}. */
+/** Settings of {@link captchaOptionsFromEnv}. @public */
 export interface CaptchaOptionsFromEnvSettings {
   /**
    * The names of the variables set, looked at for unknown `CAPTCHA_*` ones (typos). Default: the
@@ -84,14 +85,12 @@ export interface CaptchaOptionsFromEnvSettings {
  *   useFactory: (config: ConfigService) => captchaOptionsFromEnv(config),
  * });
  * ```
+ * @public
  */
 export function captchaOptionsFromEnv(
   config: CaptchaConfigReader,
   settings: CaptchaOptionsFromEnvSettings = {},
 ): CaptchaModuleOptions {
-  const plain: Record<string, unknown> = { NODE_ENV: config.get('NODE_ENV') };
-  for (const name of CAPTCHA_ENV_VARIABLES) plain[name] = config.get(name);
-
   // Names only: a typo'd variable is never read, so a value it holds cannot leak from here.
   const unknown = unknownCaptchaVariables(settings.variableNames ?? Object.keys(process.env));
   const logger = settings.logger ?? new Logger('CaptchaModule');
@@ -99,70 +98,100 @@ export function captchaOptionsFromEnv(
     for (const variable of unknown) logger.warn(unknownVariableMessage(variable));
   }
 
-  const env = plainToInstance(CaptchaEnvironment, plain);
-  const errors = validateSync(env, { validationError: { target: false, value: false } });
-  if (errors.length > 0) {
-    const order = (name: string) => CAPTCHA_ENV_VARIABLES.indexOf(name as CaptchaEnvVariable);
-    const problems = errors
-      .sort((a, b) => order(a.property) - order(b.property))
-      .flatMap((error) => Object.values(error.constraints ?? {}));
+  const raw: Partial<Record<CaptchaEnvVariable, string>> = {};
+  const parsed: Record<string, unknown> = {};
+  const unparsed = new Set<string>();
+  const problems: string[] = [];
+  for (const name of CAPTCHA_ENV_VARIABLES) {
+    const value = normalizeEnvValue(config.get(name));
+    if (value === undefined) continue;
+    const spec: EnvVariableSpec = CAPTCHA_ENV_SPECS[name];
+    const problem = parseProblem(name, spec, value);
+    if (typeof value === 'string') raw[name] = value;
+    if (problem === undefined) {
+      setPath(parsed, spec.path, spec.parse ? valueOf(spec.parse(value as string)) : value);
+      continue;
+    }
+    // Still set for the other rules (a blank CAPTCHA_PROVIDER is not "unset"), judged here only.
+    setPath(parsed, spec.path, value);
+    unparsed.add(name);
+    problems.push(problem);
+  }
+
+  const nodeEnv = normalizeEnvValue(config.get('NODE_ENV'));
+  const production = productionSignal({ captchaEnv: raw.CAPTCHA_ENV, nodeEnv });
+  for (const line of checkCaptchaOptions(parsed, production, envSource(raw))) {
+    // A variable refused above is judged once: rules naming it would only echo that.
+    if (![...unparsed].some((name) => new RegExp(`\\b${name}\\b`).test(line))) problems.push(line);
+  }
+  if (problems.length > 0) {
+    const order = (line: string) => {
+      const index = CAPTCHA_ENV_VARIABLES.findIndex((name) => line.startsWith(name));
+      return index === -1 ? CAPTCHA_ENV_VARIABLES.length : index;
+    };
+    problems.sort((a, b) => order(a) - order(b));
     // A typo is often why a variable looks unset: say so next to the error.
     throw new CaptchaConfigError([...problems, ...unknown.map(unknownVariableMessage)]);
   }
+  return optionsFrom(parsed);
+}
 
-  const read = <T>(name: CaptchaEnvVariable, parse: (raw: string) => EnvParseResult<T>) => {
-    const raw = env[name];
-    if (raw === undefined) return undefined;
-    const result = parse(raw);
-    // Validation passed, so every set variable parses.
-    return result.ok ? result.value : undefined;
-  };
-  const specs = CAPTCHA_ENV_SPECS;
-
-  const options: CaptchaModuleOptions = {
-    provider: read('CAPTCHA_PROVIDER', specs.CAPTCHA_PROVIDER.parse) ?? 'altcha',
-    siteKey: read('CAPTCHA_SITE_KEY', specs.CAPTCHA_SITE_KEY.parse),
-    secretKey: read('CAPTCHA_SECRET_KEY', specs.CAPTCHA_SECRET_KEY.parse),
-    projectId: read('CAPTCHA_PROJECT_ID', specs.CAPTCHA_PROJECT_ID.parse),
-    verifyUrl: read('CAPTCHA_VERIFY_URL', specs.CAPTCHA_VERIFY_URL.parse),
-    timeoutMs: read('CAPTCHA_TIMEOUT_MS', specs.CAPTCHA_TIMEOUT_MS.parse),
-    failureMode: read('CAPTCHA_FAILURE_MODE', specs.CAPTCHA_FAILURE_MODE.parse),
-    fallback: fallbackFrom(
-      read('CAPTCHA_FALLBACK_PROVIDER', specs.CAPTCHA_FALLBACK_PROVIDER.parse),
-      read('CAPTCHA_FALLBACK_METHOD', specs.CAPTCHA_FALLBACK_METHOD.parse),
-    ),
-    minScore: read('CAPTCHA_MIN_SCORE', specs.CAPTCHA_MIN_SCORE.parse),
-    expectedHostnames: read('CAPTCHA_EXPECTED_HOSTNAMES', specs.CAPTCHA_EXPECTED_HOSTNAMES.parse),
-    trustProxy: read('CAPTCHA_TRUST_PROXY', specs.CAPTCHA_TRUST_PROXY.parse),
-    clientIpHeader: read('CAPTCHA_CLIENT_IP_HEADER', specs.CAPTCHA_CLIENT_IP_HEADER.parse),
-    ipv6Prefix: read('CAPTCHA_IPV6_PREFIX', specs.CAPTCHA_IPV6_PREFIX.parse),
-    environment: read('CAPTCHA_ENV', specs.CAPTCHA_ENV.parse),
-  };
-  const hmacKey = read('CAPTCHA_ALTCHA_HMAC_KEY', specs.CAPTCHA_ALTCHA_HMAC_KEY.parse);
-  if (hmacKey !== undefined) options.altcha = { hmacKey };
-  if (read('CAPTCHA_ALLOW_TEST_KEYS', specs.CAPTCHA_ALLOW_TEST_KEYS.parse) === true) {
-    options.allowTestKeys = true;
+/** The options as the application gets them: defaults apart, only what the variables set. */
+function optionsFrom(parsed: Record<string, unknown>): CaptchaModuleOptions {
+  const options = { provider: 'altcha', ...parsed } as CaptchaModuleOptions &
+    Record<string, unknown>;
+  // A CAPTCHA_REDIS_URL without CAPTCHA_STORE=redis is checked, not used.
+  if (options.store !== 'redis') delete options.redis;
+  if (typeof options.trustProxy === 'string') options.trustProxy = splitList(options.trustProxy);
+  options.expectedHostnames &&= options.expectedHostnames.map((host) => host.toLowerCase());
+  if (options.clientIpHeader !== undefined) {
+    options.clientIpHeader = options.clientIpHeader.toLowerCase() as typeof options.clientIpHeader;
   }
-  const store = read('CAPTCHA_STORE', specs.CAPTCHA_STORE.parse);
-  if (store !== undefined) options.store = store;
-  if (store === 'redis') {
-    // Validation passed, so the URL is set.
-    options.redis = { url: read('CAPTCHA_REDIS_URL', specs.CAPTCHA_REDIS_URL.parse) };
-  }
-
-  // Leave unset options out, so defaults (and spreads over these options) apply cleanly.
-  for (const key of Object.keys(options) as (keyof CaptchaModuleOptions)[]) {
-    if (options[key] === undefined) delete options[key];
-  }
+  if (options.allowTestKeys !== true) delete options.allowTestKeys;
   return options;
 }
 
-/** The fallback set by the environment (validation made sure at most one is set). */
-function fallbackFrom(
-  provider: CaptchaProviderName | undefined,
-  method: string | undefined,
-): CaptchaFallback | undefined {
-  if (provider !== undefined) return { provider };
-  if (method !== undefined) return { method };
-  return undefined;
+/** What is wrong with the text of a variable (blank, not text, not parseable), if anything. */
+function parseProblem(name: string, spec: EnvVariableSpec, value: unknown): string | undefined {
+  if (typeof value !== 'string') {
+    return `${name}: ${spec.secret === true ? HIDDEN_VALUE : 'the value'} is not text; accepted: a string`;
+  }
+  if (value === '') {
+    return `${name}: is set but blank, which is not the same as unset: give it a value or remove it; accepted: ${spec.accepted}`;
+  }
+  const result = spec.parse?.(value);
+  if (result === undefined || result.ok) return undefined;
+  const secret = typeof spec.secret === 'function' ? spec.secret(value) : spec.secret;
+  return problemLine(
+    name,
+    spec.show ? spec.show(value) : value,
+    result.problem,
+    result.accepted,
+    secret,
+  );
+}
+
+function valueOf(result: ReturnType<NonNullable<EnvVariableSpec['parse']>>): unknown {
+  return result.ok ? result.value : undefined;
+}
+
+/** Sets `path` (`altcha.hmacKey`) in `target`, creating the objects on the way. */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys[keys.length - 1]] = value;
+}
+
+/**
+ * Trimmed text; absent values are `undefined` (unset). A blank value (empty or whitespace only)
+ * stays `''`, which is refused: `CAPTCHA_SECRET_KEY=` is a mistake (an unset shell variable in a
+ * compose file, a half-filled .env), not a request for the default.
+ */
+function normalizeEnvValue(value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  return typeof value === 'string' ? value.trim() : value;
 }

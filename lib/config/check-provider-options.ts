@@ -1,22 +1,14 @@
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import {
   challengePathRule,
   type ConfigRule,
   integerRule,
   maskUrlSecrets,
-  projectIdRule,
   verifyUrlRule,
 } from './captcha-config-rules';
+import { isPlainObject, type ProblemReport } from './config-problem';
 import type { CaptchalaErrorMeaning } from './captcha-module-options.interface';
 
-/** Reports one problem of `options.<path>`. */
-type Report = (
-  path: string,
-  value: unknown,
-  problem: string,
-  accepted: string,
-  secret?: boolean,
-) => void;
+type Report = ProblemReport;
 
 const CAPTCHALA_ERROR_MEANINGS: readonly CaptchalaErrorMeaning[] = [
   'malformed',
@@ -32,54 +24,17 @@ const CAPTCHALA_RULES: Record<string, ConfigRule> = {
   maxTokenLength: integerRule(64, 65_536, 'characters'),
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = isPlainObject;
 
-/**
- * Checks the options only some providers read: `projectId` (required when reCAPTCHA Enterprise is
- * the provider or the fallback provider, which shares it), `friendlyCaptchaVersion` and
- * `captchala`. Problems of a value go through `report`; a missing required value is pushed to
- * `problems` as a whole line, as the other cross-field rules are.
- */
-export function checkProviderOptions(
-  given: Record<string, unknown>,
-  providers: { provider: unknown; fallbackProvider?: CaptchaProviderName },
-  report: Report,
-  problems: string[],
-): void {
-  const { projectId, friendlyCaptchaVersion, captchala } = given;
-  if (projectId !== undefined) {
-    const problem = projectIdRule.problem(projectId);
-    if (problem !== undefined) report('projectId', projectId, problem, projectIdRule.accepted);
-  } else if (
-    providers.provider === 'recaptcha-enterprise' ||
-    providers.fallbackProvider === 'recaptcha-enterprise'
-  ) {
-    const who =
-      providers.provider === 'recaptcha-enterprise'
-        ? 'provider "recaptcha-enterprise"'
-        : 'fallback provider "recaptcha-enterprise" (it shares options.projectId)';
-    problems.push(
-      `options.projectId (CAPTCHA_PROJECT_ID) is required for ${who}; accepted: ${projectIdRule.accepted}`,
-    );
+/** `friendlyCaptchaVersion`: 1 or 2. @internal */
+export function checkFriendlyCaptchaVersion(value: unknown, report: Report): void {
+  if (value !== undefined && value !== 1 && value !== 2) {
+    report('friendlyCaptchaVersion', value, 'is not a Friendly Captcha API version', '1 or 2');
   }
-  if (
-    friendlyCaptchaVersion !== undefined &&
-    friendlyCaptchaVersion !== 1 &&
-    friendlyCaptchaVersion !== 2
-  ) {
-    report(
-      'friendlyCaptchaVersion',
-      friendlyCaptchaVersion,
-      'is not a Friendly Captcha API version',
-      '1 or 2',
-    );
-  }
-  if (captchala !== undefined) checkCaptchala(captchala, report);
 }
 
-/** Checks `captchala`: its flags, URLs, encoding, path, sizes and error-code readings. */
-function checkCaptchala(value: unknown, report: Report): void {
+/** Checks `captchala`: its flags, URLs, encoding, path, sizes and error-code readings. @internal */
+export function checkCaptchala(value: unknown, report: Report): void {
   if (!isObject(value)) {
     report(
       'captchala',

@@ -1,6 +1,7 @@
 /**
  * Levenshtein distance between `a` and `b` (insertions, deletions and substitutions, each 1),
  * with an adjacent swap also counting 1 (`trunstile` is one edit from `turnstile`).
+ * @internal
  */
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
@@ -32,6 +33,7 @@ export function editDistance(a: string, b: string): number {
  * didYouMean('turnstil', ['turnstile', 'recaptcha']); // 'turnstile'
  * didYouMean('foo', ['turnstile', 'recaptcha']);      // undefined
  * ```
+ * @internal
  */
 export function didYouMean(
   value: string,
@@ -62,7 +64,7 @@ export function didYouMean(
   return best?.name;
 }
 
-/** ` (did you mean "x"?)`, or an empty string without a suggestion. */
+/** ` (did you mean "x"?)`, or an empty string without a suggestion. @internal */
 export function didYouMeanHint(
   value: unknown,
   known: readonly string[],

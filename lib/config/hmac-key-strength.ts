@@ -1,4 +1,4 @@
-/** Shortest ALTCHA HMAC key accepted, everywhere (start-up, `doctor`, docs): 32 characters. */
+/** Shortest ALTCHA HMAC key accepted, everywhere (start-up, `doctor`, docs): 32 characters. @internal */
 export const MIN_HMAC_KEY_LENGTH = 32;
 
 /** Least estimated entropy (bits) of a production HMAC key, after placeholders are taken out. */
@@ -136,6 +136,7 @@ function estimatedBits(chars: readonly string[]): number {
  * than 64 bits by character frequency. Random keys of 32+ characters (`openssl rand -hex 32`,
  * base64 of 24+ random bytes) pass with a wide margin; this is a tripwire for placeholders left
  * in, not a proof of randomness.
+ * @internal
  */
 export function hmacKeyWeakness(key: string): string | undefined {
   if (repeatPeriod(key) !== undefined) return 'it repeats a short pattern';

@@ -14,6 +14,7 @@ const MASK = '***';
  * maskUrlSecrets('https://user:pw@proxy.example/siteverify?api_key=abc&region=eu#t');
  * // 'https://user:***@proxy.example/siteverify?api_key=***&region=***#***'
  * ```
+ * @internal
  */
 export function maskUrlSecrets(url: string): string {
   let rest = url;
@@ -57,6 +58,7 @@ export function maskUrlSecrets(url: string): string {
  * The secret parts of a URL (user-info password or lone user name, query values, fragment), raw
  * and percent-decoded, for redacting free text that may quote the URL (an error message from a
  * library). Parts shorter than 4 characters are left out: they would blank out ordinary words.
+ * @internal
  */
 export function urlSecretParts(url: string): string[] {
   const parts: string[] = [];

@@ -1,6 +1,7 @@
 /**
  * Where "are we in production?" is read from: `NODE_ENV`, `CAPTCHA_ENV` and the `environment`
  * option (which `captchaOptionsFromEnv` fills from `CAPTCHA_ENV`).
+ * @internal
  */
 export interface CaptchaEnvironmentSignals {
   /** `process.env.NODE_ENV` (or the config's). */
@@ -14,6 +15,7 @@ export interface CaptchaEnvironmentSignals {
 /**
  * True for `production` in any casing, with surrounding whitespace: `' Production '` is a
  * production deployment whose env file has a typo, not a development one.
+ * @internal
  */
 export function isProductionName(value: unknown): boolean {
   return typeof value === 'string' && value.trim().toLowerCase() === 'production';
@@ -23,6 +25,7 @@ export function isProductionName(value: unknown): boolean {
  * Which signal says production, as a message fragment (`environment "production"`,
  * `CAPTCHA_ENV=production`, `NODE_ENV=production`), or `undefined` outside production. One rule
  * for the module's start-up checks, `CaptchaTestingModule` and `nestjs-captcha doctor`.
+ * @internal
  */
 export function productionSignal(signals: CaptchaEnvironmentSignals): string | undefined {
   if (isProductionName(signals.environment)) return 'environment "production"';
@@ -31,7 +34,7 @@ export function productionSignal(signals: CaptchaEnvironmentSignals): string | u
   return undefined;
 }
 
-/** The signals of the running process (`NODE_ENV`, `CAPTCHA_ENV`). */
+/** The signals of the running process (`NODE_ENV`, `CAPTCHA_ENV`). @internal */
 export function processEnvironmentSignals(): CaptchaEnvironmentSignals {
   return { nodeEnv: process.env.NODE_ENV, captchaEnv: process.env.CAPTCHA_ENV };
 }

@@ -9,7 +9,7 @@ import type {
   CaptchaSecret,
 } from './captcha-module-options.interface';
 
-/** Module options after validation, with every default filled in. Internal. */
+/** Module options after validation, with every default filled in. Internal. @public */
 export interface ResolvedCaptchaOptions extends Omit<
   CaptchaModuleOptions,
   | 'provider'

@@ -1,7 +1,7 @@
-import { CAPTCHA_ENV_VARIABLES } from './captcha-environment';
+import { CAPTCHA_ENV_VARIABLES } from './captcha-env-variables';
 import { didYouMean } from './did-you-mean';
 
-/** A `CAPTCHA_*` variable that nestjs-captcha does not read, and the one it may stand for. */
+/** A `CAPTCHA_*` variable that nestjs-captcha does not read, and the one it may stand for. @internal */
 export interface UnknownCaptchaVariable {
   /** The variable's name as set. */
   name: string;
@@ -15,6 +15,7 @@ const PREFIX = /^captcha_/i;
  * The names among `names` that start with `CAPTCHA_` (in any case) but are not variables of the
  * contract, each with a did-you-mean when a known name is close. Only names are looked at,
  * never values.
+ * @internal
  */
 export function unknownCaptchaVariables(names: Iterable<string>): UnknownCaptchaVariable[] {
   const known: readonly string[] = CAPTCHA_ENV_VARIABLES;
@@ -28,7 +29,7 @@ export function unknownCaptchaVariables(names: Iterable<string>): UnknownCaptcha
   return unknown.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** `CAPTCHA_SECERT_KEY is not a variable nestjs-captcha reads (did you mean CAPTCHA_SECRET_KEY?)`. */
+/** `CAPTCHA_SECERT_KEY is not a variable nestjs-captcha reads (did you mean CAPTCHA_SECRET_KEY?)`. @internal */
 export function unknownVariableMessage(variable: UnknownCaptchaVariable): string {
   return (
     `${variable.name} is set but is not a variable nestjs-captcha reads` +

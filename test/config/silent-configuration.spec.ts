@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { CaptchaConfigError, captchaOptionsFromEnv, resolveCaptchaOptions } from '../../lib/config';
-import { CAPTCHA_ENV_VARIABLES } from '../../lib/config/captcha-environment';
+import { CAPTCHA_ENV_VARIABLES } from '../../lib/config/captcha-env-variables';
 import { didYouMean, editDistance } from '../../lib/config/did-you-mean';
 import { unknownCaptchaVariables } from '../../lib/config/unknown-env-variables';
+import { SECRET } from './config-helpers';
 
-const SECRET = 'sk_live_SUPERSECRET123';
 const KEYED_PROVIDERS =
   'turnstile, recaptcha, recaptcha-enterprise, hcaptcha, friendly-captcha, captchala';
 
@@ -126,7 +126,7 @@ describe('keys without CAPTCHA_PROVIDER are an error, not a silent ALTCHA', () =
     expect(() =>
       resolveCaptchaOptions({ siteKey: 'site', secretKey: SECRET }, { nodeEnv: 'development' }),
     ).toThrow(
-      `options.provider (CAPTCHA_PROVIDER) is not set, but options.siteKey and options.secretKey are: the default provider, altcha, uses no site or secret key; accepted: the provider that issued the keys: ${KEYED_PROVIDERS}`,
+      `options.provider (CAPTCHA_PROVIDER): not set, but options.siteKey and options.secretKey are: without it the provider would be altcha, which uses no site or secret key; accepted: the provider that issued the keys: ${KEYED_PROVIDERS}`,
     );
   });
 
