@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } fr
 import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, map, Observable, throwError } from 'rxjs';
 import { outcomeHooksOf, type ConditionOutcomeHooks } from '../conditions/condition-internals';
-import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
+import { CaptchaRequirement } from '../decorators/captcha-requirement';
 import { captchaStateCarrierOf } from '../transports/captcha-transport';
 import { getCaptchaContext } from './captcha-request-state';
 import { reportOutcome } from './report-outcome';

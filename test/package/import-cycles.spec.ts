@@ -13,7 +13,6 @@ const LIB = join(__dirname, '..', '..', 'lib');
 const KNOWN: string[] = [
   'errors/captcha-messages.ts <-> errors/captcha.exception.ts',
   'observability/captcha-metrics.ts <-> observability/opentelemetry-captcha-metrics.ts <-> observability/prometheus-captcha-metrics.ts',
-  'decorators/captcha-route-decorators.ts <-> decorators/require-captcha.decorator.ts <-> guard/captcha-outcome-routing.ts <-> guard/captcha-outcome.interceptor.ts <-> guard/captcha.guard.ts',
   'cli/doctor.ts <-> cli/redis-eviction-check.ts',
 ];
 

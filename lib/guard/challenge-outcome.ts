@@ -1,0 +1,86 @@
+import type {
+  CaptchaAuditEvent,
+  CaptchaAuditSink,
+} from '../config/captcha-module-options.interface';
+import type {
+  CaptchaDecisionBase,
+  CaptchaDecisionLog,
+  CaptchaDecisionVerdict,
+} from '../observability/captcha-decision-log';
+import type { CaptchaMetrics } from '../observability/captcha-metrics';
+import type { CaptchaVerification } from '../verification/captcha-verification.interface';
+
+/**
+ * What the checkpoint decided for a challenged request, before it acts on it: the decision line
+ * (absent for a success while successes are not logged), the audit event of an outage policy, and
+ * the refusal to throw, if any.
+ *
+ * @internal
+ */
+export interface ChallengeOutcome {
+  verdict: CaptchaDecisionVerdict | undefined;
+  audit?: CaptchaAuditEvent;
+  refusal?: Error;
+}
+
+/**
+ * Judges a verification the provider (or the outage policy's fail-open) answered. Passes: a full
+ * success, a degraded reply the verifier let through (only under policy open, and only when it
+ * passed every site check), or the fail-open. A degraded reply that failed a check keeps that
+ * reason and is refused (the caller adds the refusal). A success's line is built only when
+ * successes are logged (debug).
+ *
+ * @internal
+ */
+export function judgeVerification(
+  verification: CaptchaVerification,
+  logsSuccesses: boolean,
+  audit: CaptchaAuditEvent | undefined,
+): ChallengeOutcome & { passed: boolean } {
+  const passed =
+    verification.success ||
+    (verification.degraded === true && verification.reason === 'provider_unavailable');
+  const outcome = !passed
+    ? (verification.reason ?? 'invalid')
+    : verification.degraded
+      ? 'provider_unavailable'
+      : 'success';
+  if (outcome === 'success' && !logsSuccesses) return { passed, verdict: undefined, audit };
+  const verdict: CaptchaDecisionVerdict = {
+    provider: verification.provider,
+    outcome,
+    policy: passed && verification.degraded ? 'open' : undefined,
+    degraded: verification.degraded ? (passed ? 'accepted' : 'refused') : undefined,
+    errorCodes: verification.errorCodes,
+    latencyMs: verification.latencyMs,
+    providerStatus: verification.httpStatus,
+    tokenAgeMs: verification.challengeTs
+      ? Date.now() - verification.challengeTs.getTime()
+      : undefined,
+  };
+  return { passed, verdict, audit };
+}
+
+/**
+ * Records a challenged request's decision, once, whichever way it went: the decision log line,
+ * the `missing` verification metric (the verifier counts the others) and the audit event.
+ *
+ * @internal
+ */
+export class ChallengeRecorder {
+  constructor(
+    private readonly decisions: CaptchaDecisionLog,
+    private readonly metrics: CaptchaMetrics,
+    private readonly audit: CaptchaAuditSink,
+  ) {}
+
+  record(base: CaptchaDecisionBase, { verdict, audit }: ChallengeOutcome): void {
+    if (verdict) {
+      this.decisions.record(base, verdict);
+      if (verdict.outcome === 'missing') {
+        this.metrics.verification(verdict.provider, base.action ?? 'none', 'missing');
+      }
+    }
+    if (audit) this.audit.emit(audit);
+  }
+}
