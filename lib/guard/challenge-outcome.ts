@@ -45,7 +45,7 @@ export function judgeVerification(
     : verification.degraded
       ? 'provider_unavailable'
       : 'success';
-  if (outcome === 'success' && !logsSuccesses) return { passed, verdict: undefined, audit };
+  if (outcome === 'success' && !logsSuccesses) return { passed, verdict: undefined, audit, refusal: undefined };
   const verdict: CaptchaDecisionVerdict = {
     provider: verification.provider,
     outcome,
@@ -58,7 +58,8 @@ export function judgeVerification(
       ? Date.now() - verification.challengeTs.getTime()
       : undefined,
   };
-  return { passed, verdict, audit };
+  // `refusal` set here (the caller fills it) keeps one object shape. Perf: see docs/performance.md#guard-refused-path
+  return { passed, verdict, audit, refusal: undefined };
 }
 
 /**
