@@ -17,7 +17,7 @@ export interface CaptchaScannedHandler {
   decorators: CaptchaRouteDecorators;
   /** The handler's own `@RequireCaptcha` options, not its class's. */
   own: RequireCaptchaOptions | undefined;
-  /** Its transport, when it is not a plain controller route (GraphQL, gateway, message). */
+  /** Its transport, from its decorators (`undefined` for a plain method). */
   kind: CaptchaHandlerKind | undefined;
 }
 

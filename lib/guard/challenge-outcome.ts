@@ -45,7 +45,8 @@ export function judgeVerification(
     : verification.degraded
       ? 'provider_unavailable'
       : 'success';
-  if (outcome === 'success' && !logsSuccesses) return { passed, verdict: undefined, audit, refusal: undefined };
+  if (outcome === 'success' && !logsSuccesses)
+    return { passed, verdict: undefined, audit, refusal: undefined };
   const verdict: CaptchaDecisionVerdict = {
     provider: verification.provider,
     outcome,

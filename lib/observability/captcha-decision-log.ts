@@ -86,8 +86,8 @@ export class CaptchaDecisionLog {
   }
 
   /**
-   * Writes the line. The two parts come separately so that no caller merges them with a spread:
-   * `{ ...base, more }` takes V8 11 (Node 20) ~1 µs per added field (benchmarked).
+   * Writes the line. The two parts come separately so that no caller merges them with a spread
+   * (Perf: see docs/performance.md#guard-decision-log).
    */
   record(base: CaptchaDecisionBase, verdict: CaptchaDecisionVerdict): void {
     if (this.options.logDecisions === false) return;
