@@ -167,10 +167,26 @@ export class CaptchaGuard implements CanActivate {
       clientIp: captchaContext.clientIp ?? null,
       clientIpSource: captchaContext.clientIpSource,
     };
-    const outcome =
-      token === undefined || provider === undefined
-        ? this.demandToken(requirement, token === undefined)
-        : await this.verified(context, token, requirement, captchaContext, provider, decision);
+    let outcome: ChallengeOutcome;
+    if (token === undefined || provider === undefined) {
+      outcome = this.demandToken(requirement, token === undefined);
+    } else {
+      try {
+        // GraphQL: one verification serves a protected field at every list index of one
+        // operation (`posts { privateNote }`); aliases and batched operations each need their own.
+        const verification = await (context.getType<string>() === 'graphql'
+          ? verifyOncePerOperation(context.getArgByIndex(3), provider, token, () =>
+              this.verify(token, requirement, captchaContext.clientIp, provider, decision),
+            )
+          : this.verify(token, requirement, captchaContext.clientIp, provider, decision));
+        outcome = this.judge(context, verification, requirement, captchaContext, provider);
+      } catch (error) {
+        // The outage policy's refusal is recorded like any decision; anything else propagates.
+        const outage = this.outages.take(error);
+        if (!outage || !('refusal' in outage)) throw error;
+        outcome = outage;
+      }
+    }
     this.recorder.record(decision, outcome);
     if (outcome.refusal) throw outcome.refusal;
     return this.pass(context, request, requirement, captchaContext, reporting);
@@ -185,34 +201,19 @@ export class CaptchaGuard implements CanActivate {
     };
   }
 
-  /** Verifies (once per GraphQL operation) and judges the reply, or the outage policy's answer. */
-  private async verified(
+  /** Judges the verification (the provider's reply, or the outage policy's fail-open). */
+  private judge(
     context: ExecutionContext,
-    token: unknown,
+    verification: CaptchaVerification,
     requirement: RequireCaptchaOptions,
     captchaContext: CaptchaContext,
     provider: CaptchaProviderName,
-    decision: CaptchaDecisionBase,
-  ): Promise<ChallengeOutcome> {
-    const verify = () =>
-      this.verify(token, requirement, captchaContext.clientIp, provider, decision);
-    let verification: CaptchaVerification;
-    try {
-      // GraphQL: one verification serves a protected field at every list index of one operation
-      // (`posts { privateNote }` with one token); aliases and batched operations each need their own.
-      verification = await (context.getType<string>() === 'graphql'
-        ? verifyOncePerOperation(context.getArgByIndex(3), provider, token, verify)
-        : verify());
-    } catch (error) {
-      const outage = this.outages.take(error);
-      if (outage && 'refusal' in outage) return outage;
-      throw error;
-    }
+  ): ChallengeOutcome {
     if (this.routes.of(context).readsResult) {
       setCaptchaResult(captchaStateCarrierOf(context), verification);
     }
     const audit = verification.degraded ? this.outages.take(verification)?.audit : undefined;
-    const judged = judgeVerification(verification, this.decisions.logsSuccesses(), audit);
+    const judged = judgeVerification(verification, this.decisions, audit);
     if (!judged.passed) {
       const details = this.challengeDetails(requirement, provider);
       const reason = verification.reason ?? 'invalid';

@@ -23,6 +23,14 @@ export interface ChallengeOutcome {
   refusal?: Error;
 }
 
+/** A success with nothing to record, shared. Perf: see docs/performance.md#guard-refused-path */
+const QUIET_SUCCESS = Object.freeze({
+  passed: true,
+  verdict: undefined,
+  audit: undefined,
+  refusal: undefined,
+}) as ChallengeOutcome & { passed: boolean };
+
 /**
  * Judges a verification the provider (or the outage policy's fail-open) answered. Passes: a full
  * success, a degraded reply the verifier let through (only under policy open, and only when it
@@ -34,7 +42,7 @@ export interface ChallengeOutcome {
  */
 export function judgeVerification(
   verification: CaptchaVerification,
-  logsSuccesses: boolean,
+  log: Pick<CaptchaDecisionLog, 'logsSuccesses'>,
   audit: CaptchaAuditEvent | undefined,
 ): ChallengeOutcome & { passed: boolean } {
   const passed =
@@ -45,8 +53,8 @@ export function judgeVerification(
     : verification.degraded
       ? 'provider_unavailable'
       : 'success';
-  if (outcome === 'success' && !logsSuccesses)
-    return { passed, verdict: undefined, audit, refusal: undefined };
+  // A success is never degraded, so it has no audit event either.
+  if (outcome === 'success' && !log.logsSuccesses()) return QUIET_SUCCESS;
   const verdict: CaptchaDecisionVerdict = {
     provider: verification.provider,
     outcome,
