@@ -30,7 +30,7 @@ export function CaptchaResult(
 ): ParameterDecorator {
   const inject = injectCaptchaResult(undefined, ...pipes);
   return (target, key, index) => {
-    // The guard keeps the result only for handlers that read it. Perf: see docs/performance.md#guard-request-state
+    // The guard keeps the result only for handlers that read it. Perf #guard-request-state
     if (key !== undefined) markReadsCaptchaResult(target.constructor, key);
     inject(target, key, index);
   };

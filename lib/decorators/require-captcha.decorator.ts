@@ -36,7 +36,7 @@ export { CaptchaRequirement, type RequireCaptchaOptions } from './captcha-requir
 export function RequireCaptcha(
   options: RequireCaptchaOptions = {},
 ): MethodDecorator & ClassDecorator {
-  // Only where a condition counts outcomes (`failedAttempts`). Perf: see docs/performance.md#guard-outcome-interceptor
+  // Only where a condition counts outcomes (`failedAttempts`). Perf #guard-outcome-interceptor
   const countsOutcomes = options.when !== undefined && outcomeHooksOf(options.when).length > 0;
   return applyDecorators(
     CaptchaRequirement(options),

@@ -14,7 +14,7 @@ const PATTERN_METADATA = 'microservices:pattern';
  * Takes {@link CaptchaOutcomeInterceptor} off HTTP routes whose outcome the status says
  * (`failedAttempts` counting statuses, the default): there the guard reports the outcome from the
  * response's `finish` event instead. GraphQL resolvers, gateways and routes counting exception
- * classes keep the interceptor. Perf: see docs/performance.md#guard-outcome-interceptor
+ * classes keep the interceptor. Perf #guard-outcome-interceptor
  *
  * Runs in its constructor: providers are created before Nest builds the HTTP routes, and routes
  * read their interceptors when they are built.

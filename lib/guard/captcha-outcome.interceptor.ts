@@ -11,8 +11,8 @@ import { reportOutcome } from './report-outcome';
  * Tells the route's conditions how the handler ended, so `failedAttempts` counts failures and
  * resets on success. Installed by `@RequireCaptcha` where `when` counts outcomes; on HTTP routes
  * whose hooks can judge from the status, {@link CaptchaOutcomeRouting} takes it off again at
- * start-up and the guard reports from the response instead (Perf: see
- * docs/performance.md#guard-outcome-interceptor). Store trouble here is logged and never changes
+ * start-up and the guard reports from the response instead (Perf #guard-outcome-interceptor).
+ * Store trouble here is logged and never changes
  * the response: the handler already ran.
  *
  * @public

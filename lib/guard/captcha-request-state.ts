@@ -10,7 +10,7 @@ type Carrier = { [CONTEXT]?: CaptchaContext; [RESULT]?: CaptchaVerification };
 /**
  * What the checkpoint learned about a request: the context its conditions saw (reused by the
  * outcome interceptor) and the verification result (read by `@CaptchaResult()`). It goes with
- * the request, in symbol-keyed properties (Perf: see docs/performance.md#guard-request-state); a
+ * the request, in symbol-keyed properties (Perf #guard-request-state); a
  * frozen request (never seen in practice) falls back to a `WeakMap`.
  */
 const frozen = new WeakMap<object, Carrier>();
@@ -52,7 +52,7 @@ export function markReadsCaptchaResult(type: object, method: string | symbol): v
 
 /**
  * Whether the guard must keep the result for `handler` of `type`: only `@CaptchaResult()` reads
- * it (Perf: see docs/performance.md#guard-request-state). `true` when unsure: a handler
+ * it (Perf #guard-request-state). `true` when unsure: a handler
  * whose name does not lead back to it on the class (a method wrapped by another decorator) is
  * assumed to read it.
  *

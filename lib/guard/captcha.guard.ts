@@ -101,7 +101,7 @@ export class CaptchaGuard implements CanActivate {
 
   /**
    * Condition, then (when it fires) token and verification. Synchronous while nothing needs a
-   * promise. Perf: see docs/performance.md#guard-calm-path
+   * promise. Perf #guard-calm-path
    */
   private check(
     context: ExecutionContext,

@@ -23,7 +23,7 @@ export interface ChallengeOutcome {
   refusal?: Error;
 }
 
-/** A success with nothing to record, shared. Perf: see docs/performance.md#guard-refused-path */
+/** A success with nothing to record, shared. Perf #guard-refused-path */
 const QUIET_SUCCESS = Object.freeze({
   passed: true,
   verdict: undefined,
@@ -67,7 +67,7 @@ export function judgeVerification(
       ? Date.now() - verification.challengeTs.getTime()
       : undefined,
   };
-  // `refusal` set here (the caller fills it) keeps one object shape. Perf: see docs/performance.md#guard-refused-path
+  // `refusal` set here (the caller fills it) keeps one object shape. Perf #guard-refused-path
   return { passed, verdict, audit, refusal: undefined };
 }
 

@@ -28,7 +28,7 @@ export function hasOutcomeInterceptor(target: object): boolean {
  * applied, before it can know the route's transport; on an HTTP route whose outcome the status
  * says the guard reports from the response instead, and the interceptor machinery Nest would
  * otherwise run on every request is the larger part of a calm route's cost.
- * Perf: see docs/performance.md#guard-outcome-interceptor. The only place that writes the key.
+ * Perf #guard-outcome-interceptor. The only place that writes the key.
  *
  * @internal
  */

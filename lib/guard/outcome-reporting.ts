@@ -63,7 +63,7 @@ export function reportOnFinish(
   const response = serverResponseOf(context.getArgByIndex(1));
   if (!response) return;
   const hooks = outcomeHooksOf(requirement.when!);
-  // Perf: see docs/performance.md#guard-outcome-interceptor (`on`, not `once`: one `finish`).
+  // Perf #guard-outcome-interceptor (`on`, not `once`: one `finish`).
   response.on(
     'finish',
     reporting === 'status'

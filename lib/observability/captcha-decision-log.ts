@@ -87,7 +87,7 @@ export class CaptchaDecisionLog {
 
   /**
    * Writes the line. The two parts come separately so that no caller merges them with a spread
-   * (Perf: see docs/performance.md#guard-decision-log).
+   * (Perf #guard-decision-log).
    */
   record(base: CaptchaDecisionBase, verdict: CaptchaDecisionVerdict): void {
     if (this.options.logDecisions === false) return;
