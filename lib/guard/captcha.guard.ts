@@ -79,7 +79,13 @@ export class CaptchaGuard implements CanActivate {
     const strip = options.stripTokenFields ?? true;
     this.strippedFields = strip === true ? CAPTCHA_BODY_FIELDS : strip === false ? [] : [...strip];
     this.routes = new RouteMetadataCache(reflector);
-    this.routeProviderRules = new CaptchaRouteProviders(options, verifier, providers, breakers);
+    this.routeProviderRules = new CaptchaRouteProviders(
+      options,
+      (requirement) => this.failureMode(requirement),
+      verifier,
+      providers,
+      breakers,
+    );
     this.outages = new ProviderOutagePolicy(options, breakers, this.routeProviderRules);
     this.recorder = new ChallengeRecorder(decisions, metrics, audit);
   }
@@ -317,7 +323,7 @@ export class CaptchaGuard implements CanActivate {
 
   /** The route's outage policy: its own `failureMode`, else the module's. */
   protected failureMode(requirement: RequireCaptchaOptions): CaptchaFailureMode {
-    return this.routeProviderRules.failureMode(requirement);
+    return requirement.failureMode ?? this.options.failureMode;
   }
 
   /** The fallback provider this route may switch to, if any. */

@@ -16,16 +16,13 @@ import { challengeDetailsFor } from '../verification/challenge-details';
 export class CaptchaRouteProviders {
   constructor(
     private readonly options: ResolvedCaptchaOptions,
+    /** The route's outage policy (the guard's `failureMode`, which a subclass may override). */
+    private readonly failureMode: (requirement: RequireCaptchaOptions) => CaptchaFailureMode,
     /** The verifier: its primary provider. */
     private readonly verifier: { readonly providerName: CaptchaProviderName },
     private readonly providers: CaptchaProviders,
     private readonly breakers: ProviderCircuitBreakers,
   ) {}
-
-  /** The route's outage policy: its own `failureMode`, else the module's. */
-  failureMode(requirement: RequireCaptchaOptions): CaptchaFailureMode {
-    return requirement.failureMode ?? this.options.failureMode;
-  }
 
   /** The fallback provider this route may switch to, if any. */
   fallbackProvider(requirement: RequireCaptchaOptions): CaptchaProviderName | undefined {
