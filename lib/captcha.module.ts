@@ -18,6 +18,7 @@ import { CaptchaContextFactory } from './guard/captcha-context.factory';
 import { CaptchaGuard } from './guard/captcha.guard';
 import { CaptchaOutcomeRouting } from './guard/captcha-outcome-routing';
 import { CaptchaRouteCheck } from './guard/captcha-route-check';
+import { CaptchaRouteScan } from './guard/captcha-route-scan';
 import { CaptchaOutcomeInterceptor } from './guard/captcha-outcome.interceptor';
 import { ClientIpResolver } from './http/client-ip-resolver';
 import { CaptchaProviders } from './providers/captcha-providers';
@@ -109,6 +110,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaRiskService,
     CaptchaGuard,
     CaptchaOutcomeInterceptor,
+    CaptchaRouteScan,
     CaptchaOutcomeRouting,
     CaptchaExceptionFilter,
     AltchaChallengeMiddleware,

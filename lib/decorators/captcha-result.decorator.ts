@@ -22,13 +22,15 @@ const injectCaptchaResult = createParamDecorator((_data: unknown, context: Execu
  *   if (captcha?.score !== undefined && captcha.score < 0.7) requireOtp();
  * }
  * ```
+ *
+ * @public
  */
 export function CaptchaResult(
   ...pipes: (Type<PipeTransform> | PipeTransform)[]
 ): ParameterDecorator {
   const inject = injectCaptchaResult(undefined, ...pipes);
   return (target, key, index) => {
-    // The guard keeps the result on the request only for handlers that read it (benchmarked).
+    // The guard keeps the result only for handlers that read it. Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#guard-request-state
     if (key !== undefined) markReadsCaptchaResult(target.constructor, key);
     inject(target, key, index);
   };

@@ -1,16 +1,16 @@
 import type { Reflector } from '@nestjs/core';
 import { handlerKindOf } from '../transports/captcha-transport';
-import { CaptchaRequirement, type RequireCaptchaOptions } from './require-captcha.decorator';
+import { CaptchaRequirement, type RequireCaptchaOptions } from './captcha-requirement';
 import { SkipCaptcha } from './skip-captcha.decorator';
 
-/** A class-level and a handler-level decorator that disagree, and which one won. */
+/** A class-level and a handler-level decorator that disagree, and which one won. @internal */
 export type CaptchaDecoratorOverride =
   /** `@SkipCaptcha()` on the class, `@RequireCaptcha()` on the handler: the route demands a CAPTCHA. */
   | 'handler-requires'
   /** `@RequireCaptcha()` on the class, `@SkipCaptcha()` on the handler: the route is exempt. */
   | 'handler-skips';
 
-/** What the CAPTCHA decorators say about one route. */
+/** What the CAPTCHA decorators say about one route. @internal */
 export interface CaptchaRouteDecorators {
   /** The route's `@RequireCaptcha` options, the handler's over the class's. */
   requirement?: RequireCaptchaOptions;
@@ -35,6 +35,8 @@ export interface CaptchaRouteDecorators {
  * `@ResolveReference`): a class-level `@RequireCaptcha` protects the class's queries and
  * mutations, and a field resolved under one of them must not spend (and then fail as
  * `duplicate`) the token its parent verified. A field is protected by its own `@RequireCaptcha`.
+ *
+ * @internal
  */
 export function captchaRouteDecorators(
   reflector: Reflector,

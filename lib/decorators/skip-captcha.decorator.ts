@@ -10,6 +10,8 @@ import { Reflector } from '@nestjs/core';
  * @SkipCaptcha()
  * token() {}
  * ```
+ *
+ * @public
  */
 export const SkipCaptcha = Reflector.createDecorator<void, true>({
   key: 'nestjs-captcha:skip',

@@ -10,7 +10,7 @@ import { wsPeerAddressOf } from '../transports/ws-client';
 /** A message handler's caller is a service, not the end user: there is no client IP to read. */
 const NO_CLIENT_IP: ClientIp = { ip: undefined, source: 'socket' };
 
-/** Builds the {@link CaptchaContext} conditions are evaluated with. */
+/** Builds the {@link CaptchaContext} conditions are evaluated with. @public */
 @Injectable()
 export class CaptchaContextFactory {
   constructor(

@@ -1,12 +1,11 @@
-import { Injectable, type Type } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { outcomeHooksOf } from '../conditions/condition-internals';
-import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
-import { CaptchaOutcomeInterceptor } from './captcha-outcome.interceptor';
+import type { RequireCaptchaOptions } from '../decorators/captcha-requirement';
+import { CaptchaRouteScan, type CaptchaScannedClass } from './captcha-route-scan';
+import { takeOutcomeInterceptorOff } from './outcome-interceptor-metadata';
 import { judgedByStatus } from './report-outcome';
 
-/** Nest's metadata keys (`@nestjs/common/constants`, stable since Nest 4; not a public export). */
-const INTERCEPTORS_METADATA = '__interceptors__';
+/** Nest's `@Get()`/`@Post()`… path key (`@nestjs/common/constants`): an HTTP route handler. */
 const ROUTE_PATH_METADATA = 'path';
 /** `@MessagePattern` / `@EventPattern` (`@nestjs/microservices`): a handler that is not HTTP. */
 const PATTERN_METADATA = 'microservices:pattern';
@@ -14,54 +13,33 @@ const PATTERN_METADATA = 'microservices:pattern';
 /**
  * Takes {@link CaptchaOutcomeInterceptor} off HTTP routes whose outcome the status says
  * (`failedAttempts` counting statuses, the default): there the guard reports the outcome from the
- * response's `finish` event instead, which spares every request Nest's interceptor machinery
- * (~90 µs, benchmarked). GraphQL resolvers, gateways and routes counting exception classes
- * keep the interceptor.
+ * response's `finish` event instead. GraphQL resolvers, gateways and routes counting exception
+ * classes keep the interceptor. Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#guard-outcome-interceptor
  *
  * Runs in its constructor: providers are created before Nest builds the HTTP routes, and routes
  * read their interceptors when they are built.
+ *
+ * @internal
  */
 @Injectable()
 export class CaptchaOutcomeRouting {
-  constructor(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector) {
-    for (const { metatype } of discovery.getControllers()) {
-      if (typeof metatype !== 'function') continue;
-      moveToGuard(metatype as Type, scanner, reflector);
+  constructor(scan: CaptchaRouteScan) {
+    for (const controller of scan.controllers) routeOutcomesToGuard(controller);
+  }
+}
+
+const statusSays = (requirement: RequireCaptchaOptions | undefined): boolean =>
+  requirement?.when !== undefined && judgedByStatus(outcomeHooksOf(requirement.when));
+
+/** The guard reports the outcome of a controller's HTTP routes whose status says it. @internal */
+export function routeOutcomesToGuard({ type, requirement, handlers }: CaptchaScannedClass): void {
+  for (const { handler, own } of handlers) {
+    if (Reflect.hasMetadata(ROUTE_PATH_METADATA, handler) && statusSays(own)) {
+      takeOutcomeInterceptorOff(handler);
     }
   }
-}
-
-function moveToGuard(controller: Type, scanner: MetadataScanner, reflector: Reflector): void {
-  const prototype = controller.prototype as Record<string, unknown>;
-  const handlers = scanner
-    .getAllMethodNames(prototype)
-    .map((name) => prototype[name])
-    .filter((handler): handler is object => typeof handler === 'function');
-  const classLevel = reflector.get(CaptchaRequirement, controller);
-  for (const handler of handlers) {
-    if (!Reflect.hasMetadata(ROUTE_PATH_METADATA, handler)) continue;
-    const own = reflector.get(CaptchaRequirement, handler as () => void);
-    if (own?.when && judgedByStatus(outcomeHooksOf(own.when))) withoutOurs(handler);
-  }
   const everyHandlerHttp = handlers.every(
-    (handler) => !Reflect.hasMetadata(PATTERN_METADATA, handler),
+    ({ handler }) => !Reflect.hasMetadata(PATTERN_METADATA, handler),
   );
-  if (classLevel?.when && everyHandlerHttp && judgedByStatus(outcomeHooksOf(classLevel.when))) {
-    withoutOurs(controller);
-  }
-}
-
-/** Whether {@link CaptchaOutcomeInterceptor} is on a handler or class (own or inherited, as Nest reads it). */
-export function hasOutcomeInterceptor(target: object): boolean {
-  const interceptors = Reflect.getMetadata(INTERCEPTORS_METADATA, target) as unknown[] | undefined;
-  return Array.isArray(interceptors) && interceptors.includes(CaptchaOutcomeInterceptor);
-}
-
-/** Removes the interceptor from a handler's or class's own list (not one it inherits), in place: Nest reads it later. */
-function withoutOurs(target: object): void {
-  const interceptors = Reflect.getOwnMetadata(INTERCEPTORS_METADATA, target) as
-    unknown[] | undefined;
-  if (!Array.isArray(interceptors)) return;
-  const at = interceptors.indexOf(CaptchaOutcomeInterceptor);
-  if (at !== -1) interceptors.splice(at, 1);
+  if (everyHandlerHttp && statusSays(requirement)) takeOutcomeInterceptorOff(type);
 }

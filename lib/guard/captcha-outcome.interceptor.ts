@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } fr
 import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, map, Observable, throwError } from 'rxjs';
 import { outcomeHooksOf, type ConditionOutcomeHooks } from '../conditions/condition-internals';
-import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
+import { CaptchaRequirement } from '../decorators/captcha-requirement';
 import { captchaStateCarrierOf } from '../transports/captcha-transport';
 import { getCaptchaContext } from './captcha-request-state';
 import { reportOutcome } from './report-outcome';
@@ -11,9 +11,11 @@ import { reportOutcome } from './report-outcome';
  * Tells the route's conditions how the handler ended, so `failedAttempts` counts failures and
  * resets on success. Installed by `@RequireCaptcha` where `when` counts outcomes; on HTTP routes
  * whose hooks can judge from the status, {@link CaptchaOutcomeRouting} takes it off again at
- * start-up and the guard reports from the response instead (Nest's interceptor machinery costs
- * a request ~90 µs, benchmarked). Store trouble here is logged and never changes the
- * response: the handler already ran.
+ * start-up and the guard reports from the response instead (Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#guard-outcome-interceptor).
+ * Store trouble here is logged and never changes
+ * the response: the handler already ran.
+ *
+ * @public
  */
 @Injectable()
 export class CaptchaOutcomeInterceptor implements NestInterceptor {

@@ -10,9 +10,8 @@ type Carrier = { [CONTEXT]?: CaptchaContext; [RESULT]?: CaptchaVerification };
 /**
  * What the checkpoint learned about a request: the context its conditions saw (reused by the
  * outcome interceptor) and the verification result (read by `@CaptchaResult()`). It goes with
- * the request. Kept in symbol-keyed properties rather than `WeakMap`s: a `WeakMap` entry per
- * request cost ~2 µs of a verified request (benchmarked). A frozen request (never seen in
- * practice) falls back to a `WeakMap`.
+ * the request, in symbol-keyed properties (Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#guard-request-state); a
+ * frozen request (never seen in practice) falls back to a `WeakMap`.
  */
 const frozen = new WeakMap<object, Carrier>();
 
@@ -23,18 +22,22 @@ function carrierOf(request: object): Carrier {
   return carrier;
 }
 
+/** Keeps the context the conditions saw, for the outcome interceptor. @internal */
 export function setCaptchaContext(request: object, context: CaptchaContext): void {
   carrierOf(request)[CONTEXT] = context;
 }
 
+/** The context the conditions saw, if the checkpoint ran. @internal */
 export function getCaptchaContext(request: object): CaptchaContext | undefined {
   return carrierOf(request)[CONTEXT];
 }
 
+/** Keeps the verification for `@CaptchaResult()`. @internal */
 export function setCaptchaResult(request: object, result: CaptchaVerification): void {
   carrierOf(request)[RESULT] = result;
 }
 
+/** The verification, if a challenge was due and passed. @internal */
 export function getCaptchaResult(request: object): CaptchaVerification | undefined {
   return carrierOf(request)[RESULT];
 }
@@ -42,16 +45,18 @@ export function getCaptchaResult(request: object): CaptchaVerification | undefin
 /** Marks a handler (by class and method name) whose parameters read the result. */
 const READS_RESULT = Symbol('nestjs-captcha:reads-result');
 
-/** Called by `@CaptchaResult()` on the handler it decorates. */
+/** Called by `@CaptchaResult()` on the handler it decorates. @internal */
 export function markReadsCaptchaResult(type: object, method: string | symbol): void {
   Reflect.defineMetadata(READS_RESULT, true, type, method);
 }
 
 /**
  * Whether the guard must keep the result for `handler` of `type`: only `@CaptchaResult()` reads
- * it, and setting it on a request costs ~2 µs (benchmarked). `true` when unsure: a handler
+ * it (Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#guard-request-state). `true` when unsure: a handler
  * whose name does not lead back to it on the class (a method wrapped by another decorator) is
  * assumed to read it.
+ *
+ * @internal
  */
 export function readsCaptchaResult(type: object, handler: { name: string }): boolean {
   const prototype = (type as { prototype?: Record<string, unknown> }).prototype;

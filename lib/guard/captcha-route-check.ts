@@ -1,11 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
-import { captchaRouteDecorators } from '../decorators/captcha-route-decorators';
-import { CaptchaRequirement } from '../decorators/require-captcha.decorator';
+import { ModuleRef } from '@nestjs/core';
 import { CaptchaProviders } from '../providers/captcha-providers';
-import { handlerKindOf } from '../transports/captcha-transport';
 import { transportProblems } from '../transports/transport-problems';
 import type { CaptchaHandlerUnderCheck } from '../transports/transport-rules';
+import { CaptchaRouteScan } from './captcha-route-scan';
 
 /**
  * `GRAPHQL_MODULE_OPTIONS` of `@nestjs/graphql`, the token `GraphQLModule` registers its options
@@ -18,15 +16,15 @@ const GRAPHQL_MODULE_OPTIONS = 'GqlModuleOptions';
  * that no handler or class carries both `@SkipCaptcha()` and `@RequireCaptcha()`, so a wiring
  * mistake stops the app instead of failing (or silently passing) requests later. Warns about each
  * route where a handler's decorator overrides its class's of the other kind (the nearer one wins).
+ *
+ * @internal
  */
 @Injectable()
 export class CaptchaRouteCheck implements OnApplicationBootstrap {
   private readonly logger = new Logger('CaptchaRouteCheck');
 
   constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-    private readonly reflector: Reflector,
+    private readonly scan: CaptchaRouteScan,
     private readonly providers: CaptchaProviders,
     private readonly moduleRef: ModuleRef,
   ) {}
@@ -49,31 +47,23 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
     const contradictions: string[] = [];
     const transports: string[] = [];
     const graphql = this.graphqlOptions();
-    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
-      const { instance, metatype } = wrapper;
-      if (!instance || !metatype || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      const type = metatype as object as () => void;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const handler = (prototype as Record<string, () => void>)[method];
-        const route = `${metatype.name}.${method}`;
-        const decorators = captchaRouteDecorators(this.reflector, handler, type);
+    for (const { type, handlers } of this.scan.all()) {
+      for (const { route, handler, decorators, own, kind } of handlers) {
         if (decorators.bothOn !== undefined) {
           contradictions.push(
             `${route}: both @SkipCaptcha() and @RequireCaptcha() on the ${decorators.bothOn}; keep one`,
           );
         } else if (decorators.override === 'handler-requires') {
           this.logger.warn(
-            `${route}: @RequireCaptcha() on the handler overrides @SkipCaptcha() on ${metatype.name}: ` +
+            `${route}: @RequireCaptcha() on the handler overrides @SkipCaptcha() on ${type.name}: ` +
               'the route demands a CAPTCHA (the nearer decorator wins)',
           );
         } else if (decorators.override === 'handler-skips') {
           this.logger.warn(
-            `${route}: @SkipCaptcha() on the handler overrides @RequireCaptcha() on ${metatype.name}: ` +
+            `${route}: @SkipCaptcha() on the handler overrides @RequireCaptcha() on ${type.name}: ` +
               'the route is exempt from the CAPTCHA (the nearer decorator wins)',
           );
         }
-        const kind = handlerKindOf(handler);
         // A `@SkipCaptcha()` handler is exempt: what its transport could not do does not matter.
         if (decorators.requirement && !decorators.skipped && kind) {
           transports.push(
@@ -81,7 +71,7 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
               route,
               kind,
               requirement: decorators.requirement,
-              declaredOn: this.reflector.get(CaptchaRequirement, handler) ? 'handler' : 'class',
+              declaredOn: own ? 'handler' : 'class',
               method: handler,
               graphql,
             }),

@@ -5,6 +5,8 @@ import type { ConditionOutcomeHooks } from '../conditions/condition-internals';
  * Tells every outcome hook of a route how its handler ended; `undefined` when none had anything
  * to do (the usual case: a calm request that succeeded). Store trouble is logged and never
  * changes the response: the handler already ran.
+ *
+ * @internal
  */
 export function reportOutcome(
   hooks: readonly ConditionOutcomeHooks[],
@@ -32,7 +34,7 @@ async function logFailures(pending: Promise<void>[], logger: Logger): Promise<vo
   }
 }
 
-/** Whether every hook can judge an outcome from the HTTP status alone. */
+/** Whether every hook can judge an outcome from the HTTP status alone. @internal */
 export function judgedByStatus(hooks: readonly ConditionOutcomeHooks[]): boolean {
   return hooks.length > 0 && hooks.every((hook) => hook.onStatus !== undefined);
 }

@@ -4,10 +4,12 @@ import { captchaRequestOf } from '../http/captcha-request';
 /**
  * The execution contexts the checkpoint knows: controllers (`http`), GraphQL resolvers
  * (`graphql`), WebSocket gateways (`ws`) and microservice message handlers (`rpc`).
+ *
+ * @public
  */
 export type CaptchaTransport = 'http' | 'graphql' | 'ws' | 'rpc';
 
-/** The context's transport; anything Nest adds later reads as its own name. */
+/** The context's transport; anything Nest adds later reads as its own name. @public */
 export function transportOf(context: ArgumentsHost): CaptchaTransport {
   return context.getType<string>() as CaptchaTransport;
 }
@@ -17,6 +19,8 @@ export function transportOf(context: ArgumentsHost): CaptchaTransport {
  * data (`@MessageBody()` of a gateway, `@Payload()` of a message handler). `undefined` for
  * controllers, whose input is the request itself. Read by the token lookup and by subjects such
  * as `per: 'args.email'` (GraphQL) and `per: 'data.email'` (messages).
+ *
+ * @public
  */
 export function captchaInputOf(context: ArgumentsHost): unknown {
   switch (context.getType<string>()) {
@@ -42,6 +46,8 @@ export function captchaInputOf(context: ArgumentsHost): unknown {
  *
  * Guards and interceptors of one call get the same argument list; parameter decorators get a new
  * list of the same objects, hence objects from the list rather than the list where possible.
+ *
+ * @public
  */
 export function captchaStateCarrierOf(context: ArgumentsHost): object {
   switch (context.getType<string>()) {
@@ -82,14 +88,14 @@ const HANDLER_METADATA = {
   route: 'path',
 } as const;
 
-/** What kind of handler a method is, read from its decorators at start-up. */
+/** What kind of handler a method is, read from its decorators at start-up. @public */
 export type CaptchaHandlerKind =
   | { transport: 'http' }
   | { transport: 'graphql'; field: boolean }
   | { transport: 'ws' }
   | { transport: 'rpc' };
 
-/** The transport a handler serves, from its decorators; `undefined` for a plain method. */
+/** The transport a handler serves, from its decorators; `undefined` for a plain method. @public */
 export function handlerKindOf(handler: object): CaptchaHandlerKind | undefined {
   const has = (key: string) => Reflect.hasMetadata(key, handler);
   if (has(HANDLER_METADATA.fieldResolver) || has(HANDLER_METADATA.referenceResolver)) {

@@ -10,6 +10,8 @@ const RESOLVER_REFERENCE_METADATA = 'graphql:resolve_reference';
  * The `fieldResolverEnhancers` a `@RequireCaptcha` on a `@ResolveField` needs: `guards` (the
  * checkpoint), `filters` (its answer as a GraphQL error with `extensions.code`), and
  * `interceptors` when the condition counts outcomes (`failedAttempts`).
+ *
+ * @internal
  */
 export function enhancersNeededBy(handler: CaptchaHandlerUnderCheck): string[] {
   const when = handler.requirement.when;
@@ -25,6 +27,8 @@ export function enhancersNeededBy(handler: CaptchaHandlerUnderCheck): string[] {
  * Only a handler's own requirement: a resolver class's `@RequireCaptcha` covers its `@Query` and
  * `@Mutation` handlers, not its field resolvers. Without `GraphQLModule` options (no GraphQL
  * module in the app) nothing serves the field, so there is nothing to refuse.
+ *
+ * @internal
  */
 export function fieldResolverWithoutEnhancers(
   handler: CaptchaHandlerUnderCheck,
@@ -56,6 +60,8 @@ export function fieldResolverWithoutEnhancers(
  * graphql-ws without any HTTP request (no `x-captcha-token` header, no client IP, so `per: 'ip'`
  * would put every subscriber in one bucket), and a check at subscribe time says nothing about
  * the events that follow.
+ *
+ * @internal
  */
 export function subscriptionRequirement(handler: CaptchaHandlerUnderCheck): string | undefined {
   if (handler.kind.transport !== 'graphql' || handler.kind.field || !handler.method)

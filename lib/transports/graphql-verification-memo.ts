@@ -29,6 +29,8 @@ const memo = new WeakMap<object, WeakMap<object, Verifications>>();
  * apart (Apollo Server caches parsed documents, so the same query text yields the same node in
  * every request and batch entry); its execution's variables object does (graphql-js coerces
  * the variables into a new object per execution). An info without them gets no sharing.
+ *
+ * @internal
  */
 export function verifyOncePerOperation<T>(
   info: unknown,

@@ -12,6 +12,7 @@ const RULES: ReadonlyArray<(handler: CaptchaHandlerUnderCheck) => string | undef
   subscriptionRequirement,
 ];
 
+/** The problems of one handler on its transport, one message each (none: it can be protected). @internal */
 export function transportProblems(handler: CaptchaHandlerUnderCheck): string[] {
   return RULES.map((rule) => rule(handler)).filter((problem) => problem !== undefined);
 }

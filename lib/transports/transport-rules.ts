@@ -3,7 +3,7 @@ import type { CaptchaSubjectSource } from '../conditions/subject-key';
 import type { RequireCaptchaOptions } from '../decorators/require-captcha.decorator';
 import type { CaptchaHandlerKind, CaptchaTransport } from './captcha-transport';
 
-/** One `@RequireCaptcha` handler, as the start-up check sees it. */
+/** One `@RequireCaptcha` handler, as the start-up check sees it. @internal */
 export interface CaptchaHandlerUnderCheck {
   /** `Class.method`, for the message. */
   route: string;
@@ -39,7 +39,7 @@ const INSTEAD: Record<CaptchaTransport, string> = {
   rpc: "'data.<field>' (the message's payload), e.g. per: 'data.email'",
 };
 
-/** Subjects (`per`, `tenant`) reading something the handler's transport does not have. */
+/** Subjects (`per`, `tenant`) reading something the handler's transport does not have. @internal */
 export function unreadableSources(handler: CaptchaHandlerUnderCheck): string | undefined {
   const when = handler.requirement.when;
   if (!when) return undefined;

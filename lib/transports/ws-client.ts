@@ -10,7 +10,7 @@ import { conditionSourcesOf } from '../conditions/condition-internals';
  */
 const upgradeRequests = new WeakMap<object, IncomingMessage>();
 
-/** Keeps an upgrade request for its socket (an HTTP server's `upgrade` listener). */
+/** Keeps an upgrade request for its socket (an HTTP server's `upgrade` listener). @internal */
 export function recordUpgradeRequest(request: IncomingMessage): void {
   if (typeof request?.socket === 'object' && request.socket !== null) {
     upgradeRequests.set(request.socket, request);
@@ -21,6 +21,8 @@ export function recordUpgradeRequest(request: IncomingMessage): void {
  * The HTTP request that opened a gateway client's connection: socket.io's `client.request`, else
  * the upgrade request `WsUpgradeRequests` recorded for the `ws` client's socket.
  * `undefined` when neither is found (a gateway on a port of its own, another adapter).
+ *
+ * @internal
  */
 export function wsUpgradeRequestOf(client: unknown): IncomingMessage | undefined {
   if (typeof client !== 'object' || client === null) return undefined;
@@ -32,6 +34,8 @@ export function wsUpgradeRequestOf(client: unknown): IncomingMessage | undefined
 /**
  * The peer address of a gateway client's connection, when its upgrade request is not known:
  * `ws`'s `_socket.remoteAddress`, socket.io's `conn.remoteAddress` or `handshake.address`.
+ *
+ * @internal
  */
 export function wsPeerAddressOf(client: unknown): string | undefined {
   const { _socket, conn, handshake } = (client ?? {}) as {
@@ -49,6 +53,8 @@ export function wsPeerAddressOf(client: unknown): string | undefined {
  * without the upgrade request, or the client IP (`per: 'ip'`, `ipIn`, the default subject of
  * `failedAttempts`) when only a trusted proxy's address is known. The guard then refuses the
  * message rather than count every client as one.
+ *
+ * @internal
  */
 export function wsIdentityGap(
   request: unknown,
@@ -74,6 +80,8 @@ export function wsIdentityGap(
  * `EventEmitter` there), so a `ws` client (a numeric `readyState` and `send`) is sent the frame
  * the adapter sends for a handler's answer; a socket.io client gets the `exception` event. Never
  * throws: the connection may be closing.
+ *
+ * @internal
  */
 export function sendWsException(client: unknown, data: object): void {
   const socket = client as {

@@ -5,10 +5,9 @@ import {
   OnModuleDestroy,
   Optional,
 } from '@nestjs/common';
-import { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { captchaRouteDecorators } from '../decorators/captcha-route-decorators';
-import { handlerKindOf } from './captcha-transport';
+import { CaptchaRouteScan } from '../guard/captcha-route-scan';
 import { recordUpgradeRequest } from './ws-client';
 
 /**
@@ -17,6 +16,8 @@ import { recordUpgradeRequest } from './ws-client';
  * listens only when such a gateway exists and the server already has an `upgrade` listener (the
  * WebSocket adapter's): a listener of ours alone would keep Node from closing upgrade requests
  * nobody handles. It never touches the socket.
+ *
+ * @internal
  */
 @Injectable()
 export class WsUpgradeRequests implements OnApplicationBootstrap, OnModuleDestroy {
@@ -25,9 +26,7 @@ export class WsUpgradeRequests implements OnApplicationBootstrap, OnModuleDestro
   private readonly record = (request: IncomingMessage): void => recordUpgradeRequest(request);
 
   constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-    private readonly reflector: Reflector,
+    private readonly scan: CaptchaRouteScan,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
@@ -54,20 +53,14 @@ export class WsUpgradeRequests implements OnApplicationBootstrap, OnModuleDestro
 
   /** Whether a gateway handler (`@SubscribeMessage`) carries `@RequireCaptcha`. */
   private hasGuardedGateway(): boolean {
-    for (const { instance, metatype } of this.discovery.getProviders()) {
-      if (!instance || !metatype || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const handler = prototype[method];
-        if (typeof handler !== 'function' || handlerKindOf(handler)?.transport !== 'ws') continue;
-        const { requirement } = captchaRouteDecorators(
-          this.reflector,
-          handler as () => void,
-          metatype as () => void,
-        );
-        if (requirement) return true;
-      }
-    }
-    return false;
+    return this.scan
+      .all()
+      .some(
+        ({ controller, handlers }) =>
+          !controller &&
+          handlers.some(
+            ({ kind, decorators }) => kind?.transport === 'ws' && decorators.requirement,
+          ),
+      );
   }
 }

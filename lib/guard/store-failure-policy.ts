@@ -1,0 +1,31 @@
+import type { Logger } from '@nestjs/common';
+import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
+import { CaptchaUnavailableException } from '../errors/captcha.exception';
+import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import { CaptchaClaimRefusedError, type CaptchaStoreError } from '../stores/captcha-store.error';
+
+/**
+ * The store failed (`storeFailureMode`): logged, then 503 when the policy is `closed` (the
+ * default), else the checkpoint goes on without the store's answer. A claim refused because the
+ * claim budget is full is answered 503 under either policy: going on without the claim would
+ * accept a replayed token.
+ *
+ * @internal
+ */
+export function applyStoreFailurePolicy(
+  error: CaptchaStoreError,
+  during: 'condition' | 'claim',
+  mode: ResolvedCaptchaOptions['storeFailureMode'],
+  provider: CaptchaProviderName,
+  logger: Logger,
+): void {
+  const refused = error instanceof CaptchaClaimRefusedError;
+  logger.error({
+    event: refused ? 'captcha.claim_refused' : 'captcha.store_unavailable',
+    during,
+    cause: error.message,
+  });
+  if (refused || mode === 'closed') {
+    throw new CaptchaUnavailableException({ provider, fallback: null });
+  }
+}
