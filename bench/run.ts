@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { OursAppConfig } from './apps/ours-app';
 import type { FloorAppConfig } from './apps/floor-app';
 import type { TransportCost, TransportProbeConfig } from './diag/transport-cost';
@@ -18,13 +18,16 @@ import { describeMachine, fmt, table, type Check } from './support/report';
  * Environment: `BENCH_QUICK=1` (short runs, for trying the harness), `BENCH_ONLY=1,4` (some
  * scenarios), `BENCH_CPU_PROF=1` (a V8 CPU profile of every app in `bench/profiles/`),
  * `BENCH_DIAG=1` (evidence for bench/RESULTS.md: a probe measures CPU per provider call by
- * transport, and the per-request helpers).
+ * transport, and the per-request helpers), `BENCH_BASELINE=<another checkout, built with
+ * \`npm run bench\` or \`npm run build && tsc -p bench/tsconfig.json\`>` (scenario B: this build
+ * against that one, both loaded at once).
  */
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const CPU_PROFILE = process.env.BENCH_CPU_PROF === '1';
 const DIAG = process.env.BENCH_DIAG === '1';
+const BASELINE = process.env.BENCH_BASELINE;
 const wanted = (scenario: string) => ONLY.size === 0 || ONLY.has(scenario);
 
 /** Interleaved rounds: A B A B A B, each `seconds` long, after one warm-up per side. */
@@ -704,6 +707,71 @@ async function transportDiagnostics(verifyUrl: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Scenario B: this build against another (e.g. main before a refactoring) on the paths with
+ * targets: a calm `failedAttempts` route, a verified request and a refused replay. Both builds are
+ * loaded at the same time, so the machine's drift hits them alike; `BENCH_BASELINE=.` (this
+ * build against itself) shows what the method resolves on the machine of the day.
+ */
+async function againstBaseline(verifyUrl: string, baseline: string): Promise<void> {
+  console.log(`\n[B] This build vs the one in ${baseline}, loaded at once (CPU per request)`);
+  const baselineApp = relative(
+    __dirname,
+    join(resolve(baseline), 'dist', 'bench', 'apps', 'ours-app'),
+  );
+  const start = (name: string, route: 'guarded' | 'verify', script: string) =>
+    startApp(name, { verifyUrl, routes: [route] }, script);
+  const [calm, calmBase, verify, verifyBase] = await Promise.all([
+    start('sB-calm', 'guarded', 'apps/ours-app'),
+    start('sB-calm-baseline', 'guarded', baselineApp),
+    start('sB-verify', 'verify', 'apps/ours-app'),
+    start('sB-verify-baseline', 'verify', baselineApp),
+  ]);
+  const token = `${tokenPrefix()}baseline-replay`;
+  for (const app of [verify, verifyBase])
+    await sequential(`${app.url}/verify`, tokenBody(token), 1);
+  const rounds = QUICK ? 2 : 8;
+  const paths = [
+    {
+      name: 'calm failedAttempts route',
+      apps: [calmBase, calm],
+      path: '/guarded',
+      load: { body: LOGIN_BODY },
+    },
+    {
+      name: 'verified request',
+      apps: [verifyBase, verify],
+      path: '/verify',
+      load: { freshTokens: true },
+    },
+    {
+      name: 'refused replay',
+      apps: [verifyBase, verify],
+      path: '/verify',
+      load: { body: tokenBody(token) },
+    },
+  ];
+  for (const {
+    name,
+    apps: [base, ours],
+    path,
+    load,
+  } of paths) {
+    const sides = [base, ours].map((app) => ({
+      label: name,
+      app,
+      path,
+      load: { connections: CONNECTIONS, ...load },
+    }));
+    const [, ratioToBaseline] = await simultaneousCpuRatios(sides, rounds, 2);
+    notes.push(
+      `against the baseline build, ${name}: app CPU per request ${fmt(ratioToBaseline)}× the ` +
+        `baseline's (both loaded at once, median of ${rounds} rounds)`,
+    );
+  }
+  await Promise.all([calm, calmBase, verify, verifyBase].map(stopApp));
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const machine = describeMachine();
@@ -726,6 +794,7 @@ async function main(): Promise<void> {
     if (ours) await stopApp(ours);
     if (wanted('6')) await memoryBound();
     if (DIAG) await transportDiagnostics(verifyUrl);
+    if (BASELINE) await againstBaseline(verifyUrl, BASELINE);
   } finally {
     await Promise.all(apps.map((app) => app.stop()));
     await fakeChild.stop();
