@@ -110,3 +110,32 @@ export function envError(vars: Record<string, unknown>): CaptchaConfigError {
 export function linesOf(error: CaptchaConfigError): string[] {
   return error.message.split('\n').slice(1);
 }
+
+/**
+ * Each case, written in code, is refused with exactly one line naming the option, the problem and
+ * what is accepted.
+ */
+export function refusedOptions(cases: ReadonlyArray<[string, unknown, string]>): void {
+  describe('in options: one clear line naming the option, the problem and what is accepted', () => {
+    it.each(cases)('%s', (_case, options, line) => {
+      const error = optionsError(options);
+      expect(linesOf(error)).toEqual([line]);
+      expect(error.problems).toEqual([line]);
+    });
+  });
+}
+
+/** Each case, read from the environment, is refused with exactly one line naming the variable. */
+export function refusedVariables(
+  cases: ReadonlyArray<[string, Record<string, string>, string]>,
+): void {
+  describe('from the environment: one clear line naming the variable, the problem and what is accepted', () => {
+    it.each(cases)('%s', (_case, vars, line) => {
+      const error = envError(vars);
+      expect(linesOf(error)).toEqual([line]);
+      expect(error.problems).toEqual([line]);
+      expect(error.message).toBe(`Invalid CAPTCHA configuration:\n${line}`);
+      expect(error.name).toBe('CaptchaConfigError');
+    });
+  });
+}

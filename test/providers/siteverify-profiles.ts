@@ -15,74 +15,65 @@ const errorCodesRefusal = (code: string, status: number) => ({
   body: JSON.stringify({ success: false, 'error-codes': [code] }),
 });
 
+/**
+ * What Turnstile, reCAPTCHA and hCaptcha share: one siteverify protocol (form-encoded, `error-codes`),
+ * the same codes for a forged token and for a wrong or missing secret.
+ */
+function errorCodesProtocol(forgedToken: string, wrongSecretKey: string) {
+  return {
+    encoding: formEncoding,
+    forged: { token: forgedToken, reason: 'invalid', errorCodes: ['invalid-input-response'] },
+    wrongSecret: {
+      secretKey: wrongSecretKey,
+      details: { errorCodes: ['invalid-input-secret'] },
+      messageContains: 'invalid-input-secret',
+    },
+    emptySecretDetails: { errorCodes: ['missing-input-secret'] },
+    refusal: errorCodesRefusal,
+  } satisfies Partial<SiteverifyProfile>;
+}
+/** Token codes every provider of that protocol answers. */
+const ERROR_CODES_VERDICTS: SiteverifyProfile['verdictCodes'] = [
+  ['missing-input-response', 'malformed', 200],
+  ['invalid-input-response', 'invalid', 200],
+];
+/** Secret codes every provider of that protocol answers. */
+const ERROR_CODES_MISCONFIGURED: SiteverifyProfile['misconfiguredCodes'] = [
+  ['missing-input-secret', 200],
+  ['invalid-input-secret', 200],
+];
+
 /** What each remote provider answers in the shared siteverify contract, from its protocol. */
 export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
   {
     provider: 'turnstile',
     mint: (fake, hostname) => fake.issueToken({ provider: 'turnstile', hostname }),
-    encoding: formEncoding,
+    ...errorCodesProtocol('forged.token.value', '0x4AAAAAAAwrong-secret-value'),
     tokenPrefix: '0.',
-    forged: {
-      token: 'forged.token.value',
-      reason: 'invalid',
-      errorCodes: ['invalid-input-response'],
-    },
-    wrongSecret: {
-      secretKey: '0x4AAAAAAAwrong-secret-value',
-      details: { errorCodes: ['invalid-input-secret'] },
-      messageContains: 'invalid-input-secret',
-    },
-    emptySecretDetails: { errorCodes: ['missing-input-secret'] },
     duplicateCode: 'timeout-or-duplicate',
     lifetimeSeconds: 300,
     // Cloudflare does not say which of the two happened; the shared code reads as duplicate.
     expired: { reason: 'duplicate', errorCodes: ['timeout-or-duplicate'] },
     maxTokenLength: 2048,
-    refusal: errorCodesRefusal,
-    verdictCodes: [
-      ['missing-input-response', 'malformed', 200],
-      ['invalid-input-response', 'invalid', 200],
-      ['timeout-or-duplicate', 'duplicate', 200],
-    ],
-    misconfiguredCodes: [
-      ['missing-input-secret', 200],
-      ['invalid-input-secret', 200],
-      ['bad-request', 200],
-    ],
+    verdictCodes: [...ERROR_CODES_VERDICTS, ['timeout-or-duplicate', 'duplicate', 200]],
+    misconfiguredCodes: [...ERROR_CODES_MISCONFIGURED, ['bad-request', 200]],
   },
   {
     provider: 'recaptcha',
     mint: (fake, hostname) =>
       fake.issueToken({ provider: 'recaptcha', score: 0.9, action: 'login', hostname }),
-    encoding: formEncoding,
+    ...errorCodesProtocol(
+      '03AforgedTokenThatGoogleNeverIssued',
+      '6LwrongSecretRecaptchaDoNotLeakThis000000',
+    ),
     tokenPrefix: '03A',
-    forged: {
-      token: '03AforgedTokenThatGoogleNeverIssued',
-      reason: 'invalid',
-      errorCodes: ['invalid-input-response'],
-    },
-    wrongSecret: {
-      secretKey: '6LwrongSecretRecaptchaDoNotLeakThis000000',
-      details: { errorCodes: ['invalid-input-secret'] },
-      messageContains: 'invalid-input-secret',
-    },
-    emptySecretDetails: { errorCodes: ['missing-input-secret'] },
     duplicateCode: 'timeout-or-duplicate',
     lifetimeSeconds: 120,
     // Google does not say which of the two happened; the shared code reads as duplicate.
     expired: { reason: 'duplicate', errorCodes: ['timeout-or-duplicate'] },
     maxTokenLength: 4096,
-    refusal: errorCodesRefusal,
-    verdictCodes: [
-      ['missing-input-response', 'malformed', 200],
-      ['invalid-input-response', 'invalid', 200],
-      ['timeout-or-duplicate', 'duplicate', 200],
-    ],
-    misconfiguredCodes: [
-      ['missing-input-secret', 200],
-      ['invalid-input-secret', 200],
-      ['bad-request', 200],
-    ],
+    verdictCodes: [...ERROR_CODES_VERDICTS, ['timeout-or-duplicate', 'duplicate', 200]],
+    misconfiguredCodes: [...ERROR_CODES_MISCONFIGURED, ['bad-request', 200]],
   },
   {
     provider: 'recaptcha-enterprise',
@@ -142,34 +133,20 @@ export const SITEVERIFY_PROFILES: SiteverifyProfile[] = [
   {
     provider: 'hcaptcha',
     mint: (fake, hostname) => fake.issueToken({ provider: 'hcaptcha', hostname }),
-    encoding: formEncoding,
+    ...errorCodesProtocol('P1_forged.token.value', '0xwrongSecretHcaptchaDoNotLeakThis0000000'),
     tokenPrefix: 'P1_',
-    forged: {
-      token: 'P1_forged.token.value',
-      reason: 'invalid',
-      errorCodes: ['invalid-input-response'],
-    },
-    wrongSecret: {
-      secretKey: '0xwrongSecretHcaptchaDoNotLeakThis0000000',
-      details: { errorCodes: ['invalid-input-secret'] },
-      messageContains: 'invalid-input-secret',
-    },
-    emptySecretDetails: { errorCodes: ['missing-input-secret'] },
     duplicateCode: 'already-seen-response',
     lifetimeSeconds: 120,
     expired: { reason: 'expired', errorCodes: ['expired-input-response'] },
     maxTokenLength: 8192,
-    refusal: errorCodesRefusal,
     verdictCodes: [
-      ['missing-input-response', 'malformed', 200],
-      ['invalid-input-response', 'invalid', 200],
+      ...ERROR_CODES_VERDICTS,
       ['expired-input-response', 'expired', 200],
       ['already-seen-response', 'duplicate', 200],
       ['invalid-or-already-seen-response', 'duplicate', 200],
     ],
     misconfiguredCodes: [
-      ['missing-input-secret', 200],
-      ['invalid-input-secret', 200],
+      ...ERROR_CODES_MISCONFIGURED,
       ['sitekey-secret-mismatch', 200],
       ['not-using-dummy-secret', 200],
       ['bad-request', 200],
