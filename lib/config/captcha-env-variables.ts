@@ -17,6 +17,7 @@ import {
   timeoutMsRule,
   verifyUrlRule,
 } from './captcha-config-rules';
+import { STEP_UP_PROVIDER_ACCEPTED } from './step-up-option-rules';
 import { clientIpHeaderRule, ipv6PrefixRule, TRUST_PROXY_ACCEPTED } from './network-value-rules';
 
 /**
@@ -33,6 +34,9 @@ export const CAPTCHA_ENV_VARIABLES = [
   'CAPTCHA_FAILURE_MODE',
   'CAPTCHA_FALLBACK_PROVIDER',
   'CAPTCHA_FALLBACK_METHOD',
+  'CAPTCHA_STEP_UP_PROVIDER',
+  'CAPTCHA_STEP_UP_SITE_KEY',
+  'CAPTCHA_STEP_UP_SECRET_KEY',
   'CAPTCHA_MIN_SCORE',
   'CAPTCHA_EXPECTED_HOSTNAMES',
   'CAPTCHA_TRUST_PROXY',
@@ -118,6 +122,13 @@ export const CAPTCHA_ENV_SPECS = {
   CAPTCHA_FAILURE_MODE: { path: 'failureMode', accepted: failureModeRule.accepted },
   CAPTCHA_FALLBACK_PROVIDER: { path: 'fallback.provider', accepted: fallbackProviderRule.accepted },
   CAPTCHA_FALLBACK_METHOD: { path: 'fallback.method', accepted: fallbackMethodRule.accepted },
+  CAPTCHA_STEP_UP_PROVIDER: { path: 'stepUp.provider', accepted: STEP_UP_PROVIDER_ACCEPTED },
+  CAPTCHA_STEP_UP_SITE_KEY: { path: 'stepUp.siteKey', accepted: siteKeyRule.accepted },
+  CAPTCHA_STEP_UP_SECRET_KEY: {
+    path: 'stepUp.secretKey',
+    accepted: secretKeyRule.accepted,
+    secret: true,
+  },
   CAPTCHA_MIN_SCORE: {
     path: 'minScore',
     accepted: minScoreRule.accepted,

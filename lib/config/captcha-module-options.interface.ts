@@ -2,6 +2,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ClientIpHeaderName } from '../http/client-ip-resolver';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaStepUpProviderName } from '../contracts/captcha-error-body';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
 /** A secret, or a function that resolves it on each use (so keys can rotate without a restart). @public */
@@ -139,6 +140,22 @@ export type CaptchaFallback =
       method: string;
     };
 
+/**
+ * The interactive provider score-based routes step up to after a low score (README: Step-up):
+ * `CAPTCHA_STEP_UP_PROVIDER`, `CAPTCHA_STEP_UP_SITE_KEY`, `CAPTCHA_STEP_UP_SECRET_KEY`.
+ * @public
+ */
+export interface CaptchaStepUpOptions {
+  /** `recaptcha` (v2 checkbox keys), `hcaptcha`, `turnstile` (managed) or `altcha`. */
+  provider: CaptchaStepUpProviderName;
+  /** Its site key (not for `altcha`). */
+  siteKey?: string;
+  /** Its secret key (not for `altcha`). Never logged. */
+  secretKey?: CaptchaSecret;
+  /** Overrides its verify URL. */
+  verifyUrl?: string;
+}
+
 /** A provider registered beside the primary one (an entry of `providers`). @public */
 export interface CaptchaProviderConfig {
   provider: CaptchaProviderName;
@@ -208,6 +225,11 @@ export interface CaptchaModuleOptions {
    * `CAPTCHA_FALLBACK_METHOD`).
    */
   fallback?: CaptchaFallback;
+  /**
+   * The default step-up of every route (`@RequireCaptcha({ stepUp })` overrides it): a
+   * score-based proof under `minScore` is answered `captcha_required` naming this provider.
+   */
+  stepUp?: CaptchaStepUpOptions;
   /** Circuit breaker settings, or `false` to call the provider whatever happened before. */
   circuitBreaker?: CaptchaCircuitBreakerOptions | false;
   /**

@@ -47,6 +47,7 @@ import {
   checkTrustProxy,
 } from './nested-option-rules';
 import { type RuleContext, createRuleContext } from './rule-context';
+import { checkStepUp } from './step-up-option-rules';
 
 /** Checks one option (and the rules between it and the others), reporting through `ctx`. @internal */
 export type OptionRule = (value: unknown, ctx: RuleContext) => void;
@@ -143,6 +144,7 @@ export const CAPTCHA_OPTION_RULES = {
       ctx.problems,
     ),
   fallback: checkFallback,
+  stepUp: checkStepUp,
   circuitBreaker: checkCircuitBreaker,
   metrics: checkMetrics,
   metricsRegistry: (value, ctx) => {

@@ -108,7 +108,8 @@ export function resolveCaptchaOptions(
   const provider = typed.provider ?? CAPTCHA_OPTION_DEFAULTS.provider;
   const fallback = typed.fallback;
   const fallbackProvider = fallback && 'provider' in fallback ? fallback.provider : undefined;
-  const usesAltcha = provider === 'altcha' || fallbackProvider === 'altcha';
+  const usesAltcha =
+    provider === 'altcha' || fallbackProvider === 'altcha' || typed.stepUp?.provider === 'altcha';
   const altcha: AltchaOptions | undefined = typed.altcha;
   let hmacKey = altcha?.hmacKey;
   const weakHmacKey = typeof hmacKey === 'string' ? hmacKeyWeakness(hmacKey) : undefined;

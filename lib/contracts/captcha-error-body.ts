@@ -49,6 +49,42 @@ export interface CaptchaChallengeDetails {
 }
 
 /**
+ * The providers a route may step up to after a low score: each renders an interactive widget
+ * (reCAPTCHA v2 checkbox, hCaptcha, Turnstile managed, ALTCHA).
+ * @internal The list behind {@link CaptchaStepUpProviderName}.
+ */
+export const CAPTCHA_STEP_UP_PROVIDERS = Object.freeze([
+  'recaptcha',
+  'hcaptcha',
+  'turnstile',
+  'altcha',
+] as const);
+
+/**
+ * A provider a route may step up to (`stepUp`).
+ * @public
+ */
+export type CaptchaStepUpProviderName = (typeof CAPTCHA_STEP_UP_PROVIDERS)[number];
+
+/**
+ * The `captcha_required` details of a step-up: the interactive provider's widget, after a
+ * score-based proof scored under the route's `minScore`.
+ * @public
+ */
+export interface CaptchaStepUpDetails extends CaptchaChallengeDetails {
+  step_up: true;
+  reason: 'score_too_low';
+}
+
+/**
+ * `details.code` of a `captcha_invalid` whose token was stated for the step-up provider without a
+ * step-up to answer (none granted to this client and action, or already spent). Its `reason` is
+ * `invalid`: the reason vocabulary is a fixed contract.
+ * @public
+ */
+export const STEP_UP_NOT_GRANTED = 'step_up_not_granted';
+
+/**
  * The `details` of any of the three answers, as a client reads them: every field optional, since
  * which ones come depends on the code (and on the step-up and fallback policies).
  * @internal The default `details` of {@link CaptchaErrorBody}.
@@ -60,6 +96,10 @@ export interface CaptchaErrorDetails {
   challenge_url?: string;
   /** `captcha_invalid`: why the token failed (`duplicate`, `expired`, …: a reason code). */
   reason?: string;
+  /** `captcha_required`: the answer asks for the interactive step-up widget after a low score. */
+  step_up?: boolean;
+  /** `captcha_invalid`: a finer code, e.g. {@link STEP_UP_NOT_GRANTED}. */
+  code?: string;
   /** `captcha_unavailable`: a fallback method of the app, e.g. `email_otp`. */
   fallback?: string | null;
   [key: string]: unknown;

@@ -2,6 +2,7 @@ import { Reflector } from '@nestjs/core';
 import type { CaptchaFailureMode } from '../config/captcha-module-options.interface';
 import type { CaptchaCondition } from '../conditions/captcha-condition';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaStepUpProviderName } from '../contracts/captcha-error-body';
 
 // A leaf: the guard, the interceptor and the start-up scan read a route's requirement from here,
 // while `@RequireCaptcha` (which applies the guard) imports them, never the reverse.
@@ -27,6 +28,13 @@ export interface RequireCaptchaOptions {
    * A client states its provider with `captcha.provider`, the widget field or `x-captcha-provider`.
    */
   provider?: CaptchaProviderName | readonly CaptchaProviderName[];
+  /**
+   * The interactive provider a score-based proof steps up to when it scores under `minScore`:
+   * the answer is `403 captcha_required` naming it (`details.step_up: true`), and its token is
+   * then accepted once, for this action and client only. Must be registered (`stepUp`,
+   * `providers` or `fallback`). Default: the module's `stepUp.provider`; `false` for none.
+   */
+  stepUp?: CaptchaStepUpProviderName | false;
   /** This route's outage policy, overriding the module's `failureMode`. */
   failureMode?: CaptchaFailureMode;
 }

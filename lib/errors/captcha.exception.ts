@@ -3,6 +3,7 @@ import type {
   CaptchaChallengeDetails,
   CaptchaErrorBody,
   CaptchaErrorCode,
+  CaptchaStepUpDetails,
 } from '../contracts/captcha-error-body';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaReason } from '../contracts/captcha-reason';
@@ -47,8 +48,10 @@ export abstract class CaptchaException<D extends object = object> extends HttpEx
  * 403 `captcha_required`: a condition demands a challenge and the request carried no token.
  * @public
  */
-export class CaptchaRequiredException extends CaptchaException<CaptchaChallengeDetails> {
-  constructor(details: CaptchaChallengeDetails) {
+export class CaptchaRequiredException extends CaptchaException<
+  CaptchaChallengeDetails | CaptchaStepUpDetails
+> {
+  constructor(details: CaptchaChallengeDetails | CaptchaStepUpDetails) {
     super('captcha_required', 403, details);
   }
 }
@@ -58,9 +61,12 @@ export class CaptchaRequiredException extends CaptchaException<CaptchaChallengeD
  * @public
  */
 export class CaptchaInvalidException extends CaptchaException<
-  CaptchaChallengeDetails & { reason: CaptchaReason }
+  CaptchaChallengeDetails & { reason: CaptchaReason; code?: string }
 > {
-  constructor({ reason, ...challenge }: CaptchaChallengeDetails & { reason: CaptchaReason }) {
+  constructor({
+    reason,
+    ...challenge
+  }: CaptchaChallengeDetails & { reason: CaptchaReason; code?: string }) {
     // `reason` first, as in the contract.
     super('captcha_invalid', 403, { reason, ...challenge });
   }

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { STEP_UP_PROVIDER_ACCEPTED, isStepUpProvider } from '../config/step-up-option-rules';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { transportProblems } from '../transports/transport-problems';
 import type { CaptchaHandlerUnderCheck } from '../transports/transport-rules';
@@ -76,6 +77,15 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
               graphql,
             }),
           );
+        }
+        const stepUp = decorators.requirement?.stepUp;
+        if (typeof stepUp === 'string' || (stepUp !== undefined && stepUp !== false)) {
+          const problem = !isStepUpProvider(stepUp)
+            ? `@RequireCaptcha({ stepUp }) names ${String(stepUp)}, not ${STEP_UP_PROVIDER_ACCEPTED}`
+            : !this.providers.get(stepUp)
+              ? `@RequireCaptcha({ stepUp }) names ${stepUp}, which is not registered (stepUp, providers or fallback)`
+              : undefined;
+          if (problem) problems.push(`${route}: ${problem}`);
         }
         const wanted = decorators.requirement?.provider;
         if (wanted === undefined) continue;

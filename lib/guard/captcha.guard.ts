@@ -38,6 +38,7 @@ import { reportOnFinish, reportRefused, type OutcomeReporting } from './outcome-
 import { ProviderOutagePolicy } from './provider-outage-policy';
 import { RouteMetadataCache } from './route-metadata';
 import { CaptchaRouteProviders } from './route-providers';
+import { StepUpPolicy } from './step-up-policy';
 import { applyStoreFailurePolicy } from './store-failure-policy';
 import { WsIdentityCheck } from './ws-identity-check';
 
@@ -58,6 +59,7 @@ export class CaptchaGuard implements CanActivate {
   private readonly routeProviderRules: CaptchaRouteProviders;
   private readonly outages: ProviderOutagePolicy;
   private readonly recorder: ChallengeRecorder;
+  private readonly stepUps: StepUpPolicy;
   private readonly wsIdentity = new WsIdentityCheck(this.logger);
   /** The body fields removed from a request the checkpoint lets through (`stripTokenFields`). */
   private readonly strippedFields: readonly string[];
@@ -85,6 +87,7 @@ export class CaptchaGuard implements CanActivate {
     );
     this.outages = new ProviderOutagePolicy(options, breakers, this.routeProviderRules);
     this.recorder = new ChallengeRecorder(decisions, metrics, audit);
+    this.stepUps = new StepUpPolicy(options);
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -171,7 +174,21 @@ export class CaptchaGuard implements CanActivate {
       clientIpSource: captchaContext.clientIpSource,
     };
     let outcome: ChallengeOutcome;
-    if (token === undefined || provider === undefined) {
+    // A token stated for the route's step-up provider: verified only against a grant.
+    const stepUp =
+      provider === undefined && token !== undefined
+        ? this.stepUpAnswered(request, requirement, context)
+        : undefined;
+    if (stepUp !== undefined) {
+      outcome = await this.answerStepUp(
+        context,
+        token,
+        requirement,
+        captchaContext,
+        stepUp,
+        decision,
+      );
+    } else if (token === undefined || provider === undefined) {
       outcome = this.demandToken(requirement, token === undefined);
     } else {
       try {
@@ -183,6 +200,9 @@ export class CaptchaGuard implements CanActivate {
             )
           : this.verify(token, requirement, captchaContext.clientIp, provider, decision));
         outcome = this.judge(context, verification, requirement, captchaContext, provider);
+        if (verification.reason === 'score_too_low') {
+          outcome = await this.stepUpAfterLowScore(outcome, requirement, captchaContext);
+        }
       } catch (error) {
         // The outage policy's refusal is recorded like any decision; anything else propagates.
         const outage = this.outages.take(error);
@@ -202,6 +222,80 @@ export class CaptchaGuard implements CanActivate {
       verdict: { provider, outcome: missing ? 'missing' : 'provider_not_accepted' },
       refusal: new CaptchaRequiredException(this.challengeDetails(requirement, provider)),
     };
+  }
+
+  /** The step-up provider a client stated for its token, if the route steps up to it. */
+  private stepUpAnswered(
+    request: unknown,
+    requirement: RequireCaptchaOptions,
+    context: ExecutionContext,
+  ): CaptchaProviderName | undefined {
+    const stepUp = this.stepUps.providerFor(requirement, this.routeProviders(requirement));
+    return stepUp !== undefined && statedProviderOf(request, context) === stepUp
+      ? stepUp
+      : undefined;
+  }
+
+  /**
+   * The interactive token of a step-up: a grant for this client and action is spent first (no
+   * grant, no provider call), then the token is verified with no score threshold.
+   */
+  private async answerStepUp(
+    context: ExecutionContext,
+    token: unknown,
+    requirement: RequireCaptchaOptions,
+    captchaContext: CaptchaContext,
+    provider: CaptchaProviderName,
+    decision: CaptchaDecisionBase,
+  ): Promise<ChallengeOutcome> {
+    let granted = false;
+    try {
+      granted = await this.stepUps.spend(captchaContext, requirement, provider);
+    } catch (error) {
+      if (!(error instanceof CaptchaStoreError)) throw error;
+      // Either policy refuses: without the store, no grant can be confirmed.
+      this.onStoreFailure(error, 'claim');
+    }
+    if (!granted) {
+      const details = this.challengeDetails(requirement, this.challengeProvider(requirement));
+      return {
+        verdict: { provider, outcome: 'step_up_not_granted' },
+        refusal: this.stepUps.notGranted(details),
+      };
+    }
+    const verification = await this.verifier
+      .verify(token, {
+        action: requirement.action,
+        remoteIp: captchaContext.clientIp,
+        provider,
+        interactive: true,
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
+        if (!(error instanceof CaptchaUnavailableError)) throw error;
+        return this.onProviderUnavailable(error, requirement, decision);
+      });
+    return this.judge(context, verification, requirement, captchaContext, provider);
+  }
+
+  /** A low score on a route with a step-up provider: the interactive challenge, granted. */
+  private async stepUpAfterLowScore(
+    outcome: ChallengeOutcome,
+    requirement: RequireCaptchaOptions,
+    captchaContext: CaptchaContext,
+  ): Promise<ChallengeOutcome> {
+    const provider = this.stepUps.providerFor(requirement, this.routeProviders(requirement));
+    if (provider === undefined || !outcome.refusal) return outcome;
+    const details = this.challengeDetails(requirement, provider);
+    try {
+      const refusal = await this.stepUps.grant(captchaContext, requirement, provider, details);
+      return refusal ? { ...outcome, refusal } : outcome;
+    } catch (error) {
+      if (!(error instanceof CaptchaStoreError)) throw error;
+      // Open: without a grant the step-up could not be answered; the low score stands.
+      this.onStoreFailure(error, 'claim');
+      return outcome;
+    }
   }
 
   /** Judges the verification (the provider's reply, or the outage policy's fail-open). */

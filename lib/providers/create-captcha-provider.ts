@@ -64,6 +64,25 @@ export function createFallbackProvider(
 }
 
 /**
+ * The step-up provider of `stepUp`, built with its own keys and URL.
+ *
+ * @internal
+ */
+export function createStepUpProvider(
+  options: ResolvedCaptchaOptions,
+  http: ProviderHttpClient,
+  store: CaptchaStore,
+): CaptchaProvider | undefined {
+  if (!options.stepUp) return undefined;
+  const { provider, siteKey, secretKey, verifyUrl } = options.stepUp;
+  return createCaptchaProvider(
+    { ...options, provider, siteKey, secretKey, verifyUrl },
+    http,
+    store,
+  );
+}
+
+/**
  * The extra providers of `providers`, each with its own keys and URL.
  *
  * @internal
@@ -73,7 +92,9 @@ export function createExtraProviders(
   http: ProviderHttpClient,
   store: CaptchaStore,
 ): CaptchaProvider[] {
-  return (options.providers ?? []).map(({ provider, siteKey, secretKey, verifyUrl }) =>
+  const extra = (options.providers ?? []).map(({ provider, siteKey, secretKey, verifyUrl }) =>
     createCaptchaProvider({ ...options, provider, siteKey, secretKey, verifyUrl }, http, store),
   );
+  const stepUp = createStepUpProvider(options, http, store);
+  return stepUp ? [...extra, stepUp] : extra;
 }

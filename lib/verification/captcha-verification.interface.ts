@@ -66,6 +66,10 @@ export interface CaptchaVerifyOptions {
   expectedHostname?: string;
   /** Minimum score for score-based providers; overrides the module and per-action settings. */
   minScore?: number;
+  /**
+   * The token answers an interactive challenge (a step-up): no score threshold applies to it.
+   */
+  interactive?: boolean;
   /** Verify with this registered provider (the fallback) instead of the primary one. */
   provider?: CaptchaProviderName;
   /**

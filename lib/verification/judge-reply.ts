@@ -39,7 +39,9 @@ export function judgeReply(
   const explicitMinScore =
     call.minScore ??
     (call.action !== undefined ? options.minScoreByAction[call.action] : undefined);
-  if (reply.score === undefined) {
+  if (call.interactive === true) {
+    // A step-up's widget is the proof itself: a score, if any, was what sent the client here.
+  } else if (reply.score === undefined) {
     if (explicitMinScore !== undefined) return 'score_too_low';
   } else if (reply.score < (explicitMinScore ?? options.minScore)) {
     return 'score_too_low';

@@ -1,0 +1,195 @@
+import { Controller, HttpCode, INestApplication, Post } from '@nestjs/common';
+import request from 'supertest';
+import { RequireCaptcha, type CaptchaModuleOptions } from 'nestjs-captcha';
+import { FakeCaptchaServer } from 'nestjs-captcha/testing';
+import { ADAPTERS, createCaptchaApp } from '../support/create-app';
+import { RedisServer } from '../support/redis-server';
+
+@Controller()
+class StepUpController {
+  @Post('signup')
+  @HttpCode(200)
+  @RequireCaptcha({ action: 'signup', minScore: 0.5 })
+  signup() {
+    return { ok: true };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @RequireCaptcha({ action: 'login', minScore: 0.5 })
+  login() {
+    return { ok: true };
+  }
+
+  @Post('plain')
+  @HttpCode(200)
+  @RequireCaptcha({ action: 'plain', minScore: 0.5, stepUp: false })
+  plain() {
+    return { ok: true };
+  }
+}
+
+const STORES = ['memory', 'redis'] as const;
+
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe.each(STORES)('step-up on a low score (%s store)', (store) => {
+    let fake: FakeCaptchaServer;
+    let redis: RedisServer | undefined;
+    let app: INestApplication;
+    let ipCounter = 0;
+    const http = () => request(app.getHttpServer());
+    /** A client address of its own per test, so grants never leak between tests. */
+    const nextIp = () => `203.0.113.${++ipCounter}`;
+
+    const options = (): CaptchaModuleOptions => ({
+      provider: 'recaptcha',
+      siteKey: FakeCaptchaServer.siteKeys.recaptcha,
+      secretKey: FakeCaptchaServer.secrets.recaptcha,
+      verifyUrl: fake.verifyUrl('recaptcha'),
+      stepUp: {
+        provider: 'hcaptcha',
+        siteKey: FakeCaptchaServer.siteKeys.hcaptcha,
+        secretKey: FakeCaptchaServer.secrets.hcaptcha,
+        verifyUrl: fake.verifyUrl('hcaptcha'),
+      },
+      trustProxy: 'loopback',
+      ...(store === 'redis'
+        ? { store: 'redis', redis: { url: redis!.url, keyPrefix: `stepup${Date.now()}:` } }
+        : {}),
+    });
+
+    beforeAll(async () => {
+      fake = await FakeCaptchaServer.start();
+      if (store === 'redis') redis = await RedisServer.start();
+      app = await createCaptchaApp(options(), [StepUpController], adapter);
+    });
+    afterAll(async () => {
+      await app.close();
+      await fake.close();
+      await redis?.stop();
+    });
+
+    const invisible = (ip: string, path: string, action: string, score: number) =>
+      http()
+        .post(path)
+        .set('x-forwarded-for', ip)
+        .send({ captchaToken: fake.issueToken({ provider: 'recaptcha', action, score }) });
+    const interactive = (ip: string, path: string, token?: string) =>
+      http()
+        .post(path)
+        .set('x-forwarded-for', ip)
+        .send({
+          captcha: {
+            provider: 'hcaptcha',
+            token: token ?? fake.issueToken({ provider: 'hcaptcha' }),
+          },
+        });
+
+    it('answers a low score with captcha_required naming the interactive provider, then accepts its token once', async () => {
+      const ip = nextIp();
+      const low = await invisible(ip, '/signup', 'signup', 0.1).expect(403);
+      expect(low.body).toMatchObject({
+        error: 'captcha_required',
+        details: {
+          provider: 'hcaptcha',
+          site_key: FakeCaptchaServer.siteKeys.hcaptcha,
+          action: 'signup',
+          step_up: true,
+          reason: 'score_too_low',
+        },
+      });
+      const token = fake.issueToken({ provider: 'hcaptcha' });
+      await interactive(ip, '/signup', token).expect(200);
+      // The same token again: the grant is spent (and the token claimed).
+      const replay = await interactive(ip, '/signup', token).expect(403);
+      expect(replay.body).toMatchObject({
+        error: 'captcha_invalid',
+        details: { reason: 'invalid', code: 'step_up_not_granted', provider: 'recaptcha' },
+      });
+      // A fresh interactive token without a new low score: still refused.
+      const again = await interactive(ip, '/signup').expect(403);
+      expect(again.body.details.code).toBe('step_up_not_granted');
+    });
+
+    it('refuses an interactive token from a client that was never stepped up, without a provider call', async () => {
+      const calls = fake.requests.length;
+      const res = await interactive(nextIp(), '/signup').expect(403);
+      expect(res.body).toMatchObject({
+        error: 'captcha_invalid',
+        details: { reason: 'invalid', code: 'step_up_not_granted', provider: 'recaptcha' },
+      });
+      expect(fake.requests.length).toBe(calls);
+    });
+
+    it('binds the grant to the client and to the action', async () => {
+      const ip = nextIp();
+      await invisible(ip, '/signup', 'signup', 0.1).expect(403);
+      // Another client cannot spend it…
+      await interactive(nextIp(), '/signup').expect(403);
+      // …nor another action of the same client…
+      const otherAction = await interactive(ip, '/login').expect(403);
+      expect(otherAction.body.details.code).toBe('step_up_not_granted');
+      // …while the client it was granted to still can.
+      await interactive(ip, '/signup').expect(200);
+    });
+
+    it('lets exactly one of two parallel interactive answers spend one grant', async () => {
+      const ip = nextIp();
+      await invisible(ip, '/signup', 'signup', 0.1).expect(403);
+      const answers = await Promise.all([
+        interactive(ip, '/signup'),
+        interactive(ip, '/signup'),
+        interactive(ip, '/signup'),
+      ]);
+      const statuses = answers.map((res) => res.status).sort();
+      expect(statuses).toEqual([200, 403, 403]);
+    });
+
+    it('passes a score above the threshold without a step-up', async () => {
+      const ip = nextIp();
+      const res = await invisible(ip, '/signup', 'signup', 0.9).expect(200);
+      expect(res.body).toEqual({ ok: true });
+      // And grants nothing.
+      await interactive(ip, '/signup').expect(403);
+    });
+
+    it('keeps captcha_invalid score_too_low on a route without a step-up', async () => {
+      const ip = nextIp();
+      const res = await invisible(ip, '/plain', 'plain', 0.1).expect(403);
+      expect(res.body).toMatchObject({
+        error: 'captcha_invalid',
+        details: { reason: 'score_too_low', provider: 'recaptcha', action: 'plain' },
+      });
+      expect(res.body.details.step_up).toBeUndefined();
+      // The interactive provider is not an answer there either.
+      const stated = await interactive(ip, '/plain').expect(403);
+      expect(stated.body).toMatchObject({
+        error: 'captcha_required',
+        details: { provider: 'recaptcha' },
+      });
+    });
+
+    it('refuses an interactive token the provider rejects, even with a grant', async () => {
+      const ip = nextIp();
+      await invisible(ip, '/signup', 'signup', 0.1).expect(403);
+      const res = await interactive(ip, '/signup', 'forged-token-0000').expect(403);
+      expect(res.body).toMatchObject({
+        error: 'captcha_invalid',
+        details: { provider: 'hcaptcha' },
+      });
+    });
+
+    it('still demands the invisible proof first when no token came', async () => {
+      const res = await http()
+        .post('/signup')
+        .set('x-forwarded-for', nextIp())
+        .send({})
+        .expect(403);
+      expect(res.body).toMatchObject({
+        error: 'captcha_required',
+        details: { provider: 'recaptcha', action: 'signup' },
+      });
+      expect(res.body.details.step_up).toBeUndefined();
+    });
+  });
+});
