@@ -17,7 +17,7 @@ import {
   timeoutMsRule,
   verifyUrlRule,
 } from './captcha-config-rules';
-import { STEP_UP_PROVIDER_ACCEPTED } from './step-up-option-rules';
+import { STEP_UP_PROVIDER_ACCEPTED } from './step-up-provider-rule';
 import { clientIpHeaderRule, ipv6PrefixRule, TRUST_PROXY_ACCEPTED } from './network-value-rules';
 
 /**

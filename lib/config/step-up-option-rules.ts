@@ -1,20 +1,10 @@
-import {
-  CAPTCHA_STEP_UP_PROVIDERS,
-  type CaptchaStepUpProviderName,
-} from '../contracts/captcha-error-body';
+import { CAPTCHA_STEP_UP_PROVIDERS } from '../contracts/captcha-error-body';
 import { maskUrlSecrets, secretKeyRule, siteKeyRule, verifyUrlRule } from './captcha-config-rules';
 import { isPlainObject } from './config-problem';
 import type { RuleContext } from './rule-context';
-
-/** What `stepUp.provider` (`CAPTCHA_STEP_UP_PROVIDER`) accepts. @internal */
-export const STEP_UP_PROVIDER_ACCEPTED = `an interactive provider: ${CAPTCHA_STEP_UP_PROVIDERS.join(', ')} (recaptcha with v2 checkbox keys)`;
+import { STEP_UP_PROVIDER_ACCEPTED, isStepUpProvider } from './step-up-provider-rule';
 
 const STEP_UP_ACCEPTED = `{ provider, siteKey?, secretKey?, verifyUrl? } with provider ${STEP_UP_PROVIDER_ACCEPTED}; siteKey and secretKey unless it is altcha`;
-
-/** Whether `value` names a provider a route may step up to. @internal */
-export function isStepUpProvider(value: unknown): value is CaptchaStepUpProviderName {
-  return (CAPTCHA_STEP_UP_PROVIDERS as readonly unknown[]).includes(value);
-}
 
 /**
  * Checks `stepUp`, the default step-up provider: an interactive one, registered nowhere else (not
@@ -28,14 +18,21 @@ export function checkStepUp(value: unknown, ctx: RuleContext): void {
   if (!isPlainObject(value))
     return ctx.report('stepUp', value, 'is not an object', STEP_UP_ACCEPTED);
   const { provider, siteKey, secretKey, verifyUrl } = value;
+  const before = ctx.problems.length;
   ctx.check('stepUp.siteKey', siteKey, siteKeyRule);
   ctx.checkSecret('stepUp.secretKey', secretKey, secretKeyRule);
   const shownUrl = typeof verifyUrl === 'string' ? maskUrlSecrets(verifyUrl) : verifyUrl;
   ctx.check('stepUp.verifyUrl', verifyUrl, verifyUrlRule, shownUrl);
   if (provider === undefined) {
+    // A bad key already names the group; the missing provider is the next thing to fix.
+    if (ctx.problems.length > before) return;
+    const set = (['siteKey', 'secretKey', 'verifyUrl'] as const)
+      .filter((key) => value[key] !== undefined)
+      .map((key) => source.name(`stepUp.${key}`));
+    const why = set.length > 0 ? set.join(' and ') : source.name('stepUp');
     return ctx.missing(
       'stepUp.provider',
-      `${source.name('stepUp')} is set`,
+      `${why} ${set.length > 1 ? 'are' : 'is'} set`,
       STEP_UP_PROVIDER_ACCEPTED,
     );
   }
@@ -46,7 +43,9 @@ export function checkStepUp(value: unknown, ctx: RuleContext): void {
         : 'is not a string';
     return ctx.report('stepUp.provider', provider, why, STEP_UP_PROVIDER_ACCEPTED);
   }
-  const others = `an interactive provider other than ${source.name('provider')}: ${CAPTCHA_STEP_UP_PROVIDERS.filter((name) => name !== ctx.provider).join(', ')}`;
+  const othersThan = (taken: unknown) =>
+    `an interactive provider other than ${source.name('provider')}: ${CAPTCHA_STEP_UP_PROVIDERS.filter((name) => name !== ctx.provider && name !== taken).join(', ')}`;
+  const others = othersThan(undefined);
   if (provider === ctx.provider) {
     const byDefault = ctx.given.provider === undefined ? ', default altcha' : '';
     return ctx.report(
@@ -68,7 +67,7 @@ export function checkStepUp(value: unknown, ctx: RuleContext): void {
       'stepUp.provider',
       provider,
       `is registered already as ${registered}`,
-      `${others}; or name the registered one on the route, @RequireCaptcha({ stepUp: '${provider}' })`,
+      `${othersThan(provider)}; or name the registered one on the route, @RequireCaptcha({ stepUp: '${provider}' })`,
     );
   }
   if (provider === 'altcha') {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { STEP_UP_PROVIDER_ACCEPTED, isStepUpProvider } from '../config/step-up-option-rules';
+import { STEP_UP_PROVIDER_ACCEPTED, isStepUpProvider } from '../config/step-up-provider-rule';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { transportProblems } from '../transports/transport-problems';
 import type { CaptchaHandlerUnderCheck } from '../transports/transport-rules';
@@ -79,7 +79,7 @@ export class CaptchaRouteCheck implements OnApplicationBootstrap {
           );
         }
         const stepUp = decorators.requirement?.stepUp;
-        if (typeof stepUp === 'string' || (stepUp !== undefined && stepUp !== false)) {
+        if (stepUp !== undefined && stepUp !== false) {
           const problem = !isStepUpProvider(stepUp)
             ? `@RequireCaptcha({ stepUp }) names ${String(stepUp)}, not ${STEP_UP_PROVIDER_ACCEPTED}`
             : !this.providers.get(stepUp)
