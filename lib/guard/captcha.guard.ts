@@ -230,7 +230,7 @@ export class CaptchaGuard implements CanActivate {
     requirement: RequireCaptchaOptions,
     context: ExecutionContext,
   ): CaptchaProviderName | undefined {
-    const stepUp = this.stepUps.providerFor(requirement, this.routeProviders(requirement));
+    const stepUp = this.stepUps.providerFor(requirement, () => this.routeProviders(requirement));
     return stepUp !== undefined && statedProviderOf(request, context) === stepUp
       ? stepUp
       : undefined;
@@ -284,7 +284,7 @@ export class CaptchaGuard implements CanActivate {
     requirement: RequireCaptchaOptions,
     captchaContext: CaptchaContext,
   ): Promise<ChallengeOutcome> {
-    const provider = this.stepUps.providerFor(requirement, this.routeProviders(requirement));
+    const provider = this.stepUps.providerFor(requirement, () => this.routeProviders(requirement));
     if (provider === undefined || !outcome.refusal) return outcome;
     const details = this.challengeDetails(requirement, provider);
     try {

@@ -38,11 +38,11 @@ export class StepUpPolicy {
   /** The interactive provider this route steps up to, if any (never one it accepts already). */
   providerFor(
     requirement: RequireCaptchaOptions,
-    accepted: readonly CaptchaProviderName[],
+    accepted: () => readonly CaptchaProviderName[],
   ): CaptchaProviderName | undefined {
     if (requirement.stepUp === false) return undefined;
     const provider = requirement.stepUp ?? this.options.stepUp?.provider;
-    return provider === undefined || accepted.includes(provider) ? undefined : provider;
+    return provider === undefined || accepted().includes(provider) ? undefined : provider;
   }
 
   /**

@@ -1,9 +1,10 @@
 import { Controller, HttpCode, INestApplication, Post } from '@nestjs/common';
 import request from 'supertest';
-import { RequireCaptcha, type CaptchaModuleOptions } from 'nestjs-captcha';
+import { RequireCaptcha, type AltchaChallenge, type CaptchaModuleOptions } from 'nestjs-captcha';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
 import { ADAPTERS, createCaptchaApp } from '../support/create-app';
 import { RedisServer } from '../support/redis-server';
+import { FAST_ALTCHA, solveAltcha } from '../support/solve-altcha';
 
 @Controller()
 class StepUpController {
@@ -26,6 +27,32 @@ class StepUpController {
   @RequireCaptcha({ action: 'plain', minScore: 0.5, stepUp: false })
   plain() {
     return { ok: true };
+  }
+}
+
+@Controller()
+class PerRouteController {
+  @Post('comment')
+  @HttpCode(200)
+  @RequireCaptcha({ action: 'comment', minScore: 0.5, stepUp: 'altcha' })
+  comment() {
+    return { ok: true };
+  }
+
+  @Post('search')
+  @HttpCode(200)
+  @RequireCaptcha({ action: 'search', minScore: 0.5 })
+  search() {
+    return { ok: true };
+  }
+}
+
+@Controller()
+class UnregisteredStepUpController {
+  @Post('miswired')
+  @RequireCaptcha({ action: 'miswired', minScore: 0.5, stepUp: 'turnstile' })
+  miswired() {
+    return {};
   }
 }
 
@@ -190,6 +217,81 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         details: { provider: 'recaptcha', action: 'signup' },
       });
       expect(res.body.details.step_up).toBeUndefined();
+    });
+  });
+});
+
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe('step-up declared per route', () => {
+    let fake: FakeCaptchaServer;
+    let app: INestApplication;
+    const http = () => request(app.getHttpServer());
+    const recaptcha = (): CaptchaModuleOptions => ({
+      provider: 'recaptcha',
+      siteKey: FakeCaptchaServer.siteKeys.recaptcha,
+      secretKey: FakeCaptchaServer.secrets.recaptcha,
+      verifyUrl: fake.verifyUrl('recaptcha'),
+      trustProxy: 'loopback',
+    });
+
+    beforeAll(async () => {
+      fake = await FakeCaptchaServer.start();
+      app = await createCaptchaApp(
+        { ...recaptcha(), providers: [{ provider: 'altcha' }], altcha: FAST_ALTCHA },
+        [PerRouteController],
+        adapter,
+      );
+    });
+    afterAll(async () => {
+      await app.close();
+      await fake.close();
+    });
+
+    it('steps up to the route’s ALTCHA: its challenge URL, solved, then accepted once', async () => {
+      const ip = '198.51.100.40';
+      const low = fake.issueToken({ provider: 'recaptcha', action: 'comment', score: 0.2 });
+      const res = await http()
+        .post('/comment')
+        .set('x-forwarded-for', ip)
+        .send({ captchaToken: low })
+        .expect(403);
+      expect(res.body).toMatchObject({
+        error: 'captcha_required',
+        details: {
+          provider: 'altcha',
+          site_key: null,
+          challenge_url: '/captcha/challenge?action=comment',
+          action: 'comment',
+          step_up: true,
+          reason: 'score_too_low',
+        },
+      });
+      const challenge = await http().get(res.body.details.challenge_url).expect(200);
+      const payload = await solveAltcha(challenge.body as AltchaChallenge);
+      const answer = () =>
+        http()
+          .post('/comment')
+          .set('x-forwarded-for', ip)
+          .send({ captcha: { provider: 'altcha', token: payload } });
+      await answer().expect(200);
+      expect((await answer().expect(403)).body.details.code).toBe('step_up_not_granted');
+    });
+
+    it('keeps captcha_invalid score_too_low on a route without stepUp when the module has no default', async () => {
+      const low = fake.issueToken({ provider: 'recaptcha', action: 'search', score: 0.2 });
+      const res = await http().post('/search').send({ captchaToken: low }).expect(403);
+      expect(res.body).toMatchObject({
+        error: 'captcha_invalid',
+        details: { reason: 'score_too_low', provider: 'recaptcha' },
+      });
+    });
+
+    it('stops start-up when a route steps up to a provider that is not registered', async () => {
+      await expect(
+        createCaptchaApp(recaptcha(), [UnregisteredStepUpController], adapter),
+      ).rejects.toThrow(
+        'miswired: @RequireCaptcha({ stepUp }) names turnstile, which is not registered (stepUp, providers or fallback)',
+      );
     });
   });
 });
