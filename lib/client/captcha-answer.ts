@@ -51,6 +51,7 @@ export function toChallenge(
         ? new URL(details.challenge_url, requestUrl).href
         : null,
     reason: typeof details.reason === 'string' ? details.reason : null,
+    stepUp: details.step_up === true,
     message: typeof body.message === 'string' ? body.message : '',
     status,
     attempt,

@@ -13,8 +13,13 @@ export interface CaptchaChallenge {
   action: string | null;
   /** ALTCHA: where the widget fetches its challenge, resolved against the request's URL. */
   challengeUrl: string | null;
-  /** `captcha_invalid`: why the previous token failed; `null` for `captcha_required`. */
+  /**
+   * `captcha_invalid`: why the previous token failed; a step-up's `captcha_required`:
+   * `score_too_low`; otherwise `null`.
+   */
   reason: string | null;
+  /** A step-up: the invisible check scored low, this interactive widget is asked once. */
+  stepUp: boolean;
   /** The API's localized, user-safe message. */
   message: string;
   /** The HTTP status of the answer (403). */

@@ -13,7 +13,9 @@ const CHALLENGE_CODES: readonly string[] = CAPTCHA_CHALLENGE_CODES;
  * the answer names, waits for its token and sends the request again with
  * `captcha: { provider, token }` merged into the JSON body (other bodies: headers
  * `x-captcha-token` and `x-captcha-provider`). A fresh token per retry, never one sent before;
- * at most `maxAttempts` tokens, then the last answer is returned.
+ * at most `maxAttempts` tokens, then the last answer is returned. A step-up (`captcha_required`
+ * with `details.step_up` after a low score) renders the interactive widget it names and retries
+ * once, on top of `maxAttempts`; its retry's answer is returned whatever it is, never looped on.
  *
  * Resolves with the final `Response`, as `fetch` would (its body unread): a success, the app's
  * own error (a 401), `captcha_unavailable`, or the last CAPTCHA answer. Rejects with
@@ -55,13 +57,23 @@ export async function captchaFetch(
   if (typeof earlier === 'string') used.add(earlier);
 
   let response = await send(input, init);
+  let steppedUp = false;
   for (let attempt = 1; ; attempt++) {
     const answer = await readCaptchaError(response);
     if (!answer || !CHALLENGE_CODES.includes(answer.error)) return response;
-    if (attempt > maxAttempts) return response;
+    // The step-up's one retry has been answered: whatever it says, never loop back.
+    if (steppedUp) return response;
+    steppedUp = answer.error === 'captcha_required' && answer.details.step_up === true;
+    // A step-up gets its one retry on top of `maxAttempts` (unless CAPTCHAs are off: 0).
+    if (attempt > maxAttempts && !(steppedUp && maxAttempts > 0)) return response;
     const challenge = toChallenge(answer, response.status, attempt, requestUrl);
     options.onChallenge?.(challenge);
-    const token = await solveChallenge(challenge, used, options, signal);
+    // A step-up to reCAPTCHA is its v2 checkbox, whatever the page's usual mode.
+    const solveWith: CaptchaFetchOptions =
+      steppedUp && challenge.provider === 'recaptcha'
+        ? { ...options, recaptchaMode: 'checkbox' }
+        : options;
+    const token = await solveChallenge(challenge, used, solveWith, signal);
     used.add(token);
     options.onSolved?.(challenge);
     const retryBody = options.retryBody ? await options.retryBody(challenge) : body;
