@@ -87,7 +87,12 @@ export class CaptchaGuard implements CanActivate {
     );
     this.outages = new ProviderOutagePolicy(options, breakers, this.routeProviderRules);
     this.recorder = new ChallengeRecorder(decisions, metrics, audit);
-    this.stepUps = new StepUpPolicy(options);
+    this.stepUps = new StepUpPolicy(options, {
+      accepted: (requirement) => this.routeProviders(requirement),
+      challenged: (requirement) => this.challengeProvider(requirement),
+      details: (requirement, provider) => this.challengeDetails(requirement, provider),
+      onStoreFailure: (error) => this.onStoreFailure(error, 'claim'),
+    });
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -173,35 +178,33 @@ export class CaptchaGuard implements CanActivate {
       clientIp: captchaContext.clientIp ?? null,
       clientIpSource: captchaContext.clientIpSource,
     };
-    let outcome: ChallengeOutcome;
-    // A token stated for the route's step-up provider: verified only against a grant.
+    let outcome: ChallengeOutcome | undefined;
+    // A token stated for the route's step-up provider: verified only by spending a grant.
     const stepUp =
       provider === undefined && token !== undefined
-        ? this.stepUpAnswered(request, requirement, context)
+        ? this.stepUps.stated(requirement, () => statedProviderOf(request, context))
         : undefined;
-    if (stepUp !== undefined) {
-      outcome = await this.answerStepUp(
-        context,
-        token,
-        requirement,
-        captchaContext,
-        stepUp,
-        decision,
-      );
-    } else if (token === undefined || provider === undefined) {
+    if (stepUp !== undefined)
+      outcome = await this.stepUps.admit(captchaContext, requirement, stepUp);
+    const verifying = provider ?? stepUp;
+    if (outcome) {
+      // No grant to spend: refused before any provider call.
+    } else if (token === undefined || verifying === undefined) {
       outcome = this.demandToken(requirement, token === undefined);
     } else {
       try {
+        const { clientIp } = captchaContext;
+        const interactive = stepUp !== undefined;
         // GraphQL: one verification serves a protected field at every list index of one
         // operation (`posts { privateNote }`); aliases and batched operations each need their own.
         const verification = await (context.getType<string>() === 'graphql'
-          ? verifyOncePerOperation(context.getArgByIndex(3), provider, token, () =>
-              this.verify(token, requirement, captchaContext.clientIp, provider, decision),
+          ? verifyOncePerOperation(context.getArgByIndex(3), verifying, token, () =>
+              this.verify(token, requirement, clientIp, verifying, decision, interactive),
             )
-          : this.verify(token, requirement, captchaContext.clientIp, provider, decision));
-        outcome = this.judge(context, verification, requirement, captchaContext, provider);
+          : this.verify(token, requirement, clientIp, verifying, decision, interactive));
+        outcome = this.judge(context, verification, requirement, captchaContext, verifying);
         if (verification.reason === 'score_too_low') {
-          outcome = await this.stepUpAfterLowScore(outcome, requirement, captchaContext);
+          outcome = await this.stepUps.afterLowScore(outcome, requirement, captchaContext);
         }
       } catch (error) {
         // The outage policy's refusal is recorded like any decision; anything else propagates.
@@ -222,80 +225,6 @@ export class CaptchaGuard implements CanActivate {
       verdict: { provider, outcome: missing ? 'missing' : 'provider_not_accepted' },
       refusal: new CaptchaRequiredException(this.challengeDetails(requirement, provider)),
     };
-  }
-
-  /** The step-up provider a client stated for its token, if the route steps up to it. */
-  private stepUpAnswered(
-    request: unknown,
-    requirement: RequireCaptchaOptions,
-    context: ExecutionContext,
-  ): CaptchaProviderName | undefined {
-    const stepUp = this.stepUps.providerFor(requirement, () => this.routeProviders(requirement));
-    return stepUp !== undefined && statedProviderOf(request, context) === stepUp
-      ? stepUp
-      : undefined;
-  }
-
-  /**
-   * The interactive token of a step-up: a grant for this client and action is spent first (no
-   * grant, no provider call), then the token is verified with no score threshold.
-   */
-  private async answerStepUp(
-    context: ExecutionContext,
-    token: unknown,
-    requirement: RequireCaptchaOptions,
-    captchaContext: CaptchaContext,
-    provider: CaptchaProviderName,
-    decision: CaptchaDecisionBase,
-  ): Promise<ChallengeOutcome> {
-    let granted = false;
-    try {
-      granted = await this.stepUps.spend(captchaContext, requirement, provider);
-    } catch (error) {
-      if (!(error instanceof CaptchaStoreError)) throw error;
-      // Either policy refuses: without the store, no grant can be confirmed.
-      this.onStoreFailure(error, 'claim');
-    }
-    if (!granted) {
-      const details = this.challengeDetails(requirement, this.challengeProvider(requirement));
-      return {
-        verdict: { provider, outcome: 'step_up_not_granted' },
-        refusal: this.stepUps.notGranted(details),
-      };
-    }
-    const verification = await this.verifier
-      .verify(token, {
-        action: requirement.action,
-        remoteIp: captchaContext.clientIp,
-        provider,
-        interactive: true,
-      })
-      .catch((error: unknown) => {
-        if (error instanceof CaptchaStoreError) this.onStoreFailure(error, 'claim');
-        if (!(error instanceof CaptchaUnavailableError)) throw error;
-        return this.onProviderUnavailable(error, requirement, decision);
-      });
-    return this.judge(context, verification, requirement, captchaContext, provider);
-  }
-
-  /** A low score on a route with a step-up provider: the interactive challenge, granted. */
-  private async stepUpAfterLowScore(
-    outcome: ChallengeOutcome,
-    requirement: RequireCaptchaOptions,
-    captchaContext: CaptchaContext,
-  ): Promise<ChallengeOutcome> {
-    const provider = this.stepUps.providerFor(requirement, () => this.routeProviders(requirement));
-    if (provider === undefined || !outcome.refusal) return outcome;
-    const details = this.challengeDetails(requirement, provider);
-    try {
-      const refusal = await this.stepUps.grant(captchaContext, requirement, provider, details);
-      return refusal ? { ...outcome, refusal } : outcome;
-    } catch (error) {
-      if (!(error instanceof CaptchaStoreError)) throw error;
-      // Open: without a grant the step-up could not be answered; the low score stands.
-      this.onStoreFailure(error, 'claim');
-      return outcome;
-    }
   }
 
   /** Judges the verification (the provider's reply, or the outage policy's fail-open). */
@@ -379,6 +308,8 @@ export class CaptchaGuard implements CanActivate {
     remoteIp: string | undefined,
     provider: CaptchaProviderName,
     decision: CaptchaDecisionBase,
+    /** The interactive token of a step-up: no score threshold applies. */
+    interactive = false,
   ): Promise<CaptchaVerification> {
     // One promise layer (no `async`): the verifier's own, with the outage policy on rejection.
     return this.verifier
@@ -386,6 +317,7 @@ export class CaptchaGuard implements CanActivate {
         action: requirement.action,
         remoteIp,
         minScore: requirement.minScore,
+        interactive,
         provider,
         // Degraded replies only where the route's outage policy lets unverified requests through.
         allowDegraded: this.failureMode(requirement) === 'open',

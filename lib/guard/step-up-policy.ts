@@ -8,11 +8,28 @@ import {
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { RequireCaptchaOptions } from '../decorators/captcha-requirement';
 import { CaptchaInvalidException, CaptchaRequiredException } from '../errors/captcha.exception';
+import { CaptchaStoreError } from '../stores/captcha-store.error';
+import type { ChallengeOutcome } from './challenge-outcome';
 import { hashStoreKey } from '../stores/hash-store-key';
 import {
   CLOCK_SKEW_ALLOWANCE_SECONDS,
   PROVIDER_TOKEN_LIFETIME_SECONDS,
 } from '../verification/token-lifetime';
+
+/** What the step-up policy asks of the guard: its (overridable) steps. @internal */
+export interface StepUpGuardSteps {
+  /** The providers the route accepts (its step-up is never one of them). */
+  accepted(requirement: RequireCaptchaOptions): readonly CaptchaProviderName[];
+  /** The provider the route's challenge names (a refusal sends the client back to it). */
+  challenged(requirement: RequireCaptchaOptions): CaptchaProviderName;
+  /** What a challenge for `provider` tells the client. */
+  details(
+    requirement: RequireCaptchaOptions,
+    provider: CaptchaProviderName,
+  ): CaptchaChallengeDetails;
+  /** The store-failure policy: throws the 503 under `closed`, else logs and returns. */
+  onStoreFailure(error: CaptchaStoreError): void;
+}
 
 /** How long a grant waits when the step-up provider documents no token lifetime. */
 const DEFAULT_GRANT_SECONDS = 300;
@@ -33,23 +50,85 @@ const DEFAULT_GRANT_SECONDS = 300;
  * @internal
  */
 export class StepUpPolicy {
-  constructor(private readonly options: ResolvedCaptchaOptions) {}
+  constructor(
+    private readonly options: ResolvedCaptchaOptions,
+    private readonly guard: StepUpGuardSteps,
+  ) {}
 
   /** The interactive provider this route steps up to, if any (never one it accepts already). */
-  providerFor(
-    requirement: RequireCaptchaOptions,
-    accepted: () => readonly CaptchaProviderName[],
-  ): CaptchaProviderName | undefined {
+  providerFor(requirement: RequireCaptchaOptions): CaptchaProviderName | undefined {
     if (requirement.stepUp === false) return undefined;
     const provider = requirement.stepUp ?? this.options.stepUp?.provider;
-    return provider === undefined || accepted().includes(provider) ? undefined : provider;
+    return provider === undefined || this.guard.accepted(requirement).includes(provider)
+      ? undefined
+      : provider;
+  }
+
+  /** The route's step-up provider when the client stated it for its token, else `undefined`. */
+  stated(
+    requirement: RequireCaptchaOptions,
+    statedProvider: () => CaptchaProviderName | undefined,
+  ): CaptchaProviderName | undefined {
+    const provider = this.providerFor(requirement);
+    return provider !== undefined && statedProvider() === provider ? provider : undefined;
+  }
+
+  /**
+   * Spends a grant for a token stated for the step-up provider: `undefined` when one was spent
+   * (the token is verified next), else the refusal, before any provider call. The store failing
+   * refuses under either store policy (after the guard's store-failure step): no grant can be
+   * confirmed without it.
+   */
+  async admit(
+    context: CaptchaContext,
+    requirement: RequireCaptchaOptions,
+    provider: CaptchaProviderName,
+  ): Promise<ChallengeOutcome | undefined> {
+    let granted = false;
+    try {
+      granted = await this.spend(context, requirement, provider);
+    } catch (error) {
+      if (!(error instanceof CaptchaStoreError)) throw error;
+      this.guard.onStoreFailure(error);
+    }
+    if (granted) return undefined;
+    const details = this.guard.details(requirement, this.guard.challenged(requirement));
+    const refusal = new CaptchaInvalidException({
+      reason: 'invalid',
+      ...details,
+      code: STEP_UP_NOT_GRANTED,
+    });
+    return { verdict: { provider, outcome: STEP_UP_NOT_GRANTED }, refusal };
+  }
+
+  /**
+   * A refused low score: on a route with a step-up provider, the step-up challenge, granted;
+   * otherwise (or without a client network, or with the store failing under policy open) the
+   * refusal as it was.
+   */
+  async afterLowScore(
+    outcome: ChallengeOutcome,
+    requirement: RequireCaptchaOptions,
+    context: CaptchaContext,
+  ): Promise<ChallengeOutcome> {
+    const provider = this.providerFor(requirement);
+    if (provider === undefined || !outcome.refusal) return outcome;
+    try {
+      const details = this.guard.details(requirement, provider);
+      const refusal = await this.grant(context, requirement, provider, details);
+      return refusal ? { ...outcome, refusal } : outcome;
+    } catch (error) {
+      if (!(error instanceof CaptchaStoreError)) throw error;
+      this.guard.onStoreFailure(error);
+      return outcome;
+    }
   }
 
   /**
    * Records a grant for this client and action and answers the step-up challenge; `undefined`
    * when the client's network is unknown (no binding, so no step-up: the low score stands).
    */
-  async grant(
+  private async grant(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
     provider: CaptchaProviderName,
@@ -64,7 +143,7 @@ export class StepUpPolicy {
   }
 
   /** Spends one grant of this client and action: `true` once per grant, atomically. */
-  async spend(
+  private async spend(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
     provider: CaptchaProviderName,
@@ -81,15 +160,6 @@ export class StepUpPolicy {
       }
     }
     return false;
-  }
-
-  /** The refusal of a step-up answer without a grant to spend: `invalid`, with its own code. */
-  notGranted(details: CaptchaChallengeDetails): CaptchaInvalidException {
-    return new CaptchaInvalidException({
-      reason: 'invalid',
-      ...details,
-      code: STEP_UP_NOT_GRANTED,
-    });
   }
 
   private grantKey(
