@@ -295,3 +295,70 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     });
   });
 });
+
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe('step-up while the store is down', () => {
+    let fake: FakeCaptchaServer;
+    let redis: RedisServer;
+    const apps: INestApplication[] = [];
+
+    beforeAll(async () => {
+      fake = await FakeCaptchaServer.start();
+      redis = await RedisServer.start();
+    });
+    afterAll(async () => {
+      // Up again, so the apps' clients close cleanly.
+      if (!redis.running) await redis.start();
+      await Promise.all(apps.map((app) => app.close()));
+      await fake.close();
+      await redis.stop();
+    });
+
+    it.each(['closed', 'open'] as const)(
+      'never lets an interactive token through without its grant (storeFailureMode %s)',
+      async (storeFailureMode) => {
+        if (!redis.running) await redis.start();
+        const app = await createCaptchaApp(
+          {
+            provider: 'recaptcha',
+            siteKey: FakeCaptchaServer.siteKeys.recaptcha,
+            secretKey: FakeCaptchaServer.secrets.recaptcha,
+            verifyUrl: fake.verifyUrl('recaptcha'),
+            stepUp: {
+              provider: 'hcaptcha',
+              siteKey: FakeCaptchaServer.siteKeys.hcaptcha,
+              secretKey: FakeCaptchaServer.secrets.hcaptcha,
+              verifyUrl: fake.verifyUrl('hcaptcha'),
+            },
+            store: 'redis',
+            redis: { url: redis.url, keyPrefix: `down-${storeFailureMode}:` },
+            storeFailureMode,
+          },
+          [StepUpController],
+          adapter,
+        );
+        apps.push(app);
+        const low = fake.issueToken({ provider: 'recaptcha', action: 'signup', score: 0.1 });
+        await request(app.getHttpServer()).post('/signup').send({ captchaToken: low }).expect(403);
+        await redis.stop();
+        const calls = fake.requests.length;
+        const res = await request(app.getHttpServer())
+          .post('/signup')
+          .send({
+            captcha: { provider: 'hcaptcha', token: fake.issueToken({ provider: 'hcaptcha' }) },
+          });
+        if (storeFailureMode === 'closed') {
+          expect(res.status).toBe(503);
+          expect(res.body.error).toBe('captcha_unavailable');
+        } else {
+          expect(res.status).toBe(403);
+          expect(res.body.details).toMatchObject({
+            reason: 'invalid',
+            code: 'step_up_not_granted',
+          });
+        }
+        expect(fake.requests.length).toBe(calls);
+      },
+    );
+  });
+});
