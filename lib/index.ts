@@ -24,7 +24,10 @@ export type {
   CaptchaChallengeDetails,
   CaptchaErrorBody,
   CaptchaErrorCode,
+  CaptchaStepUpDetails,
+  CaptchaStepUpProviderName,
 } from './contracts/captcha-error-body';
+export { STEP_UP_NOT_GRANTED } from './contracts/captcha-error-body';
 export * from './errors/captcha.exception';
 export * from './errors/captcha-exception.filter';
 export * from './errors/captcha-unavailable.error';

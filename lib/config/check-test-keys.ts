@@ -16,7 +16,7 @@ interface ConfiguredKey {
 
 const isObject = isPlainObject;
 
-/** Every key of the options: the primary provider's, the fallback provider's and each named provider's. */
+/** Every key of the options: the primary provider's, the fallback's, the step-up's and each named provider's. */
 function configuredKeys(given: Record<string, unknown>): ConfiguredKey[] {
   const keys: ConfiguredKey[] = [
     { path: 'siteKey', kind: 'site key', value: given.siteKey },
@@ -26,6 +26,11 @@ function configuredKeys(given: Record<string, unknown>): ConfiguredKey[] {
     const { siteKey, secretKey } = given.fallback;
     keys.push({ path: 'fallback.siteKey', kind: 'site key', value: siteKey });
     keys.push({ path: 'fallback.secretKey', kind: 'secret', value: secretKey });
+  }
+  if (isObject(given.stepUp)) {
+    const { siteKey, secretKey } = given.stepUp;
+    keys.push({ path: 'stepUp.siteKey', kind: 'site key', value: siteKey });
+    keys.push({ path: 'stepUp.secretKey', kind: 'secret', value: secretKey });
   }
   if (Array.isArray(given.providers)) {
     given.providers.forEach((entry: unknown, i) => {

@@ -12,6 +12,7 @@ export type {
   CaptchaRedisClient,
   CaptchaRedisOptions,
   CaptchaSecret,
+  CaptchaStepUpOptions,
   CaptchaTokenExtractor,
 } from './captcha-module-options.interface';
 export {

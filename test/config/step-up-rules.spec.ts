@@ -1,4 +1,5 @@
 import {
+  optionsError,
   SECRET,
   TURNSTILE,
   TURNSTILE_ENV,
@@ -128,5 +129,22 @@ describe('step-up provider', () => {
     expect(resolveCaptchaOptions({ ...TURNSTILE, stepUp: { provider: 'altcha' } }).stepUp).toEqual({
       provider: 'altcha',
     });
+  });
+
+  it('refuses the public hCaptcha test keys as the step-up provider in production', () => {
+    const error = optionsError(
+      {
+        ...TURNSTILE,
+        stepUp: {
+          provider: 'hcaptcha',
+          siteKey: '10000000-ffff-ffff-ffff-000000000001',
+          secretKey: '0x0000000000000000000000000000000000000000',
+        },
+      },
+      { nodeEnv: 'production' },
+    );
+    expect(error.problems.some((line) => line.startsWith('options.stepUp.siteKey'))).toBe(true);
+    expect(error.problems.some((line) => line.startsWith('options.stepUp.secretKey'))).toBe(true);
+    expect(error.message).not.toContain('0x0000000000000000000000000000000000000000');
   });
 });
