@@ -172,6 +172,14 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       expect(statuses).toEqual([200, 403, 403]);
     });
 
+    it('does not hold the interactive token to the score threshold that sent the client there', async () => {
+      const ip = nextIp();
+      await invisible(ip, '/signup', 'signup', 0.1).expect(403);
+      // hCaptcha Enterprise replies carry a score of their own; the widget was the proof.
+      const scored = fake.issueToken({ provider: 'hcaptcha', score: 0 });
+      await interactive(ip, '/signup', scored).expect(200);
+    });
+
     it('passes a score above the threshold without a step-up', async () => {
       const ip = nextIp();
       const res = await invisible(ip, '/signup', 'signup', 0.9).expect(200);
@@ -300,16 +308,12 @@ describe.each(ADAPTERS)('%s', (adapter) => {
   describe('step-up while the store is down', () => {
     let fake: FakeCaptchaServer;
     let redis: RedisServer;
-    const apps: INestApplication[] = [];
 
     beforeAll(async () => {
       fake = await FakeCaptchaServer.start();
       redis = await RedisServer.start();
     });
     afterAll(async () => {
-      // Up again, so the apps' clients close cleanly.
-      if (!redis.running) await redis.start();
-      await Promise.all(apps.map((app) => app.close()));
       await fake.close();
       await redis.stop();
     });
@@ -317,7 +321,6 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     it.each(['closed', 'open'] as const)(
       'never lets an interactive token through without its grant (storeFailureMode %s)',
       async (storeFailureMode) => {
-        if (!redis.running) await redis.start();
         const app = await createCaptchaApp(
           {
             provider: 'recaptcha',
@@ -337,27 +340,35 @@ describe.each(ADAPTERS)('%s', (adapter) => {
           [StepUpController],
           adapter,
         );
-        apps.push(app);
-        const low = fake.issueToken({ provider: 'recaptcha', action: 'signup', score: 0.1 });
-        await request(app.getHttpServer()).post('/signup').send({ captchaToken: low }).expect(403);
-        await redis.stop();
-        const calls = fake.requests.length;
-        const res = await request(app.getHttpServer())
-          .post('/signup')
-          .send({
-            captcha: { provider: 'hcaptcha', token: fake.issueToken({ provider: 'hcaptcha' }) },
-          });
-        if (storeFailureMode === 'closed') {
-          expect(res.status).toBe(503);
-          expect(res.body.error).toBe('captcha_unavailable');
-        } else {
-          expect(res.status).toBe(403);
-          expect(res.body.details).toMatchObject({
-            reason: 'invalid',
-            code: 'step_up_not_granted',
-          });
+        try {
+          const low = fake.issueToken({ provider: 'recaptcha', action: 'signup', score: 0.1 });
+          await request(app.getHttpServer())
+            .post('/signup')
+            .send({ captchaToken: low })
+            .expect(403);
+          await redis.stop();
+          const calls = fake.requests.length;
+          const res = await request(app.getHttpServer())
+            .post('/signup')
+            .send({
+              captcha: { provider: 'hcaptcha', token: fake.issueToken({ provider: 'hcaptcha' }) },
+            });
+          if (storeFailureMode === 'closed') {
+            expect(res.status).toBe(503);
+            expect(res.body.error).toBe('captcha_unavailable');
+          } else {
+            expect(res.status).toBe(403);
+            expect(res.body.details).toMatchObject({
+              reason: 'invalid',
+              code: 'step_up_not_granted',
+            });
+          }
+          expect(fake.requests.length).toBe(calls);
+        } finally {
+          // Up again, so the app's client closes cleanly.
+          await redis.start();
+          await app.close();
         }
-        expect(fake.requests.length).toBe(calls);
       },
     );
   });
