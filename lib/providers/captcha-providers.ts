@@ -4,7 +4,8 @@ import type { CaptchaProvider } from './captcha-provider.interface';
 
 /**
  * The providers this module verifies with: the primary one, optionally a fallback, and any
- * others registered with `providers` (routes pick them with `@RequireCaptcha({ provider })`).
+ * others registered with `providers` (routes pick them with `@RequireCaptcha({ provider })`) or
+ * `stepUp` (the interactive step-up after a low score).
  *
  * @internal
  */

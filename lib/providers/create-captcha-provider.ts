@@ -83,7 +83,8 @@ export function createStepUpProvider(
 }
 
 /**
- * The extra providers of `providers`, each with its own keys and URL.
+ * The extra providers of `providers` and the step-up provider of `stepUp`, each with its own keys
+ * and URL.
  *
  * @internal
  */
