@@ -178,17 +178,20 @@ export class CaptchaGuard implements CanActivate {
       clientIp: captchaContext.clientIp ?? null,
       clientIpSource: captchaContext.clientIpSource,
     };
-    let outcome: ChallengeOutcome | undefined;
     // A token stated for the route's step-up provider: verified only by spending a grant.
     const stepUp =
       provider === undefined && token !== undefined
         ? this.stepUps.stated(requirement, () => statedProviderOf(request, context))
         : undefined;
-    if (stepUp !== undefined)
-      outcome = await this.stepUps.admit(captchaContext, requirement, stepUp);
+    // No grant to spend: refused before any provider call.
+    const notGranted =
+      stepUp === undefined
+        ? undefined
+        : await this.stepUps.admit(captchaContext, requirement, stepUp);
     const verifying = provider ?? stepUp;
-    if (outcome) {
-      // No grant to spend: refused before any provider call.
+    let outcome: ChallengeOutcome;
+    if (notGranted !== undefined) {
+      outcome = notGranted;
     } else if (token === undefined || verifying === undefined) {
       outcome = this.demandToken(requirement, token === undefined);
     } else {
