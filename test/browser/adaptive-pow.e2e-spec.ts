@@ -142,7 +142,7 @@ describe('adaptive ALTCHA proof of work in Chromium', () => {
     });
     console.log(
       [
-        `| level (failures) | counter range | solve time in Chromium (median of ${SAMPLES}) |`,
+        `| level (failures) | counter range | solve time in Chromium (slower of ${SAMPLES} solves) |`,
         '|---|---|---|',
         ...rows.map(
           ({ level, range, median }) =>
