@@ -3,6 +3,8 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import {
   CaptchaRiskService,
+  CaptchaStoreError,
+  MemoryCaptchaStore,
   CaptchaVerifier,
   RequireCaptcha,
   failedAttempts,
@@ -212,6 +214,54 @@ describe.each(ADAPTERS)('ALTCHA without adaptive (%s)', (adapter) => {
         .set('x-forwarded-for', '198.51.100.10')
         .send({ altcha: payload })
         .expect(201);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** A memory store whose counters can be made to fail, as a Redis outage would. */
+class FlakyCounterStore extends MemoryCaptchaStore {
+  failing = false;
+  override count(key: string): Promise<number> {
+    if (this.failing) return Promise.reject(new CaptchaStoreError('store down'));
+    return super.count(key);
+  }
+}
+
+describe.each(ADAPTERS)('adaptive ALTCHA when the store fails (%s)', (adapter) => {
+  it.each([
+    ['closed', 503],
+    ['open', 200],
+  ] as const)('storeFailureMode %s: the challenge endpoint answers %d', async (mode, status) => {
+    const store = new FlakyCounterStore();
+    const app = await createCaptchaApp(
+      {
+        provider: 'altcha',
+        altcha: { ...FAST_ALTCHA, adaptive: true },
+        store,
+        storeFailureMode: mode,
+        metrics: false,
+      },
+      [AdaptiveController],
+      adapter,
+    );
+    try {
+      const calm = (await request(app.getHttpServer()).get('/captcha/challenge?action=login'))
+        .body as AltchaChallenge;
+      const payload = await solveAltcha(calm);
+      store.failing = true;
+      const answer = await request(app.getHttpServer())
+        .get('/captcha/challenge?action=login')
+        .expect(status);
+      if (mode === 'open')
+        expect(answer.body.parameters.data).toEqual({ action: 'login', level: 0 });
+      else expect(answer.body.error).toBe('captcha_unavailable');
+      // Verification: closed refuses with 503 (never lets the payload through unchecked); open passes.
+      await request(app.getHttpServer())
+        .post('/comment')
+        .send({ altcha: payload })
+        .expect(mode === 'open' ? 201 : 503);
     } finally {
       await app.close();
     }
