@@ -4,12 +4,14 @@ import type { ResolvedAltchaAdaptive } from '../config/resolved-captcha-options'
 import { ipv6Network } from '../http/ip-address-parsing';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
+import { subjectStoreKey } from '../stores/subject-store-key';
 
 const logger = new Logger('CaptchaAltchaDifficulty');
 
 /**
  * Adaptive ALTCHA proof of work (`altcha.adaptive`): a client's risk, its failure count for the
- * action (the counter `failedAttempts` and `CaptchaRiskService` write, per client network), is a
+ * action (the counter `failedAttempts` and `CaptchaRiskService` write, per client network), plus
+ * the challenges it fetched past `challenges.free` in the window when those are counted, is a
  * level; level _n_ multiplies the base `counter` range by `perFailure`^_n_, capped at `maxFactor`.
  * Level 0 is the base range exactly.
  *
@@ -47,27 +49,55 @@ export class AltchaDifficulty {
     return [Math.round(this.base[0] * factor), Math.round(this.base[1] * factor)];
   }
 
-  /** The level a challenge fetched now by `ip` for `action` gets. */
+  /** The level a challenge fetched now by `ip` for `action` gets (the fetch is counted). */
   async levelToIssue(ip: string | undefined, action: string | undefined): Promise<number> {
-    return this.levelOf(await this.failures(ip, action));
+    const subject = this.subjectOf(ip);
+    const [failures, fetches] = await Promise.all([
+      this.failures(subject, action),
+      this.fetches(subject, true),
+    ]);
+    return this.levelOf(failures + fetches);
   }
 
   /** The least level a payload spent now by `ip` for `action` must carry. */
   async levelRequired(ip: string | undefined, action: string | undefined): Promise<number> {
-    return this.levelOf(Math.max(0, (await this.failures(ip, action)) - 1));
+    const subject = this.subjectOf(ip);
+    const [failures, fetches] = await Promise.all([
+      this.failures(subject, action),
+      this.fetches(subject, false),
+    ]);
+    return this.levelOf(Math.max(0, failures - 1) + fetches);
   }
 
-  private levelOf(failures: number): number {
-    return Math.min(this.maxLevel, failures);
+  private levelOf(risk: number): number {
+    return Math.min(this.maxLevel, risk);
   }
 
-  private async failures(ip: string | undefined, action: string | undefined): Promise<number> {
-    // The subject `failedAttempts({ per: 'ip' })` counts: the IPv4 address, or the IPv6 network.
-    const subject =
-      ip === undefined ? '' : ip.includes(':') ? ipv6Network(ip, this.ipv6Prefix) : ip;
+  /** The subject `failedAttempts({ per: 'ip' })` counts: the IPv4 address, or the IPv6 network. */
+  private subjectOf(ip: string | undefined): string {
+    return ip === undefined ? '' : ip.includes(':') ? ipv6Network(ip, this.ipv6Prefix) : ip;
+  }
+
+  private failures(subject: string, action: string | undefined): Promise<number> {
     const key = failureCounterKey(this.policy.counter ?? action ?? 'default', subject);
+    return this.read(() => this.store.count(key));
+  }
+
+  /** Challenges fetched past the free ones in the window (`challenges`; 0 when not counted). */
+  private async fetches(subject: string, fetching: boolean): Promise<number> {
+    const challenges = this.policy.challenges;
+    if (challenges === undefined) return 0;
+    const key = subjectStoreKey('altcha-challenges', subject);
+    const count = await this.read(() =>
+      fetching ? this.store.increment(key, challenges.windowMs) : this.store.count(key),
+    );
+    return Math.max(0, count - challenges.free);
+  }
+
+  /** A count, under the store failure policy. */
+  private async read(count: () => Promise<number>): Promise<number> {
     try {
-      return await this.store.count(key);
+      return await count();
     } catch (error) {
       if (!(error instanceof CaptchaStoreError) || this.storeFailureMode === 'closed') throw error;
       logger.warn({

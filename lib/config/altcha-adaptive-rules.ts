@@ -1,3 +1,4 @@
+import { parseDuration } from '../conditions/duration';
 import { isPlainObject } from './config-problem';
 import type { RuleContext } from './rule-context';
 
@@ -16,16 +17,16 @@ export function checkAltchaAdaptive(value: unknown, counter: unknown, ctx: RuleC
       'altcha.adaptive',
       value,
       'is not a boolean or an object',
-      'true, false, or { perFailure?, maxFactor?, counter? }',
+      'true, false, or { perFailure?, maxFactor?, counter?, challenges? }',
     );
   }
-  const { perFailure, maxFactor, counter: name, ...rest } = value;
+  const { perFailure, maxFactor, counter: name, challenges, ...rest } = value;
   for (const key of Object.keys(rest)) {
     ctx.report(
       `altcha.adaptive.${key}`,
       rest[key],
       'is not an option',
-      'perFailure, maxFactor, counter',
+      'perFailure, maxFactor, counter, challenges',
     );
   }
   if (
@@ -73,4 +74,27 @@ export function checkAltchaAdaptive(value: unknown, counter: unknown, ctx: RuleC
       '1 to 100 printable ASCII characters without spaces',
     );
   }
+  if (challenges !== undefined) checkChallenges(challenges, ctx);
+}
+
+function checkChallenges(challenges: unknown, ctx: RuleContext): void {
+  const accepted =
+    "{ free, window }: free a whole number 0 to 100000, window a duration (ms or e.g. '10m')";
+  if (!isPlainObject(challenges)) {
+    return ctx.report('altcha.adaptive.challenges', challenges, 'is not an object', accepted);
+  }
+  const { free, window } = challenges;
+  if (!(typeof free === 'number' && Number.isSafeInteger(free) && free >= 0 && free <= 100_000)) {
+    ctx.report('altcha.adaptive.challenges.free', free, 'is not a count', accepted);
+  }
+  let duration = false;
+  try {
+    duration =
+      (typeof window === 'number' || typeof window === 'string') &&
+      parseDuration(window as never) > 0;
+  } catch {
+    duration = false;
+  }
+  if (!duration)
+    ctx.report('altcha.adaptive.challenges.window', window, 'is not a duration', accepted);
 }

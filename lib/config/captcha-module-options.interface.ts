@@ -45,6 +45,11 @@ export interface AltchaAdaptiveOptions {
   maxFactor?: number;
   /** The failure counter read (per client IP). Default: the challenge's action, as `failedAttempts` names it. */
   counter?: string;
+  /**
+   * Challenge requests count too: past `free` challenges fetched by one client (IP) within
+   * `window`, each one adds a level, like a failure. Default: not counted.
+   */
+  challenges?: { free: number; window: number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}` };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { parseDuration } from '../conditions/duration';
 import { splitList } from './captcha-config-rules';
 import { isPlainObject, problemLine } from './config-problem';
 import { CaptchaConfigError } from './captcha-config.error';
@@ -44,6 +45,12 @@ function resolveAdaptive(adaptive: true | AltchaAdaptiveOptions): ResolvedAltcha
     perFailure: given.perFailure ?? 2,
     maxFactor: given.maxFactor ?? 64,
     ...(given.counter !== undefined && { counter: given.counter }),
+    ...(given.challenges !== undefined && {
+      challenges: {
+        free: given.challenges.free,
+        windowMs: parseDuration(given.challenges.window),
+      },
+    }),
   };
 }
 

@@ -52,4 +52,6 @@ export interface ResolvedAltchaAdaptive {
   perFailure: number;
   maxFactor: number;
   counter?: string;
+  /** Challenge requests per client beyond `free` within `windowMs` each add a level. */
+  challenges?: { free: number; windowMs: number };
 }

@@ -267,3 +267,51 @@ describe.each(ADAPTERS)('adaptive ALTCHA when the store fails (%s)', (adapter) =
     }
   });
 });
+
+describe.each(ADAPTERS)('adaptive ALTCHA counting challenge requests (%s)', (adapter) => {
+  it('raises the level past the free challenges, per client, and refuses the cheap ones then', async () => {
+    const app = await createCaptchaApp(
+      {
+        provider: 'altcha',
+        altcha: {
+          ...FAST_ALTCHA,
+          adaptive: { perFailure: 4, challenges: { free: 2, window: '1m' } },
+        },
+        trustProxy: 'loopback',
+        metrics: false,
+      },
+      [AdaptiveController],
+      adapter,
+    );
+    const levelFor = async (ip: string) =>
+      (
+        (
+          await request(app.getHttpServer())
+            .get('/captcha/challenge?action=login')
+            .set('x-forwarded-for', ip)
+            .expect(200)
+        ).body as AltchaChallenge
+      ).parameters.data?.level;
+    try {
+      const ip = '198.51.100.20';
+      const first = (
+        await request(app.getHttpServer())
+          .get('/captcha/challenge?action=login')
+          .set('x-forwarded-for', ip)
+          .expect(200)
+      ).body as AltchaChallenge;
+      expect(first.parameters.data?.level).toBe(0);
+      expect(await levelFor(ip)).toBe(0);
+      expect(await levelFor(ip)).toBe(1);
+      expect(await levelFor(ip)).toBe(2);
+      expect(await levelFor('198.51.100.21')).toBe(0);
+      // The first (cheap) challenge, spent after the client fetched many: too low now.
+      const verdict = await app
+        .get(CaptchaVerifier)
+        .verify(await solveAltcha(first), { action: 'login', remoteIp: ip });
+      expect(verdict.errorCodes).toEqual(['difficulty-too-low']);
+    } finally {
+      await app.close();
+    }
+  });
+});

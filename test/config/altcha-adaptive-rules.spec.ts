@@ -8,7 +8,7 @@ describe('ALTCHA adaptive proof of work', () => {
     [
       'adaptive that is neither a boolean nor an object',
       { altcha: { hmacKey: HMAC_KEY, adaptive: 'yes' } },
-      'options.altcha.adaptive: "yes" is not a boolean or an object; accepted: true, false, or { perFailure?, maxFactor?, counter? }',
+      'options.altcha.adaptive: "yes" is not a boolean or an object; accepted: true, false, or { perFailure?, maxFactor?, counter?, challenges? }',
     ],
     [
       'a factor of 1 per failure (no growth)',
@@ -28,12 +28,24 @@ describe('ALTCHA adaptive proof of work', () => {
     [
       'a misspelt option',
       { altcha: { hmacKey: HMAC_KEY, adaptive: { perfailure: 2 } } },
-      'options.altcha.adaptive.perfailure: 2 is not an option; accepted: perFailure, maxFactor, counter',
+      'options.altcha.adaptive.perfailure: 2 is not an option; accepted: perFailure, maxFactor, counter, challenges',
     ],
     [
       'a counter name with spaces',
       { altcha: { hmacKey: HMAC_KEY, adaptive: { counter: 'sign in' } } },
       'options.altcha.adaptive.counter: "sign in" is not a counter name; accepted: 1 to 100 printable ASCII characters without spaces',
+    ],
+    [
+      'a negative number of free challenges',
+      { altcha: { hmacKey: HMAC_KEY, adaptive: { challenges: { free: -1, window: '1m' } } } },
+      "options.altcha.adaptive.challenges.free: -1 is not a count; accepted: { free, window }: free a whole number 0 to 100000, window a duration (ms or e.g. '10m')",
+    ],
+    [
+      'a challenge window that is no duration',
+      {
+        altcha: { hmacKey: HMAC_KEY, adaptive: { challenges: { free: 5, window: '10 minutes' } } },
+      },
+      'options.altcha.adaptive.challenges.window: "10 minutes" is not a duration; accepted: { free, window }: free a whole number 0 to 100000, window a duration (ms or e.g. \'10m\')',
     ],
   ]);
 
@@ -55,5 +67,10 @@ describe('ALTCHA adaptive proof of work', () => {
         altcha: { hmacKey: HMAC_KEY, adaptive: { perFailure: 3, maxFactor: 100, counter: 'auth' } },
       }).altcha.adaptive,
     ).toEqual({ perFailure: 3, maxFactor: 100, counter: 'auth' });
+    expect(
+      resolveCaptchaOptions({
+        altcha: { hmacKey: HMAC_KEY, adaptive: { challenges: { free: 10, window: '10m' } } },
+      }).altcha.adaptive,
+    ).toEqual({ perFailure: 2, maxFactor: 64, challenges: { free: 10, windowMs: 600_000 } });
   });
 });
