@@ -1,6 +1,9 @@
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CaptchaRouteScan } from '../guard/captcha-route-scan';
+import { ClientIpResolver } from '../http/client-ip-resolver';
 import { sendNoStoreJson } from '../http/send-no-store-json';
+import { CaptchaMetrics } from '../observability/captcha-metrics';
 import { ALTCHA_ACTION } from '../providers/altcha.provider';
 import { CaptchaProviders } from '../providers/captcha-providers';
 
@@ -11,13 +14,25 @@ import { CaptchaProviders } from '../providers/captcha-providers';
  * answers 400. A middleware on the raw Node response, so the path can come from options and it
  * works on Express and Fastify.
  *
+ * With `altcha.adaptive`, the challenge's work grows with the asking client's failures for the
+ * action (its IP as `trustProxy` resolves it); the level is signed into the challenge. Every
+ * issued counter is observed in `captcha_pow_cost{action}` (an action no route declares is
+ * labelled `other`, so a client cannot grow the label set).
+ *
  * @internal
  */
 @Injectable()
 export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
   private readonly logger = new Logger('CaptchaAltchaChallenge');
 
-  constructor(private readonly providers: CaptchaProviders) {}
+  private actions: ReadonlySet<string> | undefined;
+
+  constructor(
+    private readonly providers: CaptchaProviders,
+    private readonly clientIp: ClientIpResolver,
+    private readonly metrics: CaptchaMetrics,
+    private readonly routes: CaptchaRouteScan,
+  ) {}
 
   async use(request: IncomingMessage, response: ServerResponse, next: () => void): Promise<void> {
     const altcha = this.providers.altcha;
@@ -33,7 +48,12 @@ export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage
       return;
     }
     try {
-      const challenge = await altcha.createChallenge(action ?? undefined);
+      const wanted = action ?? undefined;
+      const level = altcha.difficulty
+        ? await altcha.difficulty.levelToIssue(this.clientIp.resolve(request).ip, wanted)
+        : 0;
+      const { challenge, counter } = await altcha.issueChallenge(wanted, level);
+      this.metrics.powCost(this.metricAction(wanted), counter);
       sendNoStoreJson(response, 200, challenge);
     } catch (error) {
       this.logger.error({ event: 'captcha.challenge_failed', cause: (error as Error).message });
@@ -43,5 +63,18 @@ export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage
         message: 'Verification is temporarily unavailable.',
       });
     }
+  }
+
+  /** The `action` label: `none`, an action some route declares, or `other`. */
+  private metricAction(action: string | undefined): string {
+    if (action === undefined) return 'none';
+    this.actions ??= new Set(
+      this.routes
+        .all()
+        .flatMap((type) => [type.requirement, ...type.handlers.map((h) => h.own)])
+        .map((requirement) => requirement?.action)
+        .filter((name): name is string => typeof name === 'string'),
+    );
+    return this.actions.has(action) ? action : 'other';
   }
 }

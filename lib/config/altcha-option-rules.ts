@@ -4,6 +4,7 @@ import {
   hmacKeyRule,
   integerRule,
 } from './captcha-config-rules';
+import { checkAltchaAdaptive } from './altcha-adaptive-rules';
 import { HIDDEN_VALUE, isPlainObject } from './config-problem';
 import { hmacKeyWeakness } from './hmac-key-strength';
 import type { RuleContext } from './rule-context';
@@ -27,7 +28,8 @@ export function checkAltcha(value: unknown, ctx: RuleContext): void {
       'an object of ALTCHA settings, e.g. { hmacKey }',
     );
   }
-  const { hmacKey, algorithm, cost, counter, expiresInSeconds, challengePath } = value ?? {};
+  const { hmacKey, algorithm, cost, counter, expiresInSeconds, challengePath, adaptive } =
+    value ?? {};
   ctx.checkSecret('altcha.hmacKey', hmacKey, hmacKeyRule);
   checkHmacKeyInProduction(hmacKey, ctx);
   if (algorithm !== undefined && !(ALTCHA_ALGORITHMS as readonly unknown[]).includes(algorithm)) {
@@ -59,6 +61,7 @@ export function checkAltcha(value: unknown, ctx: RuleContext): void {
   if (challengePath !== undefined && challengePath !== false) {
     ctx.check('altcha.challengePath', challengePath, challengePathRule);
   }
+  checkAltchaAdaptive(adaptive, counter, ctx);
 }
 
 function checkHmacKeyInProduction(hmacKey: unknown, ctx: RuleContext): void {

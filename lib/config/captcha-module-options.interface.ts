@@ -29,6 +29,28 @@ export interface AltchaOptions {
   expiresInSeconds?: number;
   /** Path serving `GET` challenges, or `false` to serve none. Default `'/captcha/challenge'`. */
   challengePath?: string | false;
+  /**
+   * Adaptive proof of work: a client's failures for the action (the `failedAttempts` counter)
+   * multiply the `counter` range of the challenges it fetches, and a payload is refused
+   * (`invalid`, code `difficulty-too-low`) when its signed level is below what the client's
+   * failures require when it is spent. `true` for the defaults. Default: off.
+   */
+  adaptive?: boolean | AltchaAdaptiveOptions;
+}
+
+/** Options of adaptive ALTCHA proof of work (`altcha.adaptive`). @public */
+export interface AltchaAdaptiveOptions {
+  /** The work multiplies by this per counted failure (1 < f ≤ 16). Default `2`. */
+  perFailure?: number;
+  /** The cap: the work never exceeds the base `counter` range times this. Default `64`. */
+  maxFactor?: number;
+  /** The failure counter read (per client IP). Default: the challenge's action, as `failedAttempts` names it. */
+  counter?: string;
+  /**
+   * Challenge requests count too: past `free` challenges fetched by one client (IP) within
+   * `window`, each one adds a level, like a failure. Default: not counted.
+   */
+  challenges?: { free: number; window: number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}` };
 }
 
 /**

@@ -1,5 +1,6 @@
 export { CaptchaConfigError } from './captcha-config.error';
 export type {
+  AltchaAdaptiveOptions,
   AltchaOptions,
   CaptchaAuditEvent,
   CaptchaAuditSink,
@@ -21,4 +22,4 @@ export {
   type CaptchaOptionsFromEnvSettings,
 } from './captcha-options-from-env';
 export { CAPTCHA_OPTION_DEFAULTS, resolveCaptchaOptions } from './resolve-captcha-options';
-export type { ResolvedCaptchaOptions } from './resolved-captcha-options';
+export type { ResolvedAltchaAdaptive, ResolvedCaptchaOptions } from './resolved-captcha-options';

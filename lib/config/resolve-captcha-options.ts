@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { parseDuration } from '../conditions/duration';
 import { splitList } from './captcha-config-rules';
 import { isPlainObject, problemLine } from './config-problem';
 import { CaptchaConfigError } from './captcha-config.error';
-import type { AltchaOptions, CaptchaModuleOptions } from './captcha-module-options.interface';
+import type {
+  AltchaAdaptiveOptions,
+  AltchaOptions,
+  CaptchaModuleOptions,
+} from './captcha-module-options.interface';
 import { checkCaptchaOptions } from './captcha-option-rules';
 import { testKeyPaths } from './check-test-keys';
 import { OPTIONS_SOURCE } from './config-source';
 import { hmacKeyWeakness } from './hmac-key-strength';
 import { processEnvironmentSignals, productionSignal } from './production-environment';
-import type { ResolvedCaptchaOptions } from './resolved-captcha-options';
+import type { ResolvedAltchaAdaptive, ResolvedCaptchaOptions } from './resolved-captcha-options';
 import { type ClientIpHeader, DEFAULT_IPV6_PREFIX } from '../http/client-ip-resolver';
 
 /** The defaults {@link resolveCaptchaOptions} fills in. @public */
@@ -32,6 +37,22 @@ export const CAPTCHA_OPTION_DEFAULTS = {
 } as const;
 
 const PBKDF2_DEFAULT_COST = 1000;
+
+/** `altcha.adaptive` (checked before): `true` or an object, with the defaults filled in. */
+function resolveAdaptive(adaptive: true | AltchaAdaptiveOptions): ResolvedAltchaAdaptive {
+  const given = adaptive === true ? {} : adaptive;
+  return {
+    perFailure: given.perFailure ?? 2,
+    maxFactor: given.maxFactor ?? 64,
+    ...(given.counter !== undefined && { counter: given.counter }),
+    ...(given.challenges !== undefined && {
+      challenges: {
+        free: given.challenges.free,
+        windowMs: parseDuration(given.challenges.window),
+      },
+    }),
+  };
+}
 
 const MISSING_HMAC_KEY_WARNING =
   'no ALTCHA HMAC key set (CAPTCHA_ALTCHA_HMAC_KEY / altcha.hmacKey); using a random key for ' +
@@ -173,6 +194,7 @@ export function resolveCaptchaOptions(
         : [...defaults.altcha.counter],
       expiresInSeconds: altcha?.expiresInSeconds ?? defaults.altcha.expiresInSeconds,
       challengePath: altcha?.challengePath ?? defaults.altcha.challengePath,
+      ...(altcha?.adaptive && { adaptive: resolveAdaptive(altcha.adaptive) }),
     },
   };
 }

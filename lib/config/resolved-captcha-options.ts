@@ -31,7 +31,11 @@ export interface ResolvedCaptchaOptions extends Omit<
   minScoreByAction: Record<string, number>;
   expectedHostnames: string[];
   trustProxy: boolean | number | string | string[];
-  altcha: Required<Omit<AltchaOptions, 'hmacKey'>> & { hmacKey: CaptchaSecret };
+  altcha: Required<Omit<AltchaOptions, 'hmacKey' | 'adaptive'>> & {
+    hmacKey: CaptchaSecret;
+    /** `undefined` when off (the default). */
+    adaptive?: ResolvedAltchaAdaptive;
+  };
   /** `'memory'` unless set; a `'redis'` choice comes with `redis.url` or `redis.client`. */
   store: CaptchaStore | 'memory' | 'redis';
   storeFailureMode: 'closed' | 'open';
@@ -41,4 +45,13 @@ export interface ResolvedCaptchaOptions extends Omit<
   clientIpHeader?: ClientIpHeader;
   /** 64 unless set. */
   ipv6Prefix: number;
+}
+
+/** `altcha.adaptive` with its defaults filled in. @public */
+export interface ResolvedAltchaAdaptive {
+  perFailure: number;
+  maxFactor: number;
+  counter?: string;
+  /** Challenge requests per client beyond `free` within `windowMs` each add a level. */
+  challenges?: { free: number; windowMs: number };
 }

@@ -20,6 +20,8 @@ export const CAPTCHA_METRIC_NAMES = Object.freeze({
   circuitOpen: 'captcha_circuit_open',
   /** Counter `{kind}`: `counter` or `claim_refused`. */
   storeEvictions: 'captcha_store_evictions_total',
+  /** Histogram `{action}`: the ALTCHA counter a challenge was issued with (key derivations). */
+  powCost: 'captcha_pow_cost',
 } as const);
 
 /**
@@ -28,3 +30,12 @@ export const CAPTCHA_METRIC_NAMES = Object.freeze({
  * @internal
  */
 export const VERIFICATION_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * `captcha_pow_cost` buckets: ALTCHA counters, from a light challenge to a capped adaptive one.
+ * @internal
+ */
+export const POW_COST_BUCKETS = [
+  1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000,
+  50_000_000,
+];

@@ -21,6 +21,8 @@ export interface CaptchaMetricsRecorder {
    * claim budget is full; the request was answered 503).
    */
   storeEviction(kind: CaptchaStoreEvictionKind): void;
+  /** An ALTCHA challenge was issued with this counter (its proof-of-work cost). */
+  powCost(action: string, counter: number): void;
 }
 
 /**

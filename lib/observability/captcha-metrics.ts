@@ -77,4 +77,8 @@ export class CaptchaMetrics implements CaptchaMetricsRecorder {
   storeEviction(kind: CaptchaStoreEvictionKind): void {
     for (const recorder of this.recorders) recorder.storeEviction(kind);
   }
+
+  powCost(action: string, counter: number): void {
+    for (const recorder of this.recorders) recorder.powCost(action, counter);
+  }
 }

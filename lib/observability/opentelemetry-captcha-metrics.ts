@@ -1,6 +1,7 @@
 import type * as OpenTelemetry from '@opentelemetry/api';
 import {
   CAPTCHA_METRIC_NAMES as NAMES,
+  POW_COST_BUCKETS,
   VERIFICATION_DURATION_BUCKETS,
 } from '../contracts/captcha-metric-names';
 import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
@@ -16,6 +17,7 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly challenges: OpenTelemetry.Counter;
   private readonly failures: OpenTelemetry.Counter;
   private readonly evictions: OpenTelemetry.Counter;
+  private readonly powCosts: OpenTelemetry.Histogram;
   private readonly circuits = new Map<string, number>();
 
   constructor(api: typeof OpenTelemetry) {
@@ -36,6 +38,10 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
     });
     this.evictions = meter.createCounter(NAMES.storeEvictions, {
       description: 'Store entries lost for lack of room (counter) or refused (claim_refused).',
+    });
+    this.powCosts = meter.createHistogram(NAMES.powCost, {
+      description: 'Proof-of-work cost of issued ALTCHA challenges (the counter to reach).',
+      advice: { explicitBucketBoundaries: POW_COST_BUCKETS },
     });
     meter
       .createObservableGauge(NAMES.circuitOpen, {
@@ -65,5 +71,9 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
 
   storeEviction(kind: CaptchaStoreEvictionKind): void {
     this.evictions.add(1, { kind });
+  }
+
+  powCost(action: string, counter: number): void {
+    this.powCosts.record(counter, { action });
   }
 }

@@ -1,6 +1,7 @@
 import type * as PromClient from 'prom-client';
 import {
   CAPTCHA_METRIC_NAMES as NAMES,
+  POW_COST_BUCKETS,
   VERIFICATION_DURATION_BUCKETS,
 } from '../contracts/captcha-metric-names';
 import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
@@ -17,6 +18,7 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly failures: PromClient.Counter<'provider' | 'kind'>;
   private readonly circuit: PromClient.Gauge<'provider'>;
   private readonly evictions: PromClient.Counter<'kind'>;
+  private readonly powCosts: PromClient.Histogram<'action'>;
 
   constructor(client: typeof PromClient, registry: PromClient.Registry = client.register) {
     const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
@@ -70,6 +72,15 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
         labelNames: ['kind'],
         registers,
       });
+    this.powCosts =
+      existing(NAMES.powCost) ??
+      new client.Histogram({
+        name: NAMES.powCost,
+        help: 'Proof-of-work cost of issued ALTCHA challenges (the counter a client must reach).',
+        labelNames: ['action'],
+        buckets: POW_COST_BUCKETS,
+        registers,
+      });
   }
 
   verification(provider: string, action: string, outcome: string, seconds?: number): void {
@@ -91,5 +102,9 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
 
   storeEviction(kind: CaptchaStoreEvictionKind): void {
     this.evictions.inc({ kind });
+  }
+
+  powCost(action: string, counter: number): void {
+    this.powCosts.observe({ action }, counter);
   }
 }

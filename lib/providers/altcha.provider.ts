@@ -3,6 +3,7 @@ import type { Payload } from 'altcha-lib';
 import { createChallenge, randomInt, verifySolution } from 'altcha-lib';
 import { deriveKey as derivePbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import { deriveKey as deriveSha } from 'altcha-lib/algorithms/sha';
+import { AltchaDifficulty, signedLevel } from '../altcha/altcha-difficulty';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 import { hashStoreKey } from '../stores/hash-store-key';
@@ -64,12 +65,18 @@ export class AltchaProvider implements CaptchaProvider {
   readonly replayProtection = 'provider' as const;
   readonly siteKey = undefined;
   readonly tokenLifetimeSeconds: number;
+  /** Adaptive proof of work (`altcha.adaptive`); `undefined` when off. */
+  readonly difficulty: AltchaDifficulty | undefined;
 
   constructor(
     private readonly options: ResolvedCaptchaOptions,
     private readonly store: CaptchaStore,
   ) {
     this.tokenLifetimeSeconds = options.altcha.expiresInSeconds;
+    const { adaptive, counter } = options.altcha;
+    this.difficulty =
+      adaptive &&
+      new AltchaDifficulty(adaptive, counter, store, options.ipv6Prefix, options.storeFailureMode);
   }
 
   /**
@@ -79,23 +86,43 @@ export class AltchaProvider implements CaptchaProvider {
    * @throws TypeError when `action` is not an action name.
    */
   async createChallenge(action?: string): Promise<AltchaChallenge> {
+    return (await this.issueChallenge(action, 0)).challenge;
+  }
+
+  /**
+   * {@link createChallenge} at an adaptive `level` (`altcha.adaptive`; ignored when it is off),
+   * with the secret counter drawn, for the metric of issued cost.
+   */
+  async issueChallenge(
+    action: string | undefined,
+    level: number,
+  ): Promise<{ challenge: AltchaChallenge; counter: number }> {
     if (action !== undefined && !ALTCHA_ACTION.test(action)) {
       throw new TypeError(
         'createChallenge: action must be 1 to 100 printable ASCII characters without spaces',
       );
     }
-    const { algorithm, cost, counter, expiresInSeconds } = this.options.altcha;
+    const { algorithm, cost, expiresInSeconds } = this.options.altcha;
+    const range = this.difficulty?.range(level) ?? this.options.altcha.counter;
+    const counter = randomInt(range[0], range[1]);
     const secrets = await this.secrets();
-    return createChallenge({
+    // The level is signed with the rest, so it cannot be lowered; off, `data` is as it always was.
+    const data = this.difficulty
+      ? { ...(action !== undefined && { action }), level }
+      : action !== undefined
+        ? { action }
+        : undefined;
+    const challenge = await createChallenge({
       algorithm,
       cost,
-      counter: randomInt(counter[0], counter[1]),
+      counter,
       deriveKey: this.deriveKey(algorithm),
       expiresAt: Math.floor(Date.now() / 1000) + expiresInSeconds,
       hmacSignatureSecret: secrets.signature,
       hmacKeySignatureSecret: secrets.keySignature,
-      ...(action !== undefined && { data: { action } }),
+      ...(data !== undefined && { data }),
     });
+    return { challenge, counter };
   }
 
   async verify(token: string, request: ProviderVerifyRequest = {}): Promise<ProviderReply> {
@@ -137,6 +164,13 @@ export class AltchaProvider implements CaptchaProvider {
         errorCodes: ['action-mismatch'],
         ...(action !== undefined && { action }),
       };
+    }
+
+    if (this.difficulty) {
+      const required = await this.difficulty.levelRequired(request.remoteIp, action);
+      // Fetched while the client was calm, spent once it is not: solve one at today's level.
+      if (signedLevel(parameters.data) < required)
+        return { success: false, reason: 'invalid', errorCodes: ['difficulty-too-low'] };
     }
 
     const firstUse = await claimOnce(
