@@ -56,7 +56,8 @@ export function providerFixture(
       siteKey: FakeCaptchaServer.siteKeys[provider],
       secretKey: FakeCaptchaServer.secrets[provider],
       verifyUrl: server.verifyUrl(provider),
-      timeoutMs: 300,
+      // Room for a cold first call on a loaded 2-core CI machine; the hang tests wait it out.
+      timeoutMs: 1_000,
       // These suites provoke many outages on one verifier; circuits have their own spec.
       circuitBreaker: false,
       ...extra,
