@@ -87,7 +87,7 @@ export class CaptchaGuard implements CanActivate {
     );
     this.outages = new ProviderOutagePolicy(options, breakers, this.routeProviderRules);
     this.recorder = new ChallengeRecorder(decisions, metrics, audit);
-    this.stepUps = new StepUpPolicy(options, {
+    this.stepUps = new StepUpPolicy(options, providers, {
       accepted: (requirement) => this.routeProviders(requirement),
       challenged: (requirement) => this.challengeProvider(requirement),
       details: (requirement, provider) => this.challengeDetails(requirement, provider),

@@ -10,11 +10,9 @@ import type { RequireCaptchaOptions } from '../decorators/captcha-requirement';
 import { CaptchaInvalidException, CaptchaRequiredException } from '../errors/captcha.exception';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
 import type { ChallengeOutcome } from './challenge-outcome';
+import type { CaptchaProviders } from '../providers/captcha-providers';
 import { hashStoreKey } from '../stores/hash-store-key';
-import {
-  CLOCK_SKEW_ALLOWANCE_SECONDS,
-  PROVIDER_TOKEN_LIFETIME_SECONDS,
-} from '../verification/token-lifetime';
+import { CLOCK_SKEW_ALLOWANCE_SECONDS } from '../verification/token-lifetime';
 
 /** What the step-up policy asks of the guard: its (overridable) steps. @internal */
 export interface StepUpGuardSteps {
@@ -30,9 +28,6 @@ export interface StepUpGuardSteps {
   /** The store-failure policy: throws the 503 under `closed`, else logs and returns. */
   onStoreFailure(error: CaptchaStoreError): void;
 }
-
-/** How long a grant waits when the step-up provider documents no token lifetime. */
-const DEFAULT_GRANT_SECONDS = 300;
 
 /**
  * Step-up after a low score (README: Step-up). A score-based proof under `minScore` on a route with
@@ -52,6 +47,7 @@ const DEFAULT_GRANT_SECONDS = 300;
 export class StepUpPolicy {
   constructor(
     private readonly options: ResolvedCaptchaOptions,
+    private readonly providers: CaptchaProviders,
     private readonly guard: StepUpGuardSteps,
   ) {}
 
@@ -172,12 +168,12 @@ export class StepUpPolicy {
     return hashStoreKey('step-up', requirement.action ?? '', network, String(period));
   }
 
-  /** The step-up token's life: the time a user has to solve the widget and send it. */
+  /**
+   * The step-up token's life (the provider's own `tokenLifetimeSeconds`): the time a user has to
+   * solve the widget and send it. Start-up checked that the provider is registered.
+   */
   private grantTtlMs(provider: CaptchaProviderName): number {
-    const lifetime =
-      provider === 'altcha'
-        ? this.options.altcha.expiresInSeconds
-        : (PROVIDER_TOKEN_LIFETIME_SECONDS[provider] ?? DEFAULT_GRANT_SECONDS);
+    const lifetime = this.providers.get(provider)?.tokenLifetimeSeconds ?? 0;
     return (lifetime + CLOCK_SKEW_ALLOWANCE_SECONDS) * 1000;
   }
 }
