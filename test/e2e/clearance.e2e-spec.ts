@@ -470,3 +470,156 @@ describe.each(ADAPTERS)('%s', (adapter) => {
     });
   });
 });
+
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe('clearance across two instances on one Redis', () => {
+    let fake: FakeCaptchaServer;
+    let redis: RedisServer;
+    let a: INestApplication;
+    let b: INestApplication;
+    const registries = [new Registry(), new Registry()];
+    let ipCounter = 0;
+    const nextIp = () => `198.51.100.${++ipCounter}`;
+
+    beforeAll(async () => {
+      fake = await FakeCaptchaServer.start();
+      redis = await RedisServer.start();
+      const prefix = `two${Date.now()}:`;
+      const options = (registry: Registry): CaptchaModuleOptions => ({
+        provider: 'hcaptcha',
+        siteKey: FakeCaptchaServer.siteKeys.hcaptcha,
+        secretKey: FakeCaptchaServer.secrets.hcaptcha,
+        verifyUrl: fake.verifyUrl('hcaptcha'),
+        trustProxy: 'loopback',
+        metrics: 'prometheus',
+        metricsRegistry: registry,
+        clearance: { ttlSeconds: 600, uses: 4, key: KEY, actions: SCOPE },
+        store: 'redis',
+        redis: { url: redis.url, keyPrefix: prefix },
+      });
+      a = await createCaptchaApp(options(registries[0]), [ClearanceController], adapter);
+      b = await createCaptchaApp(options(registries[1]), [ClearanceController], adapter);
+    });
+    afterAll(async () => {
+      await a.close();
+      await b.close();
+      await fake.close();
+      await redis.stop();
+    });
+
+    const earnOn = async (app: INestApplication, ip: string) => {
+      const res = await request(app.getHttpServer())
+        .post('/login')
+        .set('x-forwarded-for', ip)
+        .set('user-agent', 'agent/1')
+        .send({ captchaToken: fake.issueToken({ provider: 'hcaptcha' }) })
+        .expect(200);
+      return valueOf(clearanceCookieOf(res)!);
+    };
+    const use = (app: INestApplication, ip: string, value: string, path = '/signup') =>
+      request(app.getHttpServer())
+        .post(path)
+        .set('x-forwarded-for', ip)
+        .set('user-agent', 'agent/1')
+        .set('x-captcha-clearance', value)
+        .send({});
+
+    it('honours on B a clearance issued by A', async () => {
+      const ip = nextIp();
+      const value = await earnOn(a, ip);
+      await use(b, ip, value).expect(200);
+      expect(await clearanceCount(registries[1], 'signup', 'used')).toBeGreaterThanOrEqual(1);
+    });
+
+    it('counts uses across both: a parallel burst over A and B lets exactly `uses` through', async () => {
+      const ip = nextIp();
+      const value = await earnOn(a, ip);
+      const exhausted = async () =>
+        (await clearanceCount(registries[0], 'signup', 'exhausted')) +
+        (await clearanceCount(registries[1], 'signup', 'exhausted'));
+      const before = await exhausted();
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => use(i % 2 === 0 ? a : b, ip, value)),
+      );
+      expect(answers.filter((res) => res.status === 200)).toHaveLength(4);
+      expect(answers.filter((res) => res.status === 403)).toHaveLength(8);
+      expect(await exhausted()).toBe(before + 8);
+    });
+
+    it('sees on B a revocation made on A', async () => {
+      const ip = nextIp();
+      const value = await earnOn(b, ip);
+      await use(a, ip, value).expect(200);
+      const revoked = await request(a.getHttpServer())
+        .post('/revoke-token')
+        .send({ clearance: value })
+        .expect(200);
+      expect(revoked.body).toEqual({ revoked: true });
+      await use(b, ip, value).expect(403);
+      expect(await clearanceCount(registries[1], 'signup', 'revoked')).toBe(1);
+    });
+  });
+});
+
+describe.each(ADAPTERS)('%s', (adapter) => {
+  describe('clearance while the store is down', () => {
+    let fake: FakeCaptchaServer;
+    let redis: RedisServer;
+
+    beforeAll(async () => {
+      fake = await FakeCaptchaServer.start();
+      redis = await RedisServer.start();
+    });
+    afterAll(async () => {
+      await fake.close();
+      await redis.stop();
+    });
+
+    it.each(['closed', 'open'] as const)(
+      'never lets a clearance through unchecked (storeFailureMode %s)',
+      async (storeFailureMode) => {
+        const app = await createCaptchaApp(
+          {
+            provider: 'hcaptcha',
+            siteKey: FakeCaptchaServer.siteKeys.hcaptcha,
+            secretKey: FakeCaptchaServer.secrets.hcaptcha,
+            verifyUrl: fake.verifyUrl('hcaptcha'),
+            clearance: { ttlSeconds: 600, key: KEY, actions: SCOPE },
+            store: 'redis',
+            redis: { url: redis.url, keyPrefix: `cl-down-${storeFailureMode}:` },
+            storeFailureMode,
+          },
+          [ClearanceController],
+          adapter,
+        );
+        try {
+          const solved = await request(app.getHttpServer())
+            .post('/login')
+            .send({ captchaToken: fake.issueToken({ provider: 'hcaptcha' }) })
+            .expect(200);
+          const value = valueOf(clearanceCookieOf(solved)!);
+          await request(app.getHttpServer())
+            .post('/signup')
+            .set('x-captcha-clearance', value)
+            .send({})
+            .expect(200);
+          await redis.stop();
+          const res = await request(app.getHttpServer())
+            .post('/signup')
+            .set('x-captcha-clearance', value)
+            .send({});
+          if (storeFailureMode === 'closed') {
+            expect(res.status).toBe(503);
+            expect(res.body.error).toBe('captcha_unavailable');
+          } else {
+            expect(res.status).toBe(403);
+            expect(res.body.error).toBe('captcha_required');
+          }
+        } finally {
+          await redis.start();
+          await app.close();
+        }
+      },
+    );
+  });
+});
