@@ -5,6 +5,7 @@ import {
   HttpCode,
   HttpException,
   INestApplication,
+  Logger,
   Post,
   Req,
   Res,
@@ -449,6 +450,40 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       // A success through a clearance is no verified challenge: the count stays.
       await withHeader(main, ip, '/account', value).send({ password: 'right' }).expect(200);
       expect(await risk.failures('account', ip)).toBe(3);
+    });
+
+    it('writes a decision line for a clearance pass, without the clearance or a token in any log', async () => {
+      const lines: unknown[][] = [];
+      const spies = (['debug', 'log', 'warn', 'error'] as const).map((level) =>
+        jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => {
+          lines.push(args);
+        }),
+      );
+      let value: string;
+      try {
+        ({ value } = await earn());
+        const ip = nextIp();
+        await withHeader(main, ip, '/signup', value).expect(403);
+        const own = await earn(main, ip);
+        await withHeader(main, ip, '/signup', own.value).expect(200);
+        value = `${value}\n${own.value}`;
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      expect(lines).toContainEqual([
+        expect.objectContaining({
+          event: 'captcha.decision',
+          action: 'signup',
+          outcome: 'success',
+          clearance: 'used',
+          tokenPresent: false,
+        }),
+      ]);
+      const text = JSON.stringify(lines);
+      for (const part of value.split('\n')) {
+        expect(text).not.toContain(part);
+        expect(text).not.toContain(part.split('.')[1]);
+      }
     });
 
     it('leaves the calm route untouched: no clearance read, counted or issued', async () => {
