@@ -49,7 +49,8 @@ const ALWAYS = always();
  * The checkpoint: requirement → skip? → condition → token → provider → verify → decide. Applied by
  * `@RequireCaptcha()`; written to be subclassed (the protected steps) for apps with their own
  * request shapes. Each policy it applies lives beside it: which provider (`route-providers`),
- * outages (`provider-outage-policy`), store failures, outcome reporting, the decision record.
+ * outages (`provider-outage-policy`), store failures, outcome reporting, the decision record,
+ * step-up (`step-up-policy`) and clearance (`../clearance/clearance-policy`).
  *
  * @public
  */
