@@ -13,6 +13,7 @@ import { processEnvironmentSignals } from './config/production-environment';
 import { resolveCaptchaOptions } from './config/resolve-captcha-options';
 import type { ResolvedCaptchaOptions } from './config/resolved-captcha-options';
 import { CaptchaExceptionFilter } from './errors/captcha-exception.filter';
+import { CaptchaClearances } from './clearance/captcha-clearances.service';
 import { CaptchaRiskService } from './conditions/captcha-risk.service';
 import { CaptchaContextFactory } from './guard/captcha-context.factory';
 import { CaptchaGuard } from './guard/captcha.guard';
@@ -117,6 +118,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchalaChallengeMiddleware,
     CaptchaRouteCheck,
     WsUpgradeRequests,
+    CaptchaClearances,
   ],
   exports: [
     CAPTCHA_OPTIONS,
@@ -134,6 +136,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     CaptchaGuard,
     CaptchaOutcomeInterceptor,
     CaptchaExceptionFilter,
+    CaptchaClearances,
   ],
 })
 export class CaptchaModule extends ConfigurableCaptchaModule implements NestModule {

@@ -20,6 +20,12 @@ export * from './decorators/captcha-result.decorator';
 export * from './guard/captcha.guard';
 export * from './guard/captcha-outcome.interceptor';
 export * from './guard/captcha-context.factory';
+export { CaptchaClearances } from './clearance/captcha-clearances.service';
+export { CLEARANCE_COOKIE, CLEARANCE_HEADER } from './clearance/clearance-transport';
+export type {
+  CaptchaClearanceOutcome,
+  ResolvedCaptchaClearance,
+} from './clearance/clearance-outcome';
 export type {
   CaptchaChallengeDetails,
   CaptchaErrorBody,

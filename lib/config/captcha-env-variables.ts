@@ -19,6 +19,11 @@ import {
 } from './captcha-config-rules';
 import { STEP_UP_PROVIDER_ACCEPTED } from './step-up-provider-rule';
 import { clientIpHeaderRule, ipv6PrefixRule, TRUST_PROXY_ACCEPTED } from './network-value-rules';
+import {
+  CLEARANCE_ACTIONS_ACCEPTED,
+  clearanceTtlRule,
+  clearanceUsesRule,
+} from './clearance-value-rules';
 
 /**
  * Every `CAPTCHA_*` environment variable the library reads, in the order problems are reported.
@@ -37,6 +42,10 @@ export const CAPTCHA_ENV_VARIABLES = [
   'CAPTCHA_STEP_UP_PROVIDER',
   'CAPTCHA_STEP_UP_SITE_KEY',
   'CAPTCHA_STEP_UP_SECRET_KEY',
+  'CAPTCHA_CLEARANCE_TTL',
+  'CAPTCHA_CLEARANCE_USES',
+  'CAPTCHA_CLEARANCE_KEY',
+  'CAPTCHA_CLEARANCE_ACTIONS',
   'CAPTCHA_MIN_SCORE',
   'CAPTCHA_EXPECTED_HOSTNAMES',
   'CAPTCHA_TRUST_PROXY',
@@ -128,6 +137,27 @@ export const CAPTCHA_ENV_SPECS = {
     path: 'stepUp.secretKey',
     accepted: secretKeyRule.accepted,
     secret: true,
+  },
+  CAPTCHA_CLEARANCE_TTL: {
+    path: 'clearance.ttlSeconds',
+    accepted: clearanceTtlRule.accepted,
+    parse: wholeNumber(clearanceTtlRule.accepted),
+  },
+  CAPTCHA_CLEARANCE_USES: {
+    path: 'clearance.uses',
+    accepted: clearanceUsesRule.accepted,
+    parse: wholeNumber(clearanceUsesRule.accepted),
+  },
+  CAPTCHA_CLEARANCE_KEY: { path: 'clearance.key', accepted: hmacKeyRule.accepted, secret: true },
+  CAPTCHA_CLEARANCE_ACTIONS: {
+    path: 'clearance.actions',
+    accepted: CLEARANCE_ACTIONS_ACCEPTED,
+    parse: (raw: string): EnvParseResult => {
+      const entries = splitList(raw);
+      return entries.length === 0
+        ? { ok: false, problem: 'contains no action', accepted: CLEARANCE_ACTIONS_ACCEPTED }
+        : ok(entries);
+    },
   },
   CAPTCHA_MIN_SCORE: {
     path: 'minScore',

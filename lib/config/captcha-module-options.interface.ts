@@ -178,6 +178,38 @@ export interface CaptchaStepUpOptions {
   verifyUrl?: string;
 }
 
+/**
+ * Clearance (README: Clearance): after a verified challenge the user holds a signed clearance
+ * (cookie `captcha_clearance`, header `x-captcha-clearance`) that lets later requests through,
+ * for `ttlSeconds` and at most `uses` of them, on the actions in scope, from the same client.
+ * Environment: `CAPTCHA_CLEARANCE_TTL`, `CAPTCHA_CLEARANCE_USES`, `CAPTCHA_CLEARANCE_KEY`,
+ * `CAPTCHA_CLEARANCE_ACTIONS`.
+ *
+ * @example
+ * ```ts
+ * clearance: { ttlSeconds: 600, uses: 5, key: process.env.CLEARANCE_KEY, actions: ['login', 'signup'] }
+ * ```
+ * @public
+ */
+export interface CaptchaClearanceOptions {
+  /** How long a clearance lives, in seconds (1–86400; `CAPTCHA_CLEARANCE_TTL`). */
+  ttlSeconds: number;
+  /** How many requests one clearance lets through (1–1000; `CAPTCHA_CLEARANCE_USES`). Default `5`. */
+  uses?: number;
+  /**
+   * HMAC key signing clearances, at least 32 random characters (`CAPTCHA_CLEARANCE_KEY`).
+   * Required in production; elsewhere a missing key means a random one per process (clearances
+   * then survive neither a restart nor a hop to another instance). Never logged.
+   */
+  key?: string;
+  /**
+   * The actions one clearance covers (`CAPTCHA_CLEARANCE_ACTIONS`, comma-separated): a verified
+   * challenge on any of them clears them all. Default: only the action it was earned on. Routes
+   * without an action neither earn nor honour clearances.
+   */
+  actions?: readonly string[];
+}
+
 /** A provider registered beside the primary one (an entry of `providers`). @public */
 export interface CaptchaProviderConfig {
   provider: CaptchaProviderName;
@@ -252,6 +284,8 @@ export interface CaptchaModuleOptions {
    * score-based proof under `minScore` is answered `captcha_required` naming this provider.
    */
   stepUp?: CaptchaStepUpOptions;
+  /** Clearance after a verified challenge (off unless set). See {@link CaptchaClearanceOptions}. */
+  clearance?: CaptchaClearanceOptions;
   /** Circuit breaker settings, or `false` to call the provider whatever happened before. */
   circuitBreaker?: CaptchaCircuitBreakerOptions | false;
   /**

@@ -48,6 +48,7 @@ import {
 } from './nested-option-rules';
 import { type RuleContext, createRuleContext } from './rule-context';
 import { checkStepUp } from './step-up-option-rules';
+import { checkClearance } from './clearance-option-rules';
 
 /** Checks one option (and the rules between it and the others), reporting through `ctx`. @internal */
 export type OptionRule = (value: unknown, ctx: RuleContext) => void;
@@ -145,6 +146,7 @@ export const CAPTCHA_OPTION_RULES = {
     ),
   fallback: checkFallback,
   stepUp: checkStepUp,
+  clearance: checkClearance,
   circuitBreaker: checkCircuitBreaker,
   metrics: checkMetrics,
   metricsRegistry: (value, ctx) => {

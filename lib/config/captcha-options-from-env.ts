@@ -49,6 +49,10 @@ export interface CaptchaOptionsFromEnvSettings {
  * | `CAPTCHA_FALLBACK_METHOD` | `fallback: { method }` (a method name such as `email_otp`) |
  * | `CAPTCHA_STEP_UP_PROVIDER` | `stepUp: { provider }` (an interactive provider other than `CAPTCHA_PROVIDER`: `recaptcha`, `hcaptcha`, `turnstile`, `altcha`) |
  * | `CAPTCHA_STEP_UP_SITE_KEY` / `CAPTCHA_STEP_UP_SECRET_KEY` | `stepUp: { siteKey, secretKey }` (required except for `altcha`) |
+ * | `CAPTCHA_CLEARANCE_TTL` | `clearance: { ttlSeconds }` (1–86400; clearances are off unless set) |
+ * | `CAPTCHA_CLEARANCE_USES` | `clearance: { uses }` (1–1000; default 5) |
+ * | `CAPTCHA_CLEARANCE_KEY` | `clearance: { key }` (32+ random characters; required in production) |
+ * | `CAPTCHA_CLEARANCE_ACTIONS` | `clearance: { actions }` (comma-separated; default: the action a clearance was earned on) |
  * | `CAPTCHA_MIN_SCORE` | `minScore` (0–1) |
  * | `CAPTCHA_EXPECTED_HOSTNAMES` | `expectedHostnames` (comma-separated) |
  * | `CAPTCHA_TRUST_PROXY` | `trustProxy` (`true`, `false`, a hop count, or a comma-separated list of addresses, CIDRs and `loopback`-style names) |

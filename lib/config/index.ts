@@ -15,6 +15,7 @@ export type {
   CaptchaSecret,
   CaptchaStepUpOptions,
   CaptchaTokenExtractor,
+  CaptchaClearanceOptions,
 } from './captcha-module-options.interface';
 export {
   captchaOptionsFromEnv,

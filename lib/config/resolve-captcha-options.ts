@@ -13,6 +13,7 @@ import { checkCaptchaOptions } from './captcha-option-rules';
 import { testKeyPaths } from './check-test-keys';
 import { OPTIONS_SOURCE } from './config-source';
 import { hmacKeyWeakness } from './hmac-key-strength';
+import { resolveClearance } from './resolve-clearance';
 import { processEnvironmentSignals, productionSignal } from './production-environment';
 import type { ResolvedAltchaAdaptive, ResolvedCaptchaOptions } from './resolved-captcha-options';
 import { type ClientIpHeader, DEFAULT_IPV6_PREFIX } from '../http/client-ip-resolver';
@@ -183,6 +184,7 @@ export function resolveCaptchaOptions(
     store: typed.store ?? defaults.store,
     storeFailureMode: typed.storeFailureMode ?? defaults.storeFailureMode,
     circuitBreaker,
+    clearance: resolveClearance(typed.clearance, logger),
     altcha: {
       hmacKey,
       algorithm,

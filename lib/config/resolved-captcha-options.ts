@@ -1,6 +1,7 @@
 import type { ClientIpHeader } from '../http/client-ip-resolver';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
+import type { ResolvedCaptchaClearance } from '../clearance/clearance-outcome';
 import type {
   AltchaOptions,
   CaptchaCircuitBreakerOptions,
@@ -23,6 +24,7 @@ export interface ResolvedCaptchaOptions extends Omit<
   | 'store'
   | 'storeFailureMode'
   | 'circuitBreaker'
+  | 'clearance'
 > {
   provider: CaptchaProviderName;
   timeoutMs: number;
@@ -45,6 +47,8 @@ export interface ResolvedCaptchaOptions extends Omit<
   clientIpHeader?: ClientIpHeader;
   /** 64 unless set. */
   ipv6Prefix: number;
+  /** `undefined` when clearances are off (the default). */
+  clearance?: ResolvedCaptchaClearance;
 }
 
 /** `altcha.adaptive` with its defaults filled in. @public */

@@ -22,6 +22,8 @@ export const CAPTCHA_METRIC_NAMES = Object.freeze({
   storeEvictions: 'captcha_store_evictions_total',
   /** Histogram `{action}`: the ALTCHA counter a challenge was issued with (key derivations). */
   powCost: 'captcha_pow_cost',
+  /** Counter `{action, outcome}`: clearances issued, used, or refused (and why). */
+  clearances: 'captcha_clearances_total',
 } as const);
 
 /**

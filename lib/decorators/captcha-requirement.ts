@@ -37,6 +37,11 @@ export interface RequireCaptchaOptions {
   stepUp?: CaptchaStepUpProviderName | false;
   /** This route's outage policy, overriding the module's `failureMode`. */
   failureMode?: CaptchaFailureMode;
+  /**
+   * `true`: every request the condition challenges needs a fresh proof; a clearance (module
+   * option `clearance`) is never honoured here, though a verified challenge here may issue one.
+   */
+  fresh?: boolean;
 }
 
 /**

@@ -13,7 +13,7 @@ const injectCaptchaResult = createParamDecorator((_data: unknown, context: Execu
 
 /**
  * Injects the request's {@link CaptchaVerification} into a handler: `undefined` when no challenge
- * was due. Useful for step-up decisions on a low score. Works in controllers, GraphQL resolvers (per field: each alias
+ * was due, or when a clearance (module option `clearance`) let the request through. Useful for step-up decisions on a low score. Works in controllers, GraphQL resolvers (per field: each alias
  * and operation has its own), gateways and message handlers.
  *
  * @example

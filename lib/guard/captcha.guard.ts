@@ -34,6 +34,7 @@ import { CaptchaContextFactory } from './captcha-context.factory';
 import { captchaTokenOf, statedProviderOf, stripCaptchaFields } from './captcha-input';
 import { setCaptchaContext, setCaptchaResult } from './captcha-request-state';
 import { ChallengeRecorder, judgeVerification, type ChallengeOutcome } from './challenge-outcome';
+import { ClearancePolicy } from '../clearance/clearance-policy';
 import { reportOnFinish, reportRefused, type OutcomeReporting } from './outcome-reporting';
 import { ProviderOutagePolicy } from './provider-outage-policy';
 import { RouteMetadataCache } from './route-metadata';
@@ -48,7 +49,8 @@ const ALWAYS = always();
  * The checkpoint: requirement → skip? → condition → token → provider → verify → decide. Applied by
  * `@RequireCaptcha()`; written to be subclassed (the protected steps) for apps with their own
  * request shapes. Each policy it applies lives beside it: which provider (`route-providers`),
- * outages (`provider-outage-policy`), store failures, outcome reporting, the decision record.
+ * outages (`provider-outage-policy`), store failures, outcome reporting, the decision record,
+ * step-up (`step-up-policy`) and clearance (`../clearance/clearance-policy`).
  *
  * @public
  */
@@ -60,6 +62,8 @@ export class CaptchaGuard implements CanActivate {
   private readonly outages: ProviderOutagePolicy;
   private readonly recorder: ChallengeRecorder;
   private readonly stepUps: StepUpPolicy;
+  /** `undefined` unless the module's `clearance` is set. */
+  private readonly clearances: ClearancePolicy | undefined;
   private readonly wsIdentity = new WsIdentityCheck(this.logger);
   /** The body fields removed from a request the checkpoint lets through (`stripTokenFields`). */
   private readonly strippedFields: readonly string[];
@@ -93,6 +97,11 @@ export class CaptchaGuard implements CanActivate {
       details: (requirement, provider) => this.challengeDetails(requirement, provider),
       onStoreFailure: (error) => this.onStoreFailure(error, 'claim'),
     });
+    this.clearances =
+      options.clearance &&
+      new ClearancePolicy(options.clearance, metrics, (error) =>
+        this.onStoreFailure(error, 'clearance'),
+      );
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -178,6 +187,14 @@ export class CaptchaGuard implements CanActivate {
       clientIp: captchaContext.clientIp ?? null,
       clientIpSource: captchaContext.clientIpSource,
     };
+    // A valid clearance lets the request through without a token (README: Clearance).
+    if (
+      this.clearances !== undefined &&
+      (await this.clearances.honour(context, request, requirement, captchaContext))
+    ) {
+      this.recorder.recordClearance(decision, this.challengeProvider(requirement));
+      return this.pass(context, request, requirement, captchaContext, reporting);
+    }
     // A token stated for the route's step-up provider: verified only by spending a grant.
     const stepUp =
       provider === undefined && token !== undefined
@@ -218,6 +235,8 @@ export class CaptchaGuard implements CanActivate {
     }
     this.recorder.record(decision, outcome);
     if (outcome.refusal) throw outcome.refusal;
+    if (captchaContext.verified)
+      this.clearances?.issue(context, request, requirement, captchaContext);
     return this.pass(context, request, requirement, captchaContext, reporting);
   }
 
@@ -377,7 +396,10 @@ export class CaptchaGuard implements CanActivate {
   }
 
   /** The store failed: the store-failure policy (`storeFailureMode`) logs it and may refuse. */
-  protected onStoreFailure(error: CaptchaStoreError, during: 'condition' | 'claim'): void {
+  protected onStoreFailure(
+    error: CaptchaStoreError,
+    during: 'condition' | 'claim' | 'clearance',
+  ): void {
     const { storeFailureMode } = this.options;
     const provider = this.verifier.providerName;
     applyStoreFailurePolicy(error, during, storeFailureMode, provider, this.logger);

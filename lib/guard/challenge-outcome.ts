@@ -93,4 +93,10 @@ export class ChallengeRecorder {
     }
     if (audit) this.audit.emit(audit);
   }
+
+  /** A request a clearance let through: a success line marked `clearance: 'used'` (debug). */
+  recordClearance(base: CaptchaDecisionBase, provider: string): void {
+    if (!this.decisions.logsSuccesses()) return;
+    this.decisions.record(base, { provider, outcome: 'success', clearance: 'used' });
+  }
 }

@@ -14,7 +14,7 @@ import { CaptchaClaimRefusedError, type CaptchaStoreError } from '../stores/capt
  */
 export function applyStoreFailurePolicy(
   error: CaptchaStoreError,
-  during: 'condition' | 'claim',
+  during: 'condition' | 'claim' | 'clearance',
   mode: ResolvedCaptchaOptions['storeFailureMode'],
   provider: CaptchaProviderName,
   logger: Logger,

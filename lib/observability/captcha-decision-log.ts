@@ -24,6 +24,8 @@ export interface CaptchaDecision {
    * failed check as `outcome` (`action_mismatch`, `hostname_mismatch`, …).
    */
   degraded?: 'accepted' | 'refused';
+  /** `used`: a clearance let the request through, no token verified (never its value). */
+  clearance?: 'used';
   tokenPresent: boolean;
   tokenLength?: number;
   /** Milliseconds between the provider's `challenge_ts` and now. */

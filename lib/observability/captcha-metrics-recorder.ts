@@ -23,6 +23,11 @@ export interface CaptchaMetricsRecorder {
   storeEviction(kind: CaptchaStoreEvictionKind): void;
   /** An ALTCHA challenge was issued with this counter (its proof-of-work cost). */
   powCost(action: string, counter: number): void;
+  /**
+   * A clearance was issued, used, or refused (`outcome`: `expired`, `wrong_scope`,
+   * `wrong_client`, `revoked`, `forged`, `exhausted`). `action` is the route's, from code.
+   */
+  clearance(action: string, outcome: string): void;
 }
 
 /**

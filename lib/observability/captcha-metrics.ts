@@ -81,4 +81,8 @@ export class CaptchaMetrics implements CaptchaMetricsRecorder {
   powCost(action: string, counter: number): void {
     for (const recorder of this.recorders) recorder.powCost(action, counter);
   }
+
+  clearance(action: string, outcome: string): void {
+    for (const recorder of this.recorders) recorder.clearance(action, outcome);
+  }
 }

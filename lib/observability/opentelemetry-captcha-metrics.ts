@@ -18,6 +18,7 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly failures: OpenTelemetry.Counter;
   private readonly evictions: OpenTelemetry.Counter;
   private readonly powCosts: OpenTelemetry.Histogram;
+  private readonly clearances: OpenTelemetry.Counter;
   private readonly circuits = new Map<string, number>();
 
   constructor(api: typeof OpenTelemetry) {
@@ -42,6 +43,9 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
     this.powCosts = meter.createHistogram(NAMES.powCost, {
       description: 'Proof-of-work cost of issued ALTCHA challenges (the counter to reach).',
       advice: { explicitBucketBoundaries: POW_COST_BUCKETS },
+    });
+    this.clearances = meter.createCounter(NAMES.clearances, {
+      description: 'CAPTCHA clearances by action and outcome (issued, used, or the refusal).',
     });
     meter
       .createObservableGauge(NAMES.circuitOpen, {
@@ -75,5 +79,9 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
 
   powCost(action: string, counter: number): void {
     this.powCosts.record(counter, { action });
+  }
+
+  clearance(action: string, outcome: string): void {
+    this.clearances.add(1, { action, outcome });
   }
 }

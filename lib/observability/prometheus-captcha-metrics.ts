@@ -19,6 +19,7 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly circuit: PromClient.Gauge<'provider'>;
   private readonly evictions: PromClient.Counter<'kind'>;
   private readonly powCosts: PromClient.Histogram<'action'>;
+  private readonly clearances: PromClient.Counter<'action' | 'outcome'>;
 
   constructor(client: typeof PromClient, registry: PromClient.Registry = client.register) {
     const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
@@ -81,6 +82,14 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
         buckets: POW_COST_BUCKETS,
         registers,
       });
+    this.clearances =
+      existing(NAMES.clearances) ??
+      new client.Counter({
+        name: NAMES.clearances,
+        help: 'CAPTCHA clearances by action and outcome: issued, used, or why one was refused.',
+        labelNames: ['action', 'outcome'],
+        registers,
+      });
   }
 
   verification(provider: string, action: string, outcome: string, seconds?: number): void {
@@ -106,5 +115,9 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
 
   powCost(action: string, counter: number): void {
     this.powCosts.observe({ action }, counter);
+  }
+
+  clearance(action: string, outcome: string): void {
+    this.clearances.inc({ action, outcome });
   }
 }

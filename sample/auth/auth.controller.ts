@@ -38,14 +38,15 @@ export class AuthController {
     };
   }
 
-  /** Sign-up: always challenged. */
+  /** Sign-up: always challenged (a clearance, when `CAPTCHA_CLEARANCE_TTL` is set, answers it). */
   @Post('signup')
   @RequireCaptcha({ action: 'signup' })
-  signup(@Body() dto: SignupDto, @CaptchaResult() captcha: CaptchaVerification) {
+  signup(@Body() dto: SignupDto, @CaptchaResult() captcha?: CaptchaVerification) {
     return {
       created: true,
       email: dto.email,
-      captcha: { provider: captcha.provider, success: captcha.success },
+      // `null` when a clearance let the request through: no token was verified.
+      captcha: captcha ? { provider: captcha.provider, success: captcha.success } : null,
     };
   }
 
