@@ -3,6 +3,7 @@ import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
 import { OpenTelemetryCaptchaMetrics } from './opentelemetry-captcha-metrics';
+import { optionalPeer as optional } from './optional-peer';
 import { PrometheusCaptchaMetrics } from './prometheus-captcha-metrics';
 
 /**
@@ -10,17 +11,6 @@ import { PrometheusCaptchaMetrics } from './prometheus-captcha-metrics';
  * @internal Mirrors the module's `metrics` option.
  */
 export type CaptchaMetricsBackend = 'auto' | 'prometheus' | 'opentelemetry' | 'both' | false;
-
-/** Loads an optional peer dependency, or `undefined` when it is not installed. */
-function optional<T>(name: string): T | undefined {
-  try {
-    // A synchronous optional load: the packages are peers a user may not have installed.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as T;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Records the checkpoint's metrics in Prometheus (prom-client, on `metricsRegistry` or the
