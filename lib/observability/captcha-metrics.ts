@@ -1,7 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
-import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
+import type {
+  CaptchaMetricsRecorder,
+  CaptchaStoreEvictionKind,
+  CaptchaStoreOperation,
+} from './captcha-metrics-recorder';
 import { OpenTelemetryCaptchaMetrics } from './opentelemetry-captcha-metrics';
 import { optionalPeer as optional } from './optional-peer';
 import { PrometheusCaptchaMetrics } from './prometheus-captcha-metrics';
@@ -66,6 +70,10 @@ export class CaptchaMetrics implements CaptchaMetricsRecorder {
 
   storeEviction(kind: CaptchaStoreEvictionKind): void {
     for (const recorder of this.recorders) recorder.storeEviction(kind);
+  }
+
+  storeFailure(operation: CaptchaStoreOperation): void {
+    for (const recorder of this.recorders) recorder.storeFailure(operation);
   }
 
   powCost(action: string, counter: number): void {

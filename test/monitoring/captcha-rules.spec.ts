@@ -51,6 +51,7 @@ describe('docs/monitoring/captcha-rules.yml', () => {
       'CaptchaScoreDrift',
       'CaptchaStoreClaimsRefused',
       'CaptchaStoreCountersEvicted',
+      'CaptchaStoreUnavailable',
       'CaptchaVerificationLatencyHigh',
     ]);
   });
