@@ -20,6 +20,8 @@ export const CAPTCHA_METRIC_NAMES = Object.freeze({
   circuitOpen: 'captcha_circuit_open',
   /** Counter `{kind}`: `counter` or `claim_refused`. */
   storeEvictions: 'captcha_store_evictions_total',
+  /** Counter `{operation}`: store calls that failed (Redis down, a custom store's error). */
+  storeFailures: 'captcha_store_failures_total',
   /** Histogram `{action}`: the ALTCHA counter a challenge was issued with (key derivations). */
   powCost: 'captcha_pow_cost',
   /** Counter `{action, outcome}`: clearances issued, used, or refused (and why). */

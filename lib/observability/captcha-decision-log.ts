@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type LogLevel } from '@nestjs/common';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { ClientIp } from '../http/client-ip-resolver';
+import { CAPTCHA_TRACING } from './captcha-tracing';
 
 /**
  * One checkpoint decision, as logged. Fields only: never the token, the secret or the body.
@@ -36,6 +37,11 @@ export interface CaptchaDecision {
   clientIp: string | null;
   clientIpSource: ClientIp['source'];
   environment: string | null;
+  /**
+   * The active OpenTelemetry trace (the request's, when the app traces requests): the same trace
+   * as the `captcha.verify` span. Only with `@opentelemetry/api` and a registered SDK.
+   */
+  traceId?: string;
 }
 
 /**
@@ -59,7 +65,7 @@ export type CaptchaDecisionBase = Pick<
  */
 export type CaptchaDecisionVerdict = Omit<
   CaptchaDecision,
-  keyof CaptchaDecisionBase | 'environment'
+  keyof CaptchaDecisionBase | 'environment' | 'traceId'
 >;
 
 const OUTAGES = new Set(['provider_unavailable', 'misconfigured']);
@@ -105,6 +111,8 @@ export class CaptchaDecisionLog {
     copyDefined(line, base);
     copyDefined(line, verdict);
     line.environment = this.options.environment ?? null;
+    const traceId = CAPTCHA_TRACING.activeTraceId();
+    if (traceId !== undefined) line.traceId = traceId;
     this.logger[this.levelOf(verdict.outcome)](line);
   }
 

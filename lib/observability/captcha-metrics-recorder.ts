@@ -21,6 +21,11 @@ export interface CaptchaMetricsRecorder {
    * claim budget is full; the request was answered 503).
    */
   storeEviction(kind: CaptchaStoreEvictionKind): void;
+  /**
+   * A store call failed (Redis unreachable, a custom store's error); the store failure policy
+   * decided the answer. Refused claims are evictions (`claim_refused`), not failures.
+   */
+  storeFailure(operation: CaptchaStoreOperation): void;
   /** An ALTCHA challenge was issued with this counter (its proof-of-work cost). */
   powCost(action: string, counter: number): void;
   /**
@@ -35,3 +40,10 @@ export interface CaptchaMetricsRecorder {
  * @internal
  */
 export type CaptchaStoreEvictionKind = 'counter' | 'claim_refused';
+
+/**
+ * The `operation` label of `captcha_store_failures_total`: the `CaptchaStore` method that failed.
+ * @internal
+ */
+export type CaptchaStoreOperation =
+  'increment' | 'decrement' | 'count' | 'reset' | 'claim' | 'release';

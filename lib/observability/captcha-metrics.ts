@@ -1,8 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
-import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
+import type {
+  CaptchaMetricsRecorder,
+  CaptchaStoreEvictionKind,
+  CaptchaStoreOperation,
+} from './captcha-metrics-recorder';
 import { OpenTelemetryCaptchaMetrics } from './opentelemetry-captcha-metrics';
+import { optionalPeer as optional } from './optional-peer';
 import { PrometheusCaptchaMetrics } from './prometheus-captcha-metrics';
 
 /**
@@ -10,17 +15,6 @@ import { PrometheusCaptchaMetrics } from './prometheus-captcha-metrics';
  * @internal Mirrors the module's `metrics` option.
  */
 export type CaptchaMetricsBackend = 'auto' | 'prometheus' | 'opentelemetry' | 'both' | false;
-
-/** Loads an optional peer dependency, or `undefined` when it is not installed. */
-function optional<T>(name: string): T | undefined {
-  try {
-    // A synchronous optional load: the packages are peers a user may not have installed.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as T;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Records the checkpoint's metrics in Prometheus (prom-client, on `metricsRegistry` or the
@@ -76,6 +70,10 @@ export class CaptchaMetrics implements CaptchaMetricsRecorder {
 
   storeEviction(kind: CaptchaStoreEvictionKind): void {
     for (const recorder of this.recorders) recorder.storeEviction(kind);
+  }
+
+  storeFailure(operation: CaptchaStoreOperation): void {
+    for (const recorder of this.recorders) recorder.storeFailure(operation);
   }
 
   powCost(action: string, counter: number): void {

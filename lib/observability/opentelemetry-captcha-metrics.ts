@@ -4,7 +4,11 @@ import {
   POW_COST_BUCKETS,
   VERIFICATION_DURATION_BUCKETS,
 } from '../contracts/captcha-metric-names';
-import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
+import type {
+  CaptchaMetricsRecorder,
+  CaptchaStoreEvictionKind,
+  CaptchaStoreOperation,
+} from './captcha-metrics-recorder';
 
 /**
  * The same instruments on an OpenTelemetry meter named `nestjs-captcha`. Without a registered
@@ -17,6 +21,7 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly challenges: OpenTelemetry.Counter;
   private readonly failures: OpenTelemetry.Counter;
   private readonly evictions: OpenTelemetry.Counter;
+  private readonly storeFailures: OpenTelemetry.Counter;
   private readonly powCosts: OpenTelemetry.Histogram;
   private readonly clearances: OpenTelemetry.Counter;
   private readonly circuits = new Map<string, number>();
@@ -39,6 +44,9 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
     });
     this.evictions = meter.createCounter(NAMES.storeEvictions, {
       description: 'Store entries lost for lack of room (counter) or refused (claim_refused).',
+    });
+    this.storeFailures = meter.createCounter(NAMES.storeFailures, {
+      description: 'Store calls that failed (store unreachable or erroring), by operation.',
     });
     this.powCosts = meter.createHistogram(NAMES.powCost, {
       description: 'Proof-of-work cost of issued ALTCHA challenges (the counter to reach).',
@@ -75,6 +83,10 @@ export class OpenTelemetryCaptchaMetrics implements CaptchaMetricsRecorder {
 
   storeEviction(kind: CaptchaStoreEvictionKind): void {
     this.evictions.add(1, { kind });
+  }
+
+  storeFailure(operation: CaptchaStoreOperation): void {
+    this.storeFailures.add(1, { operation });
   }
 
   powCost(action: string, counter: number): void {

@@ -4,7 +4,11 @@ import {
   POW_COST_BUCKETS,
   VERIFICATION_DURATION_BUCKETS,
 } from '../contracts/captcha-metric-names';
-import type { CaptchaMetricsRecorder, CaptchaStoreEvictionKind } from './captcha-metrics-recorder';
+import type {
+  CaptchaMetricsRecorder,
+  CaptchaStoreEvictionKind,
+  CaptchaStoreOperation,
+} from './captcha-metrics-recorder';
 
 /**
  * The instruments on a prom-client registry. Re-uses metrics already registered under the same
@@ -18,6 +22,7 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
   private readonly failures: PromClient.Counter<'provider' | 'kind'>;
   private readonly circuit: PromClient.Gauge<'provider'>;
   private readonly evictions: PromClient.Counter<'kind'>;
+  private readonly storeFailures: PromClient.Counter<'operation'>;
   private readonly powCosts: PromClient.Histogram<'action'>;
   private readonly clearances: PromClient.Counter<'action' | 'outcome'>;
 
@@ -73,6 +78,14 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
         labelNames: ['kind'],
         registers,
       });
+    this.storeFailures =
+      existing(NAMES.storeFailures) ??
+      new client.Counter({
+        name: NAMES.storeFailures,
+        help: 'Store calls that failed (store unreachable or erroring), by operation.',
+        labelNames: ['operation'],
+        registers,
+      });
     this.powCosts =
       existing(NAMES.powCost) ??
       new client.Histogram({
@@ -111,6 +124,10 @@ export class PrometheusCaptchaMetrics implements CaptchaMetricsRecorder {
 
   storeEviction(kind: CaptchaStoreEvictionKind): void {
     this.evictions.inc({ kind });
+  }
+
+  storeFailure(operation: CaptchaStoreOperation): void {
+    this.storeFailures.inc({ operation });
   }
 
   powCost(action: string, counter: number): void {

@@ -1,6 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaMetrics } from '../observability/captcha-metrics';
+import type { CaptchaStoreOperation } from '../observability/captcha-metrics-recorder';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
 import type { CaptchaStore } from './captcha-store.interface';
 import { MemoryCaptchaStore } from './memory-captcha.store';
@@ -12,13 +13,14 @@ import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-coun
  * Builds the configured store behind a boundary that turns any failure of it, including a
  * custom store's own errors, into {@link CaptchaStoreError}, which the store failure policy
  * understands. Closes stores the module created when the module stops. Evictions of live
- * counters (memory store) and refused claims (any store) go to `captcha_store_evictions_total`.
+ * counters (memory store) and refused claims (any store) go to `captcha_store_evictions_total`,
+ * other failures (Redis down, a custom store's error) to `captcha_store_failures_total`.
  *
  * @internal
  */
 export function createCaptchaStore(
   options: ResolvedCaptchaOptions,
-  metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
+  metrics?: StoreMetrics,
 ): CaptchaStore & OnModuleDestroy {
   const { store } = options;
   if (store === 'redis')
@@ -36,6 +38,8 @@ export function createCaptchaStore(
   return new StoreErrorBoundary(store, false, metrics);
 }
 
+type StoreMetrics = Pick<CaptchaMetrics, 'storeEviction' | 'storeFailure'>;
+
 class StoreErrorBoundary
   implements CaptchaStore, OnModuleDestroy, Partial<PeekableStore>, Partial<SyncCounterStore>
 {
@@ -46,7 +50,7 @@ class StoreErrorBoundary
   constructor(
     private readonly inner: CaptchaStore,
     private readonly owned: boolean,
-    private readonly metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
+    private readonly metrics?: StoreMetrics,
   ) {
     const peek = (inner as Partial<PeekableStore>)[PEEK_COUNT];
     if (peek) {
@@ -54,7 +58,7 @@ class StoreErrorBoundary
         try {
           return peek.call(inner, key);
         } catch (error) {
-          throw toStoreError(error);
+          throw this.failure(error, 'count');
         }
       };
     }
@@ -65,41 +69,41 @@ class StoreErrorBoundary
         try {
           return increment.call(inner, key, windowMs);
         } catch (error) {
-          throw toStoreError(error);
+          throw this.failure(error, 'increment');
         }
       };
       this[DECREMENT_NOW] = (key) => {
         try {
           return decrement.call(inner, key);
         } catch (error) {
-          throw toStoreError(error);
+          throw this.failure(error, 'decrement');
         }
       };
     }
   }
 
   increment(key: string, windowMs: number): Promise<number> {
-    return this.guard(() => this.inner.increment(key, windowMs));
+    return this.guard('increment', () => this.inner.increment(key, windowMs));
   }
 
   decrement(key: string): Promise<number> {
-    return this.guard(() => this.inner.decrement(key));
+    return this.guard('decrement', () => this.inner.decrement(key));
   }
 
   count(key: string): Promise<number> {
-    return this.guard(() => this.inner.count(key));
+    return this.guard('count', () => this.inner.count(key));
   }
 
   reset(key: string): Promise<void> {
-    return this.guard(() => this.inner.reset(key));
+    return this.guard('reset', () => this.inner.reset(key));
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.guard(() => this.inner.claim(key, ttlMs));
+    return this.guard('claim', () => this.inner.claim(key, ttlMs));
   }
 
   release(key: string): Promise<void> {
-    return this.guard(() => this.inner.release(key));
+    return this.guard('release', () => this.inner.release(key));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -110,21 +114,25 @@ class StoreErrorBoundary
    * One promise per call (no extra `async` layer): this sits on every guarded request.
    * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
    */
-  private guard<T>(operation: () => Promise<T>): Promise<T> {
+  private guard<T>(name: CaptchaStoreOperation, operation: () => Promise<T>): Promise<T> {
     try {
       // Promise.resolve hands a native promise back as is, and copes with a custom store
       // answering a plain value.
       return Promise.resolve(operation()).catch((error: unknown) => {
-        throw this.failure(error);
+        throw this.failure(error, name);
       });
     } catch (error) {
-      return Promise.reject(this.failure(error));
+      return Promise.reject(this.failure(error, name));
     }
   }
 
-  /** The failure as a store error; a refused claim (only `claim` refuses) is counted on the way. */
-  private failure(error: unknown): CaptchaStoreError {
+  /**
+   * The failure as a store error, counted on the way: a refused claim (only `claim` refuses) as
+   * an eviction, anything else as a failure of `operation`.
+   */
+  private failure(error: unknown, operation: CaptchaStoreOperation): CaptchaStoreError {
     if (error instanceof CaptchaClaimRefusedError) this.metrics?.storeEviction('claim_refused');
+    else this.metrics?.storeFailure(operation);
     return toStoreError(error);
   }
 }

@@ -15,6 +15,7 @@ import type {
 } from '../providers/captchala.provider';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
+import { CAPTCHA_TRACING } from '../observability/captcha-tracing';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
 import { CaptchaStore } from '../stores/captcha-store.interface';
@@ -86,24 +87,29 @@ export class CaptchaVerifier {
   async verify(token: unknown, call: CaptchaVerifyOptions = {}): Promise<CaptchaVerification> {
     const started = performance.now();
     const action = call.action ?? 'none';
+    // `undefined` (at no cost) unless an OpenTelemetry SDK is registered.
+    const span = CAPTCHA_TRACING.start(call.provider ?? this.providers.primary.name, action);
     try {
-      const verification = await this.judge(token, call, started);
+      const verification = await (span
+        ? CAPTCHA_TRACING.within(span, () => this.judge(token, call, started))
+        : this.judge(token, call, started));
+      const outcome = verification.reason ?? 'success';
       this.metrics.verification(
         verification.provider,
         action,
-        verification.reason ?? 'success',
+        outcome,
         verification.latencyMs! / 1000,
       );
+      if (span) CAPTCHA_TRACING.end(span, outcome, verification.latencyMs);
       return verification;
     } catch (error) {
+      const latencyMs = performance.now() - started;
       if (error instanceof CaptchaUnavailableError) {
-        this.metrics.verification(
-          error.provider,
-          action,
-          error.reason,
-          (performance.now() - started) / 1000,
-        );
+        this.metrics.verification(error.provider, action, error.reason, latencyMs / 1000);
         markOutage(error, this.options, this.breakers);
+        if (span) CAPTCHA_TRACING.end(span, error.reason, latencyMs, { kind: error.kind });
+      } else if (span) {
+        CAPTCHA_TRACING.end(span, 'error', latencyMs, { error: (error as Error)?.name });
       }
       throw error;
     }
