@@ -43,3 +43,27 @@ function loadIoredis(): typeof import('ioredis') {
     throw error;
   }
 }
+
+/**
+ * A TTL Redis accepts (a positive whole number of ms); rejects nonsense before it reaches Redis.
+ *
+ * @internal
+ */
+export function toTtl(ms: number, name: string): number {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  return Math.ceil(ms);
+}
+
+/**
+ * Client messages may quote a connection URL, and with it a password: keep them out of errors.
+ *
+ * @internal
+ */
+export function redact(message: string): string {
+  return message
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<redis url>')
+    .replace(/\s+/g, ' ')
+    .slice(0, 300);
+}
