@@ -1,6 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaMetrics } from '../observability/captcha-metrics';
+import { STORE_OUTAGE, type CaptchaOutageLog } from '../observability/captcha-outage-log';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
 import type { CaptchaStore } from './captcha-store.interface';
 import { MemoryCaptchaStore } from './memory-captcha.store';
@@ -13,16 +14,24 @@ import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-coun
  * custom store's own errors, into {@link CaptchaStoreError}, which the store failure policy
  * understands. Closes stores the module created when the module stops. Evictions of live
  * counters (memory store) and refused claims (any store) go to `captcha_store_evictions_total`.
+ * Failures and the first success after them go to the outage log, which says when the store
+ * became unavailable and when it recovered.
  *
  * @internal
  */
 export function createCaptchaStore(
   options: ResolvedCaptchaOptions,
   metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
+  outages?: Pick<CaptchaOutageLog, 'failed' | 'recovered'>,
 ): CaptchaStore & OnModuleDestroy {
   const { store } = options;
   if (store === 'redis')
-    return new StoreErrorBoundary(new RedisCaptchaStore(options.redis ?? {}), true, metrics);
+    return new StoreErrorBoundary(
+      new RedisCaptchaStore(options.redis ?? {}),
+      true,
+      metrics,
+      outages,
+    );
   if (store === 'memory')
     return new StoreErrorBoundary(
       new MemoryCaptchaStore({
@@ -32,8 +41,9 @@ export function createCaptchaStore(
       }),
       true,
       metrics,
+      outages,
     );
-  return new StoreErrorBoundary(store, false, metrics);
+  return new StoreErrorBoundary(store, false, metrics, outages);
 }
 
 class StoreErrorBoundary
@@ -47,6 +57,7 @@ class StoreErrorBoundary
     private readonly inner: CaptchaStore,
     private readonly owned: boolean,
     private readonly metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
+    private readonly outages?: Pick<CaptchaOutageLog, 'failed' | 'recovered'>,
   ) {
     const peek = (inner as Partial<PeekableStore>)[PEEK_COUNT];
     if (peek) {
@@ -79,53 +90,78 @@ class StoreErrorBoundary
   }
 
   increment(key: string, windowMs: number): Promise<number> {
-    return this.guard(() => this.inner.increment(key, windowMs));
+    return this.guard('increment', () => this.inner.increment(key, windowMs));
   }
 
   decrement(key: string): Promise<number> {
-    return this.guard(() => this.inner.decrement(key));
+    return this.guard('decrement', () => this.inner.decrement(key));
   }
 
   count(key: string): Promise<number> {
-    return this.guard(() => this.inner.count(key));
+    return this.guard('count', () => this.inner.count(key));
   }
 
   reset(key: string): Promise<void> {
-    return this.guard(() => this.inner.reset(key));
+    return this.guard('reset', () => this.inner.reset(key));
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.guard(() => this.inner.claim(key, ttlMs));
+    return this.guard('claim', () => this.inner.claim(key, ttlMs));
   }
 
   release(key: string): Promise<void> {
-    return this.guard(() => this.inner.release(key));
+    return this.guard('release', () => this.inner.release(key));
   }
 
   async onModuleDestroy(): Promise<void> {
     if (this.owned) await (this.inner as Partial<{ close(): Promise<void> }>).close?.();
   }
 
+  /** Whether the last operation to settle failed for an outage: the next success ends it. */
+  private down = false;
+
   /**
-   * One promise per call (no extra `async` layer): this sits on every guarded request.
+   * One promise per call (no extra `async` layer): this sits on every guarded request. Only while
+   * the store is down does a success take one more step, to end the outage.
    * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
    */
-  private guard<T>(operation: () => Promise<T>): Promise<T> {
+  private guard<T>(name: string, operation: () => Promise<T>): Promise<T> {
     try {
       // Promise.resolve hands a native promise back as is, and copes with a custom store
       // answering a plain value.
-      return Promise.resolve(operation()).catch((error: unknown) => {
-        throw this.failure(error);
+      const pending = Promise.resolve(operation());
+      return (this.down ? pending.then(this.recovered) : pending).catch((error: unknown) => {
+        throw this.failure(name, error);
       });
     } catch (error) {
-      return Promise.reject(this.failure(error));
+      return Promise.reject(this.failure(name, error));
     }
   }
 
-  /** The failure as a store error; a refused claim (only `claim` refuses) is counted on the way. */
-  private failure(error: unknown): CaptchaStoreError {
-    if (error instanceof CaptchaClaimRefusedError) this.metrics?.storeEviction('claim_refused');
-    return toStoreError(error);
+  private readonly recovered = <T>(value: T): T => {
+    if (this.down) {
+      this.down = false;
+      this.outages?.recovered(STORE_OUTAGE);
+    }
+    return value;
+  };
+
+  /**
+   * The failure as a store error; a refused claim (only `claim` refuses: a full budget, no
+   * outage) is counted on the way, any other failure goes to the outage log.
+   */
+  private failure(operation: string, error: unknown): CaptchaStoreError {
+    if (error instanceof CaptchaClaimRefusedError) {
+      this.metrics?.storeEviction('claim_refused');
+      return error;
+    }
+    const failure = toStoreError(error);
+    this.down = true;
+    this.outages?.failed(STORE_OUTAGE, operation, {
+      cause: failure.message,
+      ...(failure.code !== undefined && { code: failure.code }),
+    });
+    return failure;
   }
 }
 

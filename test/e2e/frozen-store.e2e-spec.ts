@@ -74,6 +74,7 @@ describe.each(ADAPTERS)('%s: Redis frozen with SIGSTOP, then resumed', (adapter)
     redis.resume();
     expect(frozen.status).toBe(503);
     expect(frozen.body.error).toBe('captcha_unavailable');
+    expect(frozen.headers['retry-after']).toBe('10'); // a store outage's Retry-After (README)
     expect(fake.requests.length).toBe(before); // the provider never saw the token
 
     const retry = await eventually(() =>
