@@ -7,8 +7,8 @@ import type {
 } from '../config/captcha-module-options.interface';
 import type { CaptchaStore } from './captcha-store.interface';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
-import { createClient, redact, toTtl } from './redis-store-client';
-import { mayRunLate, undoLateWrite, type UndoLateWrite } from './redis-late-writes';
+import { closeClient, createClient, redact, toTtl } from './redis-store-client';
+import { mayRunLate, undoLateWrite } from './redis-late-writes';
 import { DECREMENT_SCRIPT, DELETE_IF_VALUE_SCRIPT, INCREMENT_SCRIPT } from './redis-store-scripts';
 
 const DEFAULT_KEY_PREFIX = 'captcha:';
@@ -112,7 +112,8 @@ export class RedisCaptchaStore implements CaptchaStore {
     const reply = await this.run(
       'increment',
       (client) => client.eval(INCREMENT_SCRIPT, 1, fullKey, ttl),
-      (client) => client.eval(DECREMENT_SCRIPT, 1, fullKey),
+      DECREMENT_SCRIPT,
+      fullKey,
     );
     const count = Number(reply);
     if (!Number.isSafeInteger(count)) {
@@ -156,7 +157,9 @@ export class RedisCaptchaStore implements CaptchaStore {
       reply = await this.run(
         'claim',
         (client) => client.set(fullKey, value, 'PX', ttl, 'NX'),
-        (client) => client.eval(DELETE_IF_VALUE_SCRIPT, 1, fullKey, value),
+        DELETE_IF_VALUE_SCRIPT,
+        fullKey,
+        value,
       );
     } catch (error) {
       if (/\bOOM\b/.test((error as Error).message)) {
@@ -186,39 +189,27 @@ export class RedisCaptchaStore implements CaptchaStore {
   }
 
   private async closeOwnClient(): Promise<void> {
-    const own = this.ownClient;
-    if (own === undefined) return;
-    if (own.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        own.quit().catch(() => undefined),
-        new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS))),
-      ]);
-      clearTimeout(timer);
-    }
-    own.disconnect(); // also stops reconnecting when Redis was down
+    if (this.ownClient !== undefined) await closeClient(this.ownClient, QUIT_TIMEOUT_MS);
   }
 
   /**
    * Sends one command and settles within `commandTimeoutMs`, whatever the client does. If the
    * deadline passes before the command was sent (our own client still connecting), it is never
    * sent: a caller told "failed" must not find its claim written later. If it was sent and timed
-   * out, `undo` follows it (see the class). Once `close()` has been called, a store that owns its
-   * client refuses every operation.
+   * out, its undo (`undoScript` on `undoKey`, with `undoValue`) follows it (see the class);
+   * given as values, not a closure, so the common path allocates nothing more. Once `close()` has
+   * been called, a store that owns its client refuses every operation.
    */
   private run<T>(
     operation: string,
     command: (client: CaptchaRedisClient) => Promise<T>,
-    undo?: UndoLateWrite,
+    undoScript?: string,
+    undoKey?: string,
+    undoValue?: string,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let sent = false;
-      const failed = (error: unknown, timedOut: boolean): void => {
-        if (sent && undo !== undefined && mayRunLate(error, timedOut)) {
-          undoLateWrite(this.client, undo);
-        }
-      };
       const settle = (finish: () => void): void => {
         if (settled) return;
         settled = true;
@@ -227,7 +218,9 @@ export class RedisCaptchaStore implements CaptchaStore {
       };
       const timer = setTimeout(() => {
         settle(() => {
-          failed(undefined, true);
+          if (sent && undoScript !== undefined) {
+            undoLateWrite(this.client, undoScript, undoKey!, undoValue);
+          }
           reject(
             new CaptchaStoreError(
               `redis store unavailable: ${operation} timed out after ${this.commandTimeoutMs} ms`,
@@ -257,7 +250,9 @@ export class RedisCaptchaStore implements CaptchaStore {
           (value) => settle(() => resolve(value)),
           (error: unknown) =>
             settle(() => {
-              failed(error, false);
+              if (undoScript !== undefined && mayRunLate(error)) {
+                undoLateWrite(this.client, undoScript, undoKey!, undoValue);
+              }
               reject(this.toStoreError(error));
             }),
         );

@@ -26,6 +26,24 @@ export function createClient(url: string, commandTimeoutMs: number): Redis {
   return new RedisClient(url, options);
 }
 
+/**
+ * Closes a client: politely with `QUIT` when Redis answers (at most `quitTimeoutMs`), then drops
+ * the connection, which also stops reconnecting when Redis was down.
+ *
+ * @internal
+ */
+export async function closeClient(client: Redis, quitTimeoutMs: number): Promise<void> {
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.quit().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, quitTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
+}
+
 function loadIoredis(): typeof import('ioredis') {
   try {
     // Loaded on demand: ioredis is an optional peer dependency, needed only for `url`.
