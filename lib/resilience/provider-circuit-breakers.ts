@@ -80,7 +80,9 @@ export class ProviderCircuitBreakers {
       throw this.onFailure(provider, circuit, error);
     }
     // A field read unless some outage is under way.
-    if (this.outages.active && endpoint === 'primary') this.outages.recovered({ provider });
+    if (this.outages.providerOutages && endpoint === 'primary') {
+      this.outages.providerAnswered(provider);
+    }
     return answer;
   }
 
@@ -96,7 +98,9 @@ export class ProviderCircuitBreakers {
     if (isBrokenCircuitError(error)) {
       this.metrics.providerFailure(provider, 'circuit_open');
       if (endpoint === 'primary') {
-        this.outages.failed({ provider }, 'circuit_open', { cause: 'circuit open: not called' });
+        this.outages.providerFailed(provider, 'circuit_open', {
+          cause: 'circuit open: not called',
+        });
       }
       const open = new CaptchaUnavailableError(
         provider,
@@ -112,7 +116,7 @@ export class ProviderCircuitBreakers {
       const { kind, details } = error as CaptchaUnavailableError;
       this.metrics.providerFailure(provider, kind);
       if (endpoint === 'primary') {
-        this.outages.failed({ provider }, kind, { status: details.status });
+        this.outages.providerFailed(provider, kind, { status: details.status });
       }
       this.audit.emit({
         event: 'captcha.provider_unreachable',

@@ -1,7 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaMetrics } from '../observability/captcha-metrics';
-import { STORE_OUTAGE, type CaptchaOutageLog } from '../observability/captcha-outage-log';
+import type { CaptchaOutageLog } from '../observability/captcha-outage-log';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
 import type { CaptchaStore } from './captcha-store.interface';
 import { MemoryCaptchaStore } from './memory-captcha.store';
@@ -22,7 +22,7 @@ import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-coun
 export function createCaptchaStore(
   options: ResolvedCaptchaOptions,
   metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
-  outages?: Pick<CaptchaOutageLog, 'failed' | 'recovered'>,
+  outages?: Pick<CaptchaOutageLog, 'storeFailed' | 'storeAnswered'>,
 ): CaptchaStore & OnModuleDestroy {
   const { store } = options;
   if (store === 'redis')
@@ -57,7 +57,7 @@ class StoreErrorBoundary
     private readonly inner: CaptchaStore,
     private readonly owned: boolean,
     private readonly metrics?: Pick<CaptchaMetrics, 'storeEviction'>,
-    private readonly outages?: Pick<CaptchaOutageLog, 'failed' | 'recovered'>,
+    private readonly outages?: Pick<CaptchaOutageLog, 'storeFailed' | 'storeAnswered'>,
   ) {
     const peek = (inner as Partial<PeekableStore>)[PEEK_COUNT];
     if (peek) {
@@ -117,12 +117,15 @@ class StoreErrorBoundary
     if (this.owned) await (this.inner as Partial<{ close(): Promise<void> }>).close?.();
   }
 
-  /** Whether the last operation to settle failed for an outage: the next success ends it. */
+  /**
+   * Whether the outage log follows the store's answers: from a failure until the log has said the
+   * store recovered and closed the outage (one interval later).
+   */
   private down = false;
 
   /**
-   * One promise per call (no extra `async` layer): this sits on every guarded request. Only while
-   * the store is down does a success take one more step, to end the outage.
+   * One promise per call (no extra `async` layer): this sits on every guarded request. Only
+   * during an outage (and an interval after it) does a success take one more step, for the log.
    * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
    */
   private guard<T>(name: string, operation: () => Promise<T>): Promise<T> {
@@ -139,10 +142,7 @@ class StoreErrorBoundary
   }
 
   private readonly recovered = <T>(value: T): T => {
-    if (this.down) {
-      this.down = false;
-      this.outages?.recovered(STORE_OUTAGE);
-    }
+    if (this.down && this.outages?.storeAnswered() !== false) this.down = false;
     return value;
   };
 
@@ -157,7 +157,7 @@ class StoreErrorBoundary
     }
     const failure = toStoreError(error);
     this.down = true;
-    this.outages?.failed(STORE_OUTAGE, operation, {
+    this.outages?.storeFailed(operation, {
       cause: failure.message,
       ...(failure.code !== undefined && { code: failure.code }),
     });

@@ -121,6 +121,7 @@ describe.each(ADAPTERS)('%s: log lines during an outage', (adapter: HttpAdapterN
     fake = await FakeCaptchaServer.start();
   });
   afterEach(async () => {
+    redis.resume();
     fake.clearFaults();
     if (!redis.running) await redis.start();
     await app?.close();
@@ -153,6 +154,26 @@ describe.each(ADAPTERS)('%s: log lines during an outage', (adapter: HttpAdapterN
     expect(debug.filter((e) => eventOf(e) === 'captcha.store_unavailable').length).toBe(
       REQUESTS + retried,
     );
+  });
+
+  it('a flapping Redis (frozen and thawed again and again) is one outage, not a line pair per flap', async () => {
+    await boot();
+    for (let flap = 0; flap < 4; flap++) {
+      redis.pause();
+      const frozen = await signup();
+      redis.resume();
+      expect(frozen.status).toBe(503);
+      await recover();
+    }
+    const lines = visible(logger.entries);
+    expect(lines.map((e) => [e.level, eventOf(e)])).toEqual([
+      ['error', 'captcha.store_unavailable'],
+      ['warn', 'captcha.store_recovered'],
+    ]);
+    expect(lines[0].message).toMatchObject({
+      code: 'ETIMEDOUT',
+      cause: expect.stringMatching(/timed out/),
+    });
   });
 
   it('provider down: the outage and the circuit opening, not one line per request', async () => {
