@@ -32,6 +32,7 @@ import {
 import { CAPTCHA_AUDIT_SINK, LoggerAuditSink } from './observability/captcha-audit-sink';
 import { ProviderCircuitBreakers } from './resilience/provider-circuit-breakers';
 import { CaptchaDecisionLog } from './observability/captcha-decision-log';
+import { CaptchaOutageLog } from './observability/captcha-outage-log';
 import { CaptchaMetrics } from './observability/captcha-metrics';
 import { ProviderHttpClient } from './providers/provider-http-client';
 import { CaptchaStore } from './stores/captcha-store.interface';
@@ -65,7 +66,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     },
     {
       provide: CaptchaStore,
-      inject: [CAPTCHA_OPTIONS, CaptchaMetrics],
+      inject: [CAPTCHA_OPTIONS, CaptchaMetrics, CaptchaOutageLog],
       useFactory: createCaptchaStore,
     },
     {
@@ -106,6 +107,7 @@ import { CaptchaVerifier } from './verification/captcha-verifier.service';
     ProviderCircuitBreakers,
     CaptchaMetrics,
     CaptchaDecisionLog,
+    CaptchaOutageLog,
     CaptchaVerifier,
     CaptchaContextFactory,
     CaptchaRiskService,

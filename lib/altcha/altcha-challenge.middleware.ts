@@ -6,6 +6,7 @@ import { sendNoStoreJson } from '../http/send-no-store-json';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
 import { ALTCHA_ACTION } from '../providers/altcha.provider';
 import { CaptchaProviders } from '../providers/captcha-providers';
+import { CaptchaStoreError } from '../stores/captcha-store.error';
 
 /**
  * Serves a fresh signed ALTCHA challenge (`GET /captcha/challenge?action=login` by default),
@@ -56,7 +57,9 @@ export class AltchaChallengeMiddleware implements NestMiddleware<IncomingMessage
       this.metrics.powCost(this.metricAction(wanted), counter);
       sendNoStoreJson(response, 200, challenge);
     } catch (error) {
-      this.logger.error({ event: 'captcha.challenge_failed', cause: (error as Error).message });
+      // A store outage (adaptive levels) is logged once by the outage log: each request at debug.
+      const level = error instanceof CaptchaStoreError ? 'debug' : 'error';
+      this.logger[level]({ event: 'captcha.challenge_failed', cause: (error as Error).message });
       sendNoStoreJson(response, 503, {
         statusCode: 503,
         error: 'captcha_unavailable',

@@ -100,7 +100,8 @@ export class AltchaDifficulty {
       return await count();
     } catch (error) {
       if (!(error instanceof CaptchaStoreError) || this.storeFailureMode === 'closed') throw error;
-      logger.warn({
+      // Per request, so at debug: the outage log says that the store is down (error).
+      logger.debug({
         event: 'captcha.store_unavailable',
         during: 'difficulty',
         policy: 'open',

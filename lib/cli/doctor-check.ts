@@ -20,7 +20,7 @@ export type DoctorStatus = 'pass' | 'warn' | 'fail';
 export interface DoctorCheck {
   /**
    * `configuration`, `variables`, `client-ip`, `test-keys`, `provider`, `altcha-hmac-key`, `altcha-round-trip`,
-   * `fallback`, `redis` or `redis-eviction`.
+   * `fallback`, `redis`, `redis-eviction`, `redis-persistence` or `clearance-key`.
    */
   name: string;
   status: DoctorStatus;

@@ -25,7 +25,9 @@ import {
 import { redact, secretsOf } from './doctor-redaction';
 import { providerCheck, testKeyCheck } from './provider-checks';
 import { findTestKeys } from './provider-test-keys';
+import { clearanceKeyCheck } from './clearance-key-check';
 import { redisEvictionCheck } from './redis-eviction-check';
+import { redisPersistenceCheck } from './redis-persistence-check';
 import { redisCheck } from './redis-reachable-check';
 
 export {
@@ -56,8 +58,10 @@ export {
  * - ALTCHA, instead: `altcha-hmac-key` (set, or a warning outside production) and
  *   `altcha-round-trip` (a challenge signed, solved and verified locally);
  * - `fallback`: the fallback provider, when one is set;
+ * - `clearance-key`: with `CAPTCHA_CLEARANCE_TTL`, `CAPTCHA_CLEARANCE_KEY` is set and strong;
  * - `redis`: with `CAPTCHA_STORE=redis`, the store answers a read;
- * - `redis-eviction`: then, whether that Redis may evict single-use claims (`maxmemory-policy`).
+ * - `redis-eviction`: then, whether that Redis may evict single-use claims (`maxmemory-policy`);
+ * - `redis-persistence`: and whether it keeps them across a restart (`appendonly`, `save`).
  *
  * @example
  * ```ts
@@ -148,6 +152,8 @@ export async function runDoctor(
   }
 
   checks.push(clientIpCheck(options));
+  const clearanceKey = clearanceKeyCheck(env, production);
+  if (clearanceKey) checks.push(clearanceKey);
 
   const secretKey = typeof options.secretKey === 'string' ? options.secretKey : undefined;
   const testKeys = findTestKeys(provider, options.siteKey, secretKey);
@@ -209,6 +215,7 @@ export async function runDoctor(
     checks.push(reachable);
     if (reachable.status !== 'fail' && options.redis?.url) {
       checks.push(await redisEvictionCheck(options.redis.url, timeoutMs));
+      checks.push(await redisPersistenceCheck(options.redis.url, timeoutMs));
     }
   }
 

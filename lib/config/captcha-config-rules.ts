@@ -181,6 +181,9 @@ export function integerRule(min: number, max: number, unit?: string): ConfigRule
 /** `CAPTCHA_TIMEOUT_MS` / `timeoutMs`. @internal */
 export const timeoutMsRule = integerRule(100, 60_000, 'milliseconds');
 
+/** `outageLogIntervalMs`: how often an ongoing outage is summed up in the log. @internal */
+export const outageLogIntervalRule = integerRule(100, 3_600_000, 'milliseconds');
+
 /** `maxTokenAgeSeconds`. @internal */
 export const maxTokenAgeRule = integerRule(1, 86_400, 'seconds');
 

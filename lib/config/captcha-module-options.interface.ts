@@ -299,10 +299,17 @@ export interface CaptchaModuleOptions {
    */
   metricsRegistry?: { getSingleMetric(name: string): unknown; metrics(): Promise<string> };
   /**
-   * One structured log line per decision (Nest `Logger`, context `CaptchaGuard`): successes at
-   * debug, rejections at warn, outages at error. Default `true`.
+   * One structured log line per decision (Nest `Logger`, context `CaptchaGuard`): successes and
+   * outages at debug (see `outageLogIntervalMs`), rejections at warn, `misconfigured` at error.
+   * Default `true`.
    */
   logDecisions?: boolean;
+  /**
+   * While the store or a provider is down, the log says so once (error), then sums up the
+   * failures at most once per this many milliseconds (warn), and says when it is back (warn);
+   * the per-request lines of the outage go to debug. From 100 to 3600000. Default `10000`.
+   */
+  outageLogIntervalMs?: number;
   /**
    * User-facing messages of the three answers, per language, over the built-in ones (en, es, fr,
    * de, pt, ja, zh, ru); the language is chosen from `Accept-Language`.

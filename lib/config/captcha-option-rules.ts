@@ -11,6 +11,7 @@ import {
   maskUrlSecrets,
   maxTokenAgeRule,
   minScoreRule,
+  outageLogIntervalRule,
   projectIdRule,
   providerRule,
   secretKeyRule,
@@ -167,6 +168,8 @@ export const CAPTCHA_OPTION_RULES = {
       ctx.report('logDecisions', value, 'is not a boolean', 'true or false');
     }
   },
+  outageLogIntervalMs: (value, ctx) =>
+    ctx.check('outageLogIntervalMs', value, outageLogIntervalRule),
   messages: (value, ctx) => checkMessages(value, ctx.report),
   auditSink: checkAuditSink,
   dispatcher: checkDispatcher,

@@ -25,7 +25,8 @@ async function logFailures(pending: Promise<void>[], logger: Logger): Promise<vo
   const outcomes = await Promise.allSettled(pending);
   for (const outcome of outcomes) {
     if (outcome.status === 'rejected') {
-      logger.warn({
+      // Per request, so at debug: the outage log says that the store is down (error).
+      logger.debug({
         event: 'captcha.store_unavailable',
         during: 'outcome',
         cause: (outcome.reason as Error)?.message,

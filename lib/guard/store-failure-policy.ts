@@ -8,7 +8,9 @@ import { CaptchaClaimRefusedError, type CaptchaStoreError } from '../stores/capt
  * The store failed (`storeFailureMode`): logged, then 503 when the policy is `closed` (the
  * default), else the checkpoint goes on without the store's answer. A claim refused because the
  * claim budget is full is answered 503 under either policy: going on without the claim would
- * accept a replayed token.
+ * accept a replayed token. An outage's per-request line is written at debug: the outage log has
+ * said (error) that the store is down, and sums up the failures while it lasts; a refused claim
+ * (no outage) stays an error.
  *
  * @internal
  */
@@ -20,7 +22,7 @@ export function applyStoreFailurePolicy(
   logger: Logger,
 ): void {
   const refused = error instanceof CaptchaClaimRefusedError;
-  logger.error({
+  logger[refused ? 'error' : 'debug']({
     event: refused ? 'captcha.claim_refused' : 'captcha.store_unavailable',
     during,
     cause: error.message,

@@ -68,8 +68,6 @@ export type CaptchaDecisionVerdict = Omit<
   keyof CaptchaDecisionBase | 'environment' | 'traceId'
 >;
 
-const OUTAGES = new Set(['provider_unavailable', 'misconfigured']);
-
 /** Copies the defined fields of `from` into `line`, in their order. */
 function copyDefined(line: Record<string, unknown>, from: object): void {
   for (const field in from) {
@@ -80,7 +78,9 @@ function copyDefined(line: Record<string, unknown>, from: object): void {
 
 /**
  * Writes one structured line per decision through Nest's `Logger` (context `CaptchaGuard`):
- * successes at debug, rejections and challenges at warn, outages and `misconfigured` at error.
+ * successes at debug, rejections and challenges at warn, `misconfigured` at error. An outage's
+ * decisions (`provider_unavailable`) go to debug too: the outage log says when the provider went
+ * down (error), sums up while it lasts and says when it is back.
  * `logDecisions: false` turns it off.
  * @internal
  */
@@ -117,11 +117,12 @@ export class CaptchaDecisionLog {
   }
 
   /**
-   * The level a decision is written at: error for outages and `misconfigured`, debug for
-   * successes, warn for the rest. `CaptchaTestingModule` writes every decision at debug.
+   * The level a decision is written at: error for `misconfigured`, debug for successes and
+   * outages (`provider_unavailable`, see `CaptchaOutageLog`), warn for the rest.
+   * `CaptchaTestingModule` writes every decision at debug.
    */
   protected levelOf(outcome: string): 'error' | 'warn' | 'debug' {
-    if (OUTAGES.has(outcome)) return 'error';
-    return outcome === 'success' ? 'debug' : 'warn';
+    if (outcome === 'misconfigured') return 'error';
+    return outcome === 'success' || outcome === 'provider_unavailable' ? 'debug' : 'warn';
   }
 }

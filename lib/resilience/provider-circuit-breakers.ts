@@ -13,6 +13,7 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
+import { CaptchaOutageLog } from '../observability/captcha-outage-log';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
@@ -39,7 +40,9 @@ interface ProviderCircuit {
  * endpoint is not called for `halfOpenAfterMs`, and every decision in between is immediate
  * (`CaptchaUnavailableError` of kind `circuit_open`); then one trial call decides. Also writes the
  * `provider_unreachable`, `misconfigured`, `circuit_opened` and `circuit_closed` audit events
- * (with `endpoint: 'backup'` for the backup's).
+ * (with `endpoint: 'backup'` for the backup's), and tells the outage log of the primary
+ * endpoint's outages (every failed call, `circuit_open` included), its half-open circuit, and the
+ * first success after an outage.
  *
  * Per endpoint because the client's token picks the endpoint (CaptchaLa `offline_` tokens go to
  * the backup URL): junk tokens failing there must not stop everyone's verification at the primary
@@ -57,6 +60,7 @@ export class ProviderCircuitBreakers {
     @Inject(CAPTCHA_OPTIONS) private readonly options: ResolvedCaptchaOptions,
     @Inject(CAPTCHA_AUDIT_SINK) private readonly audit: CaptchaAuditSink,
     private readonly metrics: CaptchaMetrics,
+    private readonly outages: CaptchaOutageLog,
   ) {}
 
   /**
@@ -69,11 +73,17 @@ export class ProviderCircuitBreakers {
     endpoint: ProviderEndpoint = 'primary',
   ): Promise<T> {
     const circuit = this.circuit(provider, endpoint);
+    let answer: T;
     try {
-      return await (circuit.policy ? circuit.policy.execute(verify) : verify());
+      answer = await (circuit.policy ? circuit.policy.execute(verify) : verify());
     } catch (error) {
       throw this.onFailure(provider, circuit, error);
     }
+    // A field read unless some outage is under way.
+    if (this.outages.providerOutages && endpoint === 'primary') {
+      this.outages.providerAnswered(provider);
+    }
+    return answer;
   }
 
   /** Accounts for a failed call (metrics, audit, the cool-down) and says what to throw. */
@@ -87,6 +97,11 @@ export class ProviderCircuitBreakers {
     const where = endpoint === 'primary' ? {} : { endpoint };
     if (isBrokenCircuitError(error)) {
       this.metrics.providerFailure(provider, 'circuit_open');
+      if (endpoint === 'primary') {
+        this.outages.providerFailed(provider, 'circuit_open', {
+          cause: 'circuit open: not called',
+        });
+      }
       const open = new CaptchaUnavailableError(
         provider,
         'circuit_open',
@@ -100,6 +115,9 @@ export class ProviderCircuitBreakers {
       circuit.lastOutageAt = Date.now();
       const { kind, details } = error as CaptchaUnavailableError;
       this.metrics.providerFailure(provider, kind);
+      if (endpoint === 'primary') {
+        this.outages.providerFailed(provider, kind, { status: details.status });
+      }
       this.audit.emit({
         event: 'captcha.provider_unreachable',
         provider,
@@ -189,6 +207,7 @@ export class ProviderCircuitBreakers {
           halfOpenAfterMs: settings.halfOpenAfterMs,
         });
       });
+      if (primary) policy.onHalfOpen(() => this.outages.circuitHalfOpen(provider));
       policy.onReset(() => {
         current.openedAt = undefined;
         if (primary) this.metrics.circuitOpen(provider, false);

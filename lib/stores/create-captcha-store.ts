@@ -2,6 +2,7 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaMetrics } from '../observability/captcha-metrics';
 import type { CaptchaStoreOperation } from '../observability/captcha-metrics-recorder';
+import type { CaptchaOutageLog } from '../observability/captcha-outage-log';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
 import type { CaptchaStore } from './captcha-store.interface';
 import { MemoryCaptchaStore } from './memory-captcha.store';
@@ -14,17 +15,24 @@ import { DECREMENT_NOW, INCREMENT_NOW, type SyncCounterStore } from './sync-coun
  * custom store's own errors, into {@link CaptchaStoreError}, which the store failure policy
  * understands. Closes stores the module created when the module stops. Evictions of live
  * counters (memory store) and refused claims (any store) go to `captcha_store_evictions_total`,
- * other failures (Redis down, a custom store's error) to `captcha_store_failures_total`.
+ * other failures (Redis down, a custom store's error) to `captcha_store_failures_total` and to the
+ * outage log, which says when the store became unavailable and when it recovered.
  *
  * @internal
  */
 export function createCaptchaStore(
   options: ResolvedCaptchaOptions,
   metrics?: StoreMetrics,
+  outages?: Pick<CaptchaOutageLog, 'storeFailed' | 'storeAnswered'>,
 ): CaptchaStore & OnModuleDestroy {
   const { store } = options;
   if (store === 'redis')
-    return new StoreErrorBoundary(new RedisCaptchaStore(options.redis ?? {}), true, metrics);
+    return new StoreErrorBoundary(
+      new RedisCaptchaStore(options.redis ?? {}),
+      true,
+      metrics,
+      outages,
+    );
   if (store === 'memory')
     return new StoreErrorBoundary(
       new MemoryCaptchaStore({
@@ -34,8 +42,9 @@ export function createCaptchaStore(
       }),
       true,
       metrics,
+      outages,
     );
-  return new StoreErrorBoundary(store, false, metrics);
+  return new StoreErrorBoundary(store, false, metrics, outages);
 }
 
 type StoreMetrics = Pick<CaptchaMetrics, 'storeEviction' | 'storeFailure'>;
@@ -51,6 +60,7 @@ class StoreErrorBoundary
     private readonly inner: CaptchaStore,
     private readonly owned: boolean,
     private readonly metrics?: StoreMetrics,
+    private readonly outages?: Pick<CaptchaOutageLog, 'storeFailed' | 'storeAnswered'>,
   ) {
     const peek = (inner as Partial<PeekableStore>)[PEEK_COUNT];
     if (peek) {
@@ -58,7 +68,7 @@ class StoreErrorBoundary
         try {
           return peek.call(inner, key);
         } catch (error) {
-          throw this.failure(error, 'count');
+          throw this.failure('count', error);
         }
       };
     }
@@ -69,14 +79,14 @@ class StoreErrorBoundary
         try {
           return increment.call(inner, key, windowMs);
         } catch (error) {
-          throw this.failure(error, 'increment');
+          throw this.failure('increment', error);
         }
       };
       this[DECREMENT_NOW] = (key) => {
         try {
           return decrement.call(inner, key);
         } catch (error) {
-          throw this.failure(error, 'decrement');
+          throw this.failure('decrement', error);
         }
       };
     }
@@ -111,29 +121,52 @@ class StoreErrorBoundary
   }
 
   /**
-   * One promise per call (no extra `async` layer): this sits on every guarded request.
+   * Whether the outage log follows the store's answers: from a failure until the log has said the
+   * store recovered and closed the outage (one interval later).
+   */
+  private down = false;
+
+  /**
+   * One promise per call (no extra `async` layer): this sits on every guarded request. Only
+   * during an outage (and an interval after it) does a success take one more step, for the log.
    * Perf: https://github.com/nestjs-captcha/nestjs-captcha/blob/main/docs/performance.md#promise-layers
    */
   private guard<T>(name: CaptchaStoreOperation, operation: () => Promise<T>): Promise<T> {
     try {
       // Promise.resolve hands a native promise back as is, and copes with a custom store
       // answering a plain value.
-      return Promise.resolve(operation()).catch((error: unknown) => {
-        throw this.failure(error, name);
+      const pending = Promise.resolve(operation());
+      return (this.down ? pending.then(this.recovered) : pending).catch((error: unknown) => {
+        throw this.failure(name, error);
       });
     } catch (error) {
-      return Promise.reject(this.failure(error, name));
+      return Promise.reject(this.failure(name, error));
     }
   }
 
+  private readonly recovered = <T>(value: T): T => {
+    if (this.down && this.outages?.storeAnswered() !== false) this.down = false;
+    return value;
+  };
+
   /**
-   * The failure as a store error, counted on the way: a refused claim (only `claim` refuses) as
-   * an eviction, anything else as a failure of `operation`.
+   * The failure as a store error; a refused claim (only `claim` refuses: a full budget, no
+   * outage) is counted on the way, any other failure is counted
+   * (`captcha_store_failures_total`) and goes to the outage log.
    */
-  private failure(error: unknown, operation: CaptchaStoreOperation): CaptchaStoreError {
-    if (error instanceof CaptchaClaimRefusedError) this.metrics?.storeEviction('claim_refused');
-    else this.metrics?.storeFailure(operation);
-    return toStoreError(error);
+  private failure(operation: CaptchaStoreOperation, error: unknown): CaptchaStoreError {
+    if (error instanceof CaptchaClaimRefusedError) {
+      this.metrics?.storeEviction('claim_refused');
+      return error;
+    }
+    this.metrics?.storeFailure(operation);
+    const failure = toStoreError(error);
+    this.down = true;
+    this.outages?.storeFailed(operation, {
+      cause: failure.message,
+      ...(failure.code !== undefined && { code: failure.code }),
+    });
+    return failure;
   }
 }
 

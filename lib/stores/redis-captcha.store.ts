@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CaptchaConfigError } from '../config/captcha-config.error';
 import type {
@@ -6,8 +7,9 @@ import type {
 } from '../config/captcha-module-options.interface';
 import type { CaptchaStore } from './captcha-store.interface';
 import { CaptchaClaimRefusedError, CaptchaStoreError } from './captcha-store.error';
-import { createClient } from './redis-store-client';
-import { DECREMENT_SCRIPT, INCREMENT_SCRIPT } from './redis-store-scripts';
+import { closeClient, createClient, redact, toTtl } from './redis-store-client';
+import { mayRunLate, undoLateWrite } from './redis-late-writes';
+import { DECREMENT_SCRIPT, DELETE_IF_VALUE_SCRIPT, INCREMENT_SCRIPT } from './redis-store-scripts';
 
 const DEFAULT_KEY_PREFIX = 'captcha:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 100;
@@ -25,6 +27,13 @@ const HANDSHAKE_END_EVENTS = ['ready', 'close', 'end'] as const;
  * with a {@link CaptchaStoreError} while Redis is down or slow, rather than queueing requests until
  * it is back. That holds for a client you pass in too, even one with an offline queue: the store
  * races each command against its own timer.
+ *
+ * A caller told "failed" finds no trace of its write later. A command that timed out was sent, and
+ * a frozen Redis runs it when it resumes; so a timed-out write is followed, on the same
+ * connection, by its undo, which Redis runs right after it: a claim (each writes a value of its
+ * own) is deleted if it still holds that value; an increment is taken back with a decrement. A
+ * token whose claim timed out (503) can be retried, and an attempt refused for the outage is not
+ * counted. Decrements, resets and releases are left to run late: they only give back.
  *
  * - `url`: the store creates an ioredis client (no offline queue, a command timeout, reconnection
  *   with a short capped backoff) and closes it in `close()` / `onModuleDestroy()`.
@@ -54,6 +63,9 @@ export class RedisCaptchaStore implements CaptchaStore {
   private closing: Promise<void> | undefined;
   /** Settles when our own client's connection attempt under way succeeds or fails. */
   private handshake: Promise<void> | undefined;
+  /** Claim values are this store's id and a sequence number: unique, and cheap to make. */
+  private readonly claimOwner = randomBytes(6).toString('base64url') + ':';
+  private claimSequence = 0;
 
   /**
    * @param options `url` or `client` (exactly one), `keyPrefix` (default `'captcha:'`),
@@ -96,8 +108,12 @@ export class RedisCaptchaStore implements CaptchaStore {
 
   async increment(key: string, windowMs: number): Promise<number> {
     const ttl = toTtl(windowMs, 'windowMs');
-    const reply = await this.run('increment', (client) =>
-      client.eval(INCREMENT_SCRIPT, 1, this.keyPrefix + key, ttl),
+    const fullKey = this.keyPrefix + key;
+    const reply = await this.run(
+      'increment',
+      (client) => client.eval(INCREMENT_SCRIPT, 1, fullKey, ttl),
+      DECREMENT_SCRIPT,
+      fullKey,
     );
     const count = Number(reply);
     if (!Number.isSafeInteger(count)) {
@@ -134,10 +150,16 @@ export class RedisCaptchaStore implements CaptchaStore {
    */
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const ttl = toTtl(ttlMs, 'ttlMs');
+    const fullKey = this.keyPrefix + key;
+    const value = this.claimOwner + (++this.claimSequence).toString(36);
     let reply;
     try {
-      reply = await this.run('claim', (client) =>
-        client.set(this.keyPrefix + key, '1', 'PX', ttl, 'NX'),
+      reply = await this.run(
+        'claim',
+        (client) => client.set(fullKey, value, 'PX', ttl, 'NX'),
+        DELETE_IF_VALUE_SCRIPT,
+        fullKey,
+        value,
       );
     } catch (error) {
       if (/\bOOM\b/.test((error as Error).message)) {
@@ -167,31 +189,27 @@ export class RedisCaptchaStore implements CaptchaStore {
   }
 
   private async closeOwnClient(): Promise<void> {
-    const own = this.ownClient;
-    if (own === undefined) return;
-    if (own.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        own.quit().catch(() => undefined),
-        new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS))),
-      ]);
-      clearTimeout(timer);
-    }
-    own.disconnect(); // also stops reconnecting when Redis was down
+    if (this.ownClient !== undefined) await closeClient(this.ownClient, QUIT_TIMEOUT_MS);
   }
 
   /**
    * Sends one command and settles within `commandTimeoutMs`, whatever the client does. If the
    * deadline passes before the command was sent (our own client still connecting), it is never
-   * sent: a caller told "failed" must not find its claim written later. Once `close()` has been
-   * called, a store that owns its client refuses every operation.
+   * sent: a caller told "failed" must not find its claim written later. If it was sent and timed
+   * out, its undo (`undoScript` on `undoKey`, with `undoValue`) follows it (see the class);
+   * given as values, not a closure, so the common path allocates nothing more. Once `close()` has
+   * been called, a store that owns its client refuses every operation.
    */
   private run<T>(
     operation: string,
     command: (client: CaptchaRedisClient) => Promise<T>,
+    undoScript?: string,
+    undoKey?: string,
+    undoValue?: string,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      let sent = false;
       const settle = (finish: () => void): void => {
         if (settled) return;
         settled = true;
@@ -199,14 +217,17 @@ export class RedisCaptchaStore implements CaptchaStore {
         finish();
       };
       const timer = setTimeout(() => {
-        settle(() =>
+        settle(() => {
+          if (sent && undoScript !== undefined) {
+            undoLateWrite(this.client, undoScript, undoKey!, undoValue);
+          }
           reject(
             new CaptchaStoreError(
               `redis store unavailable: ${operation} timed out after ${this.commandTimeoutMs} ms`,
               'ETIMEDOUT',
             ),
-          ),
-        );
+          );
+        });
       }, this.commandTimeoutMs);
 
       const send = (): void => {
@@ -224,9 +245,16 @@ export class RedisCaptchaStore implements CaptchaStore {
           settle(() => reject(this.toStoreError(error)));
           return;
         }
+        sent = true;
         pending.then(
           (value) => settle(() => resolve(value)),
-          (error: unknown) => settle(() => reject(this.toStoreError(error))),
+          (error: unknown) =>
+            settle(() => {
+              if (undoScript !== undefined && mayRunLate(error)) {
+                undoLateWrite(this.client, undoScript, undoKey!, undoValue);
+              }
+              reject(this.toStoreError(error));
+            }),
         );
       };
 
@@ -270,20 +298,4 @@ export class RedisCaptchaStore implements CaptchaStore {
     }
     return new CaptchaStoreError(`redis store unavailable: ${redact(message)}`, code);
   }
-}
-
-/** A TTL Redis accepts (a positive whole number of ms); rejects nonsense before it reaches Redis. */
-function toTtl(ms: number, name: string): number {
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
-  }
-  return Math.ceil(ms);
-}
-
-/** Client messages may quote a connection URL, and with it a password: keep them out of errors. */
-function redact(message: string): string {
-  return message
-    .replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<redis url>')
-    .replace(/\s+/g, ' ')
-    .slice(0, 300);
 }

@@ -26,6 +26,24 @@ export function createClient(url: string, commandTimeoutMs: number): Redis {
   return new RedisClient(url, options);
 }
 
+/**
+ * Closes a client: politely with `QUIT` when Redis answers (at most `quitTimeoutMs`), then drops
+ * the connection, which also stops reconnecting when Redis was down.
+ *
+ * @internal
+ */
+export async function closeClient(client: Redis, quitTimeoutMs: number): Promise<void> {
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.quit().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, quitTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
+}
+
 function loadIoredis(): typeof import('ioredis') {
   try {
     // Loaded on demand: ioredis is an optional peer dependency, needed only for `url`.
@@ -42,4 +60,28 @@ function loadIoredis(): typeof import('ioredis') {
     }
     throw error;
   }
+}
+
+/**
+ * A TTL Redis accepts (a positive whole number of ms); rejects nonsense before it reaches Redis.
+ *
+ * @internal
+ */
+export function toTtl(ms: number, name: string): number {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  return Math.ceil(ms);
+}
+
+/**
+ * Client messages may quote a connection URL, and with it a password: keep them out of errors.
+ *
+ * @internal
+ */
+export function redact(message: string): string {
+  return message
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<redis url>')
+    .replace(/\s+/g, ' ')
+    .slice(0, 300);
 }

@@ -32,3 +32,16 @@ if count <= 1 then
 end
 return redis.call('DECR', KEYS[1])
 `;
+
+/**
+ * Compare-and-delete: deletes the claim only if it still holds the value the timed-out `SET`
+ * wrote, so it undoes that claim and nothing else (not a claim written since by anyone else).
+ *
+ * @internal
+ */
+export const DELETE_IF_VALUE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;

@@ -13,6 +13,7 @@ import type {
 import { processEnvironmentSignals, productionSignal } from '../config/production-environment';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaDecisionLog } from '../observability/captcha-decision-log';
+import { CaptchaOutageLog } from '../observability/captcha-outage-log';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
 import { TestCaptchaProvider } from './test-captcha.provider';
 
@@ -86,13 +87,25 @@ function testingParts(options: CaptchaTestingOptions) {
   const decisionLog = verboseLogs
     ? undefined
     : (resolved: ResolvedCaptchaOptions) => new DebugDecisionLog(resolved);
-  return { moduleOptions, testProvider, decisionLog };
+  const outageLog = verboseLogs
+    ? undefined
+    : (resolved: ResolvedCaptchaOptions) => new DebugOutageLog(resolved);
+  return { moduleOptions, testProvider, decisionLog, outageLog };
 }
 
 /** Decision lines at debug whatever the outcome: tests provoke failures on purpose. */
 class DebugDecisionLog extends CaptchaDecisionLog {
   protected override levelOf(): 'debug' {
     return 'debug';
+  }
+}
+
+/** Outage lines at debug: tests provoke outages on purpose. */
+class DebugOutageLog extends CaptchaOutageLog {
+  private readonly debugLogger = new Logger('CaptchaOutage');
+
+  protected override write(_level: 'error' | 'warn', line: Record<string, unknown>): void {
+    this.debugLogger.debug(line);
   }
 }
 
@@ -107,10 +120,11 @@ class DebugAuditSink implements CaptchaAuditSink {
 
 /**
  * The real {@link CaptchaModule} (guard, decorators, filter, single-use claims) with a provider
- * that needs no network and judges {@link CAPTCHA_TEST_TOKENS}. Decision logs and audit events are
- * written at debug (`verboseLogs: true` for the usual levels). It refuses to load in production
- * (`NODE_ENV` or `CAPTCHA_ENV` is `production` in any casing, or `environment: 'production'`: the
- * rule the module's test-key check uses), so it cannot become a production bypass.
+ * that needs no network and judges {@link CAPTCHA_TEST_TOKENS}. Decision logs, outage lines and
+ * audit events are written at debug (`verboseLogs: true` for the usual levels). It refuses to
+ * load in production (`NODE_ENV` or `CAPTCHA_ENV` is `production` in any casing, or
+ * `environment: 'production'`: the rule the module's test-key check uses), so it cannot become a
+ * production bypass.
  *
  * Two ways in: {@link CaptchaTestingModule.forRoot} in a test module's imports, or
  * {@link CaptchaTestingModule.override} on a builder that imports the whole app (which uses
@@ -130,15 +144,14 @@ class DebugAuditSink implements CaptchaAuditSink {
 export class CaptchaTestingModule {
   /** A `CaptchaModule.forRoot` with the test provider, for a test module's `imports`. */
   static forRoot(options: CaptchaTestingOptions = {}): DynamicModule {
-    const { moduleOptions, testProvider, decisionLog } = testingParts(options);
+    const { moduleOptions, testProvider, decisionLog, outageLog } = testingParts(options);
     const real = CaptchaModule.forRoot(moduleOptions);
     const overrides: Provider[] = [{ provide: CAPTCHA_PROVIDER, useValue: testProvider }];
-    if (decisionLog) {
-      overrides.push({
-        provide: CaptchaDecisionLog,
-        inject: [CAPTCHA_OPTIONS],
-        useFactory: decisionLog,
-      });
+    if (decisionLog && outageLog) {
+      overrides.push(
+        { provide: CaptchaDecisionLog, inject: [CAPTCHA_OPTIONS], useFactory: decisionLog },
+        { provide: CaptchaOutageLog, inject: [CAPTCHA_OPTIONS], useFactory: outageLog },
+      );
     }
     // Later providers win over the module's own for the same token.
     return { ...real, providers: [...(real.providers ?? []), ...overrides] };
@@ -164,16 +177,18 @@ export class CaptchaTestingModule {
     builder: B,
     options: CaptchaTestingOptions = {},
   ): B {
-    const { moduleOptions, testProvider, decisionLog } = testingParts(options);
+    const { moduleOptions, testProvider, decisionLog, outageLog } = testingParts(options);
     let result = builder
       .overrideProvider(CAPTCHA_MODULE_OPTIONS)
       .useValue(moduleOptions)
       .overrideProvider(CAPTCHA_PROVIDER)
       .useValue(testProvider);
-    if (decisionLog) {
+    if (decisionLog && outageLog) {
       result = result
         .overrideProvider(CaptchaDecisionLog)
-        .useFactory({ factory: decisionLog, inject: [CAPTCHA_OPTIONS] });
+        .useFactory({ factory: decisionLog, inject: [CAPTCHA_OPTIONS] })
+        .overrideProvider(CaptchaOutageLog)
+        .useFactory({ factory: outageLog, inject: [CAPTCHA_OPTIONS] });
     }
     return result;
   }

@@ -37,7 +37,8 @@ export function claimOnce(
     ) {
       throw error;
     }
-    logger.warn({
+    // Per request, so at debug: the outage log says that the store is down (error) and sums up.
+    logger.debug({
       event: 'captcha.store_unavailable',
       during: 'claim',
       policy: 'open',
@@ -56,7 +57,7 @@ export async function releaseQuietly(store: CaptchaStore, key: string): Promise<
   try {
     await store.release(key);
   } catch (error) {
-    logger.warn({
+    logger.debug({
       event: 'captcha.store_unavailable',
       during: 'release',
       cause: (error as Error)?.message,

@@ -7,6 +7,7 @@ import { type DoctorCheck, type DoctorReport, runDoctor } from '../../lib/cli/do
 import { formatDoctorReport, formatDoctorReportJson } from '../../lib/cli/doctor-report';
 import { main, USAGE } from '../../lib/cli/main';
 import { Redis } from 'ioredis';
+import { eventually } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 import { buildCli } from '../support/build-cli';
 
@@ -315,6 +316,72 @@ describe('runDoctor: ALTCHA', () => {
   });
 });
 
+describe('runDoctor: clearance key (CAPTCHA_CLEARANCE_TTL set)', () => {
+  const CLEARANCE_KEY = 'Vt3qLx9ZpR7mWc2KfY8hNb4JdG6sQa1E'; // random, 32 characters
+  const altcha = { CAPTCHA_ALTCHA_HMAC_KEY: HMAC_KEY };
+
+  it('is not checked while clearance is off', async () => {
+    const report = await runDoctor({ ...altcha, CAPTCHA_CLEARANCE_KEY: 'changeme' });
+    expect(report.checks.map((c) => c.name)).not.toContain('clearance-key');
+  });
+
+  it('passes a strong key, never printing it', async () => {
+    const report = await runDoctor({
+      ...altcha,
+      CAPTCHA_CLEARANCE_TTL: '15m',
+      CAPTCHA_CLEARANCE_KEY: CLEARANCE_KEY,
+    });
+    expect(check(report, 'clearance-key')).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(/^CAPTCHA_CLEARANCE_KEY is set \(32\+ characters/),
+    });
+    expectNoSecrets(report, CLEARANCE_KEY);
+  });
+
+  it.each([
+    ['missing', undefined, /^CAPTCHA_CLEARANCE_TTL is set but CAPTCHA_CLEARANCE_KEY is not/],
+    [
+      'short',
+      'Vt3qLx9ZpR7m',
+      /^CAPTCHA_CLEARANCE_KEY is weak \(12 characters, at least 32 needed\)/,
+    ],
+    [
+      'a placeholder',
+      'changeme-changeme-clearance-secret',
+      /is weak \(it is mostly placeholder words/,
+    ],
+    ['a repeated pattern', 'ab12'.repeat(10), /is weak \(it repeats a short pattern\)/],
+  ])(
+    'warns outside production when the key is %s (exit 0), without quoting it',
+    async (_, key, message) => {
+      const env: Record<string, string> = { ...altcha, CAPTCHA_CLEARANCE_TTL: '900' };
+      if (key !== undefined) env.CAPTCHA_CLEARANCE_KEY = key;
+      const report = await runDoctor(env);
+      expect(report.exitCode).toBe(0);
+      const found = check(report, 'clearance-key');
+      expect(found).toMatchObject({ status: 'warn', message: expect.stringMatching(message) });
+      if (key !== undefined) expectNoSecrets(report, key);
+    },
+  );
+
+  it('fails in production when the key is missing or weak, and passes a strong one', async () => {
+    const production = { ...altcha, CAPTCHA_ENV: 'production', CAPTCHA_CLEARANCE_TTL: '15m' };
+    for (const key of [undefined, 'ab12'.repeat(10), 'changeme-changeme-clearance-secret']) {
+      const env: Record<string, string> = { ...production };
+      if (key !== undefined) env.CAPTCHA_CLEARANCE_KEY = key;
+      const report = await runDoctor(env);
+      expect(report.ok).toBe(false);
+      // Refused by the configuration (exit 2) once its rules know the variable, else by this check.
+      const refusal = report.checks.find((c) => c.status === 'fail')!;
+      expect(refusal.message).toContain('CAPTCHA_CLEARANCE_KEY');
+      if (key !== undefined) expectNoSecrets(report, key);
+    }
+    const good = await runDoctor({ ...production, CAPTCHA_CLEARANCE_KEY: CLEARANCE_KEY });
+    expect(check(good, 'clearance-key').status).toBe('pass');
+    expect(good.checks.filter((c) => c.status === 'fail')).toEqual([]);
+  });
+});
+
 describe('runDoctor: Redis', () => {
   let redis: RedisServer;
 
@@ -389,6 +456,63 @@ describe('runDoctor: Redis', () => {
         message: expect.stringContaining('CONFIG GET is not permitted'),
       });
       expectNoSecrets(report, password, url);
+    });
+  });
+
+  describe('persistence (a real redis-server started with and without it)', () => {
+    const persistenceCheck = async (url: string) =>
+      check(
+        await runDoctor({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: url }),
+        'redis-persistence',
+      );
+
+    it.each([
+      ['aof', 'pass', /^appendonly yes \(appendfsync everysec\): claims survive a restart$/],
+      ['rdb', 'warn', /^appendonly no, RDB snapshots only \(save 3600 1\): a restart loses/],
+      ['none', 'warn', /^no persistence \(appendonly no, save ""\): a restart forgets every/],
+    ] as const)('%s: %s', async (persistence, status, message) => {
+      const server = await RedisServer.start({ persistence });
+      try {
+        const found = await persistenceCheck(server.url);
+        expect(found).toMatchObject({ status, message: expect.stringMatching(message) });
+        if (status === 'warn') expect(found.message).toContain('not ALTCHA');
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('says so when CONFIG is not permitted, without the URL or its password; a replica is named', async () => {
+      const server = await RedisServer.start({ persistence: 'none' });
+      const replica = await RedisServer.start({ persistence: 'none' });
+      const admin = new Redis(server.url);
+      const replicaAdmin = new Redis(replica.url);
+      try {
+        await replicaAdmin.replicaof('127.0.0.1', server.port);
+        await eventually(async () =>
+          expect(await admin.info('replication')).toMatch(/^connected_slaves:1/m),
+        );
+        expect(await persistenceCheck(server.url)).toMatchObject({
+          status: 'warn',
+          message: expect.stringMatching(/^no persistence .*; 1 replica connected: /),
+        });
+        const password = 'doctor-persist-p4ssw0rd';
+        await admin.acl('SETUSER', 'doctor', 'on', `>${password}`, '~*', '+@all', '-config');
+        const url = server.url.replace('redis://', `redis://doctor:${password}@`);
+        const report = await runDoctor({ CAPTCHA_STORE: 'redis', CAPTCHA_REDIS_URL: url });
+        expect(report.exitCode).toBe(0);
+        expect(check(report, 'redis-persistence')).toMatchObject({
+          status: 'warn',
+          message: expect.stringMatching(
+            /^cannot tell whether Redis persists \(CONFIG GET is not permitted\); 1 replica connected/,
+          ),
+        });
+        expectNoSecrets(report, password, url);
+      } finally {
+        admin.disconnect();
+        replicaAdmin.disconnect();
+        await replica.stop();
+        await server.stop();
+      }
     });
   });
 

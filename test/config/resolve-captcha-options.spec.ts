@@ -661,6 +661,16 @@ describe('observability options', () => {
       { logDecisions: 'yes' },
       /options\.logDecisions: "yes" is not a boolean; accepted: true or false/,
     ],
+    [
+      'outageLogIntervalMs',
+      { outageLogIntervalMs: 50 },
+      /options\.outageLogIntervalMs: 50 is out of range; accepted: an integer from 100 to 3600000 \(milliseconds\)/,
+    ],
+    [
+      'outageLogIntervalMs',
+      { outageLogIntervalMs: '10s' },
+      /options\.outageLogIntervalMs: "10s" is not a whole number; accepted: an integer from 100 to 3600000/,
+    ],
   ])('refuses a bad %s', (_name, options, message) => {
     expect(() =>
       resolveCaptchaOptions({ altcha: { hmacKey: 'k'.repeat(32) }, ...(options as object) }),
@@ -674,6 +684,11 @@ describe('observability options', () => {
           .metrics,
       ).toBe(metrics);
     }
+    const hmac = { altcha: { hmacKey: 'k'.repeat(32) } };
+    expect(
+      resolveCaptchaOptions({ ...hmac, outageLogIntervalMs: 60_000 }).outageLogIntervalMs,
+    ).toBe(60_000);
+    expect(resolveCaptchaOptions(hmac).outageLogIntervalMs).toBeUndefined(); // 10 s, in the outage log
   });
 });
 

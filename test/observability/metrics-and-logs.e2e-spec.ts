@@ -208,7 +208,8 @@ describe.each(ADAPTERS)('%s', (adapter) => {
         decisions.find((d) => (d.message as { outcome: string }).outcome === outcome)?.level;
       expect(levelOf('missing')).toBe('warn');
       expect(levelOf('duplicate')).toBe('warn');
-      expect(levelOf('provider_unavailable')).toBe('error');
+      // An outage's decisions at debug: the outage log says once that the provider is down.
+      expect(levelOf('provider_unavailable')).toBe('debug');
       expect(levelOf('misconfigured')).toBe('error');
       expect((decisions[1].message as { requestId: string }).requestId).toMatch(/^[0-9a-f-]{36}$/);
     });

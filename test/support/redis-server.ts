@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -18,10 +18,17 @@ export interface RedisServerOptions {
    * others (`redis-cli --cluster create`). Each start is a fresh node.
    */
   clusterNode?: boolean;
+  /**
+   * What the server persists: nothing (default, the test suites' Redis), an append-only file
+   * (`aof`: `appendonly yes`), or RDB snapshots (`rdb`: `save 3600 1`). Files go to a fresh
+   * temporary directory, deleted on stop.
+   */
+  persistence?: 'none' | 'aof' | 'rdb';
 }
 
 /**
- * A real `redis-server` on 127.0.0.1 for tests, on a free port, without persistence. `stop()` and
+ * A real `redis-server` on 127.0.0.1 for tests, on a free port, without persistence unless
+ * {@link RedisServerOptions.persistence} asks for it. `stop()` and
  * `start()` again keep the same port, so a client can watch Redis go down and come back.
  *
  * Missing binary is an error, never a skip: a suite that silently skips its Redis half proves
@@ -51,6 +58,7 @@ export class RedisServer {
      * ephemeral ports.
      */
     private readonly busPort: number | undefined,
+    private readonly persistence: 'none' | 'aof' | 'rdb' = 'none',
   ) {}
 
   /** Starts a server on a free port; resolves once it answers `PING` (and, for a cluster, serves all slots). */
@@ -61,6 +69,7 @@ export class RedisServer {
       await freePort(),
       cluster,
       cluster ? await freePort() : undefined,
+      options.persistence,
     );
     await server.start();
     return server;
@@ -79,6 +88,20 @@ export class RedisServer {
   /** Whether the server process is running. */
   get running(): boolean {
     return this.child !== undefined;
+  }
+
+  /**
+   * Freezes the server (SIGSTOP): connections stay open, commands are received by the kernel but
+   * not run until {@link resume} (SIGCONT), the way a stalled or swapping Redis behaves.
+   */
+  pause(): void {
+    if (!this.child) throw new Error('redis-server is not running');
+    this.child.kill('SIGSTOP');
+  }
+
+  /** Thaws a server frozen by {@link pause} (SIGCONT): it runs what it received, in order. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   /** (Re)starts the server on its port; resolves once it is ready (at most 5 s). */
@@ -106,10 +129,7 @@ export class RedisServer {
         String(this.port),
         '--bind',
         HOST,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
+        ...this.persistenceArgs(),
         '--daemonize',
         'no',
         '--loglevel',
@@ -160,12 +180,25 @@ export class RedisServer {
     const child = this.child;
     if (!child) return;
     const exited = this.exited ?? Promise.resolve();
+    child.kill('SIGCONT'); // a frozen server would never act on SIGTERM
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
     this.child = undefined;
     if (this.cluster) rmSync(this.clusterConfigFile, { force: true });
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    this.dataDir = undefined;
+  }
+
+  private dataDir: string | undefined;
+
+  private persistenceArgs(): string[] {
+    if (this.persistence === 'none') return ['--save', '', '--appendonly', 'no'];
+    this.dataDir = mkdtempSync(join(tmpdir(), 'nestjs-captcha-test-redis-'));
+    return this.persistence === 'aof'
+      ? ['--dir', this.dataDir, '--save', '', '--appendonly', 'yes']
+      : ['--dir', this.dataDir, '--save', '3600 1', '--appendonly', 'no'];
   }
 }
 
