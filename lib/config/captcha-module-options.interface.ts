@@ -1,7 +1,10 @@
 // Over 300 lines: one idea, the options a user writes; two thirds of it is their TSDoc (the reference).
 import type { ExecutionContext } from '@nestjs/common';
 import type { ClientIpHeaderName } from '../http/client-ip-resolver';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type {
+  CaptchaProviderName,
+  CaptchaVerifierName,
+} from '../contracts/captcha-provider-name';
 import type { CaptchaStepUpProviderName } from '../contracts/captcha-error-body';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
@@ -203,7 +206,8 @@ export interface CaptchaAuditEvent {
     | 'captcha.fail_open'
     | 'captcha.fallback_used'
     | 'captcha.misconfigured';
-  provider: CaptchaProviderName;
+  /** The verifier's name: a provider's, or `recaptcha-v2` for the v2 checkbox step-up. */
+  provider: CaptchaVerifierName;
   [field: string]: unknown;
 }
 

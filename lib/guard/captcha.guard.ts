@@ -22,7 +22,7 @@ import {
   type CaptchaDecisionBase,
 } from '../observability/captcha-decision-log';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaProviderName, CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
@@ -236,7 +236,7 @@ export class CaptchaGuard implements CanActivate {
     verification: CaptchaVerification,
     requirement: RequireCaptchaOptions,
     captchaContext: CaptchaContext,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): ChallengeOutcome {
     if (this.routes.of(context).readsResult) {
       setCaptchaResult(captchaStateCarrierOf(context), verification);
@@ -309,7 +309,7 @@ export class CaptchaGuard implements CanActivate {
     token: unknown,
     requirement: RequireCaptchaOptions,
     remoteIp: string | undefined,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
     decision: CaptchaDecisionBase,
     /** The interactive token of a step-up: no score threshold applies. */
     interactive = false,
@@ -386,7 +386,7 @@ export class CaptchaGuard implements CanActivate {
   /** What a challenge for `provider` tells the client (site key, widget, challenge URL). */
   protected challengeDetails(
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): CaptchaChallengeDetails {
     return this.routeProviderRules.challengeDetails(requirement, provider);
   }

@@ -5,7 +5,7 @@ import {
   type CaptchaChallengeDetails,
   type CaptchaStepUpDetails,
 } from '../contracts/captcha-error-body';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaProviderName, CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { RequireCaptchaOptions } from '../decorators/captcha-requirement';
 import { CaptchaInvalidException, CaptchaRequiredException } from '../errors/captcha.exception';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
@@ -23,7 +23,7 @@ export interface StepUpGuardSteps {
   /** What a challenge for `provider` tells the client. */
   details(
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): CaptchaChallengeDetails;
   /** The store-failure policy: throws the 503 under `closed`, else logs and returns. */
   onStoreFailure(error: CaptchaStoreError): void;
@@ -52,19 +52,18 @@ export class StepUpPolicy {
   ) {}
 
   /** The interactive provider this route steps up to, if any (never one it accepts already). */
-  providerFor(requirement: RequireCaptchaOptions): CaptchaProviderName | undefined {
+  providerFor(requirement: RequireCaptchaOptions): CaptchaVerifierName | undefined {
     if (requirement.stepUp === false) return undefined;
     const provider = requirement.stepUp ?? this.options.stepUp?.provider;
-    return provider === undefined || this.guard.accepted(requirement).includes(provider)
-      ? undefined
-      : provider;
+    const accepted: readonly CaptchaVerifierName[] = this.guard.accepted(requirement);
+    return provider === undefined || accepted.includes(provider) ? undefined : provider;
   }
 
   /** The route's step-up provider when the client stated it for its token, else `undefined`. */
   stated(
     requirement: RequireCaptchaOptions,
-    statedProvider: () => CaptchaProviderName | undefined,
-  ): CaptchaProviderName | undefined {
+    statedProvider: () => CaptchaVerifierName | undefined,
+  ): CaptchaVerifierName | undefined {
     const provider = this.providerFor(requirement);
     return provider !== undefined && statedProvider() === provider ? provider : undefined;
   }
@@ -78,7 +77,7 @@ export class StepUpPolicy {
   async admit(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): Promise<ChallengeOutcome | undefined> {
     let granted = false;
     try {
@@ -127,7 +126,7 @@ export class StepUpPolicy {
   private async grant(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
     details: CaptchaChallengeDetails,
   ): Promise<CaptchaRequiredException | undefined> {
     const ttlMs = this.grantTtlMs(provider);
@@ -142,7 +141,7 @@ export class StepUpPolicy {
   private async spend(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): Promise<boolean> {
     const ttlMs = this.grantTtlMs(provider);
     const period = Math.floor(Date.now() / ttlMs);
@@ -172,7 +171,7 @@ export class StepUpPolicy {
    * The step-up token's life (the provider's own `tokenLifetimeSeconds`): the time a user has to
    * solve the widget and send it. Start-up checked that the provider is registered.
    */
-  private grantTtlMs(provider: CaptchaProviderName): number {
+  private grantTtlMs(provider: CaptchaVerifierName): number {
     const lifetime = this.providers.get(provider)?.tokenLifetimeSeconds ?? 0;
     return (lifetime + CLOCK_SKEW_ALLOWANCE_SECONDS) * 1000;
   }
