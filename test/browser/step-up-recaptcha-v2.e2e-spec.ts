@@ -8,7 +8,16 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
-import { bootSample, ensureClientBuilt, launchChromium, recordPosts } from './browser-harness';
+import { stepUpProfileFor } from '../support/step-up-profile';
+import {
+  bootSample,
+  ensureClientBuilt,
+  failThreeTimes,
+  launchChromium,
+  recordPosts,
+  signIn,
+  statusText,
+} from './browser-harness';
 
 interface InPageResult {
   status: number;
@@ -174,5 +183,56 @@ describe('step-up from reCAPTCHA v3 to the v2 checkbox in Chromium', () => {
     expect(done.status).toBe(403);
     expect(done.body).toMatchObject({ error: 'captcha_invalid', details: { reason: 'invalid' } });
     expect(done.challenges.map((c) => c.stepUp)).toEqual([false, true]);
+  });
+});
+
+describe('the sample page on its step-up profile (sample/step-up.env) in Chromium', () => {
+  let browser: Browser;
+  let fake: FakeCaptchaServer;
+  let app: INestApplication;
+  let url: string;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    ensureClientBuilt();
+    browser = await launchChromium();
+    fake = await FakeCaptchaServer.start();
+    ({ app, url } = await bootSample(stepUpProfileFor(fake)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await app?.close();
+    await browser?.close();
+    await fake?.close();
+  });
+
+  it('three wrong passwords, then the page’s own v3 check scores low and swaps in the checkbox', async () => {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${url}/`);
+    const posts = recordPosts(page, '/auth/login');
+    await failThreeTimes(page);
+
+    await signIn(page, 'correct-horse');
+    // The invisible check ran (no click), scored 0.1: the checkbox shows, waiting for the user.
+    const button = page.locator('#captcha-widget .fake-captcha-widget button');
+    await button.waitFor({ state: 'visible' });
+    expect(await page.getAttribute('#captcha', 'data-reason')).toBe('score_too_low');
+    await button.click();
+
+    expect(await statusText(page)).toBe('Signed in as demo@example.com.');
+    const stated = posts.map(
+      (body) => (body.captcha as { provider?: string } | undefined)?.provider,
+    );
+    // 3 wrong, the bare 4th, the v3 token, the checkbox's token.
+    expect(stated).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'recaptcha',
+      'recaptcha-v2',
+    ]);
   });
 });
