@@ -187,7 +187,7 @@ export class CaptchaGuard implements CanActivate {
     const notGranted =
       stepUp === undefined
         ? undefined
-        : await this.stepUps.admit(captchaContext, requirement, stepUp);
+        : await this.stepUps.admitOnce(context, captchaContext, requirement, stepUp, token);
     const verifying = provider ?? stepUp;
     let outcome: ChallengeOutcome;
     if (notGranted !== undefined) {

@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaContext } from '../conditions/captcha-condition';
 import {
@@ -12,6 +13,7 @@ import { CaptchaStoreError } from '../stores/captcha-store.error';
 import type { ChallengeOutcome } from './challenge-outcome';
 import type { CaptchaProviders } from '../providers/captcha-providers';
 import { hashStoreKey } from '../stores/hash-store-key';
+import { verifyOncePerOperation } from '../transports/graphql-verification-memo';
 import { CLOCK_SKEW_ALLOWANCE_SECONDS } from '../verification/token-lifetime';
 
 /** What the step-up policy asks of the guard: its (overridable) steps. @internal */
@@ -94,6 +96,25 @@ export class StepUpPolicy {
       code: STEP_UP_NOT_GRANTED,
     });
     return { verdict: { provider, outcome: STEP_UP_NOT_GRANTED }, refusal };
+  }
+
+  /**
+   * {@link admit} once per protected field of a GraphQL operation: the resolutions of
+   * `posts { privateNote }` (one per post) share one grant as they share one verification
+   * (`verifyOncePerOperation`); aliases, batched operations and requests each spend their own.
+   */
+  admitOnce(
+    execution: ExecutionContext,
+    context: CaptchaContext,
+    requirement: RequireCaptchaOptions,
+    provider: CaptchaVerifierName,
+    token: unknown,
+  ): Promise<ChallengeOutcome | undefined> {
+    if (execution.getType<string>() !== 'graphql')
+      return this.admit(context, requirement, provider);
+    return verifyOncePerOperation(execution.getArgByIndex(3), `step-up:${provider}`, token, () =>
+      this.admit(context, requirement, provider),
+    );
   }
 
   /**
