@@ -171,7 +171,11 @@ export type CaptchaFallback =
  * @public
  */
 export interface CaptchaStepUpOptions {
-  /** `recaptcha` (v2 checkbox keys), `hcaptcha`, `turnstile` (managed) or `altcha`. */
+  /**
+   * `recaptcha` (v2 checkbox keys), `hcaptcha`, `turnstile` (managed), `altcha`, or `recaptcha-v2`:
+   * the v2 checkbox with these keys beside a `recaptcha` (v3) provider, verified at the
+   * provider's `verifyUrl` unless this one sets its own.
+   */
   provider: CaptchaStepUpProviderName;
   /** Its site key (not for `altcha`). */
   siteKey?: string;

@@ -121,6 +121,19 @@ describe.each(ADAPTERS)('%s', (adapter) => {
       });
     });
 
+    it('refuses a scored (v3) success from the checkbox verifier, even if the provider passed it', async () => {
+      const ip = nextIp();
+      await invisible(ip, v3Token(0.1)).expect(403);
+      // Google never answers a v2 secret with a score; were it to, that reply is no checkbox.
+      const scored = { success: true, score: 0.9, action: 'signup', hostname: 'localhost' };
+      fake.fault('recaptcha', { status: 200, body: JSON.stringify(scored), times: 1 });
+      const res = await checkbox(ip, v2Token()).expect(403);
+      expect(res.body).toMatchObject({
+        error: 'captcha_invalid',
+        details: { reason: 'invalid', provider: 'recaptcha', site_key: V2.siteKey },
+      });
+    });
+
     it('refuses a v2 checkbox token as the v3 proof, stated or not, and grants nothing', async () => {
       const ip = nextIp();
       const unstated = await invisible(ip, v2Token()).expect(403);
