@@ -13,7 +13,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(port, process.env.HOST ?? '127.0.0.1');
   // The port actually bound (PORT=0 picks a free one) and the PID to stop the server with.
   const { port: bound } = app.getHttpServer().address() as AddressInfo;
-  if (process.env.npm_lifecycle_event === 'sample') stopWhenOrphaned(app);
+  if (process.env.npm_lifecycle_event?.startsWith('sample')) stopWhenOrphaned(app);
   new Logger('Sample').log(
     `nestjs-captcha sample listening on http://localhost:${bound} (pid ${process.pid}; ` +
       `stop with Ctrl-C or kill ${process.pid})`,

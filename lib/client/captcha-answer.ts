@@ -1,6 +1,9 @@
 /** Reading a CAPTCHA answer off a response, and the challenge it asks for. */
 import { CAPTCHA_ERROR_CODES, type CaptchaErrorBody } from '../contracts/captcha-error-body.js';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name.js';
+import {
+  RECAPTCHA_V2_STEP_UP,
+  type CaptchaProviderName,
+} from '../contracts/captcha-provider-name.js';
 import type { CaptchaChallenge } from './captcha-client-types.js';
 
 const ERROR_CODES: readonly string[] = CAPTCHA_ERROR_CODES;
@@ -52,6 +55,12 @@ export function toChallenge(
         : null,
     reason: typeof details.reason === 'string' ? details.reason : null,
     stepUp: details.step_up === true,
+    recaptchaMode:
+      provider === 'recaptcha' && details.recaptcha_mode === 'checkbox' ? 'checkbox' : null,
+    answerAs:
+      provider === 'recaptcha' && details.answer_as === RECAPTCHA_V2_STEP_UP
+        ? RECAPTCHA_V2_STEP_UP
+        : provider,
     message: typeof body.message === 'string' ? body.message : '',
     status,
     attempt,

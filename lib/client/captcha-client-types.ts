@@ -1,6 +1,9 @@
 /** The public types of `nestjs-captcha/client`: a challenge, a renderer, the options. */
 import type { CaptchaChallengeCode, CaptchaErrorBody } from '../contracts/captcha-error-body.js';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name.js';
+import type {
+  CaptchaProviderName,
+  CaptchaVerifierName,
+} from '../contracts/captcha-provider-name.js';
 
 /**
  * One challenge the API asked for: what {@link CaptchaFetchOptions.onChallenge} receives.
@@ -20,6 +23,16 @@ export interface CaptchaChallenge {
   reason: string | null;
   /** A step-up: the invisible check scored low, this interactive widget is asked once. */
   stepUp: boolean;
+  /**
+   * reCAPTCHA: `'checkbox'` when the answer asks for the v2 checkbox (the `recaptcha-v2`
+   * step-up), else `null` (the page's `recaptchaMode`).
+   */
+  recaptchaMode: 'checkbox' | null;
+  /**
+   * The provider stated with the token (`captcha.provider`, `x-captcha-provider`): `provider`,
+   * or `recaptcha-v2` for the v2 checkbox step-up (`details.answer_as`).
+   */
+  answerAs: CaptchaVerifierName;
   /** The API's localized, user-safe message. */
   message: string;
   /** The HTTP status of the answer (403). */

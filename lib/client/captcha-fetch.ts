@@ -1,6 +1,6 @@
 /** `captchaFetch`: the request, the CAPTCHA answers it meets, and each retry with a fresh token. */
 import { CAPTCHA_CHALLENGE_CODES } from '../contracts/captcha-error-body.js';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name.js';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name.js';
 import { isRecord, readCaptchaError, toChallenge } from './captcha-answer.js';
 import type { CaptchaFetchOptions } from './captcha-client-types.js';
 import { solveChallenge } from './solve-challenge.js';
@@ -16,6 +16,8 @@ const CHALLENGE_CODES: readonly string[] = CAPTCHA_CHALLENGE_CODES;
  * at most `maxAttempts` tokens, then the last answer is returned. A step-up (`captcha_required`
  * with `details.step_up` after a low score) renders the interactive widget it names and retries
  * once, on top of `maxAttempts`; its retry's answer is returned whatever it is, never looped on.
+ * A step-up to reCAPTCHA renders the v2 checkbox; the retry states `details.answer_as` when the
+ * answer gives one (`recaptcha-v2`: the checkbox's own keys), else the provider.
  *
  * Resolves with the final `Response`, as `fetch` would (its body unread): a success, the app's
  * own error (a 401), `captcha_unavailable`, or the last CAPTCHA answer. Rejects with
@@ -70,7 +72,7 @@ export async function captchaFetch(
     options.onChallenge?.(challenge);
     // A step-up to reCAPTCHA is its v2 checkbox, whatever the page's usual mode.
     const solveWith: CaptchaFetchOptions =
-      steppedUp && challenge.provider === 'recaptcha'
+      challenge.provider === 'recaptcha' && (steppedUp || challenge.recaptchaMode === 'checkbox')
         ? { ...options, recaptchaMode: 'checkbox' }
         : options;
     const token = await solveChallenge(challenge, used, solveWith, signal);
@@ -82,7 +84,7 @@ export async function captchaFetch(
       options.retryBody ? jsonObject(retryBody) : json,
       init.headers ?? template?.headers,
       token,
-      challenge.provider,
+      challenge.answerAs,
     );
     response = template
       ? await send(new Request(template.clone(), { ...init, ...retry }))
@@ -96,7 +98,7 @@ function withToken(
   json: Record<string, unknown> | null,
   headersInit: HeadersInit | undefined,
   token: string,
-  provider: CaptchaProviderName,
+  provider: CaptchaVerifierName,
 ): { body?: BodyInit | null; headers: Headers } {
   const headers = new Headers(headersInit);
   if (json) {

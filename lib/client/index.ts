@@ -13,7 +13,10 @@
  * that folder as it is, or let a bundler take this entry point.
  */
 export type { CaptchaErrorBody, CaptchaErrorCode } from '../contracts/captcha-error-body.js';
-export type { CaptchaProviderName } from '../contracts/captcha-provider-name.js';
+export type {
+  CaptchaProviderName,
+  CaptchaVerifierName,
+} from '../contracts/captcha-provider-name.js';
 export type {
   CaptchaChallenge,
   CaptchaFetchOptions,

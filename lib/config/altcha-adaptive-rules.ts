@@ -4,7 +4,14 @@ import type { RuleContext } from './rule-context';
 
 /** Largest counter altcha-lib draws. */
 const MAX_COUNTER = 2 ** 32 - 1;
-const DEFAULT_COUNTER_MAX = 60_000;
+
+/**
+ * The base `counter` range (level 0) of adaptive proof of work when `altcha.counter` is not set:
+ * a calm client's solve stays well under a second on a phone-class CPU (about 20 µs per counter
+ * in Chromium here, a phone ~5× slower: at most ~0.9 s), and the levels multiply it from there.
+ * Without `adaptive` the default range stays `[10_000, 60_000]`. @internal
+ */
+export const ADAPTIVE_BASE_COUNTER: readonly [number, number] = Object.freeze([1_000, 8_000]);
 
 /**
  * `altcha.adaptive`: `true`, `false`, or `{ perFailure, maxFactor, counter }`; the capped range
@@ -57,7 +64,9 @@ export function checkAltchaAdaptive(value: unknown, counter: unknown, ctx: RuleC
   }
   const factor = typeof maxFactor === 'number' ? maxFactor : 64;
   const max =
-    Array.isArray(counter) && typeof counter[1] === 'number' ? counter[1] : DEFAULT_COUNTER_MAX;
+    Array.isArray(counter) && typeof counter[1] === 'number'
+      ? counter[1]
+      : ADAPTIVE_BASE_COUNTER[1];
   if (Number.isFinite(factor) && max * factor > MAX_COUNTER) {
     ctx.report(
       'altcha.adaptive.maxFactor',

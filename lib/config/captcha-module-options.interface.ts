@@ -1,7 +1,7 @@
 // Over 300 lines: one idea, the options a user writes; two thirds of it is their TSDoc (the reference).
 import type { ExecutionContext } from '@nestjs/common';
 import type { ClientIpHeaderName } from '../http/client-ip-resolver';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaProviderName, CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { CaptchaStepUpProviderName } from '../contracts/captcha-error-body';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 
@@ -20,7 +20,10 @@ export interface AltchaOptions {
     'SHA-256' | 'SHA-384' | 'SHA-512' | 'PBKDF2/SHA-256' | 'PBKDF2/SHA-384' | 'PBKDF2/SHA-512';
   /** Iterations per attempt. Default `1` for SHA, `1000` for PBKDF2. */
   cost?: number;
-  /** Range the secret counter is drawn from: the work a client does. Default `[10_000, 60_000]`. */
+  /**
+   * Range the secret counter is drawn from: the work a client does. Default `[10_000, 60_000]`;
+   * with `adaptive` on, `[1_000, 8_000]` (level 0, which the levels multiply).
+   */
   counter?: [min: number, max: number];
   /**
    * How long a challenge may be solved and submitted, in seconds. Default `300`: a short life
@@ -168,7 +171,11 @@ export type CaptchaFallback =
  * @public
  */
 export interface CaptchaStepUpOptions {
-  /** `recaptcha` (v2 checkbox keys), `hcaptcha`, `turnstile` (managed) or `altcha`. */
+  /**
+   * `recaptcha` (v2 checkbox keys), `hcaptcha`, `turnstile` (managed), `altcha`, or `recaptcha-v2`:
+   * the v2 checkbox with these keys beside a `recaptcha` (v3) provider, verified at the
+   * provider's `verifyUrl` unless this one sets its own.
+   */
   provider: CaptchaStepUpProviderName;
   /** Its site key (not for `altcha`). */
   siteKey?: string;
@@ -235,7 +242,8 @@ export interface CaptchaAuditEvent {
     | 'captcha.fail_open'
     | 'captcha.fallback_used'
     | 'captcha.misconfigured';
-  provider: CaptchaProviderName;
+  /** The verifier's name: a provider's, or `recaptcha-v2` for the v2 checkbox step-up. */
+  provider: CaptchaVerifierName;
   [field: string]: unknown;
 }
 

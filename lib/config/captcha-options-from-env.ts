@@ -47,7 +47,7 @@ export interface CaptchaOptionsFromEnvSettings {
  * | `CAPTCHA_FAILURE_MODE` | `failureMode` (`closed`, `open`, `fallback`) |
  * | `CAPTCHA_FALLBACK_PROVIDER` | `fallback: { provider }` (a supported provider other than `CAPTCHA_PROVIDER`) |
  * | `CAPTCHA_FALLBACK_METHOD` | `fallback: { method }` (a method name such as `email_otp`) |
- * | `CAPTCHA_STEP_UP_PROVIDER` | `stepUp: { provider }` (an interactive provider other than `CAPTCHA_PROVIDER`: `recaptcha`, `hcaptcha`, `turnstile`, `altcha`) |
+ * | `CAPTCHA_STEP_UP_PROVIDER` | `stepUp: { provider }` (an interactive provider other than `CAPTCHA_PROVIDER`: `recaptcha`, `hcaptcha`, `turnstile`, `altcha`, `recaptcha-v2` beside a `recaptcha` v3 provider) |
  * | `CAPTCHA_STEP_UP_SITE_KEY` / `CAPTCHA_STEP_UP_SECRET_KEY` | `stepUp: { siteKey, secretKey }` (required except for `altcha`) |
  * | `CAPTCHA_CLEARANCE_TTL` | `clearance: { ttlSeconds }` (1–86400; clearances are off unless set) |
  * | `CAPTCHA_CLEARANCE_USES` | `clearance: { uses }` (1–1000; default 5) |

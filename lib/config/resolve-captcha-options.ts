@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { parseDuration } from '../conditions/duration';
+import { ADAPTIVE_BASE_COUNTER } from './altcha-adaptive-rules';
 import { splitList } from './captcha-config-rules';
 import { isPlainObject, problemLine } from './config-problem';
 import { CaptchaConfigError } from './captcha-config.error';
@@ -191,9 +192,12 @@ export function resolveCaptchaOptions(
       cost:
         altcha?.cost ??
         (algorithm.startsWith('PBKDF2/') ? PBKDF2_DEFAULT_COST : defaults.altcha.cost),
+      // Adaptive: a cheaper base, since the levels multiply it (README: Adaptive proof-of-work).
       counter: altcha?.counter
         ? [altcha.counter[0], altcha.counter[1]]
-        : [...defaults.altcha.counter],
+        : altcha?.adaptive
+          ? [...ADAPTIVE_BASE_COUNTER]
+          : [...defaults.altcha.counter],
       expiresInSeconds: altcha?.expiresInSeconds ?? defaults.altcha.expiresInSeconds,
       challengePath: altcha?.challengePath ?? defaults.altcha.challengePath,
       ...(altcha?.adaptive && { adaptive: resolveAdaptive(altcha.adaptive) }),

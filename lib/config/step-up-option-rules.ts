@@ -1,4 +1,5 @@
 import { CAPTCHA_STEP_UP_PROVIDERS } from '../contracts/captcha-error-body';
+import { RECAPTCHA_V2_STEP_UP } from '../contracts/captcha-provider-name';
 import { maskUrlSecrets, secretKeyRule, siteKeyRule, verifyUrlRule } from './captcha-config-rules';
 import { isPlainObject } from './config-problem';
 import type { RuleContext } from './rule-context';
@@ -10,6 +11,7 @@ const STEP_UP_ACCEPTED = `{ provider, siteKey?, secretKey?, verifyUrl? } with pr
  * Checks `stepUp`, the default step-up provider: an interactive one, registered nowhere else (not
  * the primary provider, whose low score it answers; not the fallback or a `providers` entry, which
  * a route names with `@RequireCaptcha({ stepUp })` instead), with its keys unless it is ALTCHA.
+ * `recaptcha-v2` (the v2 checkbox beside a v3 primary) needs keys other than the primary's.
  * @internal
  */
 export function checkStepUp(value: unknown, ctx: RuleContext): void {
@@ -43,16 +45,27 @@ export function checkStepUp(value: unknown, ctx: RuleContext): void {
         : 'is not a string';
     return ctx.report('stepUp.provider', provider, why, STEP_UP_PROVIDER_ACCEPTED);
   }
+  // recaptcha-v2 is offered where it is the way out: beside a reCAPTCHA (v3) provider.
   const othersThan = (taken: unknown) =>
-    `an interactive provider other than ${source.name('provider')}: ${CAPTCHA_STEP_UP_PROVIDERS.filter((name) => name !== ctx.provider && name !== taken).join(', ')}`;
+    `an interactive provider other than ${source.name('provider')}: ${CAPTCHA_STEP_UP_PROVIDERS.filter(
+      (name) =>
+        name !== ctx.provider &&
+        name !== taken &&
+        (name !== RECAPTCHA_V2_STEP_UP || ctx.provider === 'recaptcha'),
+    ).join(', ')}`;
   const others = othersThan(undefined);
   if (provider === ctx.provider) {
     const byDefault = ctx.given.provider === undefined ? ', default altcha' : '';
+    // reCAPTCHA v3 → v2 checkbox: the keys differ, so the v2 verifier has a name of its own.
+    const checkbox =
+      provider === 'recaptcha'
+        ? ` (${RECAPTCHA_V2_STEP_UP}: the v2 checkbox with its own keys)`
+        : '';
     return ctx.report(
       'stepUp.provider',
       provider,
       `is the same as the provider (${source.name('provider')}${byDefault}): a low score would step up to the same check`,
-      others,
+      `${others}${checkbox}`,
     );
   }
   const registered =
@@ -83,12 +96,27 @@ export function checkStepUp(value: unknown, ctx: RuleContext): void {
     }
     return;
   }
+  if (provider === RECAPTCHA_V2_STEP_UP && ctx.provider === 'recaptcha') {
+    // The primary's (v3) keys cannot render or verify a checkbox: the step-up needs its own.
+    for (const key of ['siteKey', 'secretKey'] as const) {
+      if (value[key] === undefined || value[key] !== ctx.given[key]) continue;
+      ctx.report(
+        `stepUp.${key}`,
+        value[key],
+        `is the same as ${source.name(key)}: the ${RECAPTCHA_V2_STEP_UP} step-up needs its own v2 checkbox keys`,
+        `the ${key === 'siteKey' ? 'site' : 'secret'} key of a reCAPTCHA v2 checkbox key pair`,
+        key === 'secretKey',
+      );
+    }
+  }
   for (const key of ['siteKey', 'secretKey'] as const) {
     if (value[key] !== undefined) continue;
     ctx.missing(
       `stepUp.${key}`,
       `step-up provider "${provider}" requires it`,
-      `the ${key === 'siteKey' ? 'site' : 'secret'} key issued by ${provider}`,
+      provider === RECAPTCHA_V2_STEP_UP
+        ? `the ${key === 'siteKey' ? 'site' : 'secret'} key of a reCAPTCHA v2 checkbox key pair`
+        : `the ${key === 'siteKey' ? 'site' : 'secret'} key issued by ${provider}`,
     );
   }
 }

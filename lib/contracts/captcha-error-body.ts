@@ -2,7 +2,7 @@
  * A shared contract: the bodies `CaptchaExceptionFilter` writes and the browser client reads.
  * A leaf module: it imports only the provider-name contract, and only its type.
  */
-import type { CaptchaProviderName } from './captcha-provider-name';
+import type { CaptchaProviderName, RECAPTCHA_V2_STEP_UP } from './captcha-provider-name';
 
 /**
  * The `error` field of the three CAPTCHA answers.
@@ -46,11 +46,20 @@ export interface CaptchaChallengeDetails {
   action: string | null;
   /** ALTCHA only: where the widget fetches its challenge. */
   challenge_url?: string;
+  /** reCAPTCHA: render the v2 checkbox (the `recaptcha-v2` step-up), not v3's invisible check. */
+  recaptcha_mode?: 'checkbox';
+  /**
+   * The provider to state with the token (`captcha.provider`, `x-captcha-provider`) when it is
+   * not `provider`: `recaptcha-v2` for the v2 checkbox step-up, whose keys differ from the
+   * primary `recaptcha`'s.
+   */
+  answer_as?: typeof RECAPTCHA_V2_STEP_UP;
 }
 
 /**
  * The providers a route may step up to after a low score: each renders an interactive widget
- * (reCAPTCHA v2 checkbox, hCaptcha, Turnstile managed, ALTCHA).
+ * (reCAPTCHA v2 checkbox, hCaptcha, Turnstile managed, ALTCHA). `recaptcha-v2` is the v2 checkbox
+ * verified with its own keys, beside a `recaptcha` (v3) primary.
  * @internal The list behind {@link CaptchaStepUpProviderName}.
  */
 export const CAPTCHA_STEP_UP_PROVIDERS = Object.freeze([
@@ -58,6 +67,7 @@ export const CAPTCHA_STEP_UP_PROVIDERS = Object.freeze([
   'hcaptcha',
   'turnstile',
   'altcha',
+  'recaptcha-v2',
 ] as const);
 
 /**
@@ -94,6 +104,8 @@ export interface CaptchaErrorDetails {
   site_key?: string | null;
   action?: string | null;
   challenge_url?: string;
+  recaptcha_mode?: string;
+  answer_as?: string;
   /** `captcha_invalid`: why the token failed (`duplicate`, `expired`, …: a reason code). */
   reason?: string;
   /** `captcha_required`: the answer asks for the interactive step-up widget after a low score. */

@@ -22,3 +22,20 @@ export const CAPTCHA_PROVIDER_NAMES = Object.freeze([
  * @public
  */
 export type CaptchaProviderName = (typeof CAPTCHA_PROVIDER_NAMES)[number];
+
+/**
+ * The reCAPTCHA v2 checkbox as a step-up target (`stepUp: 'recaptcha-v2'`): a second reCAPTCHA
+ * verifier with its own v2 keys, beside a `recaptcha` (v3) primary whose keys cannot verify it.
+ * Its challenge names provider `recaptcha` (the client renders the checkbox); the client states
+ * this name with the answer (`details.answer_as`).
+ * @public
+ */
+export const RECAPTCHA_V2_STEP_UP = 'recaptcha-v2';
+
+/**
+ * The name a registered verifier goes by: its provider's, or {@link RECAPTCHA_V2_STEP_UP} for the
+ * v2 checkbox step-up. Used in logs, metric labels, circuit breakers and
+ * `CaptchaVerification.provider`; a challenge's `details.provider` is always a provider name.
+ * @public
+ */
+export type CaptchaVerifierName = CaptchaProviderName | typeof RECAPTCHA_V2_STEP_UP;

@@ -33,6 +33,8 @@ export interface RequireCaptchaOptions {
    * the answer is `403 captcha_required` naming it (`details.step_up: true`), and its token is
    * then accepted once, for this action and client only. Must be registered (`stepUp`,
    * `providers` or `fallback`). Default: the module's `stepUp.provider`; `false` for none.
+   * `'recaptcha-v2'`: the reCAPTCHA v2 checkbox beside a reCAPTCHA v3 provider (module
+   * `stepUp: { provider: 'recaptcha-v2', siteKey, secretKey }`).
    */
   stepUp?: CaptchaStepUpProviderName | false;
   /** This route's outage policy, overriding the module's `failureMode`. */

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
 /**
@@ -53,7 +53,7 @@ export class CaptchaUnavailableError extends Error {
   fallback?: string | null;
 
   constructor(
-    readonly provider: CaptchaProviderName,
+    readonly provider: CaptchaVerifierName,
     readonly kind: CaptchaUnavailableKind,
     message: string,
     readonly details: { status?: number; errorCodes?: string[]; latencyMs?: number } = {},

@@ -5,7 +5,11 @@ import type {
   CaptchaErrorCode,
   CaptchaStepUpDetails,
 } from '../contracts/captcha-error-body';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import {
+  type CaptchaProviderName,
+  type CaptchaVerifierName,
+} from '../contracts/captcha-provider-name';
+import { widgetProviderOf } from '../contracts/widget-provider';
 import type { CaptchaReason } from '../contracts/captcha-reason';
 import type { CaptchaUnavailableError } from './captcha-unavailable.error';
 import { CAPTCHA_MESSAGES } from './captcha-messages';
@@ -84,13 +88,14 @@ export class CaptchaUnavailableException extends CaptchaException<{
   fallback: string | null;
 }> {
   constructor(
-    details: { provider: CaptchaProviderName; fallback: string | null },
+    /** `provider` may name a verifier (`recaptcha-v2`): the body names its widget's provider. */
+    details: { provider: CaptchaVerifierName; fallback: string | null },
     /** Seconds the client should wait before retrying (`Retry-After`). */
     readonly retryAfterSeconds = 10,
     /** The fallback provider's challenge, when the policy falls back to one. */
     readonly fallbackChallenge?: CaptchaChallengeDetails,
   ) {
-    super('captcha_unavailable', 503, details);
+    super('captcha_unavailable', 503, { ...details, provider: widgetProviderOf(details.provider) });
   }
 
   /**

@@ -5,7 +5,7 @@ import {
   statedTokenProvider,
   stripBodyFields,
 } from '../http/captcha-token-extractor';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import { captchaInputOf } from '../transports/captcha-transport';
 
 // What the checkpoint reads of a request on each transport (its token, the provider the client
@@ -44,7 +44,7 @@ export function captchaTokenOf(
 export function statedProviderOf(
   request: unknown,
   context: ExecutionContext | undefined,
-): CaptchaProviderName | undefined {
+): CaptchaVerifierName | undefined {
   return statedTokenProvider(
     context && isMessage(context) ? undefined : request,
     context && captchaInputOf(context),

@@ -22,7 +22,7 @@ import {
   type CaptchaDecisionBase,
 } from '../observability/captcha-decision-log';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaProviderName, CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import { CaptchaProviders } from '../providers/captcha-providers';
 import { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
@@ -204,7 +204,7 @@ export class CaptchaGuard implements CanActivate {
     const notGranted =
       stepUp === undefined
         ? undefined
-        : await this.stepUps.admit(captchaContext, requirement, stepUp);
+        : await this.stepUps.admitOnce(context, captchaContext, requirement, stepUp, token);
     const verifying = provider ?? stepUp;
     let outcome: ChallengeOutcome;
     if (notGranted !== undefined) {
@@ -255,7 +255,7 @@ export class CaptchaGuard implements CanActivate {
     verification: CaptchaVerification,
     requirement: RequireCaptchaOptions,
     captchaContext: CaptchaContext,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): ChallengeOutcome {
     if (this.routes.of(context).readsResult) {
       setCaptchaResult(captchaStateCarrierOf(context), verification);
@@ -328,7 +328,7 @@ export class CaptchaGuard implements CanActivate {
     token: unknown,
     requirement: RequireCaptchaOptions,
     remoteIp: string | undefined,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
     decision: CaptchaDecisionBase,
     /** The interactive token of a step-up: no score threshold applies. */
     interactive = false,
@@ -408,7 +408,7 @@ export class CaptchaGuard implements CanActivate {
   /** What a challenge for `provider` tells the client (site key, widget, challenge URL). */
   protected challengeDetails(
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): CaptchaChallengeDetails {
     return this.routeProviderRules.challengeDetails(requirement, provider);
   }

@@ -2,7 +2,7 @@ import type { CaptchaFailureMode } from '../config/captcha-module-options.interf
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { RequireCaptchaOptions } from '../decorators/captcha-requirement';
 import type { CaptchaChallengeDetails } from '../contracts/captcha-error-body';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaProviderName, CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { CaptchaProviders } from '../providers/captcha-providers';
 import type { ProviderCircuitBreakers } from '../resilience/provider-circuit-breakers';
 import { challengeDetailsFor } from '../verification/challenge-details';
@@ -57,11 +57,12 @@ export class CaptchaRouteProviders {
    */
   verifying(
     requirement: RequireCaptchaOptions,
-    stated: CaptchaProviderName | undefined,
+    stated: CaptchaVerifierName | undefined,
   ): CaptchaProviderName | undefined {
     const accepted = this.accepted(requirement);
     if (stated === undefined) return accepted[0];
-    if (accepted.includes(stated)) return stated;
+    // `recaptcha-v2` is only ever a step-up: never one of the route's accepted providers.
+    if (accepted.includes(stated as CaptchaProviderName)) return stated as CaptchaProviderName;
     const fallback = this.fallbackProvider(requirement);
     return stated === fallback && this.breakers.isDegraded(accepted[0]) ? fallback : undefined;
   }
@@ -69,7 +70,7 @@ export class CaptchaRouteProviders {
   /** What a challenge for `provider` tells the client (site key, widget, challenge URL). */
   challengeDetails(
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): CaptchaChallengeDetails {
     return challengeDetailsFor(this.providers, this.options, provider, requirement.action ?? null);
   }

@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaContext } from '../conditions/captcha-condition';
 import {
@@ -5,13 +6,14 @@ import {
   type CaptchaChallengeDetails,
   type CaptchaStepUpDetails,
 } from '../contracts/captcha-error-body';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaProviderName, CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { RequireCaptchaOptions } from '../decorators/captcha-requirement';
 import { CaptchaInvalidException, CaptchaRequiredException } from '../errors/captcha.exception';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
 import type { ChallengeOutcome } from './challenge-outcome';
 import type { CaptchaProviders } from '../providers/captcha-providers';
 import { hashStoreKey } from '../stores/hash-store-key';
+import { verifyOncePerOperation } from '../transports/graphql-verification-memo';
 import { CLOCK_SKEW_ALLOWANCE_SECONDS } from '../verification/token-lifetime';
 
 /** What the step-up policy asks of the guard: its (overridable) steps. @internal */
@@ -23,7 +25,7 @@ export interface StepUpGuardSteps {
   /** What a challenge for `provider` tells the client. */
   details(
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): CaptchaChallengeDetails;
   /** The store-failure policy: throws the 503 under `closed`, else logs and returns. */
   onStoreFailure(error: CaptchaStoreError): void;
@@ -52,19 +54,18 @@ export class StepUpPolicy {
   ) {}
 
   /** The interactive provider this route steps up to, if any (never one it accepts already). */
-  providerFor(requirement: RequireCaptchaOptions): CaptchaProviderName | undefined {
+  providerFor(requirement: RequireCaptchaOptions): CaptchaVerifierName | undefined {
     if (requirement.stepUp === false) return undefined;
     const provider = requirement.stepUp ?? this.options.stepUp?.provider;
-    return provider === undefined || this.guard.accepted(requirement).includes(provider)
-      ? undefined
-      : provider;
+    const accepted: readonly CaptchaVerifierName[] = this.guard.accepted(requirement);
+    return provider === undefined || accepted.includes(provider) ? undefined : provider;
   }
 
   /** The route's step-up provider when the client stated it for its token, else `undefined`. */
   stated(
     requirement: RequireCaptchaOptions,
-    statedProvider: () => CaptchaProviderName | undefined,
-  ): CaptchaProviderName | undefined {
+    statedProvider: () => CaptchaVerifierName | undefined,
+  ): CaptchaVerifierName | undefined {
     const provider = this.providerFor(requirement);
     return provider !== undefined && statedProvider() === provider ? provider : undefined;
   }
@@ -78,7 +79,7 @@ export class StepUpPolicy {
   async admit(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): Promise<ChallengeOutcome | undefined> {
     let granted = false;
     try {
@@ -95,6 +96,25 @@ export class StepUpPolicy {
       code: STEP_UP_NOT_GRANTED,
     });
     return { verdict: { provider, outcome: STEP_UP_NOT_GRANTED }, refusal };
+  }
+
+  /**
+   * {@link admit} once per protected field of a GraphQL operation: the resolutions of
+   * `posts { privateNote }` (one per post) share one grant as they share one verification
+   * (`verifyOncePerOperation`); aliases, batched operations and requests each spend their own.
+   */
+  admitOnce(
+    execution: ExecutionContext,
+    context: CaptchaContext,
+    requirement: RequireCaptchaOptions,
+    provider: CaptchaVerifierName,
+    token: unknown,
+  ): Promise<ChallengeOutcome | undefined> {
+    if (execution.getType<string>() !== 'graphql')
+      return this.admit(context, requirement, provider);
+    return verifyOncePerOperation(execution.getArgByIndex(3), `step-up:${provider}`, token, () =>
+      this.admit(context, requirement, provider),
+    );
   }
 
   /**
@@ -127,7 +147,7 @@ export class StepUpPolicy {
   private async grant(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
     details: CaptchaChallengeDetails,
   ): Promise<CaptchaRequiredException | undefined> {
     const ttlMs = this.grantTtlMs(provider);
@@ -142,7 +162,7 @@ export class StepUpPolicy {
   private async spend(
     context: CaptchaContext,
     requirement: RequireCaptchaOptions,
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
   ): Promise<boolean> {
     const ttlMs = this.grantTtlMs(provider);
     const period = Math.floor(Date.now() / ttlMs);
@@ -172,7 +192,7 @@ export class StepUpPolicy {
    * The step-up token's life (the provider's own `tokenLifetimeSeconds`): the time a user has to
    * solve the widget and send it. Start-up checked that the provider is registered.
    */
-  private grantTtlMs(provider: CaptchaProviderName): number {
+  private grantTtlMs(provider: CaptchaVerifierName): number {
     const lifetime = this.providers.get(provider)?.tokenLifetimeSeconds ?? 0;
     return (lifetime + CLOCK_SKEW_ALLOWANCE_SECONDS) * 1000;
   }

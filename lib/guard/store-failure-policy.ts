@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import { CaptchaUnavailableException } from '../errors/captcha.exception';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import { CaptchaClaimRefusedError, type CaptchaStoreError } from '../stores/captcha-store.error';
 
 /**
@@ -18,7 +18,7 @@ export function applyStoreFailurePolicy(
   error: CaptchaStoreError,
   during: 'condition' | 'claim' | 'clearance',
   mode: ResolvedCaptchaOptions['storeFailureMode'],
-  provider: CaptchaProviderName,
+  provider: CaptchaVerifierName,
   logger: Logger,
 ): void {
   const refused = error instanceof CaptchaClaimRefusedError;

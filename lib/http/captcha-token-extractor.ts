@@ -1,6 +1,8 @@
 import {
   CAPTCHA_PROVIDER_NAMES,
+  RECAPTCHA_V2_STEP_UP,
   type CaptchaProviderName,
+  type CaptchaVerifierName,
 } from '../contracts/captcha-provider-name';
 import type { CaptchaTokenExtractor } from '../config/captcha-module-options.interface';
 
@@ -113,19 +115,22 @@ const FIELD_PROVIDERS: Record<string, CaptchaProviderName> = {
  * only: pass their `args`), body `captcha.provider` (as in
  * `{"captcha": {"provider": "altcha", "token": "…"}}`), header `x-captcha-provider`, or the widget
  * field the token came in. `undefined` when it does not say; the route decides what it accepts.
+ * `recaptcha-v2` names the v2 checkbox step-up's verifier (`details.answer_as`).
  *
  * @public
  */
 export function statedTokenProvider(
   request: unknown,
   args?: unknown,
-): CaptchaProviderName | undefined {
+): CaptchaVerifierName | undefined {
   const { body, headers } = (request ?? {}) as {
     body?: unknown;
     headers?: Record<string, unknown>;
   };
-  const isName = (value: unknown): value is CaptchaProviderName =>
-    typeof value === 'string' && (CAPTCHA_PROVIDER_NAMES as readonly string[]).includes(value);
+  const isName = (value: unknown): value is CaptchaVerifierName =>
+    typeof value === 'string' &&
+    ((CAPTCHA_PROVIDER_NAMES as readonly string[]).includes(value) ||
+      value === RECAPTCHA_V2_STEP_UP);
   if (isRecord(args) && isRecord(args.captcha) && args.captcha.provider != null) {
     return isName(args.captcha.provider) ? args.captcha.provider : undefined;
   }
@@ -133,7 +138,7 @@ export function statedTokenProvider(
     return isName(body.captcha.provider) ? body.captcha.provider : undefined;
   }
   if (isName(headers?.['x-captcha-provider']))
-    return headers['x-captcha-provider'] as CaptchaProviderName;
+    return headers['x-captcha-provider'] as CaptchaVerifierName;
   if (isRecord(body)) {
     const field = Object.keys(FIELD_PROVIDERS).find((name) => name in body);
     if (field) return FIELD_PROVIDERS[field];

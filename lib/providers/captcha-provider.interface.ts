@@ -1,5 +1,5 @@
 import type { CaptchaReason } from '../contracts/captcha-reason';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 
 /**
  * Which of a provider's endpoints a token is verified at: `'primary'` (the verify URL) or
@@ -60,7 +60,7 @@ export interface ProviderReply {
  * @public
  */
 export interface CaptchaProvider {
-  readonly name: CaptchaProviderName;
+  readonly name: CaptchaVerifierName;
   /** Public key the client widget renders with (absent for ALTCHA). */
   readonly siteKey?: string;
   /** Longest token the provider accepts; longer tokens are `malformed` and never sent. */

@@ -1,5 +1,5 @@
 import type { AltchaProvider } from './altcha.provider';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaProviderName, CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { CaptchaProvider } from './captcha-provider.interface';
 
 /**
@@ -20,8 +20,8 @@ export class CaptchaProviders {
     this.all = [primary, ...(fallback ? [fallback] : []), ...others];
   }
 
-  /** The provider with this name, if registered. */
-  get(name: CaptchaProviderName): CaptchaProvider | undefined {
+  /** The provider (or the `recaptcha-v2` step-up) with this name, if registered. */
+  get(name: CaptchaVerifierName): CaptchaProvider | undefined {
     return this.all.find((provider) => provider.name === name);
   }
 
@@ -39,7 +39,7 @@ export class CaptchaProviders {
   }
 
   /** Every registered provider's name. */
-  get names(): CaptchaProviderName[] {
+  get names(): CaptchaVerifierName[] {
     return this.all.map((provider) => provider.name);
   }
 

@@ -1,3 +1,4 @@
+import { RECAPTCHA_V2_STEP_UP } from '../contracts/captcha-provider-name';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaStore } from '../stores/captcha-store.interface';
 import { AltchaProvider } from './altcha.provider';
@@ -64,7 +65,8 @@ export function createFallbackProvider(
 }
 
 /**
- * The step-up provider of `stepUp`, built with its own keys and URL.
+ * The step-up provider of `stepUp`, built with its own keys and URL (`recaptcha-v2`: a reCAPTCHA
+ * verifier of that name).
  *
  * @internal
  */
@@ -75,6 +77,13 @@ export function createStepUpProvider(
 ): CaptchaProvider | undefined {
   if (!options.stepUp) return undefined;
   const { provider, siteKey, secretKey, verifyUrl } = options.stepUp;
+  if (provider === RECAPTCHA_V2_STEP_UP) {
+    // A second reCAPTCHA beside the primary, under its own name: its keys, claims and circuit;
+    // the primary reCAPTCHA's verify URL (a proxy, a region) unless it has one of its own.
+    const url = verifyUrl ?? (options.provider === 'recaptcha' ? options.verifyUrl : undefined);
+    const v2 = { ...options, provider: 'recaptcha' as const, siteKey, secretKey, verifyUrl: url };
+    return new RecaptchaProvider(v2, http, RECAPTCHA_V2_STEP_UP);
+  }
   return createCaptchaProvider(
     { ...options, provider, siteKey, secretKey, verifyUrl },
     http,

@@ -1,6 +1,6 @@
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaReason } from '../contracts/captcha-reason';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 
 /**
  * How one provider error code is read: a verdict on the token (a reason code), or a sign that our
@@ -29,7 +29,7 @@ const PRECEDENCE: ErrorCodeMeaning[] = [
  * @internal
  */
 export function reasonFromErrorCodes(
-  provider: CaptchaProviderName,
+  provider: CaptchaVerifierName,
   codes: string[],
   meanings: Record<string, ErrorCodeMeaning>,
   hint?: string,

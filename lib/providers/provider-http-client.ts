@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ConstantBackoff, handleWhen, retry } from 'cockatiel';
 import { Agent, Dispatcher } from 'undici';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import { CAPTCHA_OPTIONS } from '../captcha.module-definition';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 
@@ -24,7 +24,7 @@ export interface ProviderHttpResponse {
  * @internal
  */
 export interface ProviderHttpRequest {
-  provider: CaptchaProviderName;
+  provider: CaptchaVerifierName;
   url: string;
   /** Form fields (sent url-encoded) or a JSON value. */
   body: { form: Record<string, string> } | { json: unknown };

@@ -1,3 +1,4 @@
+import { RECAPTCHA_V2_STEP_UP } from '../contracts/captcha-provider-name';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type {
   CaptchaProvider,
@@ -24,10 +25,12 @@ const RECAPTCHA_ERROR_CODES: Record<string, ErrorCodeMeaning> = {
  * Google reCAPTCHA v2 and v3 (`POST /recaptcha/api/siteverify`, form-encoded only: Google rejects
  * JSON). A v3 reply carries `score` and `action`; the verifier holds the score to `minScore`.
  *
+ * Named `recaptcha-v2`, it is the v2 checkbox step-up with its own keys: a reply with a score is
+ * a v3 token, never a checkbox answer, and is refused (`invalid`).
+ *
  * @internal
  */
 export class RecaptchaProvider implements CaptchaProvider {
-  readonly name = 'recaptcha' as const;
   /** Not documented by Google; real tokens run to about 2,000 characters. */
   readonly maxTokenLength = 4096;
   readonly tokenLifetimeSeconds = 120;
@@ -38,6 +41,8 @@ export class RecaptchaProvider implements CaptchaProvider {
   constructor(
     private readonly options: ResolvedCaptchaOptions,
     private readonly http: ProviderHttpClient,
+    /** `recaptcha-v2`: the checkbox step-up (its own circuit, metric label and claims). */
+    readonly name: 'recaptcha' | typeof RECAPTCHA_V2_STEP_UP = 'recaptcha',
   ) {
     this.siteKey = options.siteKey;
     this.verifyUrl = options.verifyUrl ?? 'https://www.google.com/recaptcha/api/siteverify';
@@ -55,6 +60,9 @@ export class RecaptchaProvider implements CaptchaProvider {
       body: { form },
     });
     const reply = readSiteverifyReply(this.name, response);
+    if (reply.success && reply.score !== undefined && this.name === RECAPTCHA_V2_STEP_UP) {
+      return { ...reply, success: false, reason: 'invalid', errorCodes: ['score-on-checkbox'] };
+    }
     if (reply.success) return reply;
     return {
       reason: reasonFromErrorCodes(

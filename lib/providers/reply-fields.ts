@@ -1,5 +1,5 @@
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { ProviderHttpResponse } from './provider-http-client';
 
 /** Defensive readers for fields of a provider's JSON reply: a missing or odd field never throws. */
@@ -78,7 +78,7 @@ export function isClientErrorStatus(status: number): boolean {
  * @internal
  */
 export function unreadableReply(
-  provider: CaptchaProviderName,
+  provider: CaptchaVerifierName,
   response: ProviderHttpResponse,
   what: string,
 ): CaptchaUnavailableError {

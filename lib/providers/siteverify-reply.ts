@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { ProviderHttpResponse } from './provider-http-client';
 import { unreadableReply } from './reply-fields';
 
@@ -27,7 +27,7 @@ export interface SiteverifyReply {
  * @internal
  */
 export function readSiteverifyReply(
-  provider: CaptchaProviderName,
+  provider: CaptchaVerifierName,
   response: ProviderHttpResponse,
 ): SiteverifyReply {
   const body = response.json;

@@ -14,7 +14,7 @@ import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import { CAPTCHA_AUDIT_SINK } from '../observability/captcha-audit-sink';
 import { CaptchaMetrics } from '../observability/captcha-metrics';
 import { CaptchaOutageLog } from '../observability/captcha-outage-log';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { ProviderEndpoint } from '../providers/captcha-provider.interface';
 
 /**
@@ -68,7 +68,7 @@ export class ProviderCircuitBreakers {
    * rethrown with its `endpoint` set.
    */
   async execute<T>(
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
     verify: () => Promise<T>,
     endpoint: ProviderEndpoint = 'primary',
   ): Promise<T> {
@@ -88,7 +88,7 @@ export class ProviderCircuitBreakers {
 
   /** Accounts for a failed call (metrics, audit, the cool-down) and says what to throw. */
   private onFailure(
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
     circuit: ProviderCircuit,
     error: unknown,
   ): unknown {
@@ -141,7 +141,7 @@ export class ProviderCircuitBreakers {
 
   /** `closed`, `open` or `half-open`, of the provider's primary endpoint unless `endpoint` says. */
   state(
-    provider: CaptchaProviderName,
+    provider: CaptchaVerifierName,
     endpoint: ProviderEndpoint = 'primary',
   ): 'closed' | 'open' | 'half-open' {
     const state = this.circuit(provider, endpoint).policy?.state;
@@ -155,7 +155,7 @@ export class ProviderCircuitBreakers {
    * failed within the cool-down. A fallback token is accepted only then. (A backup endpoint's
    * outage does not make the provider down: a client picks that endpoint.)
    */
-  isDegraded(provider: CaptchaProviderName, endpoint: ProviderEndpoint = 'primary'): boolean {
+  isDegraded(provider: CaptchaVerifierName, endpoint: ProviderEndpoint = 'primary'): boolean {
     const { lastOutageAt } = this.circuit(provider, endpoint);
     return (
       this.state(provider, endpoint) !== 'closed' ||
@@ -164,7 +164,7 @@ export class ProviderCircuitBreakers {
   }
 
   /** Seconds until the provider (or its `endpoint`) is worth trying again (`Retry-After`). */
-  retryAfterSeconds(provider: CaptchaProviderName, endpoint: ProviderEndpoint = 'primary'): number {
+  retryAfterSeconds(provider: CaptchaVerifierName, endpoint: ProviderEndpoint = 'primary'): number {
     const { openedAt } = this.circuit(provider, endpoint);
     const remaining =
       openedAt !== undefined && this.state(provider, endpoint) === 'open'
@@ -180,7 +180,7 @@ export class ProviderCircuitBreakers {
     return this.options.circuitBreaker ? this.options.circuitBreaker.halfOpenAfterMs : 10_000;
   }
 
-  private circuit(provider: CaptchaProviderName, endpoint: ProviderEndpoint): ProviderCircuit {
+  private circuit(provider: CaptchaVerifierName, endpoint: ProviderEndpoint): ProviderCircuit {
     // The primary's key is the bare provider name: no string built on every verified request.
     const key = endpoint === 'primary' ? provider : `${provider}:${endpoint}`;
     let circuit = this.circuits.get(key);

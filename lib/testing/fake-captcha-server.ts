@@ -16,7 +16,12 @@ import { FakeRecaptchaEnterprise } from './fake-recaptcha-enterprise';
 import { parseFakeRequestBody, readRequestBody } from './fake-request-body';
 import { FAKE_MINT_TOKEN_PATH, handleMintRequest } from './fake-mint-request';
 import { sendJson } from './fake-json-reply';
-import { FAKE_PROJECT_ID, FAKE_SECRETS, FAKE_SITE_KEYS } from './fake-provider-keys';
+import {
+  FAKE_PROJECT_ID,
+  FAKE_RECAPTCHA_V2_KEYS,
+  FAKE_SECRETS,
+  FAKE_SITE_KEYS,
+} from './fake-provider-keys';
 import { FakeTurnstile, TURNSTILE_TEST_KEYS } from './fake-turnstile';
 import {
   fakeWidgetScriptUrl,
@@ -93,6 +98,12 @@ export class FakeCaptchaServer {
   static readonly siteKeys: Readonly<Record<FakeProviderName, string>> = FAKE_SITE_KEYS;
   /** The Google Cloud project the reCAPTCHA Enterprise API key may assess in. */
   static readonly projectId = FAKE_PROJECT_ID;
+  /**
+   * A second reCAPTCHA key pair, v2 checkbox: its tokens (mint with `siteKey` set to its site key)
+   * carry no score and verify only with its secret; the `recaptcha-v2` step-up's keys.
+   */
+  static readonly recaptchaV2Keys: Readonly<{ siteKey: string; secret: string }> =
+    FAKE_RECAPTCHA_V2_KEYS;
 
   /** The providers' official test keys, secrets and dummy tokens, which the fake honours. */
   static readonly testKeys = Object.freeze({
@@ -132,7 +143,7 @@ export class FakeCaptchaServer {
     this.captchala = new FakeCaptchala(siteKeys.captchala, secrets.captchala);
     this.providers = {
       turnstile: new FakeTurnstile(secrets.turnstile),
-      recaptcha: new FakeRecaptcha(secrets.recaptcha),
+      recaptcha: new FakeRecaptcha(secrets.recaptcha, FAKE_RECAPTCHA_V2_KEYS),
       hcaptcha: this.hcaptcha,
       'recaptcha-enterprise': new FakeRecaptchaEnterprise(
         secrets['recaptcha-enterprise'],

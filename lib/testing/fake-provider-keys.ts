@@ -40,3 +40,16 @@ export const FAKE_SITE_KEYS: Readonly<Record<FakeProviderName, string>> = Object
  * @internal
  */
 export const FAKE_PROJECT_ID = 'fake-captcha-project';
+
+/**
+ * A second reCAPTCHA key pair, of the v2 checkbox type: its tokens carry no score and no action
+ * (Google answers neither for v2 keys), and verify only with this secret, as a v3 key pair's
+ * tokens verify only with the v3 secret ({@link FAKE_SECRETS}). For the `recaptcha-v2` step-up.
+ * Published as `FakeCaptchaServer.recaptchaV2Keys`.
+ *
+ * @internal
+ */
+export const FAKE_RECAPTCHA_V2_KEYS = Object.freeze({
+  siteKey: '6LfakeSiteKeyRecaptchaV2Checkbox00000000',
+  secret: '6LfakeSecretRecaptchaV2Checkbox000000000',
+} as const);

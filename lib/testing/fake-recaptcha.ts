@@ -28,6 +28,11 @@ const TOKEN_LIFETIME_SECONDS = 120;
  * valid 120 s and verifiable once; v3 tokens (minted with a score) answer `score` and `action`, v2
  * tokens neither; the test secret passes anything. Every verdict is HTTP 200.
  *
+ * Two non-test key pairs: the production one (v3 or v2, by whether a token is minted with a
+ * score) and a v2 checkbox pair, whose tokens never carry a score. A token verifies only with its
+ * own pair's secret (`invalid-input-response` with the other's), as Google binds a token to its
+ * site key. Tokens minted for Google's test site key are v2 tokens too.
+ *
  * @internal
  */
 export class FakeRecaptcha implements FakeProvider {
@@ -35,8 +40,14 @@ export class FakeRecaptcha implements FakeProvider {
   readonly verifyPath = '/recaptcha/api/siteverify';
   private readonly ledger = new FakeTokenLedger();
 
-  /** @param productionSecret - the one non-test secret this fake accepts. */
-  constructor(private readonly productionSecret: string) {}
+  /**
+   * @param productionSecret - the production pair's secret.
+   * @param checkbox - the v2 checkbox pair.
+   */
+  constructor(
+    private readonly productionSecret: string,
+    private readonly checkbox: { readonly siteKey: string; readonly secret: string },
+  ) {}
 
   /**
    * Mints a `03A`-prefixed base64url token.
@@ -48,7 +59,15 @@ export class FakeRecaptcha implements FakeProvider {
       throw new RangeError(`reCAPTCHA score must be within 0..1, got ${options.score}`);
     }
     const token = `03A${randomBytes(360).toString('base64url')}`;
-    this.ledger.remember(token, options, nowMs, TOKEN_LIFETIME_SECONDS);
+    // A v2 key's widget is a checkbox: Google answers no score (and no action) for its tokens.
+    const v2 =
+      options.siteKey === this.checkbox.siteKey || options.siteKey === RECAPTCHA_TEST_KEYS.siteKey;
+    this.ledger.remember(
+      token,
+      v2 ? { ...options, score: undefined } : options,
+      nowMs,
+      TOKEN_LIFETIME_SECONDS,
+    );
     return token;
   }
 
@@ -63,7 +82,8 @@ export class FakeRecaptcha implements FakeProvider {
     const response = body.fields['response'] ?? '';
     if (!secret) return fakeFailure('missing-input-secret');
     const isTestSecret = secret === RECAPTCHA_TEST_KEYS.secret;
-    if (!isTestSecret && secret !== this.productionSecret) {
+    const isCheckboxSecret = secret === this.checkbox.secret;
+    if (!isTestSecret && !isCheckboxSecret && secret !== this.productionSecret) {
       return fakeFailure('invalid-input-secret');
     }
     if (!response) return fakeFailure('missing-input-response');
@@ -80,6 +100,10 @@ export class FakeRecaptcha implements FakeProvider {
 
     const record = this.ledger.find(response);
     if (!record) return fakeFailure('invalid-input-response');
+    // Solved for the other key pair: not a token of this secret's site key.
+    if ((record.siteKey === this.checkbox.siteKey) !== isCheckboxSecret) {
+      return fakeFailure('invalid-input-response');
+    }
     if (record.redeemed || this.ledger.isExpired(record, nowMs)) {
       return fakeFailure('timeout-or-duplicate');
     }

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import type { CaptchaReason } from '../contracts/captcha-reason';
 
 /**
@@ -16,7 +16,7 @@ export interface CaptchaVerification {
   /** True when the token passed every check (provider verdict, action, hostname, score, age). */
   success: boolean;
   /** The provider that judged the token. */
-  provider: CaptchaProviderName;
+  provider: CaptchaVerifierName;
   /** Why it failed; absent on success. */
   reason?: CaptchaReason;
   /** The action the token was made for, as the provider reported it. */
@@ -71,7 +71,7 @@ export interface CaptchaVerifyOptions {
    */
   interactive?: boolean;
   /** Verify with this registered provider (the fallback) instead of the primary one. */
-  provider?: CaptchaProviderName;
+  provider?: CaptchaVerifierName;
   /**
    * Accept a degraded reply (not a full verification: a CaptchaLa `dg_` or `client_` token the
    * module's `captchala` options accept) that passes every check, with `degraded: true`. Default

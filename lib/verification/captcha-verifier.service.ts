@@ -8,6 +8,7 @@ import {
 } from '../errors/captcha.exception';
 import { CaptchaUnavailableError } from '../errors/captcha-unavailable.error';
 import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import { widgetProviderOf } from '../contracts/widget-provider';
 import type {
   CaptchalaChallengeOptions,
   CaptchalaProvider,
@@ -60,7 +61,8 @@ export class CaptchaVerifier {
 
   /** The primary provider this verifier asks. */
   get providerName(): CaptchaProviderName {
-    return this.providers.primary.name;
+    // The primary is always a provider (`recaptcha-v2` is only ever a step-up).
+    return widgetProviderOf(this.providers.primary.name);
   }
 
   /** The public site key clients render the primary widget with (absent for ALTCHA). */

@@ -2,7 +2,7 @@ import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options'
 import type { ProviderReply } from '../providers/captcha-provider.interface';
 import type { CaptchaReason } from '../contracts/captcha-reason';
 import type { CaptchaVerifyOptions } from './captcha-verification.interface';
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 import { maxTokenAgeMs } from './token-lifetime';
 
 /**
@@ -16,7 +16,7 @@ export function judgeReply(
   call: CaptchaVerifyOptions,
   options: ResolvedCaptchaOptions,
   now: number = Date.now(),
-  provider?: CaptchaProviderName,
+  provider?: CaptchaVerifierName,
 ): CaptchaReason | undefined {
   if (!reply.success) return reply.reason ?? 'invalid';
 

@@ -1,4 +1,4 @@
-import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
+import type { CaptchaVerifierName } from '../contracts/captcha-provider-name';
 
 /**
  * How long each provider documents its tokens to live (in its own docs): the default of
@@ -8,10 +8,11 @@ import type { CaptchaProviderName } from '../contracts/captcha-provider-name';
  * @internal
  */
 export const PROVIDER_TOKEN_LIFETIME_SECONDS: Readonly<
-  Partial<Record<CaptchaProviderName, number>>
+  Partial<Record<CaptchaVerifierName, number>>
 > = {
   turnstile: 300,
   recaptcha: 120,
+  'recaptcha-v2': 120,
   'recaptcha-enterprise': 120,
   hcaptcha: 120,
 };
@@ -31,7 +32,7 @@ export const CLOCK_SKEW_ALLOWANCE_SECONDS = 30;
  * @internal
  */
 export function maxTokenAgeMs(
-  provider: CaptchaProviderName | undefined,
+  provider: CaptchaVerifierName | undefined,
   maxTokenAgeSeconds: number | undefined,
 ): number | undefined {
   if (maxTokenAgeSeconds !== undefined) return maxTokenAgeSeconds * 1000;

@@ -1,8 +1,8 @@
-import { Controller, Get, Headers, NotFoundException, Param, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, NotFoundException, Param, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CaptchaVerifier } from 'nestjs-captcha';
+import { CAPTCHA_OPTIONS, CaptchaVerifier } from 'nestjs-captcha';
 import { loginPageCsp, loginPageHtml, type LoginPageConfig } from './login-page';
 import { LOGIN_TEXTS, loginLanguage } from './login-texts';
 
@@ -65,6 +65,7 @@ export class LoginPageController {
   constructor(
     captcha: CaptchaVerifier,
     private readonly adapterHost: HttpAdapterHost,
+    @Inject(CAPTCHA_OPTIONS) options: { stepUp?: unknown },
   ) {
     const provider = captcha.providerName;
     const override = process.env.SAMPLE_WIDGET_SCRIPT_URL;
@@ -73,6 +74,9 @@ export class LoginPageController {
         altcha: '/assets/altcha-widget.js',
         ...(override && provider !== 'altcha' ? { [provider]: override } : {}),
       },
+      // reCAPTCHA with a step-up (sample/step-up.env): v3 keys, so the invisible check runs first
+      // and a low score steps up to the interactive widget.
+      ...(provider === 'recaptcha' && options.stepUp !== undefined && { recaptchaMode: 'score' }),
     };
     for (const language of Object.keys(LOGIN_TEXTS)) {
       this.html.set(language, loginPageHtml(config, language));

@@ -10,6 +10,11 @@ export interface LoginPageConfig {
    * with an error and a retry button (a widget that never calls back). Default 120 000 ms.
    */
   widgetTimeoutMs?: number;
+  /**
+   * `'score'`: the page runs reCAPTCHA v3's invisible check first (`captchaFetch`'s
+   * `recaptchaMode`); a step-up after a low score still renders the v2 checkbox.
+   */
+  recaptchaMode?: 'score';
 }
 
 /** What the page's script gets: the config, plus its language and texts. */

@@ -26,6 +26,11 @@ describe('ALTCHA adaptive proof of work', () => {
       'options.altcha.adaptive.maxFactor: 64 times the counter max (100000000) exceeds 4294967295; accepted: at most 42 with this counter',
     ],
     [
+      'a cap past the largest counter over the adaptive base range',
+      { altcha: { hmacKey: HMAC_KEY, adaptive: { maxFactor: 600_000 } } },
+      'options.altcha.adaptive.maxFactor: 600000 times the counter max (8000) exceeds 4294967295; accepted: at most 536870 with this counter',
+    ],
+    [
       'a misspelt option',
       { altcha: { hmacKey: HMAC_KEY, adaptive: { perfailure: 2 } } },
       'options.altcha.adaptive.perfailure: 2 is not an option; accepted: perFailure, maxFactor, counter, challenges',
@@ -72,5 +77,17 @@ describe('ALTCHA adaptive proof of work', () => {
         altcha: { hmacKey: HMAC_KEY, adaptive: { challenges: { free: 10, window: '10m' } } },
       }).altcha.adaptive,
     ).toEqual({ perFailure: 2, maxFactor: 64, challenges: { free: 10, windowMs: 600_000 } });
+  });
+
+  it('draws a calm client’s counter from a cheaper base when adaptive and no counter is set', () => {
+    const counterOf = (altcha: Record<string, unknown>) =>
+      resolveCaptchaOptions({ altcha: { hmacKey: HMAC_KEY, ...altcha } }).altcha.counter;
+    // Adaptive: level 0 is 1 000–8 000 (a phone solves it in under a second), the levels grow it.
+    expect(counterOf({ adaptive: true })).toEqual([1_000, 8_000]);
+    expect(counterOf({ adaptive: { perFailure: 3 } })).toEqual([1_000, 8_000]);
+    // Not adaptive: the ALTCHA default as it always was; a counter set is kept either way.
+    expect(counterOf({})).toEqual([10_000, 60_000]);
+    expect(counterOf({ adaptive: false })).toEqual([10_000, 60_000]);
+    expect(counterOf({ adaptive: true, counter: [5_000, 20_000] })).toEqual([5_000, 20_000]);
   });
 });

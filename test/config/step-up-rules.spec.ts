@@ -13,7 +13,7 @@ import { resolveCaptchaOptions } from 'nestjs-captcha';
 // environment (CAPTCHA_STEP_UP_*).
 
 const INTERACTIVE =
-  'an interactive provider: recaptcha, hcaptcha, turnstile, altcha (recaptcha with v2 checkbox keys)';
+  'an interactive provider: recaptcha, hcaptcha, turnstile, altcha, recaptcha-v2 (recaptcha and recaptcha-v2 with v2 checkbox keys; recaptcha-v2 beside a recaptcha v3 provider)';
 const STEP_UP_ACCEPTED = `{ provider, siteKey?, secretKey?, verifyUrl? } with provider ${INTERACTIVE}; siteKey and secretKey unless it is altcha`;
 
 describe('step-up provider', () => {
@@ -146,5 +146,80 @@ describe('step-up provider', () => {
     expect(error.problems.some((line) => line.startsWith('options.stepUp.siteKey'))).toBe(true);
     expect(error.problems.some((line) => line.startsWith('options.stepUp.secretKey'))).toBe(true);
     expect(error.message).not.toContain('0x0000000000000000000000000000000000000000');
+  });
+
+  describe('recaptcha-v2: the v2 checkbox beside a reCAPTCHA v3 provider', () => {
+    const V3 = { provider: 'recaptcha' as const, siteKey: 'v3site', secretKey: 'v3-secret-key' };
+    const V3_ENV = {
+      CAPTCHA_PROVIDER: 'recaptcha',
+      CAPTCHA_SITE_KEY: 'v3site',
+      CAPTCHA_SECRET_KEY: 'v3-secret-key',
+    };
+
+    refusedOptions([
+      [
+        'recaptcha (v3) stepping up to recaptcha: the hint names recaptcha-v2',
+        { ...V3, stepUp: { provider: 'recaptcha', siteKey: 'v2site', secretKey: SECRET } },
+        'options.stepUp.provider: "recaptcha" is the same as the provider (options.provider): a low score would step up to the same check; accepted: an interactive provider other than options.provider: hcaptcha, turnstile, altcha, recaptcha-v2 (recaptcha-v2: the v2 checkbox with its own keys)',
+      ],
+      [
+        'recaptcha-v2 without its secret',
+        { ...V3, stepUp: { provider: 'recaptcha-v2', siteKey: 'v2site' } },
+        'options.stepUp.secretKey (CAPTCHA_STEP_UP_SECRET_KEY): not set, but step-up provider "recaptcha-v2" requires it; accepted: the secret key of a reCAPTCHA v2 checkbox key pair',
+      ],
+      [
+        'recaptcha-v2 with the primary (v3) site key',
+        { ...V3, stepUp: { provider: 'recaptcha-v2', siteKey: 'v3site', secretKey: SECRET } },
+        'options.stepUp.siteKey: "v3site" is the same as options.siteKey: the recaptcha-v2 step-up needs its own v2 checkbox keys; accepted: the site key of a reCAPTCHA v2 checkbox key pair',
+      ],
+      [
+        'recaptcha-v2 with the primary (v3) secret',
+        {
+          ...V3,
+          stepUp: { provider: 'recaptcha-v2', siteKey: 'v2site', secretKey: 'v3-secret-key' },
+        },
+        'options.stepUp.secretKey: the value (hidden) is the same as options.secretKey: the recaptcha-v2 step-up needs its own v2 checkbox keys; accepted: the secret key of a reCAPTCHA v2 checkbox key pair',
+      ],
+    ]);
+
+    refusedVariables([
+      [
+        'CAPTCHA_STEP_UP_PROVIDER=recaptcha-v2 without its site key',
+        { ...V3_ENV, CAPTCHA_STEP_UP_PROVIDER: 'recaptcha-v2', CAPTCHA_STEP_UP_SECRET_KEY: SECRET },
+        'CAPTCHA_STEP_UP_SITE_KEY: not set, but step-up provider "recaptcha-v2" requires it; accepted: the site key of a reCAPTCHA v2 checkbox key pair',
+      ],
+    ]);
+
+    it('reads CAPTCHA_STEP_UP_PROVIDER=recaptcha-v2 and its keys from the environment', () => {
+      const options = fromEnv({
+        ...V3_ENV,
+        CAPTCHA_STEP_UP_PROVIDER: 'recaptcha-v2',
+        CAPTCHA_STEP_UP_SITE_KEY: 'v2site',
+        CAPTCHA_STEP_UP_SECRET_KEY: SECRET,
+      });
+      expect(options.provider).toBe('recaptcha');
+      expect(options.stepUp).toEqual({
+        provider: 'recaptcha-v2',
+        siteKey: 'v2site',
+        secretKey: SECRET,
+      });
+    });
+
+    it('refuses the Google reCAPTCHA test keys as the v2 step-up in production', () => {
+      const error = optionsError(
+        {
+          ...V3,
+          stepUp: {
+            provider: 'recaptcha-v2',
+            siteKey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
+            secretKey: '6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe',
+          },
+        },
+        { nodeEnv: 'production' },
+      );
+      expect(error.problems.some((line) => line.startsWith('options.stepUp.siteKey'))).toBe(true);
+      expect(error.problems.some((line) => line.startsWith('options.stepUp.secretKey'))).toBe(true);
+      expect(error.message).not.toContain('6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe');
+    });
   });
 });

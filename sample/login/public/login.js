@@ -54,6 +54,7 @@ async function signIn() {
       {
         container: '#captcha-widget',
         scriptUrls: config.scriptUrls,
+        recaptchaMode: config.recaptchaMode,
         language: config.language,
         retryBody: credentials,
         onChallenge(challenge) {
