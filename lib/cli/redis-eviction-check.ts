@@ -1,4 +1,5 @@
 import type { DoctorCheck } from './doctor-check';
+import { configValue, doctorRedisClient } from './doctor-redis-client';
 
 /**
  * Reports whether the Redis behind the store may evict single-use claims, from its
@@ -17,18 +18,7 @@ import type { DoctorCheck } from './doctor-check';
  */
 export async function redisEvictionCheck(url: string, timeoutMs: number): Promise<DoctorCheck> {
   const name = 'redis-eviction';
-  // Loaded on demand like the store does: ioredis is an optional peer (the `redis` check ran first).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Redis } = require('ioredis') as typeof import('ioredis');
-  const client = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
+  const client = doctorRedisClient(url, timeoutMs);
   try {
     await client.connect();
     const policy = configValue(await client.config('GET', 'maxmemory-policy'));
@@ -72,9 +62,4 @@ export async function redisEvictionCheck(url: string, timeoutMs: number): Promis
   } finally {
     client.disconnect();
   }
-}
-
-/** The value of a one-parameter `CONFIG GET` reply (`[name, value]`). */
-function configValue(reply: unknown): string | undefined {
-  return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
 }

@@ -1,4 +1,5 @@
 import type { DoctorCheck } from './doctor-check';
+import { configValue, doctorRedisClient } from './doctor-redis-client';
 
 /**
  * Reports whether the Redis behind the store keeps single-use claims across a restart, from
@@ -17,18 +18,7 @@ import type { DoctorCheck } from './doctor-check';
  */
 export async function redisPersistenceCheck(url: string, timeoutMs: number): Promise<DoctorCheck> {
   const name = 'redis-persistence';
-  // Loaded on demand like the store does: ioredis is an optional peer (the `redis` check ran first).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Redis } = require('ioredis') as typeof import('ioredis');
-  const client = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
+  const client = doctorRedisClient(url, timeoutMs);
   try {
     await client.connect();
     const replicas = await replicaCount(client);
@@ -96,9 +86,4 @@ async function replicaCount(client: { info(section: string): Promise<string> }):
   } catch {
     return 0;
   }
-}
-
-/** The value of a one-parameter `CONFIG GET` reply (`[name, value]`). */
-function configValue(reply: unknown): string | undefined {
-  return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
 }
