@@ -146,3 +146,70 @@ export async function failThreeTimes(
     expect(await statusText(page)).toBe(message);
   }
 }
+
+/** A challenge `captchaFetch` met inside the page, as its `onChallenge` handed it over. */
+export interface InPageChallenge {
+  code: string;
+  provider: string;
+  siteKey: string | null;
+  reason: string | null;
+  stepUp: boolean;
+  recaptchaMode: string | null;
+  answerAs: string;
+}
+
+/** What a sign-up through `captchaFetch` inside the page ended with. */
+export interface InPageSignUp<K extends keyof InPageChallenge> {
+  status: number;
+  body: Record<string, unknown>;
+  /** Each challenge met, with the fields the test asked for. */
+  challenges: Pick<InPageChallenge, K>[];
+  /** What page scripts see of the cookies afterwards (never an HttpOnly one). */
+  documentCookie: string;
+}
+
+/**
+ * Signs up (`POST /auth/signup`) with the sample's browser client inside the page, showing the
+ * widget section as the page's own script does and recording each challenge met. A string, not
+ * a function, is evaluated: ts-jest would compile a function's `import()` into `require`.
+ */
+export function signUpInPage<K extends keyof InPageChallenge>(
+  page: Page,
+  options: {
+    scriptUrls: Record<string, string>;
+    fields: readonly K[];
+    email?: string;
+    recaptchaMode?: 'score';
+  },
+): Promise<InPageSignUp<K>> {
+  const { scriptUrls, fields, email = 'new@example.com', recaptchaMode } = options;
+  const args = JSON.stringify({ scriptUrls, fields, email, recaptchaMode });
+  return page.evaluate(`(async () => {
+    const { scriptUrls, fields, email, recaptchaMode } = ${args};
+    const client = await import('/assets/nestjs-captcha/client/index.js');
+    const challenges = [];
+    const response = await client.captchaFetch(
+      '/auth/signup',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'correct-horse' }),
+      },
+      {
+        scriptUrls,
+        ...(recaptchaMode && { recaptchaMode }),
+        container: '#captcha-widget',
+        onChallenge: (c) => {
+          document.getElementById('captcha').hidden = false;
+          challenges.push(Object.fromEntries(fields.map((f) => [f, c[f]])));
+        },
+      },
+    );
+    return {
+      status: response.status,
+      body: await response.json(),
+      challenges,
+      documentCookie: document.cookie,
+    };
+  })()`) as Promise<InPageSignUp<K>>;
+}

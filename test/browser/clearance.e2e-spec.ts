@@ -5,49 +5,16 @@
  * request, which passes without a widget.
  */
 import type { INestApplication } from '@nestjs/common';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { bootSample, ensureClientBuilt, launchChromium, recordPosts } from './browser-harness';
+import type { Browser, BrowserContext } from 'playwright-core';
+import {
+  bootSample,
+  ensureClientBuilt,
+  launchChromium,
+  recordPosts,
+  signUpInPage,
+} from './browser-harness';
 
-interface InPageResult {
-  status: number;
-  body: Record<string, unknown>;
-  challenges: string[];
-  /** What page scripts see of the cookies after the call. */
-  documentCookie: string;
-}
-
-/** Signs up with `captchaFetch` inside the page, recording the challenges it meets. */
-function signUpInPage(page: Page, email: string): Promise<InPageResult> {
-  // A string, not a function: ts-jest would compile a function's `import()` into `require`.
-  const args = JSON.stringify({ email });
-  return page.evaluate(`(async () => {
-    const { email } = ${args};
-    const client = await import('/assets/nestjs-captcha/client/index.js');
-    const challenges = [];
-    const response = await client.captchaFetch(
-      '/auth/signup',
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: 'correct-horse' }),
-      },
-      {
-        scriptUrls: { altcha: '/assets/altcha-widget.js' },
-        container: '#captcha-widget',
-        onChallenge: (c) => {
-          document.getElementById('captcha').hidden = false;
-          challenges.push(c.provider);
-        },
-      },
-    );
-    return {
-      status: response.status,
-      body: await response.json(),
-      challenges,
-      documentCookie: document.cookie,
-    };
-  })()`) as Promise<InPageResult>;
-}
+const ALTCHA_SCRIPT = { altcha: '/assets/altcha-widget.js' };
 
 describe('clearance in Chromium', () => {
   let browser: Browser;
@@ -77,12 +44,16 @@ describe('clearance in Chromium', () => {
     await page.goto(`${url}/`);
     const posts = recordPosts(page, '/auth/signup');
 
-    const first = signUpInPage(page, 'first@example.com');
+    const first = signUpInPage(page, {
+      scriptUrls: ALTCHA_SCRIPT,
+      fields: ['provider'],
+      email: 'first@example.com',
+    });
     await page.locator('#captcha-widget altcha-widget').waitFor({ state: 'visible' });
     await page.click('altcha-widget label');
     const solved = await first;
     expect(solved.status).toBe(201);
-    expect(solved.challenges).toEqual(['altcha']);
+    expect(solved.challenges).toEqual([{ provider: 'altcha' }]);
     expect(solved.body).toMatchObject({ created: true, captcha: { provider: 'altcha' } });
 
     // The browser holds the cookie, out of the page scripts' reach.
@@ -91,7 +62,11 @@ describe('clearance in Chromium', () => {
     expect(clearance).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
     expect(solved.documentCookie).not.toContain('captcha_clearance');
 
-    const second = await signUpInPage(page, 'second@example.com');
+    const second = await signUpInPage(page, {
+      scriptUrls: ALTCHA_SCRIPT,
+      fields: ['provider'],
+      email: 'second@example.com',
+    });
     expect(second.status).toBe(201);
     expect(second.challenges).toEqual([]);
     expect(second.body).toMatchObject({ created: true, captcha: null });
@@ -105,9 +80,13 @@ describe('clearance in Chromium', () => {
     context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${url}/`);
-    const result = signUpInPage(page, 'third@example.com');
+    const result = signUpInPage(page, {
+      scriptUrls: ALTCHA_SCRIPT,
+      fields: ['provider'],
+      email: 'third@example.com',
+    });
     await page.locator('#captcha-widget altcha-widget').waitFor({ state: 'visible' });
     await page.click('altcha-widget label');
-    expect((await result).challenges).toEqual(['altcha']);
+    expect((await result).challenges).toEqual([{ provider: 'altcha' }]);
   });
 });

@@ -16,52 +16,11 @@ import {
   launchChromium,
   recordPosts,
   signIn,
+  signUpInPage,
   statusText,
 } from './browser-harness';
 
-interface InPageResult {
-  status: number;
-  body: Record<string, unknown>;
-  challenges: {
-    provider: string;
-    siteKey: string | null;
-    stepUp: boolean;
-    recaptchaMode: string | null;
-    answerAs: string;
-  }[];
-}
-
 const V2 = FakeCaptchaServer.recaptchaV2Keys;
-
-/** Calls `captchaFetch` inside the page with the sample's client module, in v3 (score) mode. */
-function signUpInPage(page: Page, scriptUrls: Record<string, string>): Promise<InPageResult> {
-  // A string, not a function: ts-jest would compile a function's `import()` into `require`.
-  const args = JSON.stringify({ scriptUrls });
-  return page.evaluate(`(async () => {
-    const { scriptUrls } = ${args};
-    const client = await import('/assets/nestjs-captcha/client/index.js');
-    const challenges = [];
-    const response = await client.captchaFetch(
-      '/auth/signup',
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'new@example.com', password: 'correct-horse' }),
-      },
-      {
-        scriptUrls,
-        recaptchaMode: 'score',
-        container: '#captcha-widget',
-        onChallenge: (c) => {
-          document.getElementById('captcha').hidden = false;
-          challenges.push({ provider: c.provider, siteKey: c.siteKey, stepUp: c.stepUp,
-            recaptchaMode: c.recaptchaMode, answerAs: c.answerAs });
-        },
-      },
-    );
-    return { status: response.status, body: await response.json(), challenges };
-  })()`) as Promise<InPageResult>;
-}
 
 describe('step-up from reCAPTCHA v3 to the v2 checkbox in Chromium', () => {
   let browser: Browser;
@@ -123,7 +82,11 @@ describe('step-up from reCAPTCHA v3 to the v2 checkbox in Chromium', () => {
     const page = await open();
     const posts = recordPosts(page, '/auth/signup');
     const widgetTokens = recordWidgetTokens(page);
-    const result = signUpInPage(page, scriptUrls);
+    const result = signUpInPage(page, {
+      scriptUrls,
+      recaptchaMode: 'score',
+      fields: ['provider', 'siteKey', 'stepUp', 'recaptchaMode', 'answerAs'],
+    });
 
     // The checkbox shows and waits for the user; nothing is sent until it is clicked.
     const checkbox = page.locator(
@@ -175,7 +138,11 @@ describe('step-up from reCAPTCHA v3 to the v2 checkbox in Chromium', () => {
         postData: JSON.stringify({ ...body, captcha: { ...body.captcha, provider: 'recaptcha' } }),
       });
     });
-    const result = signUpInPage(page, scriptUrls);
+    const result = signUpInPage(page, {
+      scriptUrls,
+      recaptchaMode: 'score',
+      fields: ['provider', 'siteKey', 'stepUp', 'recaptchaMode', 'answerAs'],
+    });
     await page.locator('#captcha-widget .fake-captcha-widget button').waitFor({ state: 'visible' });
     await page.click('#captcha-widget .fake-captcha-widget button');
     const done = await result;

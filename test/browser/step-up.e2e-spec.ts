@@ -6,43 +6,13 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeCaptchaServer } from 'nestjs-captcha/testing';
-import { bootSample, ensureClientBuilt, launchChromium, recordPosts } from './browser-harness';
-
-interface InPageResult {
-  status: number;
-  body: Record<string, unknown>;
-  challenges: { code: string; provider: string; reason: string | null; stepUp: boolean }[];
-}
-
-/** Calls `captchaFetch` inside the page with the sample's client module. */
-function signUpInPage(page: Page, scriptUrls: Record<string, string>): Promise<InPageResult> {
-  // A string, not a function: ts-jest would compile a function's `import()` into `require`.
-  const args = JSON.stringify({ scriptUrls });
-  return page.evaluate(`(async () => {
-    const { scriptUrls } = ${args};
-    const client = await import('/assets/nestjs-captcha/client/index.js');
-    const challenges = [];
-    const response = await client.captchaFetch(
-      '/auth/signup',
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'new@example.com', password: 'correct-horse' }),
-      },
-      {
-        scriptUrls,
-        recaptchaMode: 'score',
-        container: '#captcha-widget',
-        onChallenge: (c) => {
-          // Shown as the page's own script shows it.
-          document.getElementById('captcha').hidden = false;
-          challenges.push({ code: c.code, provider: c.provider, reason: c.reason, stepUp: c.stepUp });
-        },
-      },
-    );
-    return { status: response.status, body: await response.json(), challenges };
-  })()`) as Promise<InPageResult>;
-}
+import {
+  bootSample,
+  ensureClientBuilt,
+  launchChromium,
+  recordPosts,
+  signUpInPage,
+} from './browser-harness';
 
 describe('step-up in Chromium', () => {
   let browser: Browser;
@@ -80,8 +50,12 @@ describe('step-up in Chromium', () => {
   });
 
   /** Signs up in the page and, as the user, ticks the ALTCHA widget the step-up swaps in. */
-  async function signUpSolvingStepUp(page: Page): Promise<InPageResult> {
-    const result = signUpInPage(page, scriptUrls);
+  async function signUpSolvingStepUp(page: Page) {
+    const result = signUpInPage(page, {
+      scriptUrls,
+      recaptchaMode: 'score',
+      fields: ['code', 'provider', 'reason', 'stepUp'],
+    });
     const widget = page.locator('#captcha-widget altcha-widget');
     await widget.waitFor({ state: 'visible' });
     await page.click('altcha-widget label');
