@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { CaptchaContext } from '../conditions/captcha-condition';
+import { clientNetworkOf } from '../conditions/client-network';
 import type { RequireCaptchaOptions } from '../decorators/captcha-requirement';
 import type { CaptchaMetrics } from '../observability/captcha-metrics';
 import { CaptchaStoreError } from '../stores/captcha-store.error';
@@ -83,8 +84,8 @@ export class ClearancePolicy {
     const { actions, ttlSeconds, uses } = this.options;
     if (action === undefined || (actions !== undefined && !actions.includes(action))) return;
     if (!overHttp(context)) return;
-    const network = captchaContext.clientNetwork ?? captchaContext.clientIp;
-    if (network === undefined || network === '') return;
+    const network = clientNetworkOf(captchaContext);
+    if (network === undefined) return;
     if (typeof request === 'object' && request !== null) {
       if (this.issuedOn.has(request)) return;
       this.issuedOn.add(request);
@@ -115,7 +116,7 @@ export class ClearancePolicy {
     const now = Date.now();
     if (claims.expiresAt * 1000 <= now) return 'expired';
     if (!claims.scope.includes(action)) return 'wrong_scope';
-    const network = captchaContext.clientNetwork ?? captchaContext.clientIp;
+    const network = clientNetworkOf(captchaContext);
     if (
       network === undefined ||
       this.tokens.bind('net', network) !== claims.network ||

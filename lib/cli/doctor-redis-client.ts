@@ -1,16 +1,15 @@
 import type { Redis } from 'ioredis';
+import { loadIoredis } from '../stores/redis-store-client';
 
 /**
  * A one-shot Redis client for a `doctor` check: no offline queue, no retries, every step bounded
  * by `timeoutMs`, errors left to the caller (connect it, then `disconnect()` in a `finally`).
- * ioredis is loaded on demand like the store does: it is an optional peer (the `redis` check ran
- * first).
+ * ioredis is loaded as the store loads it (an optional peer).
  *
  * @internal
  */
 export function doctorRedisClient(url: string, timeoutMs: number): Redis {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Redis } = require('ioredis') as typeof import('ioredis');
+  const { Redis } = loadIoredis();
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,

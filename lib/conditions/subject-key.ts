@@ -1,4 +1,5 @@
 import type { CaptchaContext } from './captcha-condition';
+import { clientNetworkOf } from './client-network';
 
 /**
  * Whose requests a counter groups: `'ip'` (the client's network: its IPv4 address, or its IPv6
@@ -80,7 +81,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 function readPart(part: Part, context: CaptchaContext, lowerCase: boolean): string {
   // The network, so that an IPv6 client's rotating addresses count as one subject.
-  if (part.kind === 'ip') return context.clientNetwork ?? context.clientIp ?? '';
+  if (part.kind === 'ip') return clientNetworkOf(context) ?? '';
   const request = context.request as { body?: unknown; headers?: unknown; query?: unknown };
   let value: unknown =
     part.kind === 'args' || part.kind === 'data'

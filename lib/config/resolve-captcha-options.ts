@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { parseDuration } from '../conditions/duration';
 import { ADAPTIVE_BASE_COUNTER } from './altcha-adaptive-rules';
@@ -13,8 +12,8 @@ import type {
 import { checkCaptchaOptions } from './captcha-option-rules';
 import { testKeyPaths } from './check-test-keys';
 import { OPTIONS_SOURCE } from './config-source';
-import { hmacKeyWeakness } from './hmac-key-strength';
 import { resolveClearance } from './resolve-clearance';
+import { signingKeyOrProcessKey } from './signing-key';
 import { processEnvironmentSignals, productionSignal } from './production-environment';
 import type { ResolvedAltchaAdaptive, ResolvedCaptchaOptions } from './resolved-captcha-options';
 import { type ClientIpHeader, DEFAULT_IPV6_PREFIX } from '../http/client-ip-resolver';
@@ -56,17 +55,11 @@ function resolveAdaptive(adaptive: true | AltchaAdaptiveOptions): ResolvedAltcha
   };
 }
 
-const MISSING_HMAC_KEY_WARNING =
-  'no ALTCHA HMAC key set (CAPTCHA_ALTCHA_HMAC_KEY / altcha.hmacKey); using a random key for ' +
-  'this process: challenges will not survive restarts or work across instances';
-
-let processHmacKey: string | undefined;
-
-/** One random HMAC key per process, for ALTCHA outside production when none is configured. */
-function randomProcessHmacKey(): string {
-  processHmacKey ??= randomBytes(32).toString('hex');
-  return processHmacKey;
-}
+const ALTCHA_HMAC_KEY = {
+  what: 'ALTCHA HMAC key',
+  where: 'CAPTCHA_ALTCHA_HMAC_KEY / altcha.hmacKey',
+  signs: 'challenges',
+};
 
 /**
  * Validates module options (as written by hand for `forRoot`, or built by `captchaOptionsFromEnv`)
@@ -134,16 +127,9 @@ export function resolveCaptchaOptions(
   const usesAltcha =
     provider === 'altcha' || fallbackProvider === 'altcha' || typed.stepUp?.provider === 'altcha';
   const altcha: AltchaOptions | undefined = typed.altcha;
-  let hmacKey = altcha?.hmacKey;
-  const weakHmacKey = typeof hmacKey === 'string' ? hmacKeyWeakness(hmacKey) : undefined;
-
   const logger = new Logger('CaptchaModule');
-  if (weakHmacKey !== undefined && usesAltcha) {
-    logger.warn(
-      `the ALTCHA HMAC key (CAPTCHA_ALTCHA_HMAC_KEY / altcha.hmacKey) is weak (${weakHmacKey}): ` +
-        'it will be refused in production; use e.g. `openssl rand -hex 32`',
-    );
-  }
+  // Warned about only where ALTCHA is used; other providers get a silent random key.
+  const hmacKey = signingKeyOrProcessKey(altcha?.hmacKey, ALTCHA_HMAC_KEY, logger, usesAltcha);
   if (production !== undefined && given.allowTestKeys === true) {
     const paths = testKeyPaths(given);
     if (paths.length > 0) {
@@ -152,11 +138,6 @@ export function resolveCaptchaOptions(
           'they answer fixed verdicts and protect nothing',
       );
     }
-  }
-
-  if (hmacKey === undefined) {
-    if (usesAltcha) logger.warn(MISSING_HMAC_KEY_WARNING);
-    hmacKey = randomProcessHmacKey();
   }
 
   const defaults = CAPTCHA_OPTION_DEFAULTS;

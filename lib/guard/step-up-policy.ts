@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ResolvedCaptchaOptions } from '../config/resolved-captcha-options';
 import type { CaptchaContext } from '../conditions/captcha-condition';
+import { clientNetworkOf } from '../conditions/client-network';
 import {
   STEP_UP_NOT_GRANTED,
   type CaptchaChallengeDetails,
@@ -183,8 +184,8 @@ export class StepUpPolicy {
     requirement: RequireCaptchaOptions,
     period: number,
   ): string | undefined {
-    const network = context.clientNetwork ?? context.clientIp;
-    if (network === undefined || network === '') return undefined;
+    const network = clientNetworkOf(context);
+    if (network === undefined) return undefined;
     return hashStoreKey('step-up', requirement.action ?? '', network, String(period));
   }
 

@@ -44,7 +44,12 @@ export async function closeClient(client: Redis, quitTimeoutMs: number): Promise
   client.disconnect();
 }
 
-function loadIoredis(): typeof import('ioredis') {
+/**
+ * ioredis, loaded on demand (an optional peer); a clear configuration error when it is missing.
+ *
+ * @internal
+ */
+export function loadIoredis(): typeof import('ioredis') {
   try {
     // Loaded on demand: ioredis is an optional peer dependency, needed only for `url`.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
