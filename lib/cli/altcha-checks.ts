@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { solveChallenge } from 'altcha-lib';
 import { deriveKey as derivePbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import { deriveKey as deriveSha } from 'altcha-lib/algorithms/sha';
-import { MIN_HMAC_KEY_LENGTH, hmacKeyWeakness } from '../config/hmac-key-strength';
+import { MIN_HMAC_KEY_LENGTH } from '../config/hmac-key-strength';
 import type { CaptchaProviders } from '../providers/captcha-providers';
 import type { CaptchaVerifier } from '../verification/captcha-verifier.service';
 import {
@@ -12,6 +12,7 @@ import {
   elapsed,
   errorMessage,
 } from './doctor-check';
+import { setSigningKeyCheck } from './signing-key-check';
 
 /**
  * The `altcha-hmac-key` check: a set, strong key (weak or unset: fails in production).
@@ -23,19 +24,14 @@ export function hmacKeyCheck(env: DoctorEnvironment, production: boolean): Docto
   if (key !== '') {
     // Length and (in production) strength were checked with the configuration; a weak key
     // outside production is a warning. The reason never quotes the key.
-    const weakness = hmacKeyWeakness(key);
-    if (weakness !== undefined) {
-      return {
-        name: 'altcha-hmac-key',
-        status: production ? 'fail' : 'warn',
-        message: `CAPTCHA_ALTCHA_HMAC_KEY is weak (${weakness}): it is refused in production; use e.g. \`openssl rand -hex 32\``,
-      };
-    }
-    return {
-      name: 'altcha-hmac-key',
-      status: 'pass',
-      message: `CAPTCHA_ALTCHA_HMAC_KEY is set (${MIN_HMAC_KEY_LENGTH}+ characters, no placeholder or repeated pattern)`,
-    };
+    const consequence = 'it is refused in production';
+    return setSigningKeyCheck(
+      'altcha-hmac-key',
+      'CAPTCHA_ALTCHA_HMAC_KEY',
+      key,
+      production,
+      consequence,
+    );
   }
   // Unreachable in production today (the configuration check refuses it first); kept for safety.
   return {

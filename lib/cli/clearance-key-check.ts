@@ -1,5 +1,6 @@
-import { MIN_HMAC_KEY_LENGTH, hmacKeyWeakness } from '../config/hmac-key-strength';
+import { MIN_HMAC_KEY_LENGTH } from '../config/hmac-key-strength';
 import type { DoctorCheck, DoctorEnvironment } from './doctor-check';
+import { KEY_ADVICE, setSigningKeyCheck } from './signing-key-check';
 
 /**
  * The `clearance-key` check, only when clearance is on (`CAPTCHA_CLEARANCE_TTL` set):
@@ -17,34 +18,16 @@ export function clearanceKeyCheck(
   if ((env.CAPTCHA_CLEARANCE_TTL ?? '').trim() === '') return undefined;
   const name = 'clearance-key';
   const key = (env.CAPTCHA_CLEARANCE_KEY ?? '').trim();
-  const status = production ? 'fail' : 'warn';
-  const advice = 'use e.g. `openssl rand -hex 32`';
   if (key === '') {
     return {
       name,
-      status,
+      status: production ? 'fail' : 'warn',
       message:
         'CAPTCHA_CLEARANCE_TTL is set but CAPTCHA_CLEARANCE_KEY is not: the clearance cookie ' +
         `needs a signing key of ${MIN_HMAC_KEY_LENGTH}+ random characters (shared by every ` +
-        `instance); ${advice}`,
+        `instance); ${KEY_ADVICE}`,
     };
   }
-  const weakness =
-    key.length < MIN_HMAC_KEY_LENGTH
-      ? `${key.length} characters, at least ${MIN_HMAC_KEY_LENGTH} needed`
-      : hmacKeyWeakness(key);
-  if (weakness !== undefined) {
-    return {
-      name,
-      status,
-      message:
-        `CAPTCHA_CLEARANCE_KEY is weak (${weakness}): anyone who guesses it can forge ` +
-        `clearances${production ? '' : ', and it must not reach production'}; ${advice}`,
-    };
-  }
-  return {
-    name,
-    status: 'pass',
-    message: `CAPTCHA_CLEARANCE_KEY is set (${MIN_HMAC_KEY_LENGTH}+ characters, no placeholder or repeated pattern)`,
-  };
+  const consequence = `anyone who guesses it can forge clearances${production ? '' : ', and it must not reach production'}`;
+  return setSigningKeyCheck(name, 'CAPTCHA_CLEARANCE_KEY', key, production, consequence);
 }
