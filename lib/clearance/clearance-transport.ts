@@ -1,5 +1,5 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** The cookie a clearance travels in. @public */
 export const CLEARANCE_COOKIE = 'captcha_clearance';
@@ -32,20 +32,21 @@ export function clearanceOf(request: unknown): string | undefined {
   return parseCookie(cookie)[CLEARANCE_COOKIE] || undefined;
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-/** `true` for `localhost`, `*.localhost` and loopback addresses. */
-function isLoopbackHost(host: string): boolean {
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  const lower = name.toLowerCase();
-  if (LOOPBACK_NAMES.has(lower) || lower.endsWith('.localhost')) return true;
-  return isIP(lower) === 4 && lower.startsWith('127.');
+/** `true` for a loopback address (`127.0.0.0/8`, `::1`, IPv4-mapped ones), by ipaddr.js. */
+function isLoopbackAddress(address: unknown): boolean {
+  return (
+    typeof address === 'string' &&
+    ipaddr.isValid(address) &&
+    ipaddr.process(address).range() === 'loopback'
+  );
 }
 
-function isLoopbackAddress(address: unknown): boolean {
-  if (typeof address !== 'string') return false;
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return plain === '::1' || (isIP(plain) === 4 && plain.startsWith('127.'));
+/** `true` for `localhost`, `*.localhost` and loopback addresses (`[::1]` bracketed, a port after). */
+function isLoopbackHost(host: string): boolean {
+  const name = (
+    host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0]
+  ).toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || isLoopbackAddress(name);
 }
 
 /**
